@@ -1,0 +1,3 @@
+from slacalc.cli import main
+
+main()

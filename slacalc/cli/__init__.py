@@ -1,0 +1,18 @@
+"""The command-line shell: thin commands over the core, one error boundary, one renderer."""
+
+from __future__ import annotations
+
+import signal
+
+from slacalc.cli import report as _report  # noqa: F401  (registers the command)
+from slacalc.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Console-script entry point."""
+    if hasattr(signal, "SIGPIPE"):
+        # `slacalc ... | head` ends quietly, as csvkit does.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    app()

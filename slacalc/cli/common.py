@@ -1,0 +1,224 @@
+"""What every command shares: the app, option types, the error boundary, option parsing."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+
+from slacalc import __version__
+from slacalc.errors import InputError, SlacalcError, UsageError
+from slacalc.money import parse_amount, parse_currency
+from slacalc.policy import Policy, load_policy
+from slacalc.render import Format
+from slacalc.timeparse import get_zone, parse_datetime, to_us
+from slacalc.workdays import WorkCalendar, read_holidays_file
+
+app = typer.Typer(
+    name="slacalc",
+    help="SLA availability, tiers, compensation and dispute deadlines from incident logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# --- options shared by the commands (defined once; env vars as the spec's defaults table) ---
+TzOpt = Annotated[
+    str,
+    typer.Option("--tz", envvar="SLACALC_TZ", help="Billing time zone: month boundaries, "
+                 "naive timestamps, working days.", show_default=True),
+]
+CalendarOpt = Annotated[
+    str,
+    typer.Option("--calendar", envvar="SLACALC_CALENDAR", help="Working-day calendar: a "
+                 "country code of the holidays package, or 'none' (Monday-Friday)."),
+]
+HolidaysOpt = Annotated[
+    str | None,
+    typer.Option("--holidays", help="CSV of date,kind (holiday|workday) overriding the "
+                 "calendar.", metavar="FILE"),
+]
+CurrencyOpt = Annotated[
+    str,
+    typer.Option("--currency", envvar="SLACALC_CURRENCY", help="Currency of contracts "
+                 "that name none (ISO 4217)."),
+]
+PolicyOpt = Annotated[
+    str,
+    typer.Option("--policy", envvar="SLACALC_POLICY", help="'standard' (coefficients), "
+                 "'standard-credit' (credit table) or a TOML policy file.", metavar="NAME|FILE"),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="The moment of truth: ends ongoing incidents, decides "
+                 "provisional months and dispute statuses. Default: now.", metavar="TS"),
+]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="Output format. Default: from -o's extension, "
+                 "else table.", case_sensitive=False),
+]
+OutputOpt = Annotated[
+    str | None,
+    typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
+                 metavar="FILE"),
+]
+RawCsvOpt = Annotated[
+    bool,
+    typer.Option("--raw-csv", help="Do not guard CSV text cells starting with = + - @ "
+                 "against spreadsheet formula injection."),
+]
+ContractsOpt = Annotated[
+    str | None,
+    typer.Option("--contracts", "-c", help="Contracts CSV: customer_id, service, monthly_fee, "
+                 "currency, sla_target.", metavar="FILE"),
+]
+MonthOpt = Annotated[
+    list[str] | None,
+    typer.Option("--month", "-m", help="Month to report, YYYY-MM (repeatable). Default: every "
+                 "month an incident touches.", metavar="YYYY-MM"),
+]
+FeeOpt = Annotated[
+    str | None,
+    typer.Option("--monthly-fee", help="Monthly fee for keys without a contract.",
+                 metavar="AMOUNT"),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--sla-target", help="Committed tier for keys without a contract "
+                 "(default: the policy's default tier).", metavar="PCT"),
+]
+
+DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_CALENDAR = "CN"
+DEFAULT_CURRENCY = "CNY"
+DEFAULT_POLICY = "standard"
+
+
+def err(message: str) -> None:
+    """One line on stderr."""
+    typer.echo(message, err=True)
+
+
+def warn(message: str) -> None:
+    err(f"warning: {message}")
+
+
+def boundary(fn: F) -> F:
+    """Translate domain exceptions, once, into stderr messages and exit codes (1 data, 2 usage)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            for line in exc.lines():
+                err(line)
+            raise typer.Exit(1) from None
+        except UsageError as exc:
+            err(f"Error: {exc}")
+            raise typer.Exit(2) from None
+        except SlacalcError as exc:
+            err(f"Error: {exc}")
+            raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The reader went away (`| head`): not an error of ours. Silence the final flush.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug of ours: say so briefly, details on request
+            if os.environ.get("SLACALC_DEBUG"):
+                traceback.print_exc()
+            err(f"internal error: {type(exc).__name__}: {exc} (set SLACALC_DEBUG=1 for details)")
+            raise typer.Exit(70) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# --- option values to domain values; a bad value is a usage error (exit 2) ---
+def zone(name: str) -> ZoneInfo:
+    return get_zone(name)
+
+
+def policy(name: str) -> Policy:
+    return load_policy(name)
+
+
+def currency(text: str) -> str:
+    try:
+        return parse_currency(text)
+    except ValueError as exc:
+        raise UsageError(f"--currency '{text}': {exc}") from None
+
+
+def amount(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        return parse_amount(text)
+    except ValueError as exc:
+        raise UsageError(f"{option} '{text}': {exc}") from None
+
+
+def instant(text: str | None, tz: ZoneInfo, option: str) -> int:
+    """An option's timestamp in epoch microseconds; None means now."""
+    if text is None:
+        return to_us(datetime.now(tz))
+    return to_us(when(text, tz, option))
+
+
+def when(text: str, tz: ZoneInfo, option: str) -> datetime:
+    try:
+        return parse_datetime(text, tz)
+    except ValueError as exc:
+        raise UsageError(f"{option} '{text}': {exc}") from None
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"slacalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True,
+                     help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """SLA availability, tiers, compensation and dispute deadlines from incident logs.
+
+    Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
+    """
+
+
+def work_calendar(name: str, holidays_file: str | None) -> WorkCalendar:
+    """The working-day calendar of ``--calendar``, overridden by a ``--holidays`` file."""
+    overrides = read_holidays_file(holidays_file) if holidays_file else None
+    return WorkCalendar.create(name, overrides)
+
+
+def warn_unconfirmed(calendar: WorkCalendar, years: set[int]) -> None:
+    """Warn once per year whose make-up working days the calendar only guesses."""
+    for year in calendar.unconfirmed_years(sorted(years)):
+        warn(
+            f"the {calendar.name} working-day calendar for {year} is not confirmed (the holidays "
+            f"package guesses years whose make-up working days are unpublished; last confirmed: "
+            f"{calendar.last_confirmed_year}): deadlines that count working days in {year} may "
+            "move; give --holidays FILE with that year's official days to be sure"
+        )

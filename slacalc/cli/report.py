@@ -1,0 +1,121 @@
+"""`slacalc report`: the month's availability, tiers, breaches, compensation and deadlines."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from slacalc.cli import common as c
+from slacalc.cli.common import app
+from slacalc.contracts import read_contracts
+from slacalc.deadlines import add_data_loss_deadlines
+from slacalc.errors import UsageError
+from slacalc.incidents import read_incidents
+from slacalc.periods import Month
+from slacalc.render import Format, choose_format, write_csv, write_json, write_output
+from slacalc.report import FIELDS, Report, Terms, compute_report
+from slacalc.tables import print_tables, report_tables
+
+
+@app.command(
+    epilog="Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv "
+    "--as-of 2025-07-01 --format csv -o report.csv"
+)
+@c.boundary
+def report(
+    incidents: Annotated[
+        list[str], typer.Argument(help="Incident log CSV files ('-' reads standard input).",
+                                  metavar="INCIDENTS...")
+    ],
+    contracts: c.ContractsOpt = None,
+    month: c.MonthOpt = None,
+    monthly_fee: c.FeeOpt = None,
+    sla_target: c.TargetOpt = None,
+    policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    tz: c.TzOpt = c.DEFAULT_TZ,
+    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
+    holidays: c.HolidaysOpt = None,
+    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
+    as_of: c.AsOfOpt = None,
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+    fail_on_breach: Annotated[
+        bool, typer.Option("--fail-on-breach", help="Exit 3 when any row is breached.")
+    ] = False,
+    raw_csv: c.RawCsvOpt = False,
+) -> None:
+    """Availability, SLA tier, breach and compensation per customer, service and month.
+
+    Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
+    """
+    result = build_report(
+        incidents, contracts=contracts, month=month, monthly_fee=monthly_fee,
+        sla_target=sla_target, policy=policy, tz=tz, calendar=calendar, holidays=holidays,
+        currency=currency, as_of=as_of,
+    )  # fmt: skip
+    fmt = choose_format(format, output)
+    for message in result.warnings:
+        c.warn(message)
+    write_output(output, lambda out: render_report(result, fmt, out, raw_csv=raw_csv))
+    if fail_on_breach and any(row.breached for row in result.rows):
+        raise typer.Exit(3)
+
+
+def build_report(
+    incidents: list[str], *, contracts: str | None, month: list[str] | None,
+    monthly_fee: str | None, sla_target: str | None, policy: str, tz: str, calendar: str,
+    holidays: str | None, currency: str, as_of: str | None,
+) -> Report:  # fmt: skip
+    """Options to a computed report (shared with `explain`)."""
+    if sum(1 for p in incidents if p == "-") > 1:
+        raise UsageError("standard input ('-') can be read only once")
+    zone = c.zone(tz)
+    pol = c.policy(policy)
+    terms = Terms(
+        policy=pol,
+        tz=zone,
+        as_of=c.instant(as_of, zone, "--as-of"),
+        currency=c.currency(currency),
+        monthly_fee=c.amount(monthly_fee, "--monthly-fee"),
+        sla_target=_target(pol, sla_target),
+    )
+    months = _months(month)
+    cal = c.work_calendar(calendar, holidays)
+    book = read_contracts(contracts, policy=pol, default_currency=terms.currency) if contracts else None
+    log = read_incidents(incidents, zone)
+    result = compute_report(log, terms, contracts=book, months=months)
+    years = add_data_loss_deadlines(result, log, cal, zone)
+    c.warn_unconfirmed(cal, years)
+    return result
+
+
+def render_report(result: Report, fmt: Format, out, *, raw_csv: bool = False) -> None:
+    records = (row.to_dict() for row in result.rows)
+    if fmt is Format.csv:
+        write_csv(records, FIELDS, out, raw=raw_csv)
+    elif fmt is Format.json:
+        write_json(records, out)
+    else:
+        print_tables(report_tables(result), out)
+
+
+def _target(policy, text: str | None):
+    if text is None:
+        return None
+    try:
+        return policy.parse_target(text)
+    except ValueError as exc:
+        raise UsageError(f"--sla-target '{text}': {exc}") from None
+
+
+def _months(texts: list[str] | None) -> list[Month] | None:
+    if not texts:
+        return None
+    months = []
+    for text in texts:
+        try:
+            months.append(Month.parse(text))
+        except ValueError as exc:
+            raise UsageError(f"--month: {exc}") from None
+    return months

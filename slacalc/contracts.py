@@ -1,0 +1,100 @@
+"""Customer contracts: the monthly fee, currency and committed tier per customer and service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from slacalc.csvread import open_csv
+from slacalc.errors import InputError, Problem
+from slacalc.money import parse_amount, parse_currency
+from slacalc.policy import Policy, Tier
+
+WILDCARD = "*"
+COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target")
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What one customer pays for one service (or ``*``: every service) and what it is promised."""
+
+    customer_id: str
+    service: str  # WILDCARD for every service of the customer
+    monthly_fee: Decimal
+    currency: str
+    tier: Tier
+    source: str = ""
+    line: int | None = None
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.service == WILDCARD
+
+
+class ContractBook:
+    """Contracts looked up by key: an exact (customer, service) match wins over ``*``."""
+
+    def __init__(self, contracts: list[Contract]) -> None:
+        self.contracts = contracts
+        self._exact = {(c.customer_id, c.service): c for c in contracts if not c.is_wildcard}
+        self._wild = {c.customer_id: c for c in contracts if c.is_wildcard}
+
+    def find(self, customer_id: str, service: str) -> Contract | None:
+        return self._exact.get((customer_id, service)) or self._wild.get(customer_id)
+
+    def __len__(self) -> int:
+        return len(self.contracts)
+
+
+def read_contracts(path: str, *, policy: Policy, default_currency: str) -> ContractBook:
+    """Read a contracts CSV, checking every row against the policy's tiers."""
+    f = open_csv(path, required=("customer_id", "monthly_fee"), known=COLUMNS)
+    col = {c: f.column(c) for c in COLUMNS}
+    problems: list[Problem] = []
+    contracts: list[Contract] = []
+    seen: dict[tuple[str, str], int] = {}
+
+    def cell(cells: list[str], name: str) -> str:
+        i = col[name]
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    for line, cells in f.rows():
+        before = len(problems)
+        cust = cell(cells, "customer_id").strip()
+        if not cust:
+            problems.append(Problem(f.name, line, "is empty; every contract names a customer",
+                                    "customer_id", cust))
+        service = cell(cells, "service").strip() or WILDCARD
+        fee_text = cell(cells, "monthly_fee")
+        try:
+            fee = parse_amount(fee_text)
+        except ValueError as exc:
+            problems.append(Problem(f.name, line, str(exc), "monthly_fee", fee_text))
+        cur_text = cell(cells, "currency")
+        currency = default_currency
+        if cur_text.strip():
+            try:
+                currency = parse_currency(cur_text)
+            except ValueError as exc:
+                problems.append(Problem(f.name, line, str(exc), "currency", cur_text))
+        target_text = cell(cells, "sla_target")
+        tier = policy.default_tier
+        if target_text.strip():
+            try:
+                tier = policy.parse_target(target_text)
+            except ValueError as exc:
+                problems.append(Problem(f.name, line, str(exc), "sla_target", target_text))
+        if len(problems) > before:
+            continue
+        key = (cust, service)
+        if key in seen:
+            problems.append(
+                Problem(f.name, line, f"a second contract for the same customer and service "
+                        f"(first on line {seen[key]})", "customer_id", cust)
+            )
+            continue
+        seen[key] = line
+        contracts.append(Contract(cust, service, fee, currency, tier, f.name, line))
+    if problems:
+        raise InputError(problems)
+    return ContractBook(contracts)

@@ -1,0 +1,124 @@
+"""Reading CSV input the way real exports come: BOM or not, CRLF or LF, stdin, odd headers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from slacalc.errors import InputError, Problem
+
+STDIN = "-"
+
+
+@dataclass
+class CsvFile:
+    """An input CSV: its display name, normalised header and rows with their own line numbers."""
+
+    name: str
+    header: list[str]
+    text: str
+
+    def column(self, name: str) -> int | None:
+        """Index of a (normalised) column, or None when the file does not have it."""
+        try:
+            return self.header.index(name)
+        except ValueError:
+            return None
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(line_number, cells)`` for every non-blank data row.
+
+        Line numbers are the file's own: the header is line 1 and a quoted cell spanning lines
+        gives its row the number of the line it starts on.
+        """
+        reader = csv.reader(io.StringIO(self.text, newline=""))
+        try:
+            next(reader)
+            last = reader.line_num
+            for cells in reader:
+                line = last + 1
+                last = reader.line_num
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue
+                yield line, cells
+        except csv.Error as exc:
+            raise InputError(
+                Problem(self.name, reader.line_num, f"cannot read CSV: {exc}")
+            ) from None
+
+
+def read_text(path: str) -> tuple[str, str]:
+    """Read a whole file (``-`` is standard input) as UTF-8, BOM or not. Returns (name, text)."""
+    name = "<stdin>" if path == STDIN else path
+    try:
+        if path == STDIN:
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+    except FileNotFoundError:
+        raise InputError(Problem(name, None, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(name, None, "is a directory, not a CSV file")) from None
+    except OSError as exc:
+        raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
+    if isinstance(data, str):  # a text-only stdin (tests, some embedders)
+        data = data.encode("utf-8")
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError(
+            Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            Problem(
+                name,
+                line,
+                f"not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8, "
+                f"e.g. iconv -f latin1 -t utf-8 {path if path != STDIN else 'FILE'}",
+            )
+        ) from None
+    return name, text
+
+
+def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:
+    """Open a CSV and check its header: names are matched case-insensitively, spaces ignored."""
+    name, text = read_text(path)
+    if not text.strip():
+        raise InputError(
+            Problem(name, None, f"empty file: expected a header line with {_names(required)}")
+        )
+    try:
+        header_cells = next(csv.reader(io.StringIO(text, newline="")))
+    except (csv.Error, StopIteration) as exc:
+        raise InputError(Problem(name, 1, f"cannot read the header: {exc}")) from None
+    header = [cell.strip().lower() for cell in header_cells]
+    problems = []
+    seen: set[str] = set()
+    for cell in header:
+        if cell and cell in seen and cell in set(known):
+            problems.append(Problem(name, 1, f"column '{cell}' appears more than once"))
+        seen.add(cell)
+    missing = [col for col in required if col not in header]
+    if missing:
+        problems.append(
+            Problem(
+                name,
+                1,
+                f"missing required column {_names(missing)} (header has: "
+                f"{', '.join(repr(c) for c in header_cells) or 'nothing'})",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return CsvFile(name=name, header=header, text=text)
+
+
+def _names(cols: Iterable[str]) -> str:
+    return ", ".join(f"'{c}'" for c in cols)

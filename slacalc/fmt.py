@@ -1,0 +1,53 @@
+"""Exact text forms shared by every output: seconds, percentages, durations."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from slacalc.money import round_half_up
+from slacalc.timeparse import US_PER_SECOND
+
+
+def seconds(us: Fraction | int) -> Decimal:
+    """Microseconds as seconds, rounded half-up to at most 3 decimals, trailing zeros dropped."""
+    value = round_half_up(Fraction(us, US_PER_SECOND), 3)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def truncated_pct(share: Fraction, places: int = 4) -> str:
+    """A share of 1 as a percentage with exactly ``places`` decimals, truncated toward zero.
+
+    Truncation never lifts a value into a tier it does not meet: 99.94999 % shows as 99.9499.
+    """
+    scaled = share * 100 * 10**places
+    whole = scaled.numerator // scaled.denominator if scaled >= 0 else -(
+        -scaled.numerator // scaled.denominator
+    )
+    return f"{Decimal(whole).scaleb(-places):.{places}f}"
+
+
+def duration(us: Fraction | int) -> str:
+    """A human duration: ``1h 32m 59s``, ``21m 36s``, ``2d 3h 0m 0s``, ``0.4s``."""
+    secs = Fraction(us, US_PER_SECOND)
+    if secs == 0:
+        return "0s"
+    whole = int(secs)
+    frac = secs - whole
+    days, rem = divmod(whole, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, sec = divmod(rem, 60)
+    sec_text = str(sec)
+    if frac:
+        sec_text = f"{seconds(Fraction(sec) * US_PER_SECOND + frac * US_PER_SECOND)}"
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if days or hours:
+        parts.append(f"{hours}h")
+    if days or hours or minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{sec_text}s")
+    return " ".join(parts)

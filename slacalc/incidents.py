@@ -1,0 +1,200 @@
+"""The incident log: CSV rows read into typed, validated incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import NamedTuple
+
+from slacalc.csvread import open_csv
+from slacalc.errors import InputError, Problem
+from slacalc.timeparse import parse_instant
+
+OUTAGE = "outage"
+DATA_LOSS = "data_loss"
+MAINTENANCE = "maintenance"
+EXCLUDED = "excluded"
+DOWN_CATEGORIES = frozenset({OUTAGE, DATA_LOSS})
+CATEGORIES = (OUTAGE, DATA_LOSS, MAINTENANCE, EXCLUDED)
+
+COLUMNS = ("start", "end", "customer_id", "service", "incident_id", "category", "impact")
+
+Key = tuple[str, str]
+
+
+class Incident(NamedTuple):
+    """One row of an incident log. Instants are microseconds since the epoch (UTC)."""
+
+    start: int
+    end: int | None  # None: still ongoing, counted up to --as-of
+    customer_id: str
+    service: str
+    incident_id: str
+    category: str
+    impact: Fraction | int  # share of the service lost, 0 < impact <= 1
+    source: str
+    line: int
+    start_text: str
+    end_text: str
+
+    @property
+    def key(self) -> Key:
+        return (self.customer_id, self.service)
+
+    @property
+    def is_down(self) -> bool:
+        return self.category in DOWN_CATEGORIES
+
+    def end_at(self, as_of: int) -> int:
+        """The end, or ``as_of`` for an ongoing incident (never before its start)."""
+        if self.end is not None:
+            return self.end
+        return max(self.start, as_of)
+
+
+class IncidentLog:
+    """Incidents grouped by (customer_id, service), in the order they were read."""
+
+    def __init__(self, incidents: Iterable[Incident] = ()) -> None:
+        self.by_key: dict[Key, list[Incident]] = {}
+        for inc in incidents:
+            self.add(inc)
+
+    def add(self, inc: Incident) -> None:
+        self.by_key.setdefault(inc.key, []).append(inc)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.by_key.values())
+
+    def __iter__(self):
+        for incidents in self.by_key.values():
+            yield from incidents
+
+
+def parse_impact(text: str) -> Fraction | int:
+    """``0.3``, ``30%`` or empty (1). Exact; ValueError unless 0 < impact <= 1."""
+    raw = text.strip()
+    if not raw:
+        return 1
+    pct = raw.endswith("%")
+    try:
+        value = Decimal(raw[:-1].strip() if pct else raw)
+    except InvalidOperation:
+        raise ValueError("expected a share 0 < impact <= 1, such as 0.3 or 30%") from None
+    if not value.is_finite():
+        raise ValueError("expected a share 0 < impact <= 1, such as 0.3 or 30%")
+    share = Fraction(value) / (100 if pct else 1)
+    if not 0 < share <= 1:
+        raise ValueError("impact must be greater than 0 and at most 1 (100%)")
+    return 1 if share == 1 else share
+
+
+def parse_category(text: str) -> str:
+    raw = text.strip().lower()
+    if not raw:
+        return OUTAGE
+    if raw not in CATEGORIES:
+        raise ValueError(f"expected one of {', '.join(CATEGORIES)}")
+    return raw
+
+
+def read_incidents(paths: Iterable[str], tz: tzinfo) -> IncidentLog:
+    """Read one or more incident logs; every bad cell is collected, then raised as InputError."""
+    log = IncidentLog()
+    problems: list[Problem] = []
+    for path in paths:
+        _read_one(path, tz, log, problems)
+    if problems:
+        raise InputError(problems)
+    return log
+
+
+def _read_one(path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem]) -> None:
+    f = open_csv(path, required=("start",), known=COLUMNS)
+    name = f.name
+    col = {c: f.column(c) for c in COLUMNS}
+    i_start, i_end = col["start"], col["end"]
+    i_cust, i_svc, i_id = col["customer_id"], col["service"], col["incident_id"]
+    i_cat, i_imp = col["category"], col["impact"]
+    width = len(f.header)
+    # Interning keeps one string object per customer and service, not one per row.
+    strings: dict[str, str] = {}
+    impacts: dict[str, Fraction | int] = {}
+    categories: dict[str, str] = {}
+
+    def cell(cells: list[str], i: int | None) -> str:
+        if i is None or i >= len(cells):
+            return ""
+        return cells[i]
+
+    for line, cells in f.rows():
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            problems.append(
+                Problem(name, line, f"row has {len(cells)} cells but the header has {width}")
+            )
+            continue
+        bad = False
+        start_text = cell(cells, i_start)
+        try:
+            start = parse_instant(start_text, tz)
+        except (ValueError, OverflowError) as exc:
+            problems.append(Problem(name, line, str(exc), "start", start_text))
+            bad = True
+        end_text = cell(cells, i_end)
+        end: int | None = None
+        if end_text.strip():
+            try:
+                end = parse_instant(end_text, tz)
+            except (ValueError, OverflowError) as exc:
+                problems.append(Problem(name, line, str(exc), "end", end_text))
+                bad = True
+        cat_text = cell(cells, i_cat)
+        category = categories.get(cat_text)
+        if category is None:
+            try:
+                category = categories[cat_text] = parse_category(cat_text)
+            except ValueError as exc:
+                problems.append(Problem(name, line, str(exc), "category", cat_text))
+                bad = True
+        imp_text = cell(cells, i_imp)
+        impact = impacts.get(imp_text)
+        if impact is None:
+            try:
+                impact = impacts[imp_text] = parse_impact(imp_text)
+            except ValueError as exc:
+                problems.append(Problem(name, line, str(exc), "impact", imp_text))
+                bad = True
+        if bad:
+            continue
+        if end is not None and end < start:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"ends before it starts (start '{start_text.strip()}')",
+                    "end",
+                    end_text,
+                )
+            )
+            continue
+        cust = cell(cells, i_cust).strip()
+        svc = cell(cells, i_svc).strip()
+        cust = strings.setdefault(cust, cust)
+        svc = strings.setdefault(svc, svc)
+        log.add(
+            Incident(
+                start,
+                end,
+                cust,
+                svc,
+                cell(cells, i_id).strip(),
+                category,  # type: ignore[arg-type]
+                impact,  # type: ignore[arg-type]
+                name,
+                line,
+                start_text.strip(),
+                end_text.strip(),
+            )
+        )

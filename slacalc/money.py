@@ -1,0 +1,64 @@
+"""Exact money: decimal amounts, each currency's minor unit, one half-up rounding at the end."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+# ISO 4217 currencies whose minor unit is not 2 decimals.
+_MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def minor_unit(currency: str) -> int:
+    """Decimals of the currency's minor unit (ISO 4217): JPY 0, CNY 2, KWD 3."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def parse_currency(text: str) -> str:
+    """An ISO 4217 code, upper-cased. Raises ValueError when it is not three letters."""
+    code = text.strip().upper()
+    if not _CODE.match(code):
+        raise ValueError("expected an ISO 4217 currency code such as CNY, USD or JPY")
+    return code
+
+
+def parse_amount(text: str) -> Decimal:
+    """A non-negative, finite decimal amount such as ``1200`` or ``99.5``. Raises ValueError."""
+    raw = text.strip().replace("_", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("expected a decimal amount such as 1200.00") from None
+    if not value.is_finite():
+        raise ValueError("expected a finite decimal amount")
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
+    """Round an exact non-negative value half-up to ``places`` decimals, exactly."""
+    scaled = Fraction(value) * 10**places
+    q, r = divmod(scaled.numerator, scaled.denominator)
+    if 2 * r >= scaled.denominator:
+        q += 1
+    return Decimal(q).scaleb(-places)
+
+
+def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
+    """``value`` rounded once, half-up, to the currency's minor unit."""
+    return round_half_up(value, minor_unit(currency))
+
+
+def format_money(value: Decimal, currency: str) -> str:
+    """Text with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY."""
+    places = minor_unit(currency)
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"

@@ -1,0 +1,122 @@
+"""Writers for CSV and JSON, the one format switch, and atomic output files.
+
+Renderers only format: every value they print was computed by the core and arrives through a
+result's ``to_dict()``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, TextIO
+
+from slacalc.errors import UsageError
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Format(str, Enum):
+    """Output formats shared by every command."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def choose_format(fmt: Format | None, output: str | None) -> Format:
+    """``--format`` if given, else the output file's extension, else a table."""
+    if fmt is not None:
+        return fmt
+    if output and output != "-":
+        ext = Path(output).suffix.lower()
+        if ext == ".csv":
+            return Format.csv
+        if ext == ".json":
+            return Format.json
+        if ext not in (".txt", ""):
+            raise UsageError(
+                f"cannot tell the format of '{output}' from its extension: "
+                "use .csv, .json or .txt, or give --format"
+            )
+    return Format.table
+
+
+def csv_cell(value: Any, *, raw: bool = False) -> str:
+    """One CSV cell: booleans as true/false, None empty, text guarded against formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    if isinstance(value, str):
+        if not raw and value.startswith(_FORMULA_START):
+            return "'" + value
+        return value
+    return str(value)
+
+
+def write_csv(
+    records: Iterable[dict[str, Any]], fields: Sequence[str], out: TextIO, *, raw: bool = False
+) -> None:
+    """Header then one line per record, in ``fields`` order, with CRLF-free LF endings."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for rec in records:
+        writer.writerow([csv_cell(rec[f], raw=raw) for f in fields])
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # At most 3 decimals and far below 2**53: the float prints back the same digits.
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+    """A JSON list of objects; seconds as numbers, money and percentages as strings."""
+    data = [{k: _json_value(v) for k, v in rec.items()} for rec in records]
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+
+
+def write_output(output: str | None, write: Callable[[TextIO], None]) -> None:
+    """Run ``write`` on stdout, or on a file that appears whole or not at all.
+
+    The file is written next to its destination and renamed into place only after ``write``
+    returned, so a failed run leaves neither a partial file nor a stale temporary one.
+    """
+    if output is None or output == "-":
+        write(sys.stdout)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write '{output}': folder '{folder}' does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,297 @@
+"""The monthly report: per customer, service and month, availability, tier, breach, compensation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slacalc.contracts import WILDCARD, Contract, ContractBook
+from slacalc.engine import MonthUsage, key_usage
+from slacalc.errors import InputError, Problem
+from slacalc.fmt import seconds, truncated_pct
+from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
+from slacalc.money import format_money, to_money
+from slacalc.periods import Month, MonthGrid
+from slacalc.policy import Policy, Tier, format_pct
+from slacalc.timeparse import US_PER_SECOND, format_instant
+
+LEVEL1_DELAY_US = 72 * 3600 * US_PER_SECOND
+
+FIELDS = (
+    "customer_id", "service", "month", "period_seconds", "downtime_seconds", "excluded_seconds",
+    "availability_pct", "tier_band", "sla_target_pct", "breached", "coefficient", "monthly_fee",
+    "compensation", "currency", "capped", "incident_count", "compensation_due_at", "status",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One (customer, service, month) of the report, with exact values inside."""
+
+    customer_id: str
+    service: str
+    month: Month
+    period_start: int  # epoch microseconds
+    period_end: int
+    downtime_us: Fraction | int
+    excluded_us: int
+    availability: Fraction  # share of 1
+    tier_band: str
+    tier: Tier
+    breached: bool
+    monthly_fee: Decimal
+    compensation: Decimal  # already rounded to the currency's minor unit
+    currency: str
+    capped: bool
+    incident_count: int
+    compensation_due: int | None  # epoch microseconds
+    status: str
+    tz: ZoneInfo
+    exact_compensation: Fraction = Fraction(0)
+
+    @property
+    def period_us(self) -> int:
+        return self.period_end - self.period_start
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's fields, in order: numbers for seconds and counts, text for the rest."""
+        return {
+            "customer_id": self.customer_id,
+            "service": self.service,
+            "month": str(self.month),
+            "period_seconds": seconds(self.period_us),
+            "downtime_seconds": seconds(self.downtime_us),
+            "excluded_seconds": seconds(self.excluded_us),
+            "availability_pct": truncated_pct(self.availability),
+            "tier_band": self.tier_band,
+            "sla_target_pct": self.tier.label,
+            "breached": self.breached,
+            "coefficient": format_coefficient(self.tier.coefficient),
+            "monthly_fee": format_money(self.monthly_fee, self.currency),
+            "compensation": format_money(self.compensation, self.currency),
+            "currency": self.currency,
+            "capped": self.capped,
+            "incident_count": self.incident_count,
+            "compensation_due_at": (
+                "" if self.compensation_due is None else format_instant(self.compensation_due, self.tz)
+            ),
+            "status": self.status,
+        }
+
+
+def format_coefficient(value: Decimal) -> str:
+    """At least two decimals, as the policy document writes them: 1.25, 2.50, 5.00."""
+    text = format_pct(value)
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A settlement deadline the report opens: level 1 per breached row, level 2 per data loss."""
+
+    level: int
+    category: str
+    customer_id: str
+    service: str
+    reference: str  # the month (level 1) or the incident id / file line (level 2)
+    opened_at: int
+    due_at: int
+    tz: ZoneInfo
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "category": self.category,
+            "customer_id": self.customer_id,
+            "service": self.service,
+            "reference": self.reference,
+            "opened_at": format_instant(self.opened_at, self.tz),
+            "due_at": format_instant(self.due_at, self.tz),
+        }
+
+
+@dataclass
+class Report:
+    """The rows of a report, the deadlines they open and what the user should be warned of."""
+
+    rows: list[ReportRow]
+    deadlines: list[Deadline] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Decimal]:
+        """Compensation per currency, in the order currencies first appear."""
+        out: dict[str, Decimal] = {}
+        for row in self.rows:
+            out[row.currency] = out.get(row.currency, Decimal(0)) + row.compensation
+        return out
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Report-wide settings: policy, zone, the moment of truth, and fallbacks for contracts."""
+
+    policy: Policy
+    tz: ZoneInfo
+    as_of: int  # epoch microseconds: ongoing incidents end here; later months are provisional
+    currency: str = "CNY"
+    monthly_fee: Decimal | None = None  # --monthly-fee: for keys without a contract
+    sla_target: Tier | None = None  # --sla-target: with --monthly-fee
+
+    def fallback(self, customer_id: str, service: str) -> Contract | None:
+        if self.monthly_fee is None:
+            return None
+        tier = self.sla_target or self.policy.default_tier
+        return Contract(customer_id, service, self.monthly_fee, self.currency, tier)
+
+
+def touched_months(log: IncidentLog, tz: ZoneInfo, as_of: int) -> list[Month]:
+    """Every month (in ``tz``) that some incident of the log overlaps by more than zero."""
+    spans = [(inc.start, inc.end_at(as_of)) for inc in log]
+    spans = [(s, e) for s, e in spans if e > s]
+    if not spans:
+        return []
+    grid = MonthGrid(
+        Month.of(min(s for s, _ in spans), tz), Month.of(max(e for _, e in spans) - 1, tz), tz
+    )
+    hit: set[int] = set()
+    for s, e in spans:
+        first, last = grid.index(s), grid.index(e - 1)
+        hit.update(range(first, last + 1))
+    return [grid.months[i] for i in sorted(hit)]
+
+
+def compute_report(
+    log: IncidentLog,
+    terms: Terms,
+    *,
+    contracts: ContractBook | None = None,
+    months: list[Month] | None = None,
+) -> Report:
+    """Compute the report rows for ``months`` (default: every month an incident touches)."""
+    tz, as_of = terms.tz, terms.as_of
+    months = sorted(set(months)) if months else touched_months(log, tz, as_of)
+    if not months:
+        if contracts is None:
+            return Report(rows=[])
+        return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
+    grid = MonthGrid(months[0], months[-1], tz)
+    wanted = {grid.months.index(m) for m in months}
+    usage: dict[Key, dict[int, MonthUsage]] = {}
+    for key, incidents in log.by_key.items():
+        per_month = key_usage(incidents, grid, as_of)
+        if any(i in per_month for i in wanted):
+            usage[key] = per_month
+    keys = _row_keys(usage, log, terms, contracts)
+    rows = []
+    for key, contract in keys:
+        per_month = usage.get(key, {})
+        for i in sorted(wanted):
+            rows.append(_row(key, contract, grid, i, per_month.get(i), terms))
+    report = Report(rows=rows)
+    report.deadlines.extend(_level1_deadlines(rows))
+    return report
+
+
+def _row_keys(
+    usage: dict[Key, dict[int, MonthUsage]],
+    log: IncidentLog,
+    terms: Terms,
+    book: ContractBook | None,
+) -> list[tuple[Key, Contract]]:
+    """Every key that gets rows, with the contract that prices it; unpriced keys are an error."""
+    chosen: dict[Key, Contract] = {}
+    problems = []
+    covered: set[int] = set()  # ids of wildcard contracts that priced some incident key
+    for key in usage:
+        contract = book.find(*key) if book is not None else None
+        if contract is None:
+            contract = terms.fallback(*key)
+        if contract is None:
+            first = log.by_key[key][0]
+            hint = "add it to --contracts or give --monthly-fee" if book else (
+                "give --contracts FILE or --monthly-fee AMOUNT")
+            problems.append(
+                Problem(first.source, first.line,
+                        f"no contract for customer '{key[0]}' service '{key[1]}': {hint}",
+                        "customer_id", key[0])
+            )
+            continue
+        if contract.is_wildcard:
+            covered.add(id(contract))
+        chosen[key] = contract
+    if problems:
+        raise InputError(problems)
+    if book is not None:
+        for c in book.contracts:
+            if not c.is_wildcard:
+                chosen.setdefault((c.customer_id, c.service), c)
+            elif id(c) not in covered:
+                chosen.setdefault((c.customer_id, WILDCARD), c)
+    return sorted(chosen.items(), key=lambda kv: kv[0])
+
+
+def _row(
+    key: Key, contract: Contract, grid: MonthGrid, i: int, use: MonthUsage | None, terms: Terms
+) -> ReportRow:
+    start, end = grid.edges[i], grid.edges[i + 1]
+    period = end - start
+    downtime = use.downtime_us if use else 0
+    availability = 1 - Fraction(downtime) / period
+    tier = contract.tier
+    breached = availability * 100 < Fraction(tier.target)
+    exact, capped = Fraction(0), False
+    due = None
+    if breached:
+        exact, capped = terms.policy.compensation(
+            tier=tier, fee=contract.monthly_fee, downtime_us=downtime, period_us=period
+        )
+        due = end + LEVEL1_DELAY_US
+    return ReportRow(
+        customer_id=key[0],
+        service=key[1],
+        month=grid.months[i],
+        period_start=start,
+        period_end=end,
+        downtime_us=downtime,
+        excluded_us=use.excluded_us if use else 0,
+        availability=availability,
+        tier_band=terms.policy.band(availability),
+        tier=tier,
+        breached=breached,
+        monthly_fee=contract.monthly_fee,
+        compensation=to_money(exact, contract.currency),
+        currency=contract.currency,
+        capped=capped,
+        incident_count=use.incident_count if use else 0,
+        compensation_due=due,
+        status="provisional" if end > terms.as_of else "final",
+        tz=terms.tz,
+        exact_compensation=exact,
+    )
+
+
+def _level1_deadlines(rows: list[ReportRow]) -> list[Deadline]:
+    return [
+        Deadline(1, "sla_breach", r.customer_id, r.service, str(r.month), r.period_end,
+                 r.compensation_due, r.tz)  # type: ignore[arg-type]
+        for r in rows
+        if r.breached
+    ]
+
+
+def data_loss_incidents(log: IncidentLog, rows: list[ReportRow]) -> list[Incident]:
+    """The data-loss incidents of the reported keys that start inside a reported period."""
+    periods: dict[Key, list[tuple[int, int]]] = {}
+    for r in rows:
+        periods.setdefault((r.customer_id, r.service), []).append((r.period_start, r.period_end))
+    out = []
+    for key, spans in periods.items():
+        for inc in log.by_key.get(key, ()):
+            if inc.category == DATA_LOSS and any(s <= inc.start < e for s, e in spans):
+                out.append(inc)
+    return out
+

@@ -1,0 +1,113 @@
+"""Timestamps: ISO 8601 fast, other unambiguous forms through python-dateutil, never a guess.
+
+Inside slacalc an instant is an ``int`` of microseconds since the Unix epoch (UTC). Integers keep
+the arithmetic exact and cheap; aware datetimes appear again only at the edges, for display.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slacalc.errors import UsageError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+US = timedelta(microseconds=1)
+US_PER_SECOND = 1_000_000
+
+# Two different defaults reveal the fields dateutil had to invent ("May 2025" has no day).
+_DEFAULT_A = datetime(2000, 1, 1)
+_DEFAULT_B = datetime(2001, 2, 2)
+
+
+def get_zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``, or a UsageError that says how to spell one."""
+    try:
+        return _zone(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, IsADirectoryError, OSError):
+        raise UsageError(
+            f"unknown time zone '{name}': use an IANA name such as Asia/Shanghai, UTC or "
+            "Europe/Berlin"
+        ) from None
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    if not name:
+        raise ValueError(name)
+    return ZoneInfo(name)
+
+
+def parse_datetime(text: str, tz: tzinfo) -> datetime:
+    """Read one timestamp; naive ones are local time in ``tz``. Raises ValueError with a reason.
+
+    >>> parse_datetime("2025-05-14 07:57:01", ZoneInfo("Asia/Shanghai")).isoformat()
+    '2025-05-14T07:57:01+08:00'
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("empty timestamp")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        dt = _parse_other(text)
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=tz)
+    return dt
+
+
+def _parse_other(text: str) -> datetime:
+    from dateutil import parser as du  # imported lazily: ISO input never needs it
+
+    try:
+        a = du.parse(text, default=_DEFAULT_A)
+        b = du.parse(text, default=_DEFAULT_B)
+    except (ValueError, OverflowError, du.ParserError):
+        raise ValueError(
+            "not a timestamp: expected ISO 8601 such as 2025-05-14T07:57:01+08:00"
+        ) from None
+    if a.date() != b.date():
+        raise ValueError("incomplete date: a timestamp needs a year, a month and a day")
+    try:
+        day_first = du.parse(text, default=_DEFAULT_A, dayfirst=True)
+        year_first = du.parse(text, default=_DEFAULT_A, yearfirst=True)
+    except (ValueError, OverflowError, du.ParserError):
+        day_first = year_first = a
+    if day_first != a or year_first != a:
+        raise ValueError(
+            "ambiguous date: day and month could be read either way; use ISO 8601 (YYYY-MM-DD)"
+        )
+    return a
+
+
+def to_us(dt: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    return (dt - EPOCH) // US
+
+
+def parse_instant(text: str, tz: tzinfo) -> int:
+    """Read one timestamp straight to microseconds since the epoch (the hot path of ingestion)."""
+    return to_us(parse_datetime(text, tz))
+
+
+def from_us(us: int, tz: tzinfo) -> datetime:
+    """The aware datetime in ``tz`` of an instant in microseconds since the epoch."""
+    return (EPOCH + timedelta(microseconds=us)).astimezone(tz)
+
+
+def local_midnight_us(day: date, tz: tzinfo) -> int:
+    """The instant local midnight starts ``day`` in ``tz`` (fold=0 where midnight is repeated)."""
+    return to_us(datetime(day.year, day.month, day.day, tzinfo=tz))
+
+
+def format_instant(us: int, tz: tzinfo) -> str:
+    """ISO 8601 with the zone's offset, to the second (or microsecond when it has them)."""
+    dt = from_us(us, tz)
+    return dt.isoformat(timespec="seconds" if dt.microsecond == 0 else "microseconds")
+
+
+def format_datetime(dt: datetime) -> str:
+    """ISO 8601 with offset, seconds precision unless the value has sub-second digits."""
+    return dt.isoformat(timespec="seconds" if dt.microsecond == 0 else "microseconds")

@@ -1,0 +1,278 @@
+"""The working-day calendar: which days count when a deadline is "N working days" away.
+
+Built on the ``holidays`` package, which knows the public holidays of many countries and, for
+those that move weekends around (China's 调休, Russia's переносы, ...), the weekend days that
+become working days. A ``--holidays`` file of ``date,kind`` rows overrides it day by day.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import holidays
+
+from slacalc.csvread import open_csv
+from slacalc.errors import InputError, Problem, UsageError
+
+NO_CALENDAR = "none"
+
+# Monday=0 ... Sunday=6, as date.weekday() counts.
+_PLAIN_WEEKEND = frozenset({5, 6})
+
+# A search that finds no working day in this many days is a broken calendar (say, an overrides
+# file that turned a whole country's year off), not a deadline: stop instead of looping.
+_MAX_SEARCH_DAYS = 5 * 366
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_KINDS = {"holiday": False, "workday": True}
+
+
+class WorkCalendar:
+    """Working days of one country (or plain Monday-Friday), with per-day overrides.
+
+    Build one with :meth:`create`; the constructor is internal.
+
+    >>> cal = WorkCalendar.create("CN")
+    >>> cal.is_working_day(date(2025, 10, 11))  # a Saturday made a working day (调休)
+    True
+    >>> cal.add_working_days(date(2025, 9, 30), 1)  # National Day week is off
+    datetime.date(2025, 10, 9)
+    """
+
+    def __init__(
+        self, name: str, entity: holidays.HolidayBase | None, overrides: Mapping[date, bool]
+    ) -> None:
+        self.name = name
+        self._entity = entity
+        self.overrides: Mapping[date, bool] = MappingProxyType(dict(overrides))
+        self._override_years = frozenset(d.year for d in self.overrides)
+        # Non-working days per year, before overrides. Years are filled lazily because the
+        # holidays package computes lunar festivals year by year and most runs need one or two.
+        self._off_days: dict[int, frozenset[date]] = {}
+        self._confirmed = _confirmed_years(entity) if entity is not None else None
+
+    @classmethod
+    def create(
+        cls, calendar: str = "CN", overrides: Mapping[date, bool] | None = None
+    ) -> WorkCalendar:
+        """The calendar of country code ``calendar`` (any case), or ``"none"`` for Monday-Friday.
+
+        ``overrides`` maps a date to True (a working day) or False (a day off); it wins over the
+        country's calendar and the weekend. An unknown code is a :class:`UsageError`.
+        """
+        code = calendar.strip()
+        cleaned = _clean_overrides(overrides or {})
+        if code.lower() == NO_CALENDAR:
+            return cls(NO_CALENDAR, None, cleaned)
+        code = code.upper()
+        # Checked against the package's own list: country_holidays() would also accept names of
+        # unrelated classes in its module (e.g. "HolidayBase").
+        if code not in holidays.list_supported_countries():
+            raise UsageError(
+                f"unknown calendar '{calendar}': use a country code known to the holidays "
+                "package (such as CN, US, DE, GB), or 'none' for plain Monday-Friday; list them "
+                'with: python -c "import holidays; '
+                'print(sorted(holidays.list_supported_countries()))"'
+            )
+        return cls(code, holidays.country_holidays(code), cleaned)
+
+    def __repr__(self) -> str:
+        return f"WorkCalendar({self.name!r}, overrides={len(self.overrides)})"
+
+    def is_working_day(self, d: date) -> bool:
+        """Whether ``d`` is a working day: overrides first, then holidays, make-up days, weekend."""
+        override = self.overrides.get(d)
+        if override is not None:
+            return override
+        off = self._off_days.get(d.year)
+        if off is None:
+            off = self._off_days[d.year] = self._build_year(d.year)
+        return d not in off
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The ``n``-th working day strictly after ``d`` (``n`` >= 1).
+
+        ``d`` itself never counts, even when it is a working day or a make-up Saturday.
+
+        >>> WorkCalendar.create("none").add_working_days(date(2025, 10, 3), 1)  # a Friday
+        datetime.date(2025, 10, 6)
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        day = d
+        found = 0
+        searched = 0
+        while found < n:
+            day += timedelta(days=1)
+            searched += 1
+            if self.is_working_day(day):
+                found += 1
+                searched = 0
+            elif searched > _MAX_SEARCH_DAYS:
+                raise ValueError(
+                    f"no working day in the {_MAX_SEARCH_DAYS} days after "
+                    f"{day - timedelta(days=searched)} in calendar "
+                    f"'{self.name}': check the holidays file"
+                )
+        return day
+
+    @property
+    def last_confirmed_year(self) -> int | None:
+        """The last year whose make-up workdays the calendar data holds, or None if it has none.
+
+        The ``holidays`` package knows a moved-weekend country's announced years and silently
+        guesses the later ones (without make-up days), so deadlines there may be off by days.
+        """
+        return None if self._confirmed is None else self._confirmed[1]
+
+    def unconfirmed_years(self, years: Iterable[int]) -> list[int]:
+        """The years among ``years`` whose working days are a guess, sorted, each once.
+
+        A year is a guess when the country moves weekends around (it has make-up workdays in the
+        ``holidays`` data) but the data does not cover that year: after
+        :attr:`last_confirmed_year` (not announced yet) or before the first year it covers.
+        A year with at least one date in the overrides counts as confirmed: the user supplied
+        that year's calendar. A country that never moves weekends, and ``none``, guess nothing.
+
+        Countries that stopped moving weekends (in holidays 0.109, e.g. UA after 2022, AM after
+        2021, BG after 2016) are reported for every later year; an overrides file silences it.
+        """
+        if self._confirmed is None:
+            return []
+        first, last = self._confirmed
+        return sorted(
+            {y for y in years if not first <= y <= last and y not in self._override_years}
+        )
+
+    def _build_year(self, year: int) -> frozenset[date]:
+        start = date(year, 1, 1)
+        days = [start + timedelta(days=i) for i in range((date(year, 12, 31) - start).days + 1)]
+        entity = self._entity
+        if entity is None:
+            return frozenset(d for d in days if d.weekday() in _PLAIN_WEEKEND)
+        # A make-up day may be announced with the next year's holidays (China moved
+        # 2005-12-31 for New Year 2006), so that year must be loaded too.
+        if year < date.max.year:
+            _ = date(year + 1, 1, 1) in entity
+        # The entity's own rule, so a country's weekend (Fri-Sat in some) and make-up days
+        # are read exactly as the package means them.
+        return frozenset(d for d in days if not entity.is_working_day(d))
+
+
+def _confirmed_years(entity: holidays.HolidayBase) -> tuple[int, int] | None:
+    """First and last year with make-up workdays in the entity's data, or None if it has none.
+
+    A make-up workday is a "substituted" entry in the package's ``special_*_holidays`` tables:
+    ``(to_month, to_day, from_month, from_day[, from_year])``; plain special holidays have 3 items.
+    """
+    if not getattr(entity, "has_substituted_holidays", False):
+        return None
+    years = [
+        year
+        for name in dir(entity)
+        if name.startswith("special_") and name.endswith("_holidays")
+        for year, entries in _as_dict(getattr(entity, name, None)).items()
+        if any(len(entry) >= 4 for entry in _entries(entries))
+    ]
+    return (min(years), max(years)) if years else None
+
+
+def _as_dict(value: Any) -> dict[int, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _entries(entries: Any) -> list[tuple[Any, ...]]:
+    # One entry may stand alone ((m, d, name)) or come in a tuple of entries.
+    if isinstance(entries, (tuple, list)) and entries and isinstance(entries[0], tuple):
+        return list(entries)
+    return [entries] if isinstance(entries, tuple) else []
+
+
+def _clean_overrides(overrides: Mapping[date, bool]) -> dict[date, bool]:
+    # A datetime key would never equal the plain dates looked up, so reduce it to its date.
+    return {
+        (d.date() if isinstance(d, datetime) else d): bool(working)
+        for d, working in overrides.items()
+    }
+
+
+def read_holidays_file(path: str) -> dict[date, bool]:
+    """Read a ``date,kind`` CSV of overrides: kind ``holiday`` (off) or ``workday`` (on).
+
+    Headers and kinds are matched case-insensitively; other columns are ignored; ``-`` is
+    standard input. Every bad row is collected and reported together as an :class:`InputError`.
+
+    >>> # date,kind
+    >>> # 2027-02-06,workday
+    """
+    csv_file = open_csv(path, required=("date", "kind"), known=("date", "kind"))
+    date_col = csv_file.column("date")
+    kind_col = csv_file.column("kind")
+    assert date_col is not None and kind_col is not None  # open_csv checked them
+    result: dict[date, bool] = {}
+    first_line: dict[date, int] = {}
+    problems: list[Problem] = []
+    for line, cells in csv_file.rows():
+        raw_date = cells[date_col].strip() if date_col < len(cells) else ""
+        raw_kind = cells[kind_col].strip() if kind_col < len(cells) else ""
+        day = _parse_day(raw_date, csv_file.name, line, problems)
+        working = _parse_kind(raw_kind, csv_file.name, line, problems)
+        if day is None or working is None:
+            continue
+        if day in result and result[day] != working:
+            problems.append(
+                Problem(
+                    csv_file.name,
+                    line,
+                    f"date listed twice with different kinds (line {first_line[day]} says "
+                    f"'{_kind_name(result[day])}')",
+                    column="date",
+                    value=raw_date,
+                )
+            )
+            continue
+        result.setdefault(day, working)
+        first_line.setdefault(day, line)
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def _parse_day(raw: str, file: str, line: int, problems: list[Problem]) -> date | None:
+    if not raw:
+        problems.append(Problem(file, line, "empty; expected a date YYYY-MM-DD", column="date"))
+        return None
+    # date.fromisoformat alone would also take 20251001 and week dates like 2025-W40-3.
+    if _ISO_DATE.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            pass
+    problems.append(
+        Problem(file, line, "not a date; expected YYYY-MM-DD", column="date", value=raw)
+    )
+    return None
+
+
+def _parse_kind(raw: str, file: str, line: int, problems: list[Problem]) -> bool | None:
+    working = _KINDS.get(raw.lower())
+    if working is None:
+        message = "expected 'holiday' or 'workday'"
+        problems.append(
+            Problem(
+                file,
+                line,
+                f"empty; {message}" if not raw else message,
+                column="kind",
+                value=raw or None,
+            )
+        )
+    return working
+
+
+def _kind_name(working: bool) -> str:
+    return "workday" if working else "holiday"
