@@ -18,12 +18,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from slacalc.contracts import Contract, ContractBook, read_contracts  # noqa: E402
-from slacalc.errors import InputError, Problem, SlacalcError, UsageError  # noqa: E402
-from slacalc.incidents import Incident, IncidentLog, read_incidents  # noqa: E402
-from slacalc.periods import Month  # noqa: E402
-from slacalc.policy import Policy, Tier, load_policy  # noqa: E402
-from slacalc.report import Report, ReportRow, Terms, compute_report  # noqa: E402
+from slacalc.contracts import Contract, ContractBook, read_contracts
+from slacalc.errors import InputError, Problem, SlacalcError, UsageError
+from slacalc.incidents import Incident, IncidentLog, read_incidents
+from slacalc.periods import Month
+from slacalc.policy import Policy, Tier, load_policy
+from slacalc.report import Report, ReportRow, Terms, compute_report
 
 __all__ = [
     "Contract", "ContractBook", "Incident", "IncidentLog", "InputError", "Month", "Policy",

@@ -29,6 +29,16 @@ def truncated_pct(share: Fraction, places: int = 4) -> str:
     return f"{Decimal(whole).scaleb(-places):.{places}f}"
 
 
+def share(value: Fraction | int) -> str:
+    """A share of 1 as an exact decimal: ``0.3``, ``1``, ``0.125`` (``1/3`` stays a fraction)."""
+    value = Fraction(value)
+    for places in range(0, 13):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            return f"{Decimal(scaled.numerator).scaleb(-places):f}"
+    return str(value)
+
+
 def duration(us: Fraction | int) -> str:
     """A human duration: ``1h 32m 59s``, ``21m 36s``, ``2d 3h 0m 0s``, ``0.4s``."""
     secs = Fraction(us, US_PER_SECOND)

@@ -9,10 +9,12 @@ from fractions import Fraction
 # ISO 4217 currencies whose minor unit is not 2 decimals.
 _MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
+         "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"),
+        0,
     ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
 }
 _CODE = re.compile(r"^[A-Z]{3}$")
 

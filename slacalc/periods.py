@@ -41,7 +41,8 @@ class Month:
 
     def bounds(self, tz: tzinfo) -> tuple[int, int]:
         """``[first day 00:00, first day of next month 00:00)`` local, in epoch microseconds."""
-        return local_midnight_us(self.first_day(), tz), local_midnight_us(self.next().first_day(), tz)
+        start = local_midnight_us(self.first_day(), tz)
+        return start, local_midnight_us(self.next().first_day(), tz)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

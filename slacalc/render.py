@@ -6,6 +6,7 @@ result's ``to_dict()``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -13,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,7 +24,7 @@ from slacalc.errors import UsageError
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Output formats shared by every command."""
 
     table = "table"
@@ -109,10 +110,8 @@ def write_output(output: str | None, write: Callable[[TextIO], None]) -> None:
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

@@ -76,7 +76,9 @@ class ReportRow:
             "capped": self.capped,
             "incident_count": self.incident_count,
             "compensation_due_at": (
-                "" if self.compensation_due is None else format_instant(self.compensation_due, self.tz)
+                ""
+                if self.compensation_due is None
+                else format_instant(self.compensation_due, self.tz)
             ),
             "status": self.status,
         }

@@ -205,9 +205,11 @@ def read_holidays_file(path: str) -> dict[date, bool]:
 
     Headers and kinds are matched case-insensitively; other columns are ignored; ``-`` is
     standard input. Every bad row is collected and reported together as an :class:`InputError`.
+    A file looks like::
 
-    >>> # date,kind
-    >>> # 2027-02-06,workday
+        date,kind
+        2027-02-06,workday
+        2027-02-08,holiday
     """
     csv_file = open_csv(path, required=("date", "kind"), known=("date", "kind"))
     date_col = csv_file.column("date")

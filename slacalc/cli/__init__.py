@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import signal
 
+from slacalc.cli import explain as _explain  # noqa: F401
 from slacalc.cli import report as _report  # noqa: F401  (registers the command)
+from slacalc.cli import tools as _tools  # noqa: F401
 from slacalc.cli.common import app
 
 __all__ = ["app", "main"]

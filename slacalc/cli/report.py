@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.contracts import read_contracts
+from slacalc.contracts import ContractBook, read_contracts
 from slacalc.deadlines import add_data_loss_deadlines
 from slacalc.errors import UsageError
-from slacalc.incidents import read_incidents
+from slacalc.incidents import IncidentLog, read_incidents
 from slacalc.periods import Month
 from slacalc.render import Format, choose_format, write_csv, write_json, write_output
 from slacalc.report import FIELDS, Report, Terms, compute_report
@@ -62,12 +63,20 @@ def report(
         raise typer.Exit(3)
 
 
-def build_report(
-    incidents: list[str], *, contracts: str | None, month: list[str] | None,
-    monthly_fee: str | None, sla_target: str | None, policy: str, tz: str, calendar: str,
-    holidays: str | None, currency: str, as_of: str | None,
-) -> Report:  # fmt: skip
-    """Options to a computed report (shared with `explain`)."""
+@dataclass
+class Inputs:
+    """What the options and files of a report-like command amount to."""
+
+    log: IncidentLog
+    terms: Terms
+    contracts: ContractBook | None
+
+
+def build_inputs(
+    incidents: list[str], *, contracts: str | None, monthly_fee: str | None,
+    sla_target: str | None, policy: str, tz: str, currency: str, as_of: str | None,
+) -> Inputs:  # fmt: skip
+    """Options to terms, then the files read (shared by report, explain and validate)."""
     if sum(1 for p in incidents if p == "-") > 1:
         raise UsageError("standard input ('-') can be read only once")
     zone = c.zone(tz)
@@ -80,12 +89,28 @@ def build_report(
         monthly_fee=c.amount(monthly_fee, "--monthly-fee"),
         sla_target=_target(pol, sla_target),
     )
+    book = (
+        read_contracts(contracts, policy=pol, default_currency=terms.currency)
+        if contracts
+        else None
+    )
+    return Inputs(read_incidents(incidents, zone), terms, book)
+
+
+def build_report(
+    incidents: list[str], *, contracts: str | None, month: list[str] | None,
+    monthly_fee: str | None, sla_target: str | None, policy: str, tz: str, calendar: str,
+    holidays: str | None, currency: str, as_of: str | None,
+) -> Report:  # fmt: skip
+    """Options to a computed report, with its dispute deadlines."""
     months = _months(month)
     cal = c.work_calendar(calendar, holidays)
-    book = read_contracts(contracts, policy=pol, default_currency=terms.currency) if contracts else None
-    log = read_incidents(incidents, zone)
-    result = compute_report(log, terms, contracts=book, months=months)
-    years = add_data_loss_deadlines(result, log, cal, zone)
+    inputs = build_inputs(
+        incidents, contracts=contracts, monthly_fee=monthly_fee, sla_target=sla_target,
+        policy=policy, tz=tz, currency=currency, as_of=as_of,
+    )  # fmt: skip
+    result = compute_report(inputs.log, inputs.terms, contracts=inputs.contracts, months=months)
+    years = add_data_loss_deadlines(result, inputs.log, cal, inputs.terms.tz)
     c.warn_unconfirmed(cal, years)
     return result
 

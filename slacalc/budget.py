@@ -1,0 +1,109 @@
+"""Downtime budgets: how much downtime an availability target allows per day, week, month, year.
+
+A planning aid, so a target need not be one of the policy's tiers::
+
+    >>> from zoneinfo import ZoneInfo
+    >>> rows = compute_budget(parse_targets(["99.95"]), Month(2025, 6), ZoneInfo("Asia/Shanghai"))
+    >>> [(r.period, str(r.to_dict()["allowed_downtime_seconds"])) for r in rows]
+    [('day', '43.2'), ('week', '302.4'), ('2025-06', '1296'), ('30d', '1296'), ('year', '15768')]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from slacalc.fmt import seconds
+from slacalc.periods import Month
+from slacalc.policy import format_pct
+from slacalc.timeparse import US_PER_SECOND
+
+FIELDS = ("target_pct", "period", "period_seconds", "allowed_downtime_seconds")
+
+DAY_US = 86_400 * US_PER_SECOND
+# The fixed-length periods, by their names in the output; the calendar month goes between week
+# and 30d (see compute_budget).
+FIXED_PERIODS: dict[str, int] = {
+    "day": DAY_US,
+    "week": 7 * DAY_US,
+    "30d": 30 * DAY_US,
+    "year": 365 * DAY_US,
+}
+
+# Plain decimal notation only: "1e2" or "99_95" are more likely typos than targets.
+_PCT = re.compile(r"^(\d+(\.\d*)?|\.\d+)$")
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """The downtime one availability target allows over one period, exactly."""
+
+    target: Decimal  # percent, e.g. 99.95
+    period: str  # day, week, YYYY-MM, 30d or year
+    period_us: int
+    allowed_us: Fraction
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec's fields, in order: the target as text, seconds as Decimals (≤ 3 decimals)."""
+        return {
+            "target_pct": format_pct(self.target),
+            "period": self.period,
+            "period_seconds": seconds(self.period_us),
+            "allowed_downtime_seconds": seconds(self.allowed_us),
+        }
+
+
+def allowed_us(target: Decimal, period_us: int) -> Fraction:
+    """Downtime (microseconds) that keeps availability at ``target`` % over ``period_us``.
+
+    >>> allowed_us(Decimal("99.99"), DAY_US) == 8_640_000
+    True
+    """
+    return period_us * (1 - Fraction(target) / 100)
+
+
+def compute_budget(targets: Iterable[Decimal], month: Month, tz: tzinfo) -> list[BudgetRow]:
+    """Per target, in the given order, the budget of a day, a week, ``month``, 30 days, a year.
+
+    ``month`` is the calendar month in ``tz`` with its real length: a month with a DST change
+    is an hour shorter or longer, as in the report's ``period_seconds``.
+    """
+    start, end = month.bounds(tz)
+    periods = [
+        ("day", FIXED_PERIODS["day"]),
+        ("week", FIXED_PERIODS["week"]),
+        (str(month), end - start),
+        ("30d", FIXED_PERIODS["30d"]),
+        ("year", FIXED_PERIODS["year"]),
+    ]
+    return [
+        BudgetRow(target, name, length, allowed_us(target, length))
+        for target in targets
+        for name, length in periods
+    ]
+
+
+def parse_target(text: str) -> Decimal:
+    """``99.95`` or ``99.95%`` → Decimal('99.95'); ValueError unless 0 < target ≤ 100."""
+    raw = text.strip().removesuffix("%").strip()
+    if not _PCT.match(raw):
+        raise ValueError(f"expected a percentage such as 99.95, got '{text}'")
+    value = Decimal(raw)
+    if not 0 < value <= 100:
+        raise ValueError(f"a target must be above 0 and at most 100, got '{text}'")
+    return value
+
+
+def parse_targets(texts: Iterable[str]) -> list[Decimal]:
+    """Every target read by :func:`parse_target`, in order, repeats (``99.9`` = ``99.90``) dropped."""
+    targets: list[Decimal] = []
+    for text in texts:
+        value = parse_target(text)
+        if value not in targets:
+            targets.append(value)
+    return targets

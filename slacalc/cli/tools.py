@@ -1,0 +1,185 @@
+"""`slacalc budget` and `slacalc tiers`: planning aids that need no incident log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, TextIO
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from slacalc.budget import FIELDS as BUDGET_FIELDS
+from slacalc.budget import BudgetRow, compute_budget, parse_targets
+from slacalc.cli import common as c
+from slacalc.cli.common import app
+from slacalc.errors import UsageError
+from slacalc.fmt import duration
+from slacalc.periods import Month
+from slacalc.policy import COEFFICIENT, Policy, format_pct
+from slacalc.render import Format, choose_format, write_csv, write_json, write_output
+from slacalc.report import format_coefficient
+from slacalc.tables import print_tables
+from slacalc.timeparse import US_PER_SECOND, to_us
+
+TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default")
+
+BudgetMonthOpt = Annotated[
+    str | None,
+    typer.Option("--month", "-m", help="Calendar month, YYYY-MM, in the billing time zone. "
+                 "Default: the current month.", metavar="YYYY-MM"),
+]
+
+
+@app.command(
+    epilog="Example: slacalc budget 99.95 99.9 --month 2025-03 --tz America/New_York "
+    "--format csv -o budget.csv"
+)
+@c.boundary
+def budget(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Availability targets in percent (99.95 or 99.95%). Default: the "
+                       "policy's tiers.", metavar="PCT", show_default=False),
+    ] = None,
+    month: BudgetMonthOpt = None,
+    tz: c.TzOpt = c.DEFAULT_TZ,
+    policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+) -> None:
+    """Allowed downtime per SLA target: per day, week, calendar month, 30 days and 365-day year.
+
+    Example: slacalc budget 99.95 --month 2025-06
+    """
+    zone = c.zone(tz)
+    pcts = _targets(targets) if targets else [t.target for t in c.policy(policy).tiers]
+    when = _month(month) if month else Month.of(to_us(datetime.now(zone)), zone)
+    rows = compute_budget(pcts, when, zone)
+    fmt = choose_format(format, output)
+    write_output(output, lambda out: render_budget(rows, when, tz, fmt, out))
+
+
+@app.command(epilog="Example: slacalc tiers --policy samples/policy.toml --format json")
+@c.boundary
+def tiers(
+    policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+) -> None:
+    """The policy's SLA tiers: coefficients, credit shares, cap and default tier.
+
+    Example: slacalc tiers --policy standard-credit
+    """
+    pol = c.policy(policy)
+    fmt = choose_format(format, output)
+    write_output(output, lambda out: render_tiers(pol, fmt, out))
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def render_budget(rows: list[BudgetRow], month: Month, tz: str, fmt: Format, out: TextIO) -> None:
+    records = (row.to_dict() for row in rows)
+    if fmt is Format.csv:
+        write_csv(records, BUDGET_FIELDS, out)
+    elif fmt is Format.json:
+        write_json(records, out)
+    else:
+        print_tables([budget_table(rows, month, tz)], out)
+
+
+def budget_table(rows: list[BudgetRow], month: Month, tz: str) -> Table:
+    """One line per target, one column per period, durations for people."""
+    table = Table(title=f"Allowed downtime ({month} in {tz.strip()})", title_justify="left",
+                  header_style="bold")
+    table.add_column("Target %", justify="right")
+    by_target: dict[Decimal, list[BudgetRow]] = {}
+    for row in rows:
+        by_target.setdefault(row.target, []).append(row)
+    first = next(iter(by_target.values()), [])
+    for row in first:
+        table.add_column(_period_header(row), justify="right")
+    for target, periods in by_target.items():
+        table.add_row(format_pct(target), *(duration(p.allowed_us) for p in periods))
+    return table
+
+
+def _period_header(row: BudgetRow) -> str:
+    names = {"day": "Day", "week": "Week", "30d": "30 days", "year": "Year (365d)"}
+    return names.get(row.period) or f"{row.period} ({_span(row.period_us)})"
+
+
+def _span(us: int) -> str:
+    """A month's length, compactly: ``30d``, ``30d 23h`` (DST starts), ``30d 1h``."""
+    days, rem = divmod(us // US_PER_SECOND, 86_400)
+    hours, rem = divmod(rem, 3600)
+    minutes = rem // 60  # Lord Howe Island shifts by 30 minutes
+    parts = [f"{days}d"]
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes:
+        parts.append(f"{minutes}m")
+    return " ".join(parts)
+
+
+def tier_records(policy: Policy) -> Iterator[dict[str, Any]]:
+    """The policy's tiers, highest first, as the CSV/JSON records of `slacalc tiers`."""
+    for tier in policy.tiers:
+        yield {
+            "target_pct": tier.label,
+            "coefficient": format_coefficient(tier.coefficient),
+            "credit_pct": format_pct(tier.credit_pct),
+            "cap_pct": format_pct(policy.cap_pct),
+            "default": tier.target == policy.default_target,
+        }
+
+
+def render_tiers(policy: Policy, fmt: Format, out: TextIO) -> None:
+    if fmt is Format.csv:
+        write_csv(tier_records(policy), TIER_FIELDS, out)
+    elif fmt is Format.json:
+        write_json(tier_records(policy), out)
+    else:
+        print_tables([_policy_summary(policy), _tiers_table(policy)], out)
+
+
+def _policy_summary(policy: Policy) -> Text:
+    if policy.mode == COEFFICIENT:
+        rule = "downtime / month length × monthly fee × coefficient"
+    else:
+        rule = "credit % × monthly fee"
+    return Text(
+        f"Policy {policy.name}: mode {policy.mode}, default tier {format_pct(policy.default_target)}"
+        f", cap {format_pct(policy.cap_pct)} % of the monthly fee\n"
+        f"A breached month costs {rule}, at most the cap."
+    )
+
+
+def _tiers_table(policy: Policy) -> Table:
+    table = Table(title="SLA tiers", title_justify="left", header_style="bold")
+    for name in ("Target %", "Coefficient", "Credit %", "Cap %", "Default"):
+        table.add_column(name, justify="center" if name == "Default" else "right")
+    for rec in tier_records(policy):
+        table.add_row(rec["target_pct"], rec["coefficient"], rec["credit_pct"], rec["cap_pct"],
+                      "yes" if rec["default"] else "no")
+    return table
+
+
+# --- option values ---------------------------------------------------------------------------
+
+
+def _targets(texts: list[str]) -> list[Decimal]:
+    try:
+        return parse_targets(texts)
+    except ValueError as exc:
+        raise UsageError(f"PCT: {exc}") from None
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--month: {exc}") from None
