@@ -102,13 +102,22 @@ def parse_category(text: str) -> str:
 
 def read_incidents(paths: Iterable[str], tz: tzinfo) -> IncidentLog:
     """Read one or more incident logs; every bad cell is collected, then raised as InputError."""
-    log = IncidentLog()
-    problems: list[Problem] = []
-    for path in paths:
-        _read_one(path, tz, log, problems)
+    log, problems = collect_incidents(paths, tz)
     if problems:
         raise InputError(problems)
     return log
+
+
+def collect_incidents(paths: Iterable[str], tz: tzinfo) -> tuple[IncidentLog, list[Problem]]:
+    """Read what can be read: the good rows, and every problem of the bad rows and files."""
+    log = IncidentLog()
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            _read_one(path, tz, log, problems)
+        except InputError as exc:  # a file-level problem: missing, binary, no header
+            problems.extend(exc.problems)
+    return log, problems
 
 
 def _read_one(path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem]) -> None:

@@ -1,0 +1,71 @@
+"""`slacalc validate`: check the files, list every problem, exit 0 or 1."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from slacalc.cli import common as c
+from slacalc.cli.common import app
+from slacalc.render import Format, write_json
+from slacalc.validate import Validation, validate
+
+
+@app.command(
+    "validate",
+    epilog="Example: slacalc validate samples/incidents.csv --contracts samples/contracts.csv",
+)
+@c.boundary
+def validate_cmd(
+    incidents: Annotated[
+        list[str], typer.Argument(help="Incident log CSV files ('-' reads standard input).",
+                                  metavar="INCIDENTS...")
+    ],
+    contracts: c.ContractsOpt = None,
+    policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    tz: c.TzOpt = c.DEFAULT_TZ,
+    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
+    as_of: c.AsOfOpt = None,
+    format: c.FormatOpt = None,
+) -> None:
+    """Check incident logs (and contracts) with the report's own rules; list every problem.
+
+    Problems (exit 1) are printed as FILE:LINE: column 'NAME': what is wrong (value 'V');
+    warnings flag legal but suspicious rows.
+
+    Example: slacalc validate incidents.csv --contracts contracts.csv
+    """
+    zone = c.zone(tz)
+    result = validate(
+        incidents, tz=zone, as_of=c.instant(as_of, zone, "--as-of"), contracts=contracts,
+        policy=c.policy(policy), currency=c.currency(currency),
+    )  # fmt: skip
+    if format is Format.json:
+        import sys
+
+        write_json([result.to_dict()], sys.stdout)
+    else:
+        for line in text_lines(result):
+            typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def text_lines(result: Validation) -> list[str]:
+    s = result.summary
+    lines = [str(p) for p in result.problems] + [str(w) for w in result.warnings]
+    months = s["months"]
+    span = f"{months[0]}..{months[-1]} ({len(months)})" if months else "none"
+    lines.append(
+        f"{s['rows']} incident rows in {s['files']} file(s): {s['keys']} keys "
+        f"({s['customers']} customers, {s['services']} services), months {span}, "
+        f"{s['ongoing']} ongoing"
+        + (f", {s['contracts']} contracts" if "contracts" in s else "")
+    )
+    if s["rows"]:
+        lines.append(f"time span: {s['first_start']} .. {s['last_end']}")
+    n, w = len(result.problems), len(result.warnings)
+    verdict = "OK" if not n else "FAILED"
+    lines.append(f"{verdict}: {n} problem{'s' * (n != 1)}, {w} warning{'s' * (w != 1)}")
+    return lines
