@@ -100,7 +100,7 @@ def parse_target(text: str) -> Decimal:
 
 
 def parse_targets(texts: Iterable[str]) -> list[Decimal]:
-    """Every target read by :func:`parse_target`, in order, repeats (``99.9`` = ``99.90``) dropped."""
+    """Every target read by :func:`parse_target`, in order, repeats dropped."""
     targets: list[Decimal] = []
     for text in texts:
         value = parse_target(text)

@@ -6,8 +6,8 @@ import signal
 
 from slacalc.cli import explain as _explain  # noqa: F401
 from slacalc.cli import report as _report  # noqa: F401  (registers the command)
-from slacalc.cli import validate as _validate  # noqa: F401
 from slacalc.cli import tools as _tools  # noqa: F401
+from slacalc.cli import validate as _validate  # noqa: F401
 from slacalc.cli.common import app
 
 __all__ = ["app", "main"]

@@ -28,8 +28,12 @@ TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default")
 
 BudgetMonthOpt = Annotated[
     str | None,
-    typer.Option("--month", "-m", help="Calendar month, YYYY-MM, in the billing time zone. "
-                 "Default: the current month.", metavar="YYYY-MM"),
+    typer.Option(
+        "--month",
+        "-m",
+        help="Calendar month, YYYY-MM, in the billing time zone. Default: the current month.",
+        metavar="YYYY-MM",
+    ),
 ]
 
 
@@ -41,8 +45,11 @@ BudgetMonthOpt = Annotated[
 def budget(
     targets: Annotated[
         list[str] | None,
-        typer.Argument(help="Availability targets in percent (99.95 or 99.95%). Default: the "
-                       "policy's tiers.", metavar="PCT", show_default=False),
+        typer.Argument(
+            help="Availability targets in percent (99.95 or 99.95%). Default: the policy's tiers.",
+            metavar="PCT",
+            show_default=False,
+        ),
     ] = None,
     month: BudgetMonthOpt = None,
     tz: c.TzOpt = c.DEFAULT_TZ,
@@ -93,8 +100,11 @@ def render_budget(rows: list[BudgetRow], month: Month, tz: str, fmt: Format, out
 
 def budget_table(rows: list[BudgetRow], month: Month, tz: str) -> Table:
     """One line per target, one column per period, durations for people."""
-    table = Table(title=f"Allowed downtime ({month} in {tz.strip()})", title_justify="left",
-                  header_style="bold")
+    table = Table(
+        title=f"Allowed downtime ({month} in {tz.strip()})",
+        title_justify="left",
+        header_style="bold",
+    )
     table.add_column("Target %", justify="right")
     by_target: dict[Decimal, list[BudgetRow]] = {}
     for row in rows:
@@ -151,9 +161,10 @@ def _policy_summary(policy: Policy) -> Text:
         rule = "downtime / month length × monthly fee × coefficient"
     else:
         rule = "credit % × monthly fee"
+    default = format_pct(policy.default_target)
     return Text(
-        f"Policy {policy.name}: mode {policy.mode}, default tier {format_pct(policy.default_target)}"
-        f", cap {format_pct(policy.cap_pct)} % of the monthly fee\n"
+        f"Policy {policy.name}: mode {policy.mode}, default tier {default}, "
+        f"cap {format_pct(policy.cap_pct)} % of the monthly fee\n"
         f"A breached month costs {rule}, at most the cap."
     )
 
@@ -163,8 +174,13 @@ def _tiers_table(policy: Policy) -> Table:
     for name in ("Target %", "Coefficient", "Credit %", "Cap %", "Default"):
         table.add_column(name, justify="center" if name == "Default" else "right")
     for rec in tier_records(policy):
-        table.add_row(rec["target_pct"], rec["coefficient"], rec["credit_pct"], rec["cap_pct"],
-                      "yes" if rec["default"] else "no")
+        table.add_row(
+            rec["target_pct"],
+            rec["coefficient"],
+            rec["credit_pct"],
+            rec["cap_pct"],
+            "yes" if rec["default"] else "no",
+        )
     return table
 
 
