@@ -120,6 +120,24 @@ class WorkCalendar:
                 )
         return day
 
+    def working_days_after(self, d: date, n: int) -> list[date]:
+        """The ``n`` working days strictly after ``d``, in order: the days a deadline counts.
+
+        The last one is :meth:`add_working_days` ``(d, n)``.
+
+        >>> cal = WorkCalendar.create("CN")
+        >>> [str(x) for x in cal.working_days_after(date(2025, 9, 30), 3)]
+        ['2025-10-09', '2025-10-10', '2025-10-11']
+        """
+        if n < 1:
+            raise ValueError(f"n must be at least 1, got {n}")
+        days: list[date] = []
+        day = d
+        for _ in range(n):
+            day = self.add_working_days(day, 1)
+            days.append(day)
+        return days
+
     @property
     def last_confirmed_year(self) -> int | None:
         """The last year whose make-up workdays the calendar data holds, or None if it has none.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 
+from slacalc.cli import disputes as _disputes  # noqa: F401
 from slacalc.cli import explain as _explain  # noqa: F401
 from slacalc.cli import report as _report  # noqa: F401  (registers the command)
 from slacalc.cli import tools as _tools  # noqa: F401

@@ -1,0 +1,293 @@
+"""The disputes file: CSV rows read into typed disputes, then their deadlines and statuses.
+
+Also the one-off deadline of ``slacalc deadline``, with the working days it counted. The rules
+themselves (72 hours, 5 / 10 working days, escalation after 15 days) live in
+:mod:`slacalc.disputes`.
+
+>>> from zoneinfo import ZoneInfo
+>>> sh = ZoneInfo("Asia/Shanghai")
+>>> cn = WorkCalendar.create("CN")
+>>> dl = compute_deadline(2, datetime(2025, 9, 30, 10, tzinfo=sh), calendar=cn, tz=sh)
+>>> dl.to_dict()["due_at"]
+'2025-10-14T23:59:59+08:00'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+
+import holidays
+
+from slacalc.csvread import open_csv
+from slacalc.disputes import (
+    DisputeLevel,
+    DisputeResult,
+    calendar_years,
+    compute_dispute,
+    due_at,
+    escalation_at,
+    parse_level,
+)
+from slacalc.errors import InputError, Problem
+from slacalc.timeparse import parse_datetime
+from slacalc.workdays import NO_CALENDAR, WorkCalendar
+
+COLUMNS = ("dispute_id", "customer_id", "level", "opened_at", "resolved_at")
+REQUIRED = ("dispute_id", "level", "opened_at")
+
+# The output records, in the spec's order (DisputeResult.to_dict() gives them in this order).
+FIELDS = (
+    "dispute_id",
+    "customer_id",
+    "level",
+    "category",
+    "opened_at",
+    "due_at",
+    "escalation_at",
+    "resolved_at",
+    "status",
+)
+DEADLINE_FIELDS = ("level", "category", "opened_at", "due_at", "escalation_at")
+
+
+@dataclass(frozen=True)
+class DisputeInput:
+    """One row of a disputes file; datetimes are aware (naive input is in the billing zone)."""
+
+    dispute_id: str
+    customer_id: str
+    level: DisputeLevel
+    opened_at: datetime
+    resolved_at: datetime | None
+    source: str
+    line: int
+
+
+def read_disputes(path: str, tz: tzinfo) -> list[DisputeInput]:
+    """Read a disputes CSV (``-`` is standard input), in file order.
+
+    Headers are matched case-insensitively and unknown columns ignored. Every bad cell of every
+    row is collected and raised together as an :class:`InputError`. A file looks like::
+
+        dispute_id,customer_id,level,opened_at,resolved_at
+        DSP-0413,huaxin-bank,data_loss,2025-09-30T10:00:00+08:00,2025-10-13 18:30
+    """
+    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    name = f.name
+    col = {c: f.column(c) for c in COLUMNS}
+    width = len(f.header)
+    disputes: list[DisputeInput] = []
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+
+    def cell(cells: list[str], column: str) -> str:
+        i = col[column]
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    for line, cells in f.rows():
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            problems.append(
+                Problem(name, line, f"row has {len(cells)} cells but the header has {width}")
+            )
+            continue
+        before = len(problems)
+
+        dispute_id = cell(cells, "dispute_id").strip()
+        if not dispute_id:
+            problems.append(Problem(name, line, "empty; every dispute needs an id", "dispute_id"))
+        elif dispute_id in first_line:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"duplicate dispute id (first on line {first_line[dispute_id]})",
+                    "dispute_id",
+                    dispute_id,
+                )
+            )
+        else:
+            first_line[dispute_id] = line
+
+        level_text = cell(cells, "level")
+        level: DisputeLevel | None = None
+        try:
+            level = parse_level(level_text)
+        except ValueError as exc:
+            message = str(exc)
+            if not level_text.strip():
+                message = "empty; " + message.removeprefix("unknown dispute level: ")
+            problems.append(
+                Problem(name, line, message, "level", level_text if level_text.strip() else None)
+            )
+
+        opened_text = cell(cells, "opened_at")
+        opened = _timestamp(opened_text, tz, name, line, "opened_at", problems)
+        resolved_text = cell(cells, "resolved_at")
+        resolved = None
+        if resolved_text.strip():
+            resolved = _timestamp(resolved_text, tz, name, line, "resolved_at", problems)
+            if opened is not None and resolved is not None and resolved < opened:
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        f"resolved before it was opened (opened_at '{opened_text.strip()}')",
+                        "resolved_at",
+                        resolved_text,
+                    )
+                )
+        if len(problems) > before:
+            continue
+        assert level is not None and opened is not None  # no problem recorded for the row
+        disputes.append(
+            DisputeInput(
+                dispute_id=dispute_id,
+                customer_id=cell(cells, "customer_id").strip(),
+                level=level,
+                opened_at=opened,
+                resolved_at=resolved,
+                source=name,
+                line=line,
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return disputes
+
+
+def _timestamp(
+    text: str, tz: tzinfo, file: str, line: int, column: str, problems: list[Problem]
+) -> datetime | None:
+    if not text.strip():
+        message = "empty; expected a timestamp such as 2025-09-30T10:00:00+08:00"
+        problems.append(Problem(file, line, message, column))
+        return None
+    try:
+        return parse_datetime(text, tz)
+    except (ValueError, OverflowError) as exc:
+        problems.append(Problem(file, line, str(exc), column, text))
+        return None
+
+
+def compute_disputes(
+    inputs: Iterable[DisputeInput], *, calendar: WorkCalendar, tz: tzinfo, as_of: datetime
+) -> list[DisputeResult]:
+    """Deadlines and status at ``as_of`` of every dispute, in input order.
+
+    A deadline that cannot be computed (a date past year 9999, a holidays file that leaves no
+    working day) is a problem on the row's ``opened_at``; all are raised together.
+    """
+    results: list[DisputeResult] = []
+    problems: list[Problem] = []
+    for d in inputs:
+        try:
+            results.append(
+                compute_dispute(
+                    d.dispute_id,
+                    d.customer_id,
+                    d.level,
+                    d.opened_at,
+                    d.resolved_at,
+                    calendar=calendar,
+                    tz=tz,
+                    as_of=as_of,
+                    line=d.line,
+                )
+            )
+        except (ValueError, OverflowError) as exc:
+            message = f"no deadline can be computed: {_reason(exc)}"
+            problems.append(Problem(d.source, d.line, message, "opened_at", _iso(d.opened_at)))
+    if problems:
+        raise InputError(problems)
+    return results
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OverflowError) or "out of range" in str(exc):
+        return "the deadline falls outside the years 1-9999"
+    return str(exc)
+
+
+def calendar_years_of(results: Iterable[DisputeResult]) -> set[int]:
+    """Every year whose working days some deadline of ``results`` depended on."""
+    years: set[int] = set()
+    for r in results:
+        years |= r.calendar_years
+    return years
+
+
+# --- one dispute: `slacalc deadline` ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    """The deadlines of one dispute and, for levels 2 and 3, the working days counted."""
+
+    level: DisputeLevel
+    opened_at: datetime
+    due_at: datetime
+    escalation_at: datetime
+    working_days: tuple[date, ...]  # empty for the 72-hour level
+    make_up_days: frozenset[date]  # those of working_days that fall on the weekend (调休)
+
+    @property
+    def category(self) -> str:
+        return self.level.category
+
+    @property
+    def calendar_years(self) -> set[int]:
+        """The years whose working days :attr:`due_at` depended on."""
+        return calendar_years(self.level, self.opened_at, self.due_at)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The output record: ``level, category, opened_at, due_at, escalation_at``."""
+        return {
+            "level": int(self.level),
+            "category": self.category,
+            "opened_at": _iso(self.opened_at),
+            "due_at": _iso(self.due_at),
+            "escalation_at": _iso(self.escalation_at),
+        }
+
+
+def compute_deadline(
+    level: DisputeLevel | int | str, opened_at: datetime, *, calendar: WorkCalendar, tz: tzinfo
+) -> DeadlineResult:
+    """When a dispute opened at ``opened_at`` is due and escalates, and which days counted.
+
+    Raises ValueError for an unknown level or a naive ``opened_at``.
+    """
+    lvl = level if isinstance(level, DisputeLevel) else parse_level(level)
+    due = due_at(lvl, opened_at, calendar, tz)
+    days: tuple[date, ...] = ()
+    if lvl.working_days is not None:
+        days = tuple(calendar.working_days_after(opened_at.astimezone(tz).date(), lvl.working_days))
+    weekend = weekend_days(calendar)
+    return DeadlineResult(
+        level=lvl,
+        opened_at=opened_at.astimezone(tz),
+        due_at=due,
+        escalation_at=escalation_at(opened_at, tz),
+        working_days=days,
+        make_up_days=frozenset(d for d in days if d.weekday() in weekend),
+    )
+
+
+def weekend_days(calendar: WorkCalendar) -> frozenset[int]:
+    """The calendar's weekend as ``date.weekday()`` numbers (Saturday-Sunday in most)."""
+    return _weekend(calendar.name)
+
+
+@lru_cache(maxsize=16)
+def _weekend(name: str) -> frozenset[int]:
+    if name == NO_CALENDAR:
+        return frozenset({5, 6})
+    return frozenset(holidays.country_holidays(name).weekend)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
