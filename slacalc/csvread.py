@@ -15,11 +15,15 @@ STDIN = "-"
 
 @dataclass
 class CsvFile:
-    """An input CSV: its display name, normalised header and rows with their own line numbers."""
+    """An input CSV: its display name, normalised header and rows with their own line numbers.
+
+    The rows are decoded and split lazily from the file's bytes, so a large log is never held
+    in memory twice over as text.
+    """
 
     name: str
     header: list[str]
-    text: str
+    data: bytes
 
     def column(self, name: str) -> int | None:
         """Index of a (normalised) column, or None when the file does not have it."""
@@ -34,7 +38,8 @@ class CsvFile:
         Line numbers are the file's own: the header is line 1 and a quoted cell spanning lines
         gives its row the number of the line it starts on.
         """
-        reader = csv.reader(io.StringIO(self.text, newline=""))
+        stream = io.TextIOWrapper(io.BytesIO(self.data), encoding="utf-8-sig", newline="")
+        reader = csv.reader(stream)
         try:
             next(reader)
             last = reader.line_num
@@ -50,8 +55,8 @@ class CsvFile:
             ) from None
 
 
-def read_text(path: str) -> tuple[str, str]:
-    """Read a whole file (``-`` is standard input) as UTF-8, BOM or not. Returns (name, text)."""
+def read_bytes(path: str) -> tuple[str, bytes]:
+    """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not)."""
     name = "<stdin>" if path == STDIN else path
     try:
         if path == STDIN:
@@ -73,7 +78,7 @@ def read_text(path: str) -> tuple[str, str]:
             Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
         )
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # checked whole, so a bad byte is reported with its line
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(
@@ -84,13 +89,14 @@ def read_text(path: str) -> tuple[str, str]:
                 f"e.g. iconv -f latin1 -t utf-8 {path if path != STDIN else 'FILE'}",
             )
         ) from None
-    return name, text
+    return name, data
 
 
 def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:
     """Open a CSV and check its header: names are matched case-insensitively, spaces ignored."""
-    name, text = read_text(path)
-    if not text.strip():
+    name, data = read_bytes(path)
+    text = data[:65536].decode("utf-8-sig", errors="replace")
+    if not data.strip() or not text.strip():
         raise InputError(
             Problem(name, None, f"empty file: expected a header line with {_names(required)}")
         )
@@ -117,7 +123,7 @@ def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> Csv
         )
     if problems:
         raise InputError(problems)
-    return CsvFile(name=name, header=header, text=text)
+    return CsvFile(name=name, header=header, data=data)
 
 
 def _names(cols: Iterable[str]) -> str:

@@ -9,12 +9,26 @@ from slacalc.money import round_half_up
 from slacalc.timeparse import US_PER_SECOND
 
 
-def seconds(us: Fraction | int) -> Decimal:
-    """Microseconds as seconds, rounded half-up to at most 3 decimals, trailing zeros dropped."""
+def seconds(us: Fraction | int) -> Decimal | int:
+    """Microseconds as seconds, rounded half-up to at most 3 decimals, trailing zeros dropped.
+
+    Whole seconds come back as an ``int`` (the common case, and the cheap one).
+    """
+    if type(us) is int:
+        whole, rest = divmod(us, US_PER_SECOND)
+        if not rest:
+            return whole
     value = round_half_up(Fraction(us, US_PER_SECOND), 3)
     if value == value.to_integral_value():
         return value.quantize(Decimal(1))
     return value.normalize()
+
+
+def truncated_pct_of(num: int, den: int, places: int = 4) -> str:
+    """``num / den`` (a share of 1, both >= 0) as a percentage truncated to ``places`` decimals."""
+    scale = 10**places
+    q = num * 100 * scale // den
+    return f"{q // scale}.{q % scale:0{places}d}"
 
 
 def truncated_pct(share: Fraction, places: int = 4) -> str:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from slacalc.csvread import open_csv
 from slacalc.errors import InputError, Problem
-from slacalc.timeparse import parse_instant
+from slacalc.timeparse import InstantParser
 
 OUTAGE = "outage"
 DATA_LOSS = "data_loss"
@@ -100,66 +100,78 @@ def parse_category(text: str) -> str:
     return raw
 
 
-def read_incidents(paths: Iterable[str], tz: tzinfo) -> IncidentLog:
-    """Read one or more incident logs; every bad cell is collected, then raised as InputError."""
-    log, problems = collect_incidents(paths, tz)
+def read_incidents(paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False) -> IncidentLog:
+    """Read one or more incident logs; every bad cell is collected, then raised as InputError.
+
+    ``keep_text`` keeps each row's timestamps as written (for audit trails); the report does
+    not need them and saves the memory.
+    """
+    log, problems = collect_incidents(paths, tz, keep_text=keep_text)
     if problems:
         raise InputError(problems)
     return log
 
 
-def collect_incidents(paths: Iterable[str], tz: tzinfo) -> tuple[IncidentLog, list[Problem]]:
+def collect_incidents(
+    paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False
+) -> tuple[IncidentLog, list[Problem]]:
     """Read what can be read: the good rows, and every problem of the bad rows and files."""
     log = IncidentLog()
     problems: list[Problem] = []
     for path in paths:
         try:
-            _read_one(path, tz, log, problems)
+            _read_one(path, tz, log, problems, keep_text)
         except InputError as exc:  # a file-level problem: missing, binary, no header
             problems.extend(exc.problems)
     return log, problems
 
 
-def _read_one(path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem]) -> None:
+def _read_one(
+    path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem], keep_text: bool
+) -> None:
     f = open_csv(path, required=("start",), known=COLUMNS)
     name = f.name
-    col = {c: f.column(c) for c in COLUMNS}
+    width = len(f.header)
+    # An absent column reads the empty cell appended after the row's own cells.
+    col = {c: (width if (i := f.column(c)) is None else i) for c in COLUMNS}
     i_start, i_end = col["start"], col["end"]
     i_cust, i_svc, i_id = col["customer_id"], col["service"], col["incident_id"]
     i_cat, i_imp = col["category"], col["impact"]
-    width = len(f.header)
-    # Interning keeps one string object per customer and service, not one per row.
-    strings: dict[str, str] = {}
+    instant = InstantParser(tz)
+    # One key tuple (and one string object per customer and service) for all rows of a key.
+    keys: dict[tuple[str, str], Key] = {}
     impacts: dict[str, Fraction | int] = {}
     categories: dict[str, str] = {}
-
-    def cell(cells: list[str], i: int | None) -> str:
-        if i is None or i >= len(cells):
-            return ""
-        return cells[i]
+    by_key = log.by_key
+    pad = [""] * (width + 1)
 
     for line, cells in f.rows():
-        if len(cells) > width and any(c.strip() for c in cells[width:]):
-            problems.append(
-                Problem(name, line, f"row has {len(cells)} cells but the header has {width}")
-            )
-            continue
+        n = len(cells)
+        if n != width:
+            if n > width and any(c.strip() for c in cells[width:]):
+                problems.append(
+                    Problem(name, line, f"row has {n} cells but the header has {width}")
+                )
+                continue
+            cells = (cells + pad)[:width]
+        cells.append("")
         bad = False
-        start_text = cell(cells, i_start)
+        start_text = cells[i_start]
         try:
-            start = parse_instant(start_text, tz)
+            start = instant(start_text)
         except (ValueError, OverflowError) as exc:
             problems.append(Problem(name, line, str(exc), "start", start_text))
             bad = True
-        end_text = cell(cells, i_end)
+        end_text = cells[i_end]
         end: int | None = None
-        if end_text.strip():
+        if end_text:
             try:
-                end = parse_instant(end_text, tz)
+                end = instant(end_text)
             except (ValueError, OverflowError) as exc:
-                problems.append(Problem(name, line, str(exc), "end", end_text))
-                bad = True
-        cat_text = cell(cells, i_cat)
+                if end_text.strip():
+                    problems.append(Problem(name, line, str(exc), "end", end_text))
+                    bad = True
+        cat_text = cells[i_cat]
         category = categories.get(cat_text)
         if category is None:
             try:
@@ -167,7 +179,7 @@ def _read_one(path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem]) 
             except ValueError as exc:
                 problems.append(Problem(name, line, str(exc), "category", cat_text))
                 bad = True
-        imp_text = cell(cells, i_imp)
+        imp_text = cells[i_imp]
         impact = impacts.get(imp_text)
         if impact is None:
             try:
@@ -179,31 +191,29 @@ def _read_one(path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem]) 
             continue
         if end is not None and end < start:
             problems.append(
-                Problem(
-                    name,
-                    line,
-                    f"ends before it starts (start '{start_text.strip()}')",
-                    "end",
-                    end_text,
-                )
-            )
+                Problem(name, line, f"ends before it starts (start '{start_text.strip()}')",
+                        "end", end_text)
+            )  # fmt: skip
             continue
-        cust = cell(cells, i_cust).strip()
-        svc = cell(cells, i_svc).strip()
-        cust = strings.setdefault(cust, cust)
-        svc = strings.setdefault(svc, svc)
-        log.add(
+        raw = (cells[i_cust], cells[i_svc])
+        key = keys.get(raw)
+        if key is None:
+            key = keys[raw] = (raw[0].strip(), raw[1].strip())
+        incidents = by_key.get(key)
+        if incidents is None:
+            incidents = by_key[key] = []
+        incidents.append(
             Incident(
                 start,
                 end,
-                cust,
-                svc,
-                cell(cells, i_id).strip(),
+                key[0],
+                key[1],
+                cells[i_id].strip(),
                 category,  # type: ignore[arg-type]
                 impact,  # type: ignore[arg-type]
                 name,
                 line,
-                start_text.strip(),
-                end_text.strip(),
+                start_text.strip() if keep_text else "",
+                end_text.strip() if keep_text else "",
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 # ISO 4217 currencies whose minor unit is not 2 decimals.
 _MINOR_UNITS: dict[str, int] = {
@@ -48,9 +49,11 @@ def parse_amount(text: str) -> Decimal:
 
 def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
     """Round an exact non-negative value half-up to ``places`` decimals, exactly."""
-    scaled = Fraction(value) * 10**places
-    q, r = divmod(scaled.numerator, scaled.denominator)
-    if 2 * r >= scaled.denominator:
+    if not isinstance(value, Fraction):
+        value = Fraction(value)
+    den = value.denominator
+    q, r = divmod(value.numerator * 10**places, den)
+    if 2 * r >= den:
         q += 1
     return Decimal(q).scaleb(-places)
 
@@ -60,6 +63,7 @@ def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
     return round_half_up(value, minor_unit(currency))
 
 
+@lru_cache(maxsize=4096)
 def format_money(value: Decimal, currency: str) -> str:
     """Text with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY."""
     places = minor_unit(currency)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -27,6 +28,16 @@ class Tier:
     def label(self) -> str:
         """The target as people write it: ``99.95``, ``99.999``."""
         return format_pct(self.target)
+
+    @cached_property
+    def ratio(self) -> tuple[int, int]:
+        """The target as an exact integer ratio ``(num, den)`` of percent."""
+        return self.target.as_integer_ratio()
+
+    def met_by(self, up: int, total: int) -> bool:
+        """Whether availability ``up / total`` (integers) reaches the target, exactly."""
+        num, den = self.ratio
+        return up * 100 * den >= num * total
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,12 @@ class Policy:
 
     def band(self, availability: Fraction) -> str:
         """The highest tier ``availability`` (a fraction of 1) meets, exactly; else ``<lowest``."""
-        pct = availability * 100
+        return self.band_of(availability.numerator, availability.denominator)
+
+    def band_of(self, up: int, total: int) -> str:
+        """``band`` for availability ``up / total`` given as integers (no Fraction needed)."""
         for tier in self.tiers:
-            if pct >= Fraction(tier.target):
+            if tier.met_by(up, total):
                 return tier.label
         return "<" + self.tiers[-1].label
 
@@ -75,14 +89,21 @@ class Policy:
         self, *, tier: Tier, fee: Decimal, downtime_us: Fraction | int, period_us: int
     ) -> tuple[Fraction, bool]:
         """The exact (unrounded) compensation of a breached month and whether the cap bit."""
+        # Integer ratios throughout: this runs once per breached row of a large report.
+        fn, fd = fee.as_integer_ratio()
         if self.mode == COEFFICIENT:
-            amount = Fraction(downtime_us) / period_us * Fraction(fee) * Fraction(tier.coefficient)
+            dn, dd = (downtime_us, 1) if type(downtime_us) is int else (
+                downtime_us.numerator, downtime_us.denominator)  # type: ignore[union-attr]
+            cn, cd = tier.coefficient.as_integer_ratio()
+            num, den = dn * fn * cn, dd * period_us * fd * cd
         else:
-            amount = Fraction(fee) * Fraction(tier.credit_pct) / 100
-        cap = Fraction(fee) * Fraction(self.cap_pct) / 100
-        if amount > cap:
-            return cap, True
-        return amount, False
+            pn, pd = tier.credit_pct.as_integer_ratio()
+            num, den = fn * pn, fd * pd * 100
+        kn, kd = self.cap_pct.as_integer_ratio()
+        cap_num, cap_den = fn * kn, fd * kd * 100
+        if num * cap_den > cap_num * den:
+            return Fraction(cap_num, cap_den), True
+        return Fraction(num, den), False
 
 
 def format_pct(value: Decimal) -> str:

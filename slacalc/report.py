@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 from slacalc.contracts import WILDCARD, Contract, ContractBook
 from slacalc.engine import MonthUsage, key_usage
 from slacalc.errors import InputError, Problem
-from slacalc.fmt import seconds, truncated_pct
+from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
 from slacalc.money import format_money, to_money
 from slacalc.periods import Month, MonthGrid
@@ -27,7 +28,7 @@ FIELDS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ReportRow:
     """One (customer, service, month) of the report, with exact values inside."""
 
@@ -38,7 +39,6 @@ class ReportRow:
     period_end: int
     downtime_us: Fraction | int
     excluded_us: int
-    availability: Fraction  # share of 1
     tier_band: str
     tier: Tier
     breached: bool
@@ -50,14 +50,20 @@ class ReportRow:
     compensation_due: int | None  # epoch microseconds
     status: str
     tz: ZoneInfo
-    exact_compensation: Fraction = Fraction(0)
+    exact_compensation: Fraction | int = 0
 
     @property
     def period_us(self) -> int:
         return self.period_end - self.period_start
 
+    @property
+    def availability(self) -> Fraction:
+        """Exactly ``1 - downtime / period``."""
+        return 1 - Fraction(self.downtime_us) / self.period_us
+
     def to_dict(self) -> dict[str, Any]:
         """The spec's fields, in order: numbers for seconds and counts, text for the rest."""
+        up, total = _uptime_ratio(self.downtime_us, self.period_us)
         return {
             "customer_id": self.customer_id,
             "service": self.service,
@@ -65,7 +71,7 @@ class ReportRow:
             "period_seconds": seconds(self.period_us),
             "downtime_seconds": seconds(self.downtime_us),
             "excluded_seconds": seconds(self.excluded_us),
-            "availability_pct": truncated_pct(self.availability),
+            "availability_pct": truncated_pct_of(up, total),
             "tier_band": self.tier_band,
             "sla_target_pct": self.tier.label,
             "breached": self.breached,
@@ -84,6 +90,15 @@ class ReportRow:
         }
 
 
+def _uptime_ratio(downtime_us: Fraction | int, period_us: int) -> tuple[int, int]:
+    """Availability as integers ``(up, total)``: ``up / total = 1 - downtime / period``."""
+    if type(downtime_us) is int:
+        return period_us - downtime_us, period_us
+    n, m = downtime_us.numerator, downtime_us.denominator  # type: ignore[union-attr]
+    return period_us * m - n, period_us * m
+
+
+@lru_cache(maxsize=256)
 def format_coefficient(value: Decimal) -> str:
     """At least two decimals, as the policy document writes them: 1.25, 2.50, 5.00."""
     text = format_pct(value)
@@ -143,11 +158,13 @@ class Terms:
     monthly_fee: Decimal | None = None  # --monthly-fee: for keys without a contract
     sla_target: Tier | None = None  # --sla-target: with --monthly-fee
 
-    def fallback(self, customer_id: str, service: str) -> Contract | None:
+    @cached_property
+    def fallback(self) -> Contract | None:
+        """The terms of ``--monthly-fee`` and ``--sla-target``, for keys without a contract."""
         if self.monthly_fee is None:
             return None
         tier = self.sla_target or self.policy.default_tier
-        return Contract(customer_id, service, self.monthly_fee, self.currency, tier)
+        return Contract("", "", self.monthly_fee, self.currency, tier)
 
 
 def touched_months(log: IncidentLog, tz: ZoneInfo, as_of: int) -> list[Month]:
@@ -211,7 +228,7 @@ def _row_keys(
     for key in usage:
         contract = book.find(*key) if book is not None else None
         if contract is None:
-            contract = terms.fallback(*key)
+            contract = terms.fallback
         if contract is None:
             first = log.by_key[key][0]
             hint = "add it to --contracts or give --monthly-fee" if book else (
@@ -242,10 +259,11 @@ def _row(
     start, end = grid.edges[i], grid.edges[i + 1]
     period = end - start
     downtime = use.downtime_us if use else 0
-    availability = 1 - Fraction(downtime) / period
+    up, total = _uptime_ratio(downtime, period)
     tier = contract.tier
-    breached = availability * 100 < Fraction(tier.target)
-    exact, capped = Fraction(0), False
+    breached = not tier.met_by(up, total)
+    exact: Fraction | int = 0
+    capped = False
     due = None
     if breached:
         exact, capped = terms.policy.compensation(
@@ -260,12 +278,11 @@ def _row(
         period_end=end,
         downtime_us=downtime,
         excluded_us=use.excluded_us if use else 0,
-        availability=availability,
-        tier_band=terms.policy.band(availability),
+        tier_band=terms.policy.band_of(up, total),
         tier=tier,
         breached=breached,
         monthly_fee=contract.monthly_fee,
-        compensation=to_money(exact, contract.currency),
+        compensation=to_money(exact, contract.currency) if breached else _zero(contract.currency),
         currency=contract.currency,
         capped=capped,
         incident_count=use.incident_count if use else 0,
@@ -274,6 +291,11 @@ def _row(
         tz=terms.tz,
         exact_compensation=exact,
     )
+
+
+@lru_cache(maxsize=64)
+def _zero(currency: str) -> Decimal:
+    return to_money(0, currency)
 
 
 def _level1_deadlines(rows: list[ReportRow]) -> list[Deadline]:

@@ -82,6 +82,44 @@ def _parse_other(text: str) -> datetime:
     return a
 
 
+class InstantParser:
+    """``parse_instant`` for many timestamps of one zone, with the zone's offset cached per day.
+
+    A naive ISO timestamp costs one ``fromisoformat`` and one dictionary look-up: its day's UTC
+    offset is computed once, unless the zone changes offset that day (a DST switch), where each
+    timestamp goes through ``zoneinfo`` to get the gap and the fold right.
+    """
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self._offsets: dict[int, int | None] = {}
+
+    def __call__(self, text: str) -> int:
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return parse_instant(text, self.tz)
+        if dt.tzinfo is not None:
+            return (dt - EPOCH) // US
+        day = dt.toordinal()
+        offsets = self._offsets
+        off = offsets.get(day, -1)
+        if off == -1:
+            off = offsets[day] = self._day_offset(dt.date())
+        if off is None:
+            return (dt.replace(tzinfo=self.tz) - EPOCH) // US
+        return (dt - _EPOCH_NAIVE) // US - off
+
+    def _day_offset(self, day: date) -> int | None:
+        """The zone's UTC offset on ``day`` in microseconds, or None if it changes that day."""
+        midnight = datetime(day.year, day.month, day.day, tzinfo=self.tz)
+        after = midnight + timedelta(days=1)
+        first, second = midnight.utcoffset(), after.utcoffset()
+        if first != second or first is None:
+            return None
+        return first // US
+
+
 def to_us(dt: datetime) -> int:
     """Microseconds since the epoch of an aware datetime."""
     return (dt - EPOCH) // US
