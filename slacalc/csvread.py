@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from slacalc.errors import InputError, Problem
@@ -24,6 +24,8 @@ class CsvFile:
     name: str
     header: list[str]
     data: bytes
+    # Called now and then with (bytes read, bytes in all) while rows are read: a progress hook.
+    on_progress: Callable[[int, int], None] | None = None
 
     def column(self, name: str) -> int | None:
         """Index of a (normalised) column, or None when the file does not have it."""
@@ -38,14 +40,20 @@ class CsvFile:
         Line numbers are the file's own: the header is line 1 and a quoted cell spanning lines
         gives its row the number of the line it starts on.
         """
-        stream = io.TextIOWrapper(io.BytesIO(self.data), encoding="utf-8-sig", newline="")
+        raw = io.BytesIO(self.data)
+        stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(stream)
+        progress, total = self.on_progress, len(self.data)
         try:
             next(reader)
             last = reader.line_num
             for cells in reader:
                 line = last + 1
                 last = reader.line_num
+                if progress is not None and not line & 0xFFFF:
+                    progress(raw.tell(), total)
+            if progress is not None:
+                progress(total, total)
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
                 yield line, cells

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import tzinfo
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -22,6 +22,8 @@ CATEGORIES = (OUTAGE, DATA_LOSS, MAINTENANCE, EXCLUDED)
 COLUMNS = ("start", "end", "customer_id", "service", "incident_id", "category", "impact")
 
 Key = tuple[str, str]
+# A progress hook: (file name, bytes read, bytes in the file).
+Progress = Callable[[str, int, int], None]
 
 
 class Incident(NamedTuple):
@@ -100,36 +102,45 @@ def parse_category(text: str) -> str:
     return raw
 
 
-def read_incidents(paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False) -> IncidentLog:
+def read_incidents(
+    paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False, progress: Progress | None = None
+) -> IncidentLog:
     """Read one or more incident logs; every bad cell is collected, then raised as InputError.
 
     ``keep_text`` keeps each row's timestamps as written (for audit trails); the report does
     not need them and saves the memory.
     """
-    log, problems = collect_incidents(paths, tz, keep_text=keep_text)
+    log, problems = collect_incidents(paths, tz, keep_text=keep_text, progress=progress)
     if problems:
         raise InputError(problems)
     return log
 
 
 def collect_incidents(
-    paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False
+    paths: Iterable[str], tz: tzinfo, *, keep_text: bool = False, progress: Progress | None = None
 ) -> tuple[IncidentLog, list[Problem]]:
     """Read what can be read: the good rows, and every problem of the bad rows and files."""
     log = IncidentLog()
     problems: list[Problem] = []
     for path in paths:
         try:
-            _read_one(path, tz, log, problems, keep_text)
+            _read_one(path, tz, log, problems, keep_text, progress)
         except InputError as exc:  # a file-level problem: missing, binary, no header
             problems.extend(exc.problems)
     return log, problems
 
 
 def _read_one(
-    path: str, tz: tzinfo, log: IncidentLog, problems: list[Problem], keep_text: bool
+    path: str,
+    tz: tzinfo,
+    log: IncidentLog,
+    problems: list[Problem],
+    keep_text: bool,
+    progress: Progress | None,
 ) -> None:
     f = open_csv(path, required=("start",), known=COLUMNS)
+    if progress is not None:
+        f.on_progress = lambda done, total: progress(f.name, done, total)
     name = f.name
     width = len(f.header)
     # An absent column reads the empty cell appended after the row's own cells.

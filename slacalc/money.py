@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 
@@ -67,4 +67,4 @@ def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
 def format_money(value: Decimal, currency: str) -> str:
     """Text with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY."""
     places = minor_unit(currency)
-    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from slacalc.errors import UsageError
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("=+-@\t\r")
 
 
 class Format(StrEnum):
@@ -52,27 +52,28 @@ def choose_format(fmt: Format | None, output: str | None) -> Format:
 
 def csv_cell(value: Any, *, raw: bool = False) -> str:
     """One CSV cell: booleans as true/false, None empty, text guarded against formulas."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    if isinstance(value, str):
-        if not raw and value.startswith(_FORMULA_START):
+    kind = type(value)
+    if kind is str:
+        if value and not raw and value[0] in _FORMULA_CHARS:
             return "'" + value
         return value
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if kind is Decimal:
+        return f"{value:f}"
     return str(value)
 
 
 def write_csv(
     records: Iterable[dict[str, Any]], fields: Sequence[str], out: TextIO, *, raw: bool = False
 ) -> None:
-    """Header then one line per record, in ``fields`` order, with CRLF-free LF endings."""
+    """Header then one line per record, in ``fields`` order, with LF line endings."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    for rec in records:
-        writer.writerow([csv_cell(rec[f], raw=raw) for f in fields])
+    cell = csv_cell
+    writer.writerows([cell(rec[f], raw=raw) for f in fields] for rec in records)
 
 
 def _json_value(value: Any) -> Any:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 

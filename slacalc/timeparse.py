@@ -6,6 +6,7 @@ the arithmetic exact and cheap; aware datetimes appear again only at the edges, 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 US = timedelta(microseconds=1)
 US_PER_SECOND = 1_000_000
+
+_YEAR_FIRST = re.compile(r"^\s*\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}\b")
 
 # Two different defaults reveal the fields dateutil had to invent ("May 2025" has no day).
 _DEFAULT_A = datetime(2000, 1, 1)
@@ -70,6 +73,8 @@ def _parse_other(text: str) -> datetime:
         ) from None
     if a.date() != b.date():
         raise ValueError("incomplete date: a timestamp needs a year, a month and a day")
+    if _YEAR_FIRST.match(text):
+        return a  # 2025/03/04: year, month, day; no locale writes year, day, month
     try:
         day_first = du.parse(text, default=_DEFAULT_A, dayfirst=True)
         year_first = du.parse(text, default=_DEFAULT_A, yearfirst=True)

@@ -222,3 +222,45 @@ def warn_unconfirmed(calendar: WorkCalendar, years: set[int]) -> None:
             f"{calendar.last_confirmed_year}): deadlines that count working days in {year} may "
             "move; give --holidays FILE with that year's official days to be sure"
         )
+
+
+class ReadProgress:
+    """A progress bar on stderr while large incident logs are read; silent when not a terminal.
+
+    It appears only once a file turns out to be large (the reader reports every 65,536 rows),
+    so small inputs and pipelines never see it, and never on stdout.
+    """
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._tasks: dict[str, Any] = {}
+        self.enabled = sys.stderr.isatty() and not os.environ.get("SLACALC_NO_PROGRESS")
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+            self._bar = Progress(
+                "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            )  # fmt: skip
+            self._bar.start()
+        task = self._tasks.get(name)
+        if task is None:
+            label = f"reading {os.path.basename(name)}"
+            task = self._tasks[name] = self._bar.add_task(label, total=total)
+        self._bar.update(task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> ReadProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

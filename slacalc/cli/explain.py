@@ -54,7 +54,7 @@ def explain_cmd(
     """
     inputs = build_inputs(
         incidents, contracts=contracts, monthly_fee=monthly_fee, sla_target=sla_target,
-        policy=policy, tz=tz, currency=currency, as_of=as_of,
+        policy=policy, tz=tz, currency=currency, as_of=as_of, keep_text=True,
     )  # fmt: skip
     try:
         wanted = Month.parse(month)
@@ -94,7 +94,7 @@ def explanation_view(ex: Explanation) -> list:
                 header_style="bold")
     for name in ("Id", "File:line", "Category", "Impact", "As read", "Counted in the month",
                  "Excluded", "Note"):
-        inc.add_column(name)
+        inc.add_column(name, no_wrap=name in ("As read", "Counted in the month", "File:line"))
     outside = 0
     for t in ex.traces:
         i = t.incident

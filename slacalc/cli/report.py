@@ -75,6 +75,7 @@ class Inputs:
 def build_inputs(
     incidents: list[str], *, contracts: str | None, monthly_fee: str | None,
     sla_target: str | None, policy: str, tz: str, currency: str, as_of: str | None,
+    keep_text: bool = False,
 ) -> Inputs:  # fmt: skip
     """Options to terms, then the files read (shared by report, explain and validate)."""
     if sum(1 for p in incidents if p == "-") > 1:
@@ -94,7 +95,9 @@ def build_inputs(
         if contracts
         else None
     )
-    return Inputs(read_incidents(incidents, zone), terms, book)
+    with c.ReadProgress() as progress:
+        log = read_incidents(incidents, zone, keep_text=keep_text, progress=progress)
+    return Inputs(log, terms, book)
 
 
 def build_report(
