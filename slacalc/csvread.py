@@ -52,11 +52,11 @@ class CsvFile:
                 last = reader.line_num
                 if progress is not None and not line & 0xFFFF:
                     progress(raw.tell(), total)
-            if progress is not None:
-                progress(total, total)
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
                 yield line, cells
+            if progress is not None:
+                progress(total, total)
         except csv.Error as exc:
             raise InputError(
                 Problem(self.name, reader.line_num, f"cannot read CSV: {exc}")
