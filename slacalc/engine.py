@@ -8,6 +8,7 @@ microseconds and partial impacts are Fractions. Cost: one sort per key, O(n log 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -65,7 +66,17 @@ def loss_timeline(down: list[tuple[int, int, Loss]], excluded: list[Window]) -> 
         return []
     if not excluded and all(loss == 1 for _, _, loss in down):
         # The common case: a plain interval union, no sweep needed.
-        return [(s, e, 1) for s, e in merge_windows([(s, e) for s, e, _ in down])]
+        down.sort()
+        out: list[Segment] = []
+        cs, ce, _ = down[0]
+        for s, e, _ in down:
+            if s > ce:
+                out.append((cs, ce, 1))
+                cs, ce = s, e
+            elif e > ce:
+                ce = e
+        out.append((cs, ce, 1))
+        return out
     events: list[tuple[int, int, Loss]] = []  # (time, +1 start / -1 end, impact or 0 = exclusion)
     for s, e, loss in down:
         events.append((s, 1, loss))
@@ -76,7 +87,7 @@ def loss_timeline(down: list[tuple[int, int, Loss]], excluded: list[Window]) -> 
     events.sort(key=lambda ev: ev[0])
     active: dict[Loss, int] = {}
     exclusions = 0
-    out: list[Segment] = []
+    out = []
     i, n = 0, len(events)
     while i < n:
         t = events[i][0]
@@ -112,28 +123,34 @@ def key_usage(
     than zero, even if its downtime is zero.
     """
     lo, hi, edges = grid.start, grid.end, grid.edges
-    usage: dict[int, MonthUsage] = {}
+    counts: dict[int, int] = {}  # month -> outage/data-loss rows overlapping it
+    touched: set[int] = set()  # months any row overlaps
     down: list[tuple[int, int, Loss]] = []
     excluded: list[Window] = []
     for inc in incidents:
-        w = clip(inc, lo, hi, as_of)
-        if w is None:
+        s, e = inc.start, inc.end
+        if e is None:
+            e = as_of if as_of > s else s
+        if s < lo:
+            s = lo
+        if e > hi:
+            e = hi
+        if e <= s:
             continue
-        first, last = grid.index(w[0]), grid.index(w[1] - 1)
-        is_down = inc.category in DOWN_CATEGORIES
-        for m in range(first, last + 1):
-            u = usage.get(m)
-            if u is None:
-                u = usage[m] = MonthUsage()
-            if is_down:
-                u.incident_count += 1
-        if is_down:
-            down.append((w[0], w[1], inc.impact))
+        first = bisect_right(edges, s) - 1
+        last = first if e <= edges[first + 1] else bisect_right(edges, e - 1) - 1
+        if inc.category in DOWN_CATEGORIES:
+            down.append((s, e, inc.impact))
+            for m in range(first, last + 1):
+                counts[m] = counts.get(m, 0) + 1
         else:
-            excluded.append(w)
+            excluded.append((s, e))
+            touched.update(range(first, last + 1))
+    months = sorted(touched | counts.keys())
+    usage = {m: MonthUsage(incident_count=counts.get(m, 0)) for m in months}
     excluded = merge_windows(excluded)
     for s, e, loss in loss_timeline(down, excluded):
-        m = grid.index(s)
+        m = bisect_right(edges, s) - 1
         while s < e:
             edge = edges[m + 1]
             piece_end = e if e < edge else edge
@@ -144,7 +161,7 @@ def key_usage(
             s = piece_end
             m += 1
     for s, e in excluded:
-        m = grid.index(s)
+        m = bisect_right(edges, s) - 1
         while s < e:
             edge = edges[m + 1]
             piece_end = e if e < edge else edge

@@ -167,6 +167,20 @@ class Terms:
         return Contract("", "", self.monthly_fee, self.currency, tier)
 
 
+def _span(log: IncidentLog, as_of: int) -> tuple[int, int] | None:
+    """The first start and last end of the incidents that last more than zero, or None."""
+    lo = hi = None
+    for incidents in log.by_key.values():
+        for inc in incidents:
+            s, e = inc.start, inc.end_at(as_of)
+            if e > s:
+                if lo is None or s < lo:
+                    lo = s
+                if hi is None or e > hi:
+                    hi = e
+    return None if lo is None else (lo, hi)  # type: ignore[return-value]
+
+
 def touched_months(log: IncidentLog, tz: ZoneInfo, as_of: int) -> list[Month]:
     """Every month (in ``tz``) that some incident of the log overlaps by more than zero."""
     spans = [(inc.start, inc.end_at(as_of)) for inc in log]
@@ -192,18 +206,25 @@ def compute_report(
 ) -> Report:
     """Compute the report rows for ``months`` (default: every month an incident touches)."""
     tz, as_of = terms.tz, terms.as_of
-    months = sorted(set(months)) if months else touched_months(log, tz, as_of)
+    if months:
+        months = sorted(set(months))
+        grid = MonthGrid(months[0], months[-1], tz)
+        wanted = {grid.months.index(m) for m in months}
+    else:
+        span = _span(log, as_of)
+        if span is None:
+            if contracts is None:
+                return Report(rows=[])
+            return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
+        grid = MonthGrid(Month.of(span[0], tz), Month.of(span[1] - 1, tz), tz)
+    per_key = {key: key_usage(incidents, grid, as_of) for key, incidents in log.by_key.items()}
     if not months:
-        if contracts is None:
-            return Report(rows=[])
-        return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
-    grid = MonthGrid(months[0], months[-1], tz)
-    wanted = {grid.months.index(m) for m in months}
-    usage: dict[Key, dict[int, MonthUsage]] = {}
-    for key, incidents in log.by_key.items():
-        per_month = key_usage(incidents, grid, as_of)
-        if any(i in per_month for i in wanted):
-            usage[key] = per_month
+        # Every month an incident touches: the months some key used.
+        wanted = set().union(*per_key.values())
+    usage: dict[Key, dict[int, MonthUsage]] = {
+        key: per_month for key, per_month in per_key.items()
+        if any(i in per_month for i in wanted)
+    }  # fmt: skip
     keys = _row_keys(usage, log, terms, contracts)
     rows = []
     for key, contract in keys:
