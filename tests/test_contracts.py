@@ -1,0 +1,139 @@
+"""Contracts: fees, currencies, committed tiers; exact matches win over the `*` wildcard."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from slacalc.contracts import read_contracts
+from slacalc.errors import InputError
+from slacalc.policy import load_policy
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+STANDARD = load_policy("standard")
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "contracts.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def problems(path: str, policy_name: str = "standard") -> list[str]:
+    with pytest.raises(InputError) as info:
+        read_contracts(path, policy=load_policy(policy_name), default_currency="CNY")
+    return info.value.lines()
+
+
+def test_sample_contracts() -> None:
+    book = read_contracts(str(SAMPLES / "contracts.csv"), policy=STANDARD, default_currency="CNY")
+    assert len(book) == 7
+    acme_compute = book.find("acme", "compute")
+    assert acme_compute is not None
+    assert (acme_compute.service, acme_compute.monthly_fee, acme_compute.currency) == (
+        "*",
+        Decimal("12000.00"),
+        "CNY",
+    )
+    assert acme_compute.tier.target == Decimal("99.95")
+    assert acme_compute.line == 2
+    storage = book.find("acme", "storage")
+    assert storage is not None
+    assert (storage.service, storage.monthly_fee) == ("storage", Decimal("30000.00"))
+    assert storage.tier.coefficient == Decimal("2.50")
+    initech = book.find("initech", "anything")
+    assert initech is not None
+    assert (initech.monthly_fee, initech.currency, initech.tier.target) == (
+        Decimal(1500000),
+        "JPY",
+        Decimal("99.999"),
+    )
+    assert book.find("umbrella", "network") is None  # no wildcard for umbrella
+    assert book.find("nobody", "compute") is None
+
+
+def test_exact_match_wins_whatever_the_order(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "customer_id,service,monthly_fee\nacme,storage,300\nacme,*,100\nacme,,200\n",
+    )
+    # `*` and empty are the same wildcard: the third line repeats the second.
+    assert problems(path) == [
+        f"{path}:4: column 'customer_id': a second contract for the same customer and service "
+        "(first on line 3) (value 'acme')",
+        "1 problem found",
+    ]
+    path = write(tmp_path, "customer_id,service,monthly_fee\nacme,storage,300\nacme,,100\n")
+    book = read_contracts(path, policy=STANDARD, default_currency="CNY")
+    assert book.find("acme", "storage").monthly_fee == Decimal(300)  # type: ignore[union-attr]
+    assert book.find("acme", "compute").monthly_fee == Decimal(100)  # type: ignore[union-attr]
+
+
+def test_defaults_and_lenient_spelling(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "\ufeff Customer_ID ,SERVICE,Monthly_Fee,currency,sla_target,notes\r\n"
+        "acme,compute,100,,,whatever\r\n"
+        "beta,db, 1_200.50 ,jpy,99.999%,\r\n",
+    )
+    book = read_contracts(path, policy=STANDARD, default_currency="USD")
+    a = book.find("acme", "compute")
+    b = book.find("beta", "db")
+    assert a is not None and b is not None
+    assert (a.monthly_fee, a.currency, a.tier.target) == (Decimal(100), "USD", Decimal("99.95"))
+    assert (b.monthly_fee, b.currency, b.tier.target) == (
+        Decimal("1200.50"),
+        "JPY",
+        Decimal("99.999"),
+    )
+
+
+def test_default_tier_follows_the_policy(tmp_path: Path) -> None:
+    path = write(tmp_path, "customer_id,monthly_fee\nacme,100\n")
+    premium = load_policy(str(SAMPLES / "policy.toml"))
+    book = read_contracts(path, policy=premium, default_currency="CNY")
+    assert book.find("acme", "x").tier.target == Decimal("99.99")  # type: ignore[union-attr]
+
+
+def test_bad_rows_are_all_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "customer_id,service,monthly_fee,currency,sla_target\n"
+        "acme,,100,,\n"
+        ",compute,100,CNY,99.95\n"
+        "beta,compute,-5,CNY,99.95\n"
+        "beta,db,abc,CNY,99.95\n"
+        "beta,net,10,US,99.95\n"
+        "beta,x,10,usd,99.9\n"
+        "beta,y,,usd,99.95\n"
+        "beta,z,inf,usd,99.95\n",
+    )
+    assert problems(path) == [
+        f"{path}:3: column 'customer_id': is empty; every contract names a customer (value '')",
+        f"{path}:4: column 'monthly_fee': must not be negative (value '-5')",
+        f"{path}:5: column 'monthly_fee': expected a decimal amount such as 1200.00 (value 'abc')",
+        f"{path}:6: column 'currency': expected an ISO 4217 currency code such as CNY, USD or "
+        "JPY (value 'US')",
+        f"{path}:7: column 'sla_target': not a tier of policy 'standard': expected one of "
+        "99.999, 99.99, 99.95 (value '99.9')",
+        f"{path}:8: column 'monthly_fee': expected a decimal amount such as 1200.00 (value '')",
+        f"{path}:9: column 'monthly_fee': expected a finite decimal amount (value 'inf')",
+        "7 problems found",
+    ]
+
+
+def test_required_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "customer_id,service,fee\nacme,,100\n")
+    assert problems(path) == [
+        f"{path}:1: missing required column 'monthly_fee' (header has: 'customer_id', "
+        "'service', 'fee')",
+        "1 problem found",
+    ]
+
+
+def test_zero_fee_is_allowed(tmp_path: Path) -> None:
+    path = write(tmp_path, "customer_id,monthly_fee\nfree,0\n")
+    book = read_contracts(path, policy=STANDARD, default_currency="CNY")
+    assert book.find("free", "x").monthly_fee == 0  # type: ignore[union-attr]

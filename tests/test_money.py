@@ -1,0 +1,118 @@
+"""Money: exact amounts, one half-up rounding at the currency's minor unit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from slacalc.money import (
+    format_money,
+    minor_unit,
+    parse_amount,
+    parse_currency,
+    round_half_up,
+    to_money,
+)
+
+D = Decimal
+
+
+@pytest.mark.parametrize(
+    ("currency", "places"),
+    [("CNY", 2), ("USD", 2), ("EUR", 2), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("XYZ", 2)],
+)
+def test_minor_unit(currency: str, places: int) -> None:
+    assert minor_unit(currency) == places
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (Fraction(5, 1000), "CNY", "0.01"),  # exactly half a fen: up
+        (Fraction(4999, 1000000), "CNY", "0.00"),
+        (Fraction(1, 3), "CNY", "0.33"),
+        (Fraction(2, 3), "CNY", "0.67"),
+        (Fraction(515625, 1000), "USD", "515.63"),  # 515.625: half-up, not half-even (515.62)
+        (Fraction(25, 1000), "USD", "0.03"),  # 0.025: half-even would give 0.02
+        (Fraction(15625, 2), "JPY", "7813"),  # 7812.5 yen
+        (Fraction(25, 2), "JPY", "13"),  # 12.5: half-even would give 12
+        (Fraction(49999, 100000), "KRW", "0"),
+        (Fraction(1, 2), "KRW", "1"),
+        (Fraction(4500000000, 2678400), "JPY", "1680"),  # 1680.107...
+        (Fraction(5, 10000), "KWD", "0.001"),
+        (D("12000.00"), "CNY", "12000.00"),
+        (0, "JPY", "0"),
+        (0, "CNY", "0.00"),
+    ],
+)
+def test_to_money_rounds_once_half_up(value: Fraction, currency: str, text: str) -> None:
+    money = to_money(value, currency)
+    assert money == D(text)
+    assert format_money(money, currency) == text
+
+
+def test_round_half_up_is_exact_for_huge_denominators() -> None:
+    # 0.005 - 1e-30 must go down; a float would round it up.
+    assert round_half_up(Fraction(5, 1000) - Fraction(1, 10**30), 2) == D("0.00")
+    assert round_half_up(Fraction(5, 1000) + Fraction(1, 10**30), 2) == D("0.01")
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (D("12000"), "CNY", "12000.00"),
+        (D("1500000"), "JPY", "1500000"),
+        (D("1E+3"), "USD", "1000.00"),
+        (D("0"), "KRW", "0"),
+        (D("1.5"), "KWD", "1.500"),
+    ],
+)
+def test_format_money(value: Decimal, currency: str, text: str) -> None:
+    assert format_money(value, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"), [(D("100.125"), "CNY", "100.13"), (D("12.5"), "JPY", "13")]
+)
+def test_format_money_of_an_over_precise_fee_is_half_up(
+    value: Decimal, currency: str, text: str
+) -> None:
+    assert format_money(value, currency) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1200", D(1200)), (" 99.5 ", D("99.5")), ("1_200.50", D("1200.50")), ("0", D(0))],
+)
+def test_parse_amount(text: str, value: Decimal) -> None:
+    assert parse_amount(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "expected a decimal amount such as 1200.00"),
+        ("1,200", "expected a decimal amount such as 1200.00"),
+        ("¥100", "expected a decimal amount such as 1200.00"),
+        ("-1", "must not be negative"),
+        ("inf", "expected a finite decimal amount"),
+        ("NaN", "expected a finite decimal amount"),
+    ],
+)
+def test_parse_amount_refuses(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_amount(text)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("text", "code"), [("cny", "CNY"), (" JPY ", "JPY")])
+def test_parse_currency(text: str, code: str) -> None:
+    assert parse_currency(text) == code
+
+
+@pytest.mark.parametrize("text", ["", "US", "USDT", "U$D", "12A"])
+def test_parse_currency_refuses(text: str) -> None:
+    with pytest.raises(ValueError, match="expected an ISO 4217 currency code"):
+        parse_currency(text)

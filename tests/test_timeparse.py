@@ -1,0 +1,183 @@
+"""Timestamps: ISO 8601 with or without offset, unambiguous other forms, never a guess."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slacalc.errors import UsageError
+from slacalc.timeparse import (
+    InstantParser,
+    format_instant,
+    from_us,
+    get_zone,
+    local_midnight_us,
+    parse_datetime,
+    parse_instant,
+    to_us,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+NY = ZoneInfo("America/New_York")
+
+# 2025-05-13T23:57:01Z, by hand: 2025-01-01 is day 55*365 + 14 leap days = 20089 since
+# 1970-01-01, 2025-05-14 is 20089 + 31 + 28 + 31 + 30 + 13 = 20222, and 23:57:01 is 179 s
+# before its midnight.
+MAY_14_0757_SH_US = (20222 * 86400 - 179) * 1_000_000
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+# --- the forms the spec names ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-05-14T07:57:01+08:00", "2025-05-14T07:57:01+08:00"),
+        ("2025-05-14 07:57:01", "2025-05-14T07:57:01+08:00"),  # naive = billing zone
+        ("2025-05-14T07:57Z", "2025-05-14T07:57:00+00:00"),
+        ("  2025-05-14T07:57:01+08:00  ", "2025-05-14T07:57:01+08:00"),
+        ("2025-05-14", "2025-05-14T00:00:00+08:00"),
+        ("2025-05-14T07:57:01.250000+08:00", "2025-05-14T07:57:01.250000+08:00"),
+        ("2025-05-14 07:57:01 +0800", "2025-05-14T07:57:01+08:00"),
+        ("14 May 2025 07:57", "2025-05-14T07:57:00+08:00"),
+        ("May 14, 2025 7:57 PM", "2025-05-14T19:57:00+08:00"),
+        ("Wed, 14 May 2025 07:57:01 GMT", "2025-05-14T07:57:01+00:00"),
+        ("13/04/2025", "2025-04-13T00:00:00+08:00"),  # 13 cannot be a month
+        ("12/31/2025", "2025-12-31T00:00:00+08:00"),  # 31 cannot be a month
+    ],
+)
+def test_parse_datetime_accepts(text: str, expected: str) -> None:
+    assert iso(parse_datetime(text, SH)) == expected
+
+
+def test_naive_timestamp_is_local_in_the_given_zone() -> None:
+    assert iso(parse_datetime("2025-07-04 12:00", NY)) == "2025-07-04T12:00:00-04:00"
+    assert iso(parse_datetime("2025-01-04 12:00", NY)) == "2025-01-04T12:00:00-05:00"
+
+
+def test_an_explicit_offset_wins_over_the_zone() -> None:
+    assert parse_instant("2025-05-14T07:57:01+08:00", NY) == parse_instant(
+        "2025-05-13T23:57:01Z", SH
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["03/04/2025", "04-03-25", "03.04.2025 10:00"],
+)
+def test_ambiguous_day_month_order_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="ambiguous date"):
+        parse_datetime(text, SH)
+
+
+@pytest.mark.parametrize("text", ["2025/03/04", "2025/3/4 10:00"])
+def test_year_first_slashes_are_not_ambiguous(text: str) -> None:
+    assert parse_datetime(text, SH).date() == date(2025, 3, 4)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty timestamp"),
+        ("   ", "empty timestamp"),
+        ("yesterday", "not a timestamp"),
+        ("2025-13-01", "not a timestamp"),
+        ("1747180621", "not a timestamp"),
+        ("May 2025", "incomplete date"),
+    ],
+)
+def test_parse_datetime_refuses(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_datetime(text, SH)
+
+
+# --- instants ----------------------------------------------------------------------------------
+
+
+def test_parse_instant_is_microseconds_since_the_epoch() -> None:
+    assert parse_instant("1970-01-01T00:00:00Z", SH) == 0
+    assert parse_instant("1970-01-01T08:00:00", SH) == 0
+    assert parse_instant("1970-01-01T00:00:01.000001Z", SH) == 1_000_001
+    assert parse_instant("2025-05-14T07:57:01+08:00", SH) == MAY_14_0757_SH_US
+
+
+def test_to_us_from_us_round_trip() -> None:
+    dt = datetime(2025, 3, 9, 7, 30, 0, 5, tzinfo=UTC)
+    assert from_us(to_us(dt), NY).isoformat() == "2025-03-09T03:30:00.000005-04:00"
+
+
+def test_format_instant_seconds_unless_fraction() -> None:
+    assert format_instant(0, SH) == "1970-01-01T08:00:00+08:00"
+    assert format_instant(1_500_000, UTC) == "1970-01-01T00:00:01.500000+00:00"
+
+
+def test_local_midnight_across_dst() -> None:
+    # 2025-03-09 in New York starts at 05:00Z (EST), 2025-03-10 at 04:00Z (EDT): a 23-hour day.
+    a = local_midnight_us(date(2025, 3, 9), NY)
+    b = local_midnight_us(date(2025, 3, 10), NY)
+    assert a == parse_instant("2025-03-09T05:00:00Z", SH)
+    assert b - a == 23 * 3600 * 1_000_000
+
+
+# --- zones -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Asia/Shanghai", " Asia/Shanghai ", "UTC", "Europe/Berlin"])
+def test_get_zone(name: str) -> None:
+    assert get_zone(name).key == name.strip()
+
+
+@pytest.mark.parametrize("name", ["", "Mars/Base", "Asia", "../etc/passwd", "/etc/localtime"])
+def test_get_zone_unknown_is_a_usage_error(name: str) -> None:
+    with pytest.raises(UsageError) as info:
+        get_zone(name)
+    assert str(info.value) == (
+        f"unknown time zone '{name}': use an IANA name such as Asia/Shanghai, UTC or Europe/Berlin"
+    )
+
+
+# --- the cached per-day offsets give what zoneinfo gives ----------------------------------------
+
+DST_ZONES = [
+    "America/New_York",
+    "Europe/London",
+    "Australia/Lord_Howe",  # 30-minute shifts
+    "America/Santiago",  # shifts at midnight
+    "America/Havana",  # shifts at midnight
+    "Asia/Shanghai",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(DST_ZONES),
+    when=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31)),
+    offset=st.sampled_from(["", "Z", "+08:00", "-03:30"]),
+)
+def test_instant_parser_agrees_with_zoneinfo(zone: str, when: datetime, offset: str) -> None:
+    tz = ZoneInfo(zone)
+    text = when.isoformat(sep=" ") + offset
+    parsed = datetime.fromisoformat(text)
+    expected = to_us(parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
+    parse = InstantParser(tz)
+    parse("2024-06-01 12:00")  # warm the cache with another day
+    assert parse(text) == expected
+    assert parse(text) == expected  # and again from the cache
+    assert parse_instant(text, tz) == expected
+
+
+def test_instant_parser_in_a_dst_gap_and_fold() -> None:
+    parse = InstantParser(NY)
+    # 02:30 does not exist on 2025-03-09: read with the offset before the change (EST), as
+    # zoneinfo does for fold=0; 01:30 on 2025-11-02 happens twice: the first (EDT) is taken.
+    assert parse("2025-03-09 02:30") == parse_instant("2025-03-09T07:30:00Z", SH)
+    assert parse("2025-11-02 01:30") == parse_instant("2025-11-02T05:30:00Z", SH)
+    assert parse("2025-03-09 12:00") == parse_instant("2025-03-09T16:00:00Z", SH)
