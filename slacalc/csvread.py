@@ -52,8 +52,8 @@ class CsvFile:
                 last = reader.line_num
                 if progress is not None and not line & 0xFFFF:
                     progress(raw.tell(), total)
-                if not cells or (len(cells) == 1 and not cells[0].strip()):
-                    continue
+                if not cells or (not cells[0].strip() and not any(c.strip() for c in cells)):
+                    continue  # blank, or only separators (",,," from spreadsheet exports)
                 yield line, cells
             if progress is not None:
                 progress(total, total)

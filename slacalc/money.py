@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
 
@@ -17,6 +17,7 @@ _MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _CODE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -55,7 +56,7 @@ def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
     q, r = divmod(value.numerator * 10**places, den)
     if 2 * r >= den:
         q += 1
-    return Decimal(q).scaleb(-places)
+    return Decimal(q).scaleb(-places, _EXACT)
 
 
 def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
@@ -65,6 +66,14 @@ def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
 
 @lru_cache(maxsize=4096)
 def format_money(value: Decimal, currency: str) -> str:
-    """Text with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY."""
+    """Text with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY.
+
+    Integer arithmetic, so no amount is too large for the decimal context's precision.
+    """
     places = minor_unit(currency)
-    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):f}"
+    scaled = round_half_up(value, places).scaleb(places)
+    digits = str(abs(int(scaled))).rjust(places + 1, "0")
+    sign = "-" if scaled < 0 else ""
+    if not places:
+        return sign + digits
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"

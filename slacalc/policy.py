@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -185,8 +186,13 @@ def read_policy_file(path: Path) -> Policy:
             bad(f"tiers[{i}]", "expected a table", raw)
             continue
         target = number(f"tiers[{i}].target", raw.get("target"), positive=True)
-        coef = number(f"tiers[{i}].coefficient", raw.get("coefficient", 0))
-        credit = number(f"tiers[{i}].credit_pct", raw.get("credit_pct", 0))
+        missing = [f for f in ("target", "coefficient", "credit_pct") if f not in raw]
+        if missing:
+            bad(f"tiers[{i}]", f"missing {', '.join(missing)}: every tier states target, "
+                "coefficient and credit_pct")
+            continue
+        coef = number(f"tiers[{i}].coefficient", raw.get("coefficient"))
+        credit = number(f"tiers[{i}].credit_pct", raw.get("credit_pct"))
         if target is not None and target > 100:
             bad(f"tiers[{i}].target", "a target is a percentage, at most 100", target)
         elif None not in (target, coef, credit):
@@ -213,4 +219,8 @@ def read_policy_file(path: Path) -> Policy:
 
 
 def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
-    return getattr(exc, "lineno", None)
+    line = getattr(exc, "lineno", None)  # Python 3.14+
+    if line is None:
+        found = re.search(r"at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+    return line

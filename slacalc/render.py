@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
 import os
 import sys
@@ -97,13 +98,18 @@ def write_output(output: str | None, write: Callable[[TextIO], None]) -> None:
     returned, so a failed run leaves neither a partial file nor a stale temporary one.
     """
     if output is None or output == "-":
-        write(sys.stdout)
+        # Rendered whole first: a failure half-way prints nothing rather than half a CSV.
+        buffer = io.StringIO()
+        write(_TtyLike(buffer, sys.stdout))
+        sys.stdout.write(buffer.getvalue())
         sys.stdout.flush()
         return
     target = Path(output)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"cannot write '{output}': folder '{folder}' does not exist")
+    if target.is_dir():
+        raise UsageError(f"cannot write '{output}': it is a directory")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -114,6 +120,20 @@ def write_output(output: str | None, write: Callable[[TextIO], None]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+class _TtyLike(io.TextIOBase):
+    """A text buffer that answers ``isatty`` like the stream it will be copied to."""
+
+    def __init__(self, buffer: io.StringIO, like: TextIO) -> None:
+        self._buffer = buffer
+        self._like = like
+
+    def write(self, text: str) -> int:
+        return self._buffer.write(text)
+
+    def isatty(self) -> bool:
+        return hasattr(self._like, "isatty") and self._like.isatty()
 
 
 def _umask() -> int:

@@ -87,6 +87,11 @@ def _parse_other(text: str) -> datetime:
     return a
 
 
+# Instants slacalc accepts: months around them must still be representable as datetimes.
+MIN_US = (datetime(2, 1, 1, tzinfo=UTC) - EPOCH) // US
+MAX_US = (datetime(9998, 12, 31, tzinfo=UTC) - EPOCH) // US
+
+
 class InstantParser:
     """``parse_instant`` for many timestamps of one zone, with the zone's offset cached per day.
 
@@ -103,22 +108,31 @@ class InstantParser:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError:
-            return parse_instant(text, self.tz)
-        if dt.tzinfo is not None:
-            return (dt - EPOCH) // US
-        day = dt.toordinal()
-        offsets = self._offsets
-        off = offsets.get(day, -1)
-        if off == -1:
-            off = offsets[day] = self._day_offset(dt.date())
-        if off is None:
-            return (dt.replace(tzinfo=self.tz) - EPOCH) // US
-        return (dt - _EPOCH_NAIVE) // US - off
+            us = parse_instant(text, self.tz)
+        else:
+            if dt.tzinfo is not None:
+                us = (dt - EPOCH) // US
+            else:
+                day = dt.toordinal()
+                offsets = self._offsets
+                off = offsets.get(day, -1)
+                if off == -1:
+                    off = offsets[day] = self._day_offset(dt.date())
+                if off is None:
+                    us = (dt.replace(tzinfo=self.tz) - EPOCH) // US
+                else:
+                    us = (dt - _EPOCH_NAIVE) // US - off
+        if not MIN_US <= us <= MAX_US:
+            raise ValueError("out of the supported range (years 0002 to 9998)")
+        return us
 
     def _day_offset(self, day: date) -> int | None:
         """The zone's UTC offset on ``day`` in microseconds, or None if it changes that day."""
         midnight = datetime(day.year, day.month, day.day, tzinfo=self.tz)
-        after = midnight + timedelta(days=1)
+        try:
+            after = midnight + timedelta(days=1)
+        except OverflowError:
+            return None
         first, second = midnight.utcoffset(), after.utcoffset()
         if first != second or first is None:
             return None

@@ -290,8 +290,6 @@ def test_output_folder_must_exist(tmp_path: Path) -> None:
     assert "does not exist" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: -o naming an existing directory is an internal "
-                   "error (IsADirectoryError, exit 70) instead of a usage error")  # fmt: skip
 def test_output_onto_a_directory_is_usage(tmp_path: Path) -> None:
     (tmp_path / "out.csv").mkdir()
     result = invoke([*SAMPLE, "-o", str(tmp_path / "out.csv")])
@@ -474,9 +472,6 @@ def test_env_currency(tmp_path: Path) -> None:
 # --- no internal errors on odd but valid input ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a fee of 1e30 (a valid decimal >= 0) crashes "
-                   "format_money's quantize: internal error InvalidOperation, exit 70, and a "
-                   "header already on stdout")  # fmt: skip
 def test_huge_fee_is_not_an_internal_error(tmp_path: Path) -> None:
     result = invoke(["report", _one_hour(tmp_path), "--monthly-fee", "1e30", "--as-of",
                      "2025-05-01", "-f", "csv"])  # fmt: skip
@@ -484,9 +479,6 @@ def test_huge_fee_is_not_an_internal_error(tmp_path: Path) -> None:
     assert result.exit_code in (0, 1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an incident in the last (first) month datetime can "
-                   "hold crashes the month grid: date(10000, 1, 1) ValueError / OverflowError, "
-                   "internal error, exit 70")  # fmt: skip
 @pytest.mark.parametrize(
     ("start", "end", "tz"),
     [

@@ -188,7 +188,8 @@ def test_credit_policy_file_sorts_tiers_highest_first() -> None:
 
 
 def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "[[tiers]]\ntarget = 99.9\ncoefficient = 1\n[[tiers]]\ntarget = 99\n",
+    path = write(tmp_path, "[[tiers]]\ntarget = 99.9\ncoefficient = 1\ncredit_pct = 5\n"
+                 "[[tiers]]\ntarget = 99\ncoefficient = 1\ncredit_pct = 1\n",
                  "minimal.toml")  # fmt: skip
     p = load_policy(path)
     assert (p.name, p.mode, p.cap_pct) == ("minimal", "coefficient", D(100))
@@ -200,11 +201,11 @@ def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
     [
         ("name='x'\n", ["column 'tiers': expected at least one [[tiers]] table with target, "
                         "coefficient, credit_pct"]),
-        ("mode='bonus'\n[[tiers]]\ntarget=99.9\n",
+        ("mode='bonus'\n[[tiers]]\ntarget=99.9\ncoefficient=1\ncredit_pct=5\n",
          ["column 'mode': expected one of coefficient, credit (value 'bonus')"]),
-        ("default_target=99.9\n[[tiers]]\ntarget=99.95\n",
+        ("default_target=99.9\n[[tiers]]\ntarget=99.95\ncoefficient=1\ncredit_pct=5\n",
          ["column 'default_target': is not the target of any tier (value '99.9')"]),
-        ("[[tiers]]\ntarget=99.95\n[[tiers]]\ntarget=99.950\n",
+        ("[[tiers]]\ntarget=99.95\ncoefficient=1\ncredit_pct=5\n[[tiers]]\ntarget=99.950\ncoefficient=1\ncredit_pct=5\n",
          ["column 'tiers': two tiers have the same target"]),
         ("cap_pct=-1\n[[tiers]]\ntarget=101\ncoefficient=-1\ncredit_pct='x'\n", [
             "column 'cap_pct': expected a finite number >= 0 (value '-1')",
@@ -212,11 +213,14 @@ def test_defaults_of_a_minimal_file(tmp_path: Path) -> None:
             "column 'tiers[1].credit_pct': expected a number (value 'x')",
             "column 'tiers[1].target': a target is a percentage, at most 100 (value '101')",
         ]),
-        ("cap_pct=true\n[[tiers]]\ntarget=0\n", [
+        ("cap_pct=true\n[[tiers]]\ntarget=0\ncoefficient=1\ncredit_pct=5\n", [
             "column 'cap_pct': expected a number (value 'True')",
             "column 'tiers[1].target': expected a finite number > 0 (value '0')",
         ]),
-        ("cap_pct=nan\n[[tiers]]\ntarget=99\n",
+        ("[[tiers]]\ntarget=99.9\ncoefficent=1\ncredit_pct=5\n",
+         ["column 'tiers[1]': missing coefficient: every tier states target, coefficient and "
+          "credit_pct"]),
+        ("cap_pct=nan\n[[tiers]]\ntarget=99\ncoefficient=1\ncredit_pct=5\n",
          ["column 'cap_pct': expected a finite number >= 0 (value 'NaN')"]),
     ],
 )  # fmt: skip

@@ -202,7 +202,7 @@ def test_holidays_file_bad_rows_are_all_reported(tmp_path: Path) -> None:
         "2027-13-01,holiday\n"  # 3: no month 13
         "06/02/2027,holiday\n"  # 4: not ISO
         "2027-02-07,off\n"  # 5: unknown kind
-        ",\n"  # 6: both empty
+        ",\n"  # 6: only separators: skipped like a blank line
         "2027-02-06,holiday\n"  # 7: contradicts line 2
         "20270209,holiday\n",  # 8: ISO basic format is refused
         bom=True,
@@ -214,8 +214,6 @@ def test_holidays_file_bad_rows_are_all_reported(tmp_path: Path) -> None:
         f"{path}:3: column 'date': not a date; expected YYYY-MM-DD (value '2027-13-01')",
         f"{path}:4: column 'date': not a date; expected YYYY-MM-DD (value '06/02/2027')",
         f"{path}:5: column 'kind': expected 'holiday' or 'workday' (value 'off')",
-        f"{path}:6: column 'date': empty; expected a date YYYY-MM-DD",
-        f"{path}:6: column 'kind': empty; expected 'holiday' or 'workday'",
         (
             f"{path}:7: column 'date': date listed twice with different kinds "
             "(line 2 says 'workday') (value '2027-02-06')"
