@@ -140,7 +140,9 @@ def customer_count(rows: int) -> int:
 
 def _timestamp_formatter() -> tuple[list[str], list[str]]:
     """Lookup tables: day offset -> 'YYYY-MM-DD', second of day -> 'HH:MM:SS'."""
-    days = [(LOG_START + dt.timedelta(days=d)).strftime("%Y-%m-%d") for d in range(HORIZON // DAY + 2)]
+    days = [
+        (LOG_START + dt.timedelta(days=d)).strftime("%Y-%m-%d") for d in range(HORIZON // DAY + 2)
+    ]
     clock = [f"{s // HOUR:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY)]
     return days, clock
 
@@ -183,15 +185,23 @@ def write_incident_log(path: Path, rows: int, seed: int = DEFAULT_SEED) -> Path:
     return path
 
 
-def default_path(rows: int, seed: int = DEFAULT_SEED, data_dir: Path = Path("/tmp/slacalc-bench")) -> Path:
+def default_path(
+    rows: int, seed: int = DEFAULT_SEED, data_dir: Path = Path("/tmp/slacalc-bench")
+) -> Path:
     return data_dir / f"incidents-{rows}-s{seed}-v{GENERATOR_VERSION}.csv"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate a synthetic slacalc incident log (CSV).")
-    parser.add_argument("--rows", type=int, default=200_000, help="number of incidents (default 200000)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"RNG seed (default {DEFAULT_SEED})")
-    parser.add_argument("-o", "--output", type=Path, help="output CSV (default under /tmp/slacalc-bench)")
+    parser.add_argument(
+        "--rows", type=int, default=200_000, help="number of incidents (default 200000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"RNG seed (default {DEFAULT_SEED})"
+    )
+    parser.add_argument(
+        "-o", "--output", type=Path, help="output CSV (default under /tmp/slacalc-bench)"
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be positive")

@@ -1,0 +1,428 @@
+"""Benchmark slacalc's `report` against hand-written DuckDB and pandas baselines.
+
+For each --rows size: generate (or reuse) a deterministic incident log under
+--data-dir, then --repeat times, round-robin (to spread machine noise evenly):
+
+  * slacalc        whole process: slacalc report FILE --format csv -o OUT ...
+  * duckdb, pandas whole process: python bench/baselines.py ENGINE FILE -o OUT
+  * duckdb, pandas in process:    the same functions called in this interpreter,
+                                  timed from reading the CSV to the fetched result
+
+Wall times are medians.  Every whole process is started by spawn_probe.py, a
+tiny interpreter that spawns it and os.wait4()s that one child: its own wall
+time and peak RSS (ru_maxrss), not a max over all children and not inflated by
+this benchmark's own memory (see spawn_probe.py).
+
+Then checks that every engine's downtime per (customer_id, service, month)
+agrees exactly (Decimal), over the non-zero entries.  Exit status: 0 all agree,
+1 a disagreement or a failed run.  If slacalc is not installed it is skipped.
+
+Run with the benchmark venv (duckdb, pandas):
+    /tmp/benchvenv/bin/python bench/run_bench.py --rows 100000 200000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import baselines
+import gen_incidents
+
+BENCH_DIR = Path(__file__).resolve().parent
+DEFAULT_SLACALC = Path("/tmp/venv/bin/slacalc")
+DEFAULT_DATA_DIR = Path("/tmp/slacalc-bench")
+BILLING_TZ = "Asia/Shanghai"
+ZERO = Decimal(0)
+REFERENCE = "duckdb (in-process)"
+
+PROCESS_ENGINES = ("slacalc", "duckdb", "pandas")
+INPROC_ENGINES = ("duckdb", "pandas")
+InprocFn = Callable[[Path, str], list[baselines.DowntimeRow]]
+INPROC_FUNCS: dict[str, InprocFn] = {
+    "duckdb": baselines.duckdb_downtime,
+    "pandas": baselines.pandas_downtime,
+}
+
+
+@dataclass
+class ProcessRun:
+    wall_s: float
+    maxrss_mb: float
+    exit_code: int
+    stderr_path: Path
+
+
+@dataclass
+class EngineStats:
+    """Measurements of one engine (process or in-process) at one size."""
+
+    wall_s: list[float] = field(default_factory=list)
+    maxrss_mb: list[float] = field(default_factory=list)
+    failed: str | None = None
+
+    def median_wall(self) -> float | None:
+        return statistics.median(self.wall_s) if self.wall_s and not self.failed else None
+
+    def max_rss(self) -> float | None:
+        return max(self.maxrss_mb) if self.maxrss_mb and not self.failed else None
+
+
+@dataclass
+class SizeResult:
+    rows: int
+    data_path: Path
+    gen_s: float | None
+    process: dict[str, EngineStats]
+    inproc: dict[str, EngineStats]
+    agreement: dict[str, str] = field(default_factory=dict)  # engine -> "OK" / problem
+
+
+# ---------------------------------------------------------------- processes
+
+
+def run_process(
+    cmd: Sequence[str], stdout_path: Path, stderr_path: Path, timeout_s: float
+) -> ProcessRun:
+    """Run ``cmd`` under spawn_probe.py: its wall time, its own peak RSS and exit code.
+
+    The probe (a tiny interpreter) spawns the command and os.wait4()s that one child;
+    see spawn_probe.py for why the benchmark must not spawn it directly.
+    """
+    result_path = stdout_path.with_suffix(".probe.json")
+    result_path.unlink(missing_ok=True)
+    probe = [sys.executable, "-I", "-S", str(BENCH_DIR / "spawn_probe.py")]
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        subprocess.run(
+            [*probe, str(result_path), str(timeout_s), *cmd],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            check=False,
+        )
+    try:
+        result = json.loads(result_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ProcessRun(0.0, 0.0, 255, stderr_path)
+    return ProcessRun(
+        result["wall_s"], result["maxrss_kib"] / 1024, result["exit_code"], stderr_path
+    )
+
+
+def slacalc_command(slacalc: Sequence[str], data: Path, out: Path, as_of: str) -> list[str]:
+    return [
+        *slacalc,
+        "report",
+        str(data),
+        "--monthly-fee",
+        "100",
+        "--sla-target",
+        "99.95",
+        "--tz",
+        BILLING_TZ,
+        "--as-of",
+        as_of,
+        "--format",
+        "csv",
+        "-o",
+        str(out),
+    ]
+
+
+def baseline_command(engine: str, data: Path, out: Path, as_of: str) -> list[str]:
+    script = BENCH_DIR / "baselines.py"
+    return [sys.executable, str(script), engine, str(data), "--as-of", as_of, "-o", str(out)]
+
+
+def resolve_slacalc(option: str | None, skip: bool) -> list[str] | None:
+    """The slacalc command (argv prefix), or None when it is to be skipped."""
+    if skip:
+        return None
+    if option:
+        return shlex.split(option)
+    if os.access(DEFAULT_SLACALC, os.X_OK):
+        return [str(DEFAULT_SLACALC)]
+    return None
+
+
+# ---------------------------------------------------------------- one size
+
+
+def ensure_data(rows: int, seed: int, data_dir: Path, regen: bool) -> tuple[Path, float | None]:
+    """The incident log for ``rows``, generated unless cached; (path, generation seconds)."""
+    path = gen_incidents.default_path(rows, seed, data_dir)
+    if path.exists() and not regen:
+        return path, None
+    start = time.perf_counter()
+    gen_incidents.write_incident_log(path, rows, seed)
+    return path, time.perf_counter() - start
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "\n".join(text[-lines:])
+
+
+def _time_process(
+    engine: str, cmd: list[str], out_dir: Path, stats: EngineStats, timeout_s: float
+) -> None:
+    run = run_process(cmd, out_dir / f"{engine}.stdout", out_dir / f"{engine}.stderr", timeout_s)
+    if run.exit_code != 0:
+        stats.failed = f"exit {run.exit_code}: {_tail(run.stderr_path)}"
+        return
+    stats.wall_s.append(run.wall_s)
+    stats.maxrss_mb.append(run.maxrss_mb)
+
+
+def _time_inproc(
+    fn: InprocFn, data: Path, as_of: str, stats: EngineStats
+) -> list[baselines.DowntimeRow]:
+    start = time.perf_counter()
+    rows = fn(data, as_of)
+    stats.wall_s.append(time.perf_counter() - start)
+    return rows
+
+
+def bench_size(args: argparse.Namespace, rows: int, slacalc: list[str] | None) -> SizeResult:
+    data, gen_s = ensure_data(rows, args.seed, args.data_dir, args.regen)
+    if gen_s is not None:
+        print(f"generated {rows} rows in {gen_s:.1f} s -> {data}", file=sys.stderr)
+    out_dir = args.data_dir / f"out-{rows}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    engines = [e for e in PROCESS_ENGINES if e != "slacalc" or slacalc is not None]
+    result = SizeResult(
+        rows,
+        data,
+        gen_s,
+        {e: EngineStats() for e in engines},
+        {e: EngineStats() for e in INPROC_ENGINES},
+    )
+    inproc_rows: dict[str, list[baselines.DowntimeRow]] = {}
+    for rep in range(args.repeat):
+        for engine in engines:
+            stats = result.process[engine]
+            if stats.failed:
+                continue
+            out = out_dir / f"{engine}.csv"
+            if engine == "slacalc" and slacalc is not None:
+                cmd = slacalc_command(slacalc, data, out, args.as_of)
+            else:
+                cmd = baseline_command(engine, data, out, args.as_of)
+            _time_process(engine, cmd, out_dir, stats, args.timeout)
+        for engine in INPROC_ENGINES:
+            got = _time_inproc(INPROC_FUNCS[engine], data, args.as_of, result.inproc[engine])
+            if rep == 0:
+                inproc_rows[engine] = got
+        print(f"  rows={rows} repeat {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
+    result.agreement = check_agreement(result, out_dir, inproc_rows)
+    return result
+
+
+# ---------------------------------------------------------------- agreement
+
+
+def diff_maps(
+    reference: baselines.DowntimeMap, other: baselines.DowntimeMap, limit: int = 10
+) -> list[str]:
+    """Human-readable differences (first ``limit``), empty when equal."""
+    problems: list[str] = []
+    for key in sorted(reference.keys() | other.keys()):
+        ref, got = reference.get(key, ZERO), other.get(key, ZERO)
+        if ref != got:
+            problems.append(f"{'/'.join(key)}: {REFERENCE} {ref} s, this engine {got} s")
+            if len(problems) >= limit:
+                break
+    return problems
+
+
+def check_agreement(
+    result: SizeResult, out_dir: Path, inproc_rows: dict[str, list[baselines.DowntimeRow]]
+) -> dict[str, str]:
+    """Compare every engine's output with the in-process DuckDB result."""
+    reference = baselines.to_downtime_map(inproc_rows["duckdb"])
+    outcomes: dict[str, str] = {}
+    candidates: dict[str, Callable[[], baselines.DowntimeMap]] = {
+        "pandas (in-process)": lambda: baselines.to_downtime_map(inproc_rows["pandas"]),
+    }
+    for engine, stats in result.process.items():
+        label = engine if engine == "slacalc" else f"{engine} (process)"
+        if stats.failed:
+            outcomes[label] = f"FAILED {stats.failed}"
+            continue
+        candidates[label] = functools.partial(
+            baselines.read_downtime_csv, out_dir / f"{engine}.csv"
+        )
+    for label, load in candidates.items():
+        try:
+            problems = diff_maps(reference, load())
+        except (OSError, KeyError, ValueError, ArithmeticError) as exc:
+            problems = [f"cannot read output: {exc!r}"]
+        outcomes[label] = "OK" if not problems else "DIFFERS\n      " + "\n      ".join(problems)
+    return outcomes
+
+
+# ---------------------------------------------------------------- report
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def _grid(header: list[str], body: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
+        for row in [header, *body]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _medians(r: SizeResult) -> dict[str, float | None]:
+    slc = r.process.get("slacalc")
+    return {
+        "slacalc": slc.median_wall() if slc else None,
+        "duckdb proc": r.process["duckdb"].median_wall(),
+        "duckdb in": r.inproc["duckdb"].median_wall(),
+        "pandas proc": r.process["pandas"].median_wall(),
+        "pandas in": r.inproc["pandas"].median_wall(),
+    }
+
+
+def render_times(results: list[SizeResult]) -> str:
+    """Median wall seconds per engine, and peak RSS (MB) of the whole processes."""
+    header = ["rows", "slacalc", "duckdb proc", "duckdb in", "pandas proc", "pandas in"]
+    header += ["slacalc MB", "duckdb MB", "pandas MB"]
+    body = []
+    for r in results:
+        times = [_fmt(t) for t in _medians(r).values()]
+        rss = [r.process[e].max_rss() if e in r.process else None for e in PROCESS_ENGINES]
+        body.append([str(r.rows), *times, *(_fmt(m, ".0f") for m in rss)])
+    return _grid(header, body)
+
+
+def render_ratios(results: list[SizeResult]) -> str:
+    """slacalc median / baseline median: process vs process, and vs the in-process query."""
+    columns = ["duckdb proc", "duckdb in", "pandas proc", "pandas in"]
+    header = ["rows", *(f"slacalc/{b}" for b in columns)]
+    body = []
+    for r in results:
+        med = _medians(r)
+        body.append([str(r.rows), *(_fmt(_ratio(med["slacalc"], med[b]), ".1f") for b in columns)])
+    return _grid(header, body)
+
+
+def results_json(results: list[SizeResult]) -> list[dict[str, object]]:
+    def stats_json(s: EngineStats) -> dict[str, object]:
+        return {
+            "wall_s": s.wall_s,
+            "median_wall_s": s.median_wall(),
+            "max_rss_mb": s.max_rss(),
+            "failed": s.failed,
+        }
+
+    return [
+        {
+            "rows": r.rows,
+            "data": str(r.data_path),
+            "process": {e: stats_json(s) for e, s in r.process.items()},
+            "in_process": {e: stats_json(s) for e, s in r.inproc.items()},
+            "agreement": r.agreement,
+        }
+        for r in results
+    ]
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--rows", type=int, nargs="+", default=[200_000], help="log sizes (default 200000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per engine and size (default 3)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=gen_incidents.DEFAULT_SEED, help="generator seed"
+    )
+    parser.add_argument(
+        "--as-of", default=baselines.DEFAULT_AS_OF, help="end of ongoing incidents (local time)"
+    )
+    parser.add_argument(
+        "--slacalc", help=f"slacalc command, shell-split (default {DEFAULT_SLACALC})"
+    )
+    parser.add_argument("--skip-slacalc", action="store_true", help="run the baselines only")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="logs and outputs (default %(default)s)",
+    )
+    parser.add_argument("--regen", action="store_true", help="regenerate logs even if cached")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds before a process run is killed"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw measurements as JSON")
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or any(n < 1 for n in args.rows):
+        parser.error("--rows and --repeat must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    slacalc = resolve_slacalc(args.slacalc, args.skip_slacalc)
+    if slacalc is None:
+        reason = (
+            "--skip-slacalc"
+            if args.skip_slacalc
+            else f"{DEFAULT_SLACALC} not found; pass --slacalc CMD"
+        )
+        print(f"slacalc SKIPPED ({reason}); running the baselines only", file=sys.stderr)
+    results: list[SizeResult] = []
+    for rows in args.rows:
+        result = bench_size(args, rows, slacalc)
+        results.append(result)
+    ok = True
+    print("\nagreement: downtime per (customer, service, month), exact, non-zero entries,")
+    print("compared with in-process DuckDB")
+    for r in results:
+        for label, outcome in r.agreement.items():
+            print(f"  rows={r.rows} {label}: {outcome}")
+            ok = ok and outcome == "OK"
+    if slacalc is None:
+        print("  slacalc: SKIPPED")
+    print(f"\nmedian wall time of {args.repeat} run(s), seconds (proc = whole process,")
+    print("in = in this interpreter, CSV read to result); MB = peak RSS of the process")
+    print(render_times(results))
+    print("\nratios of the medians (slacalc is always a whole process)")
+    print(render_ratios(results))
+    if args.json:
+        args.json.write_text(json.dumps(results_json(results), indent=2), encoding="utf-8")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
