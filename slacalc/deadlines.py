@@ -24,7 +24,7 @@ def add_data_loss_deadlines(
         due = due_at(DisputeLevel.DATA_LOSS, opened, calendar, tz)
         years |= calendar_years(DisputeLevel.DATA_LOSS, opened, due)
         ref = inc.incident_id or f"{inc.source}:{inc.line}"
-        report.deadlines.append(
+        report.extra_deadlines.append(
             Deadline(2, "data_loss", inc.customer_id, inc.service, ref, inc.start, to_us(due), tz)
         )
     return years

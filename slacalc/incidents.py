@@ -74,6 +74,32 @@ class IncidentLog:
         for incidents in self.by_key.values():
             yield from incidents
 
+    # --- the log protocol compute_report uses (shared with columnar.ColumnarLog) ---
+    def span(self, as_of: int) -> tuple[int, int] | None:
+        """The first start and last end of the incidents that last more than zero, or None."""
+        lo = hi = None
+        for incidents in self.by_key.values():
+            for inc in incidents:
+                s, e = inc.start, inc.end_at(as_of)
+                if e > s:
+                    if lo is None or s < lo:
+                        lo = s
+                    if hi is None or e > hi:
+                        hi = e
+        return None if lo is None else (lo, hi)  # type: ignore[return-value]
+
+    def usage(self, grid, as_of: int):  # -> dict[Key, dict[int, MonthUsage]]
+        """Per key, ``engine.key_usage`` of its incidents."""
+        from slacalc.engine import key_usage
+
+        return {key: key_usage(incs, grid, as_of) for key, incs in self.by_key.items()}
+
+    def first_incident(self, key: Key) -> Incident:
+        return self.by_key[key][0]
+
+    def incidents_of(self, category: str) -> list[Incident]:
+        return [inc for inc in self if inc.category == category]
+
 
 def parse_impact(text: str) -> Fraction | int:
     """``0.3``, ``30%`` or empty (1). Exact; ValueError unless 0 < impact <= 1."""

@@ -6,6 +6,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, tzinfo
+from functools import cached_property
 
 from slacalc.timeparse import from_us, local_midnight_us
 
@@ -44,8 +45,12 @@ class Month:
         start = local_midnight_us(self.first_day(), tz)
         return start, local_midnight_us(self.next().first_day(), tz)
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def month_range(first: Month, last: Month) -> list[Month]:

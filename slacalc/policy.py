@@ -25,7 +25,7 @@ class Tier:
     coefficient: Decimal
     credit_pct: Decimal
 
-    @property
+    @cached_property
     def label(self) -> str:
         """The target as people write it: ``99.95``, ``99.999``."""
         return format_pct(self.target)

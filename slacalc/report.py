@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from slacalc.contracts import WILDCARD, Contract, ContractBook
-from slacalc.engine import MonthUsage, key_usage
+from slacalc.engine import MonthUsage
 from slacalc.errors import InputError, Problem
 from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
@@ -136,8 +136,13 @@ class Report:
     """The rows of a report, the deadlines they open and what the user should be warned of."""
 
     rows: list[ReportRow]
-    deadlines: list[Deadline] = field(default_factory=list)
+    extra_deadlines: list[Deadline] = field(default_factory=list)  # level 2 (data loss)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def deadlines(self) -> list[Deadline]:
+        """Level 1 for every breached row (72 h after its period), then the extra ones."""
+        return [*_level1_deadlines(self.rows), *self.extra_deadlines]
 
     def totals(self) -> dict[str, Decimal]:
         """Compensation per currency, in the order currencies first appear."""
@@ -167,18 +172,13 @@ class Terms:
         return Contract("", "", self.monthly_fee, self.currency, tier)
 
 
-def _span(log: IncidentLog, as_of: int) -> tuple[int, int] | None:
-    """The first start and last end of the incidents that last more than zero, or None."""
-    lo = hi = None
-    for incidents in log.by_key.values():
-        for inc in incidents:
-            s, e = inc.start, inc.end_at(as_of)
-            if e > s:
-                if lo is None or s < lo:
-                    lo = s
-                if hi is None or e > hi:
-                    hi = e
-    return None if lo is None else (lo, hi)  # type: ignore[return-value]
+class IncidentSource(Protocol):
+    """What the report needs of a log: ``IncidentLog`` rows, or ``columnar.ColumnarLog``."""
+
+    def span(self, as_of: int) -> tuple[int, int] | None: ...
+    def usage(self, grid: MonthGrid, as_of: int) -> dict[Key, dict[int, MonthUsage]]: ...
+    def first_incident(self, key: Key) -> Incident: ...
+    def incidents_of(self, category: str) -> list[Incident]: ...
 
 
 def touched_months(log: IncidentLog, tz: ZoneInfo, as_of: int) -> list[Month]:
@@ -198,7 +198,7 @@ def touched_months(log: IncidentLog, tz: ZoneInfo, as_of: int) -> list[Month]:
 
 
 def compute_report(
-    log: IncidentLog,
+    log: IncidentSource,
     terms: Terms,
     *,
     contracts: ContractBook | None = None,
@@ -211,13 +211,13 @@ def compute_report(
         grid = MonthGrid(months[0], months[-1], tz)
         wanted = {grid.months.index(m) for m in months}
     else:
-        span = _span(log, as_of)
+        span = log.span(as_of)
         if span is None:
             if contracts is None:
                 return Report(rows=[])
             return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
         grid = MonthGrid(Month.of(span[0], tz), Month.of(span[1] - 1, tz), tz)
-    per_key = {key: key_usage(incidents, grid, as_of) for key, incidents in log.by_key.items()}
+    per_key = log.usage(grid, as_of)
     if not months:
         # Every month an incident touches: the months some key used.
         wanted = set().union(*per_key.values())
@@ -226,19 +226,12 @@ def compute_report(
         if any(i in per_month for i in wanted)
     }  # fmt: skip
     keys = _row_keys(usage, log, terms, contracts)
-    rows = []
-    for key, contract in keys:
-        per_month = usage.get(key, {})
-        for i in sorted(wanted):
-            rows.append(_row(key, contract, grid, i, per_month.get(i), terms))
-    report = Report(rows=rows)
-    report.deadlines.extend(_level1_deadlines(rows))
-    return report
+    return Report(rows=_rows(keys, usage, grid, sorted(wanted), terms))
 
 
 def _row_keys(
     usage: dict[Key, dict[int, MonthUsage]],
-    log: IncidentLog,
+    log: IncidentSource,
     terms: Terms,
     book: ContractBook | None,
 ) -> list[tuple[Key, Contract]]:
@@ -251,7 +244,7 @@ def _row_keys(
         if contract is None:
             contract = terms.fallback
         if contract is None:
-            first = log.by_key[key][0]
+            first = log.first_incident(key)
             hint = "add it to --contracts or give --monthly-fee" if book else (
                 "give --contracts FILE or --monthly-fee AMOUNT")
             problems.append(
@@ -274,44 +267,68 @@ def _row_keys(
     return sorted(chosen.items(), key=lambda kv: kv[0])
 
 
-def _row(
-    key: Key, contract: Contract, grid: MonthGrid, i: int, use: MonthUsage | None, terms: Terms
-) -> ReportRow:
-    start, end = grid.edges[i], grid.edges[i + 1]
-    period = end - start
-    downtime = use.downtime_us if use else 0
-    up, total = _uptime_ratio(downtime, period)
-    tier = contract.tier
-    breached = not tier.met_by(up, total)
-    exact: Fraction | int = 0
-    capped = False
-    due = None
-    if breached:
-        exact, capped = terms.policy.compensation(
-            tier=tier, fee=contract.monthly_fee, downtime_us=downtime, period_us=period
-        )
-        due = end + LEVEL1_DELAY_US
-    return ReportRow(
-        customer_id=key[0],
-        service=key[1],
-        month=grid.months[i],
-        period_start=start,
-        period_end=end,
-        downtime_us=downtime,
-        excluded_us=use.excluded_us if use else 0,
-        tier_band=terms.policy.band_of(up, total),
-        tier=tier,
-        breached=breached,
-        monthly_fee=contract.monthly_fee,
-        compensation=to_money(exact, contract.currency) if breached else _zero(contract.currency),
-        currency=contract.currency,
-        capped=capped,
-        incident_count=use.incident_count if use else 0,
-        compensation_due=due,
-        status="provisional" if end > terms.as_of else "final",
-        tz=terms.tz,
-        exact_compensation=exact,
-    )
+def _rows(
+    keys: list[tuple[Key, Contract]],
+    usage: dict[Key, dict[int, MonthUsage]],
+    grid: MonthGrid,
+    wanted: list[int],
+    terms: Terms,
+) -> list[ReportRow]:
+    """One row per key and wanted month, in that order (the hot loop of a large report)."""
+    policy, tz, as_of = terms.policy, terms.tz, terms.as_of
+    lowest = "<" + policy.tiers[-1].label
+    months = []
+    for i in wanted:
+        start, end = grid.edges[i], grid.edges[i + 1]
+        period = end - start
+        # The most whole microseconds of downtime each tier allows in this period: comparing
+        # an integer downtime against them is the exact tier test without any division.
+        limits = {}
+        for tier in policy.tiers:
+            num, den = tier.ratio
+            limits[tier] = period * (100 * den - num) // (100 * den)
+        status = "provisional" if end > as_of else "final"
+        months.append((i, grid.months[i], start, end, period, limits, status))
+    bands = [(tier, tier.label) for tier in policy.tiers]
+    rows = []
+    append = rows.append
+    no_usage: dict[int, MonthUsage] = {}
+    for (customer_id, service), contract in keys:
+        per_month = usage.get((customer_id, service), no_usage)
+        tier, fee, currency = contract.tier, contract.monthly_fee, contract.currency
+        zero = _zero(currency)
+        for i, month, start, end, period, limits, status in months:
+            use = per_month.get(i)
+            if use is None:
+                downtime, excluded, count = 0, 0, 0
+            else:
+                downtime, excluded, count = use.downtime_us, use.excluded_us, use.incident_count
+            if type(downtime) is int:
+                band = lowest
+                for t, label in bands:
+                    if downtime <= limits[t]:
+                        band = label
+                        break
+                breached = downtime > limits[tier]
+            else:
+                up, total = _uptime_ratio(downtime, period)
+                band = policy.band_of(up, total)
+                breached = not tier.met_by(up, total)
+            if breached:
+                exact, capped = policy.compensation(
+                    tier=tier, fee=fee, downtime_us=downtime, period_us=period
+                )
+                append(ReportRow(
+                    customer_id, service, month, start, end, downtime, excluded, band, tier,
+                    True, fee, to_money(exact, currency), currency, capped, count,
+                    end + LEVEL1_DELAY_US, status, tz, exact,
+                ))  # fmt: skip
+            else:
+                append(ReportRow(
+                    customer_id, service, month, start, end, downtime, excluded, band, tier,
+                    False, fee, zero, currency, False, count, None, status, tz, 0,
+                ))  # fmt: skip
+    return rows
 
 
 @lru_cache(maxsize=64)
@@ -328,15 +345,13 @@ def _level1_deadlines(rows: list[ReportRow]) -> list[Deadline]:
     ]
 
 
-def data_loss_incidents(log: IncidentLog, rows: list[ReportRow]) -> list[Incident]:
+def data_loss_incidents(log: IncidentSource, rows: list[ReportRow]) -> list[Incident]:
     """The data-loss incidents of the reported keys that start inside a reported period."""
     periods: dict[Key, list[tuple[int, int]]] = {}
     for r in rows:
         periods.setdefault((r.customer_id, r.service), []).append((r.period_start, r.period_end))
-    out = []
-    for key, spans in periods.items():
-        for inc in log.by_key.get(key, ()):
-            if inc.category == DATA_LOSS and any(s <= inc.start < e for s, e in spans):
-                out.append(inc)
-    return out
+    return [
+        inc for inc in log.incidents_of(DATA_LOSS)
+        if any(s <= inc.start < e for s, e in periods.get(inc.key, ()))
+    ]  # fmt: skip
 

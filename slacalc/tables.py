@@ -11,7 +11,7 @@ from rich.text import Text
 
 from slacalc.fmt import duration
 from slacalc.money import format_money
-from slacalc.report import Report
+from slacalc.report import Deadline, Report
 
 
 def console_for(out: TextIO) -> Console:
@@ -57,16 +57,17 @@ def report_tables(report: Report) -> list[Table]:
             n = sum(1 for r in report.rows if r.currency == currency and r.breached)
             t.add_row(currency, str(n), format_money(total, currency))
         tables.append(t)
-    if report.deadlines:
-        tables.append(deadline_table(report))
+    deadlines = report.deadlines
+    if deadlines:
+        tables.append(deadline_table(deadlines))
     return tables
 
 
-def deadline_table(report: Report) -> Table:
+def deadline_table(deadlines: list[Deadline]) -> Table:
     t = Table(title="Dispute settlement deadlines", title_justify="left", header_style="bold")
     for name in ("Level", "Category", "Customer", "Service", "Reference", "Opened", "Due"):
         t.add_column(name)
-    for dl in sorted(report.deadlines, key=lambda d: (d.due_at, d.level, d.customer_id)):
+    for dl in sorted(deadlines, key=lambda d: (d.due_at, d.level, d.customer_id)):
         d = dl.to_dict()
         t.add_row(str(dl.level), dl.category, dl.customer_id, dl.service, dl.reference,
                   d["opened_at"], d["due_at"])

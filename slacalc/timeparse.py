@@ -15,6 +15,7 @@ from slacalc.errors import UsageError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH_NAIVE.toordinal()
 US = timedelta(microseconds=1)
 US_PER_SECOND = 1_000_000
 
@@ -126,6 +127,15 @@ class InstantParser:
             raise ValueError("out of the supported range (years 0002 to 9998)")
         return us
 
+    def offset_on_day(self, days: int) -> int | None:
+        """``_day_offset`` of the civil day ``days`` after 1970-01-01 (cached)."""
+        ordinal = days + _EPOCH_ORDINAL
+        offsets = self._offsets
+        off = offsets.get(ordinal, -1)
+        if off == -1:
+            off = offsets[ordinal] = self._day_offset(date.fromordinal(ordinal))
+        return off
+
     def _day_offset(self, day: date) -> int | None:
         """The zone's UTC offset on ``day`` in microseconds, or None if it changes that day."""
         midnight = datetime(day.year, day.month, day.day, tzinfo=self.tz)
@@ -159,6 +169,7 @@ def local_midnight_us(day: date, tz: tzinfo) -> int:
     return to_us(datetime(day.year, day.month, day.day, tzinfo=tz))
 
 
+@lru_cache(maxsize=4096)
 def format_instant(us: int, tz: tzinfo) -> str:
     """ISO 8601 with the zone's offset, to the second (or microsecond when it has them)."""
     dt = from_us(us, tz)

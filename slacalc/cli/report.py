@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,10 +13,10 @@ from slacalc.cli.common import app
 from slacalc.contracts import ContractBook, read_contracts
 from slacalc.deadlines import add_data_loss_deadlines
 from slacalc.errors import UsageError
-from slacalc.incidents import IncidentLog, read_incidents
+from slacalc.incidents import read_incidents
 from slacalc.periods import Month
 from slacalc.render import Format, choose_format, write_csv, write_json, write_output
-from slacalc.report import FIELDS, Report, Terms, compute_report
+from slacalc.report import FIELDS, IncidentSource, Report, Terms, compute_report
 from slacalc.tables import print_tables, report_tables
 
 
@@ -67,7 +68,7 @@ def report(
 class Inputs:
     """What the options and files of a report-like command amount to."""
 
-    log: IncidentLog
+    log: IncidentSource
     terms: Terms
     contracts: ContractBook | None
 
@@ -95,9 +96,22 @@ def build_inputs(
         if contracts
         else None
     )
-    with c.ReadProgress() as progress:
-        log = read_incidents(incidents, zone, keep_text=keep_text, progress=progress)
+    log = None if keep_text else _columnar(incidents, zone)
+    if log is None:
+        with c.ReadProgress() as progress:
+            log = read_incidents(incidents, zone, keep_text=keep_text, progress=progress)
     return Inputs(log, terms, book)
+
+
+def _columnar(paths: list[str], zone) -> IncidentSource | None:
+    """The columnar reader for large files (when pyarrow is installed), else None."""
+    from slacalc import columnar
+
+    if "-" in paths or not all(os.path.isfile(p) for p in paths):
+        return None
+    if sum(os.path.getsize(p) for p in paths) < columnar.MIN_BYTES:
+        return None
+    return columnar.read_columnar(paths, zone)
 
 
 def build_report(

@@ -1,0 +1,436 @@
+"""A columnar fast path for large incident logs: pyarrow reads, numpy merges.
+
+It computes exactly what the row-by-row reader and engine compute (the tests compare the two on
+random logs), in integer microseconds, never floats. It takes a file only when it can vouch for
+the result: plain UTF-8 CSV without quotes or blank lines (so a row's line number is its index
+plus two), every row valid. Anything else, a bad row included, returns None and the caller uses
+the row-by-row reader, which also produces the exact ``FILE:LINE`` messages.
+
+Keys whose rows are all outages or data losses at impact 1 (the bulk of a real log) are merged
+in numpy; the few keys with partial impacts or maintenance windows go through the row engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from fractions import Fraction
+from typing import Any
+
+from slacalc.csvread import open_csv
+from slacalc.engine import MonthUsage, key_usage
+from slacalc.errors import InputError
+from slacalc.incidents import (
+    CATEGORIES,
+    COLUMNS,
+    DOWN_CATEGORIES,
+    Incident,
+    Key,
+    parse_category,
+    parse_impact,
+)
+from slacalc.periods import MonthGrid
+from slacalc.timeparse import MAX_US, MIN_US, InstantParser
+
+# Below this many bytes the row reader is as fast (and pyarrow's import is not worth it).
+MIN_BYTES = int(os.environ.get("SLACALC_COLUMNAR_MIN_BYTES", 4_000_000))
+
+_TIMESTAMP = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d$"
+_US_PER_DAY = 86_400_000_000
+_CODES = {name: i for i, name in enumerate(CATEGORIES)}  # outage 0, data_loss 1, ...
+_DOWN_CODES = tuple(_CODES[c] for c in DOWN_CATEGORIES)
+
+
+def available() -> bool:
+    """Whether pyarrow and numpy can be imported here."""
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@dataclass
+class _File:
+    name: str
+    first_row: int  # index of the file's first row in the log's arrays
+
+
+class ColumnarLog:
+    """Incidents as columns: one numpy array per field, keys as small integers."""
+
+    def __init__(self, np: Any) -> None:
+        self.np = np
+        self.keys: list[Key] = []
+        self.files: list[_File] = []
+        self.key_idx: Any = None  # int64 per row
+        self.start: Any = None  # int64 epoch microseconds
+        self.end: Any = None  # int64, meaningless where ongoing
+        self.ongoing: Any = None  # bool
+        self.category: Any = None  # int8 code into CATEGORIES
+        self.impact_idx: Any = None  # int32 into self.impacts
+        self.impacts: list[Fraction | int] = []
+        self.ids: list[Any] = []  # per file: the incident_id arrow array (or None)
+        self.lines: Any = None  # int64 line numbers
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    # --- the log protocol used by compute_report ---
+    def span(self, as_of: int) -> tuple[int, int] | None:
+        np = self.np
+        ends = np.where(self.ongoing, np.maximum(self.start, as_of), self.end)
+        real = ends > self.start
+        if not real.any():
+            return None
+        return int(self.start[real].min()), int(ends[real].max())
+
+    def first_incident(self, key: Key) -> Incident:
+        k = self.keys.index(key)
+        row = int(self.np.flatnonzero(self.key_idx == k)[0])
+        return self.incident(row)
+
+    def incidents_of(self, category: str) -> list[Incident]:
+        rows = self.np.flatnonzero(self.category == _CODES[category])
+        return [self.incident(int(r)) for r in rows]
+
+    def usage(self, grid: MonthGrid, as_of: int) -> dict[Key, dict[int, MonthUsage]]:
+        """Per key and month of ``grid``: exactly ``key_usage`` of the key's incidents."""
+        np = self.np
+        n_keys = len(self.keys)
+        # A key is simple when all its rows are outages/data losses at impact 1.
+        one = self.impacts.index(1) if 1 in self.impacts else -1
+        row_simple = np.isin(self.category, _DOWN_CODES) & (self.impact_idx == one)
+        complex_key = np.zeros(n_keys, dtype=bool)
+        complex_key[self.key_idx[~row_simple]] = True
+        out: dict[Key, dict[int, MonthUsage]] = {}
+        simple_rows = ~complex_key[self.key_idx]
+        _simple_usage(np, self, simple_rows, grid, as_of, out)
+        for k in np.flatnonzero(complex_key):
+            rows = np.flatnonzero(self.key_idx == k)
+            out[self.keys[int(k)]] = key_usage(
+                [self.incident(int(r)) for r in rows], grid, as_of
+            )
+        for key in self.keys:
+            out.setdefault(key, {})
+        return out
+
+    # --- rows as Incident tuples, for the few places that need them ---
+    def incident(self, row: int) -> Incident:
+        f = self._file_of(row)
+        ids = self.ids[self.files.index(f)]
+        incident_id = "" if ids is None else ids[row - f.first_row].as_py().strip()
+        key = self.keys[int(self.key_idx[row])]
+        return Incident(
+            int(self.start[row]),
+            None if self.ongoing[row] else int(self.end[row]),
+            key[0],
+            key[1],
+            incident_id,
+            CATEGORIES[int(self.category[row])],
+            self.impacts[int(self.impact_idx[row])],
+            f.name,
+            int(self.lines[row]),
+            "",
+            "",
+        )
+
+    def _file_of(self, row: int) -> _File:
+        found = self.files[0]
+        for f in self.files:
+            if f.first_row <= row:
+                found = f
+        return found
+
+
+def read_columnar(paths: Sequence[str], tz: tzinfo) -> ColumnarLog | None:
+    """Read incident logs column-wise, or None when the row reader must do it."""
+    if not available():
+        return None
+    import numpy as np
+
+    parts = []
+    for path in paths:
+        try:
+            f = open_csv(path, required=("start",), known=COLUMNS)
+        except InputError:
+            return None  # the row reader reports it
+        part = _read_file(np, f, tz)
+        if part is None:
+            return None
+        parts.append(part)
+    return _combine(np, parts)
+
+
+def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    data: bytes = f.data
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    # Quotes could hide line breaks inside cells; blank lines shift line numbers.
+    if b'"' in body or b"\n\n" in body or b"\n\r\n" in body or b"\r" in body.replace(b"\r\n", b""):
+        return None
+    width = len(f.header)
+    names = [f"c{i}" for i in range(width)]
+    wanted = {c: f.column(c) for c in COLUMNS if f.column(c) is not None}
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
+            parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in wanted.values()},
+                include_columns=[f"c{i}" for i in wanted.values()],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    n = table.num_rows
+    if n != body.count(b"\n") - 1 + (0 if body.endswith(b"\n") else 1):
+        return None  # some line was not a row (pyarrow skipped it): let the row reader say why
+
+    def column(name: str) -> Any:
+        i = wanted.get(name)
+        return None if i is None else table.column(f"c{i}").combine_chunks()
+
+    instant = InstantParser(tz)
+    start = _instants(np, pc, column("start"), instant, n, allow_empty=False)
+    if start is None:
+        return None
+    end_col = column("end")
+    if end_col is None:
+        end, ongoing = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+    else:
+        ongoing = np.asarray(pc.equal(pc.utf8_length(end_col), 0).to_numpy(zero_copy_only=False))
+        end = _instants(np, pc, end_col, instant, n, allow_empty=True)
+        if end is None:
+            return None
+    if ((end < start) & ~ongoing).any():
+        return None
+    category = _codes(np, column("category"), n, parse_category, CATEGORIES)
+    impact = _codes(np, column("impact"), n, parse_impact, None)
+    if category is None or impact is None:
+        return None
+    cust, svc = column("customer_id"), column("service")
+    raw_keys = pc.binary_join_element_wise(
+        cust if cust is not None else pa.array([""] * n),
+        svc if svc is not None else pa.array([""] * n),
+        "\x00",
+    ).dictionary_encode()
+    keys = [
+        tuple(part.strip() for part in k.split("\x00")) for k in raw_keys.dictionary.to_pylist()
+    ]
+    return {
+        "name": f.name,
+        "n": n,
+        "start": start,
+        "end": end,
+        "ongoing": ongoing,
+        "category": category[0],
+        "impact_codes": impact[0],
+        "impacts": impact[1],
+        "key_codes": np.asarray(raw_keys.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
+        "keys": keys,
+        "ids": column("incident_id"),
+    }
+
+
+def _instants(
+    np: Any, pc: Any, col: Any, instant: InstantParser, n: int, *, allow_empty: bool
+) -> Any:
+    """Epoch microseconds of a timestamp column; None if some cell is not valid."""
+    import pyarrow as pa
+
+    plain = np.asarray(pc.match_substring_regex(col, _TIMESTAMP).to_numpy(zero_copy_only=False))
+    safe = pc.if_else(pa.array(plain), col, "1970-01-01 00:00:00")
+
+    def part(a: int, b: int) -> Any:
+        return np.asarray(
+            pc.cast(pc.utf8_slice_codeunits(safe, a, b), pa.int64()).to_numpy(), dtype=np.int64
+        )
+
+    y, mo, d = part(0, 4), part(5, 7), part(8, 10)
+    h, mi, s = part(11, 13), part(14, 16), part(17, 19)
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    dim = month_days[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+    valid = plain & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim) & (h <= 23) & (mi <= 59)
+    valid &= (s <= 59) & (y >= 1)
+    # Days since the epoch of the civil date (H. Hinnant's days_from_civil), exact integers.
+    yy = y - (mo <= 2)
+    era = np.where(yy >= 0, yy, yy - 399) // 400
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    wall = days * _US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000
+    out = np.zeros(n, dtype=np.int64)
+    # The zone's offset per distinct day; days with a DST switch go through zoneinfo per row.
+    day_keys, inverse = np.unique(np.where(valid, days, 0), return_inverse=True)
+    offsets = np.zeros(len(day_keys), dtype=np.int64)
+    switch = np.zeros(len(day_keys), dtype=bool)
+    for i, day in enumerate(day_keys.tolist()):
+        off = instant.offset_on_day(int(day))
+        if off is None:
+            switch[i] = True
+        else:
+            offsets[i] = off
+    out = wall - offsets[inverse]
+    slow = ~valid | switch[inverse]
+    if allow_empty:
+        empty = np.asarray(pc.equal(pc.utf8_length(col), 0).to_numpy(zero_copy_only=False))
+        slow &= ~empty
+    for row in np.flatnonzero(slow).tolist():
+        try:
+            out[row] = instant(col[row].as_py())
+        except (ValueError, OverflowError):
+            return None
+    checked = out[~empty] if allow_empty else out
+    if len(checked) and (checked.min() < MIN_US or checked.max() > MAX_US):
+        return None
+    return out
+
+
+def _codes(
+    np: Any, col: Any, n: int, parse: Any, names: Sequence[str] | None
+) -> tuple[Any, list[Any]] | None:
+    """Per-row codes of a small-vocabulary column, parsed once per distinct value."""
+    if col is None:
+        value = parse("")
+        values = [value]
+        codes = np.zeros(n, dtype=np.int32)
+    else:
+        encoded = col.dictionary_encode()
+        values = []
+        try:
+            values = [parse(v) for v in encoded.dictionary.to_pylist()]
+        except ValueError:
+            return None
+        codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+    if names is not None:  # categories: codes into CATEGORIES
+        table = np.array([names.index(v) for v in values], dtype=np.int8)
+        return table[codes], list(names)
+    # impacts: dedupe equal values written differently ("1", "100%", "")
+    unique: list[Any] = []
+    remap = []
+    for v in values:
+        if v not in unique:
+            unique.append(v)
+        remap.append(unique.index(v))
+    return np.array(remap, dtype=np.int32)[codes], unique
+
+
+def _combine(np: Any, parts: list[dict[str, Any]]) -> ColumnarLog:
+    log = ColumnarLog(np)
+    key_ids: dict[Key, int] = {}
+    impacts: list[Any] = []
+    key_idx, impact_idx, lines = [], [], []
+    first = 0
+    for p in parts:
+        kmap = np.array([key_ids.setdefault(k, len(key_ids)) for k in p["keys"]], dtype=np.int64)
+        key_idx.append(kmap[p["key_codes"]] if len(kmap) else p["key_codes"])
+        imap = []
+        for v in p["impacts"]:
+            if v not in impacts:
+                impacts.append(v)
+            imap.append(impacts.index(v))
+        impact_idx.append(np.array(imap, dtype=np.int32)[p["impact_codes"]])
+        lines.append(np.arange(2, p["n"] + 2, dtype=np.int64))
+        log.files.append(_File(p["name"], first))
+        log.ids.append(p["ids"])
+        first += p["n"]
+    log.keys = list(key_ids)
+    log.impacts = impacts
+    log.key_idx = np.concatenate(key_idx)
+    log.impact_idx = np.concatenate(impact_idx)
+    log.lines = np.concatenate(lines)
+    log.start = np.concatenate([p["start"] for p in parts])
+    log.end = np.concatenate([p["end"] for p in parts])
+    log.ongoing = np.concatenate([p["ongoing"] for p in parts])
+    log.category = np.concatenate([p["category"] for p in parts])
+    return log
+
+
+def _simple_usage(
+    np: Any,
+    log: ColumnarLog,
+    rows: Any,
+    grid: MonthGrid,
+    as_of: int,
+    out: dict[Key, dict[int, MonthUsage]],
+) -> None:
+    """Interval union per key and split by month, for keys of outages at impact 1."""
+    edges = np.array(grid.edges, dtype=np.int64)
+    lo, hi = int(edges[0]), int(edges[-1])
+    n_months = len(grid.months)
+    key = log.key_idx[rows]
+    s = log.start[rows]
+    e = np.where(log.ongoing[rows], np.maximum(s, as_of), log.end[rows])
+    s = np.maximum(s, lo)
+    e = np.minimum(e, hi)
+    real = e > s
+    key, s, e = key[real], s[real], e[real]
+    if not len(key):
+        return
+    # incident_count: every month each row overlaps.
+    first = np.searchsorted(edges, s, side="right") - 1
+    last = np.searchsorted(edges, e - 1, side="right") - 1
+    cells, counts = _expand_count(np, key * n_months + first, last - first)
+    # The union per key: sort by (key, start), a running max of the ends within the key.
+    order = np.lexsort((s, key))
+    key, s, e = key[order], s[order], e[order]
+    width = hi - lo + 1
+    if (int(key[-1]) + 1) * width >= 2**62:
+        raise OverflowError("too many keys over too long a span for the columnar merge")
+    reach = np.maximum.accumulate(key * width + (e - lo)) - key * width + lo
+    new_group = np.ones(len(key), dtype=bool)
+    new_group[1:] = (key[1:] != key[:-1]) | (s[1:] > reach[:-1])
+    starts = np.flatnonzero(new_group)
+    ends_at = np.append(starts[1:] - 1, len(key) - 1)
+    mk, ms, me = key[starts], s[starts], reach[ends_at]
+    # Split the merged windows at month edges and sum per (key, month).
+    f = np.searchsorted(edges, ms, side="right") - 1
+    span = np.searchsorted(edges, me - 1, side="right") - 1 - f
+    flat, pieces = [], []
+    for k in range(int(span.max()) + 1):
+        sel = span >= k
+        m = f[sel] + k
+        piece = np.minimum(me[sel], edges[m + 1]) - np.maximum(ms[sel], edges[m])
+        flat.append(mk[sel] * n_months + m)
+        pieces.append(piece)
+    flat_all = np.concatenate(flat)
+    piece_all = np.concatenate(pieces)
+    order = np.argsort(flat_all, kind="stable")
+    flat_all, piece_all = flat_all[order], piece_all[order]
+    boundaries = np.flatnonzero(np.r_[True, flat_all[1:] != flat_all[:-1]])
+    down_cells = flat_all[boundaries]
+    down = np.add.reduceat(piece_all, boundaries)
+    downtime = dict(zip(down_cells.tolist(), down.tolist(), strict=True))
+    keys = log.keys
+    for cell, count in zip(cells.tolist(), counts.tolist(), strict=True):
+        k, m = divmod(cell, n_months)
+        per = out.get(keys[k])
+        if per is None:
+            per = out[keys[k]] = {}
+        per[m] = MonthUsage(downtime_us=downtime.get(cell, 0), incident_count=count)
+
+
+def _expand_count(np: Any, first_cell: Any, extra: Any) -> tuple[Any, Any]:
+    """Count rows per cell, a row covering ``first_cell .. first_cell + extra``."""
+    cells = [first_cell]
+    for k in range(1, int(extra.max()) + 1 if len(extra) else 1):
+        cells.append(first_cell[extra >= k] + k)
+    return np.unique(np.concatenate(cells), return_counts=True)
+
+
+def iter_rows(log: ColumnarLog) -> Iterable[Incident]:
+    """Every row as an Incident (slow; for tests and debugging)."""
+    for row in range(len(log)):
+        yield log.incident(row)
