@@ -70,7 +70,7 @@ class Explanation:
         if row.capped:
             lines.append(
                 f"cap = {format_pct(policy.cap_pct)} % of {fee} = "
-                f"{_money_exact(row.exact_compensation, row.currency)} {row.currency}: "
+                f"{_money_exact(self._capped(), row.currency)} {row.currency}: "
                 "the cap applies"
             )
         lines.append(
@@ -79,6 +79,13 @@ class Explanation:
             f"{row.to_dict()['compensation_due_at']}"
         )
         return lines
+
+    def _capped(self) -> Fraction:
+        row = self.row
+        return self.terms.policy.compensation(
+            tier=row.tier, fee=row.monthly_fee, downtime_us=row.downtime_us,
+            period_us=row.period_us,
+        )[0]
 
     def _uncapped(self) -> Fraction:
         row, policy = self.row, self.terms.policy

@@ -71,10 +71,17 @@ def write_csv(
     records: Iterable[dict[str, Any]], fields: Sequence[str], out: TextIO, *, raw: bool = False
 ) -> None:
     """Header then one line per record, in ``fields`` order, with LF line endings."""
+    write_csv_rows(([rec[f] for f in fields] for rec in records), fields, out, raw=raw)
+
+
+def write_csv_rows(
+    rows: Iterable[Sequence[Any]], fields: Sequence[str], out: TextIO, *, raw: bool = False
+) -> None:
+    """``write_csv`` for rows that are already lists of values in ``fields`` order."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
     cell = csv_cell
-    writer.writerows([cell(rec[f], raw=raw) for f in fields] for rec in records)
+    writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
 
 
 def _json_value(value: Any) -> Any:

@@ -14,9 +14,9 @@ from slacalc.engine import MonthUsage
 from slacalc.errors import InputError, Problem
 from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
-from slacalc.money import format_money, to_money
+from slacalc.money import format_money, minor_unit, to_money
 from slacalc.periods import Month, MonthGrid
-from slacalc.policy import Policy, Tier, format_pct
+from slacalc.policy import COEFFICIENT, Policy, Tier, format_pct
 from slacalc.timeparse import US_PER_SECOND, format_instant
 
 LEVEL1_DELAY_US = 72 * 3600 * US_PER_SECOND
@@ -50,7 +50,6 @@ class ReportRow:
     compensation_due: int | None  # epoch microseconds
     status: str
     tz: ZoneInfo
-    exact_compensation: Fraction | int = 0
 
     @property
     def period_us(self) -> int:
@@ -63,31 +62,34 @@ class ReportRow:
 
     def to_dict(self) -> dict[str, Any]:
         """The spec's fields, in order: numbers for seconds and counts, text for the rest."""
-        up, total = _uptime_ratio(self.downtime_us, self.period_us)
-        return {
-            "customer_id": self.customer_id,
-            "service": self.service,
-            "month": str(self.month),
-            "period_seconds": seconds(self.period_us),
-            "downtime_seconds": seconds(self.downtime_us),
-            "excluded_seconds": seconds(self.excluded_us),
-            "availability_pct": truncated_pct_of(up, total),
-            "tier_band": self.tier_band,
-            "sla_target_pct": self.tier.label,
-            "breached": self.breached,
-            "coefficient": format_coefficient(self.tier.coefficient),
-            "monthly_fee": format_money(self.monthly_fee, self.currency),
-            "compensation": format_money(self.compensation, self.currency),
-            "currency": self.currency,
-            "capped": self.capped,
-            "incident_count": self.incident_count,
-            "compensation_due_at": (
-                ""
-                if self.compensation_due is None
-                else format_instant(self.compensation_due, self.tz)
-            ),
-            "status": self.status,
-        }
+        return dict(zip(FIELDS, self.to_row(), strict=True))
+
+    def to_row(self) -> list[Any]:
+        """The values of ``FIELDS``, in order (what CSV and JSON print)."""
+        period = self.period_end - self.period_start
+        up, total = _uptime_ratio(self.downtime_us, period)
+        currency = self.currency
+        due = self.compensation_due
+        return [
+            self.customer_id,
+            self.service,
+            self.month.text,
+            seconds(period),
+            seconds(self.downtime_us),
+            seconds(self.excluded_us),
+            truncated_pct_of(up, total),
+            self.tier_band,
+            self.tier.label,
+            self.breached,
+            format_coefficient(self.tier.coefficient),
+            format_money(self.monthly_fee, currency),
+            format_money(self.compensation, currency),
+            currency,
+            self.capped,
+            self.incident_count,
+            "" if due is None else format_instant(due, self.tz),
+            self.status,
+        ]
 
 
 def _uptime_ratio(downtime_us: Fraction | int, period_us: int) -> tuple[int, int]:
@@ -276,28 +278,33 @@ def _rows(
 ) -> list[ReportRow]:
     """One row per key and wanted month, in that order (the hot loop of a large report)."""
     policy, tz, as_of = terms.policy, terms.tz, terms.as_of
-    lowest = "<" + policy.tiers[-1].label
+    tiers = policy.tiers
+    lowest = "<" + tiers[-1].label
+    labels = [t.label for t in tiers]
     months = []
     for i in wanted:
         start, end = grid.edges[i], grid.edges[i + 1]
         period = end - start
         # The most whole microseconds of downtime each tier allows in this period: comparing
         # an integer downtime against them is the exact tier test without any division.
-        limits = {}
-        for tier in policy.tiers:
+        limits = []
+        for tier in tiers:
             num, den = tier.ratio
-            limits[tier] = period * (100 * den - num) // (100 * den)
+            limits.append(period * (100 * den - num) // (100 * den))
         status = "provisional" if end > as_of else "final"
-        months.append((i, grid.months[i], start, end, period, limits, status))
-    bands = [(tier, tier.label) for tier in policy.tiers]
+        due = end + LEVEL1_DELAY_US
+        months.append((i, grid.months[i], start, end, period, limits, status, due))
     rows = []
     append = rows.append
     no_usage: dict[int, MonthUsage] = {}
+    n_tiers = len(tiers)
     for (customer_id, service), contract in keys:
         per_month = usage.get((customer_id, service), no_usage)
         tier, fee, currency = contract.tier, contract.monthly_fee, contract.currency
+        position = tiers.index(tier)
+        price = _pricer(policy, tier, fee, currency)
         zero = _zero(currency)
-        for i, month, start, end, period, limits, status in months:
+        for i, month, start, end, period, limits, status, due in months:
             use = per_month.get(i)
             if use is None:
                 downtime, excluded, count = 0, 0, 0
@@ -305,30 +312,64 @@ def _rows(
                 downtime, excluded, count = use.downtime_us, use.excluded_us, use.incident_count
             if type(downtime) is int:
                 band = lowest
-                for t, label in bands:
-                    if downtime <= limits[t]:
-                        band = label
+                for k in range(n_tiers):
+                    if downtime <= limits[k]:
+                        band = labels[k]
                         break
-                breached = downtime > limits[tier]
+                breached = downtime > limits[position]
             else:
                 up, total = _uptime_ratio(downtime, period)
                 band = policy.band_of(up, total)
                 breached = not tier.met_by(up, total)
             if breached:
-                exact, capped = policy.compensation(
-                    tier=tier, fee=fee, downtime_us=downtime, period_us=period
-                )
+                amount, capped = price(downtime, period)
                 append(ReportRow(
                     customer_id, service, month, start, end, downtime, excluded, band, tier,
-                    True, fee, to_money(exact, currency), currency, capped, count,
-                    end + LEVEL1_DELAY_US, status, tz, exact,
+                    True, fee, amount, currency, capped, count, due, status, tz,
                 ))  # fmt: skip
             else:
                 append(ReportRow(
                     customer_id, service, month, start, end, downtime, excluded, band, tier,
-                    False, fee, zero, currency, False, count, None, status, tz, 0,
+                    False, fee, zero, currency, False, count, None, status, tz,
                 ))  # fmt: skip
     return rows
+
+
+def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
+    """``(downtime_us, period_us) -> (compensation, capped)`` for one contract.
+
+    Exactly ``to_money(policy.compensation(...))``, with the contract's ratios worked out once
+    and integer downtimes priced without building Fractions.
+    """
+    places = minor_unit(currency)
+    scale = 10**places
+    fn, fd = fee.as_integer_ratio()
+    cn, cd = tier.coefficient.as_integer_ratio()
+    kn, kd = policy.cap_pct.as_integer_ratio()
+    cap_num, cap_den = fn * kn, fd * kd * 100
+    fixed = None
+    if policy.mode != COEFFICIENT:  # a credit does not depend on the downtime
+        exact, capped = policy.compensation(tier=tier, fee=fee, downtime_us=0, period_us=1)
+        fixed = (to_money(exact, currency), capped)
+
+    def price(downtime: Fraction | int, period: int) -> tuple[Decimal, bool]:
+        if fixed is not None:
+            return fixed
+        if type(downtime) is not int:
+            exact, capped = policy.compensation(
+                tier=tier, fee=fee, downtime_us=downtime, period_us=period
+            )
+            return to_money(exact, currency), capped
+        num, den = downtime * fn * cn, period * fd * cd
+        capped = num * cap_den > cap_num * den
+        if capped:
+            num, den = cap_num, cap_den
+        q, r = divmod(num * scale, den)
+        if 2 * r >= den:
+            q += 1
+        return Decimal(q).scaleb(-places), capped
+
+    return price
 
 
 @lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ from slacalc.deadlines import add_data_loss_deadlines
 from slacalc.errors import UsageError
 from slacalc.incidents import read_incidents
 from slacalc.periods import Month
-from slacalc.render import Format, choose_format, write_csv, write_json, write_output
+from slacalc.render import Format, choose_format, write_csv_rows, write_json, write_output
 from slacalc.report import FIELDS, IncidentSource, Report, Terms, compute_report
 from slacalc.tables import print_tables, report_tables
 
@@ -133,11 +133,10 @@ def build_report(
 
 
 def render_report(result: Report, fmt: Format, out, *, raw_csv: bool = False) -> None:
-    records = (row.to_dict() for row in result.rows)
     if fmt is Format.csv:
-        write_csv(records, FIELDS, out, raw=raw_csv)
+        write_csv_rows((row.to_row() for row in result.rows), FIELDS, out, raw=raw_csv)
     elif fmt is Format.json:
-        write_json(records, out)
+        write_json((row.to_dict() for row in result.rows), out)
     else:
         print_tables(report_tables(result), out)
 
