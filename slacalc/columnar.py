@@ -37,7 +37,6 @@ from slacalc.timeparse import MAX_US, MIN_US, InstantParser
 # Below this many bytes the row reader is as fast (and pyarrow's import is not worth it).
 MIN_BYTES = int(os.environ.get("SLACALC_COLUMNAR_MIN_BYTES", 4_000_000))
 
-_TIMESTAMP = r"^\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d$"
 _US_PER_DAY = 86_400_000_000
 _CODES = {name: i for i, name in enumerate(CATEGORIES)}  # outage 0, data_loss 1, ...
 _DOWN_CODES = tuple(_CODES[c] for c in DOWN_CATEGORIES)
@@ -171,9 +170,13 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     import pyarrow.csv as pcsv
 
     data: bytes = f.data
-    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    # Quotes could hide line breaks inside cells; blank lines shift line numbers.
-    if b'"' in body or b"\n\n" in body or b"\n\r\n" in body or b"\r" in body.replace(b"\r\n", b""):
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    body = memoryview(data)[bom:]
+    # Quotes could hide line breaks inside cells; blank lines shift line numbers; a lone CR
+    # would end a row for pyarrow but not a line for us.
+    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
@@ -193,7 +196,7 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
     n = table.num_rows
-    if n != body.count(b"\n") - 1 + (0 if body.endswith(b"\n") else 1):
+    if n != data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1):
         return None  # some line was not a row (pyarrow skipped it): let the row reader say why
 
     def column(name: str) -> Any:
@@ -208,7 +211,9 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     if end_col is None:
         end, ongoing = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
     else:
-        ongoing = np.asarray(pc.equal(pc.utf8_length(end_col), 0).to_numpy(zero_copy_only=False))
+        ends = np.frombuffer(end_col.buffers()[1], dtype=np.int32, count=n + 1,
+                             offset=end_col.offset * 4)  # fmt: skip
+        ongoing = np.diff(ends) == 0
         end = _instants(np, pc, end_col, instant, n, allow_empty=True)
         if end is None:
             return None
@@ -242,57 +247,81 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     }
 
 
+_CHUNK = 1 << 17  # rows per block: bounds the memory of the byte-level parse
+_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]  # of YYYY-MM-DD HH:MM:SS
+
+
 def _instants(
     np: Any, pc: Any, col: Any, instant: InstantParser, n: int, *, allow_empty: bool
 ) -> Any:
-    """Epoch microseconds of a timestamp column; None if some cell is not valid."""
-    import pyarrow as pa
+    """Epoch microseconds of a timestamp column; None if some cell is not valid.
 
-    plain = np.asarray(pc.match_substring_regex(col, _TIMESTAMP).to_numpy(zero_copy_only=False))
-    safe = pc.if_else(pa.array(plain), col, "1970-01-01 00:00:00")
-
-    def part(a: int, b: int) -> Any:
-        return np.asarray(
-            pc.cast(pc.utf8_slice_codeunits(safe, a, b), pa.int64()).to_numpy(), dtype=np.int64
-        )
-
-    y, mo, d = part(0, 4), part(5, 7), part(8, 10)
-    h, mi, s = part(11, 13), part(14, 16), part(17, 19)
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-    dim = month_days[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
-    valid = plain & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim) & (h <= 23) & (mi <= 59)
-    valid &= (s <= 59) & (y >= 1)
-    # Days since the epoch of the civil date (H. Hinnant's days_from_civil), exact integers.
-    yy = y - (mo <= 2)
-    era = np.where(yy >= 0, yy, yy - 399) // 400
-    yoe = yy - era * 400
-    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    days = era * 146097 + doe - 719468
-    wall = days * _US_PER_DAY + ((h * 60 + mi) * 60 + s) * 1_000_000
+    ``YYYY-MM-DD HH:MM:SS`` (or with ``T``) is parsed from the column's bytes in numpy, then
+    checked field by field (so ``2025-02-30`` is refused as fromisoformat refuses it); every
+    other form, and every day with a DST switch, goes through ``InstantParser`` row by row.
+    """
+    buffers = col.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=col.offset * 4)
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
+    lengths = np.diff(offsets)
     out = np.zeros(n, dtype=np.int64)
-    # The zone's offset per distinct day; days with a DST switch go through zoneinfo per row.
-    day_keys, inverse = np.unique(np.where(valid, days, 0), return_inverse=True)
-    offsets = np.zeros(len(day_keys), dtype=np.int64)
-    switch = np.zeros(len(day_keys), dtype=bool)
-    for i, day in enumerate(day_keys.tolist()):
-        off = instant.offset_on_day(int(day))
-        if off is None:
-            switch[i] = True
-        else:
-            offsets[i] = off
-    out = wall - offsets[inverse]
-    slow = ~valid | switch[inverse]
-    if allow_empty:
-        empty = np.asarray(pc.equal(pc.utf8_length(col), 0).to_numpy(zero_copy_only=False))
-        slow &= ~empty
+    slow = np.zeros(n, dtype=bool)
+    empty = lengths == 0
+    if empty.any() and not allow_empty:
+        return None
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    positions = np.arange(19, dtype=np.int32)
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        fixed = lengths[lo:hi] == 19
+        if data is None or not fixed.any():
+            slow[lo:hi] = ~empty[lo:hi]
+            continue
+        rows = np.flatnonzero(fixed)
+        b = data[offsets[lo:hi][rows][:, None] + positions]
+        digits = b[:, _DIGITS].astype(np.int64) - 48
+        plain = ((digits >= 0) & (digits <= 9)).all(axis=1)
+        plain &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 32) | (b[:, 10] == 84))
+        plain &= (b[:, 13] == 58) & (b[:, 16] == 58)
+        y = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+        mo = digits[:, 4] * 10 + digits[:, 5]
+        d = digits[:, 6] * 10 + digits[:, 7]
+        h = digits[:, 8] * 10 + digits[:, 9]
+        mi = digits[:, 10] * 10 + digits[:, 11]
+        sec = digits[:, 12] * 10 + digits[:, 13]
+        leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+        dim = month_days[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+        valid = plain & (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+        valid &= (h <= 23) & (mi <= 59) & (sec <= 59)
+        # Days since the epoch of the civil date (H. Hinnant's days_from_civil), exact.
+        yy = y - (mo <= 2)
+        era = np.where(yy >= 0, yy, yy - 399) // 400
+        yoe = yy - era * 400
+        doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+        days = np.where(valid, days, 0)
+        # The zone's offset per distinct day; a day with a DST switch goes row by row.
+        day_keys, inverse = np.unique(days, return_inverse=True)
+        day_offsets = np.zeros(len(day_keys), dtype=np.int64)
+        switch = np.zeros(len(day_keys), dtype=bool)
+        for i, day in enumerate(day_keys.tolist()):
+            off = instant.offset_on_day(int(day))
+            if off is None:
+                switch[i] = True
+            else:
+                day_offsets[i] = off
+        wall = days * _US_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1_000_000
+        block = out[lo:hi]
+        block[rows] = wall - day_offsets[inverse]
+        block_slow = slow[lo:hi]
+        block_slow[:] = ~fixed & ~empty[lo:hi]
+        block_slow[rows] |= ~valid | switch[inverse]
     for row in np.flatnonzero(slow).tolist():
         try:
             out[row] = instant(col[row].as_py())
         except (ValueError, OverflowError):
             return None
-    checked = out[~empty] if allow_empty else out
+    checked = out[~empty]
     if len(checked) and (checked.min() < MIN_US or checked.max() > MAX_US):
         return None
     return out

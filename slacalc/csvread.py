@@ -86,7 +86,8 @@ def read_bytes(path: str) -> tuple[str, bytes]:
             Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
         )
     try:
-        data.decode("utf-8-sig")  # checked whole, so a bad byte is reported with its line
+        if not data.isascii():  # ASCII is UTF-8; anything else is decoded once to be sure
+            data.decode("utf-8-sig")  # whole, so a bad byte is reported with its line
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(

@@ -75,13 +75,40 @@ def write_csv(
 
 
 def write_csv_rows(
-    rows: Iterable[Sequence[Any]], fields: Sequence[str], out: TextIO, *, raw: bool = False
+    rows: Iterable[list[Any]],
+    fields: Sequence[str],
+    out: TextIO,
+    *,
+    raw: bool = False,
+    text_columns: Sequence[int] | None = None,
 ) -> None:
-    """``write_csv`` for rows that are already lists of values in ``fields`` order."""
+    """``write_csv`` for rows that are already lists of values in ``fields`` order.
+
+    With ``text_columns`` (the positions holding text from the input), only those cells are
+    guarded and the others are converted by type alone: the fast path for large reports.
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
-    cell = csv_cell
-    writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
+    if text_columns is None:
+        cell = csv_cell
+        writer.writerows([cell(v, raw=raw) for v in row] for row in rows)
+        return
+
+    def cells(row: list[Any]) -> list[Any]:
+        for i, value in enumerate(row):
+            kind = type(value)
+            if kind is bool:
+                row[i] = "true" if value else "false"
+            elif kind is Decimal:
+                row[i] = f"{value:f}"
+        if not raw:
+            for i in text_columns:
+                value = row[i]
+                if value and value[0] in _FORMULA_CHARS:
+                    row[i] = "'" + value
+        return row
+
+    writer.writerows(map(cells, rows))
 
 
 def _json_value(value: Any) -> Any:

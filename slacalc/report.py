@@ -28,6 +28,11 @@ FIELDS = (
 )  # fmt: skip
 
 
+# Positions of the fields whose text comes from the input (guarded against CSV injection);
+# the rest are slacalc's own numbers, dates and words.
+TEXT_FIELDS = (FIELDS.index("customer_id"), FIELDS.index("service"))
+
+
 @dataclass(slots=True)
 class ReportRow:
     """One (customer, service, month) of the report, with exact values inside."""

@@ -16,7 +16,7 @@ from slacalc.errors import UsageError
 from slacalc.incidents import read_incidents
 from slacalc.periods import Month
 from slacalc.render import Format, choose_format, write_csv_rows, write_json, write_output
-from slacalc.report import FIELDS, IncidentSource, Report, Terms, compute_report
+from slacalc.report import FIELDS, TEXT_FIELDS, IncidentSource, Report, Terms, compute_report
 from slacalc.tables import print_tables, report_tables
 
 
@@ -134,7 +134,8 @@ def build_report(
 
 def render_report(result: Report, fmt: Format, out, *, raw_csv: bool = False) -> None:
     if fmt is Format.csv:
-        write_csv_rows((row.to_row() for row in result.rows), FIELDS, out, raw=raw_csv)
+        write_csv_rows((row.to_row() for row in result.rows), FIELDS, out, raw=raw_csv,
+                       text_columns=TEXT_FIELDS)  # fmt: skip
     elif fmt is Format.json:
         write_json((row.to_dict() for row in result.rows), out)
     else:
