@@ -170,20 +170,22 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     import pyarrow.csv as pcsv
 
     data: bytes = f.data
-    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    body = memoryview(data)[bom:]
     # Quotes could hide line breaks inside cells; blank lines shift line numbers; a lone CR
     # would end a row for pyarrow but not a line for us.
     if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    # pyarrow reads the file itself: the bytes need not stay in memory beside its columns.
+    f.data = b""
+    del data
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
     wanted = {c: f.column(c) for c in COLUMNS if f.column(c) is not None}
     try:
         table = pcsv.read_csv(
-            pa.BufferReader(body),
+            f.name,
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
             parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False),
             convert_options=pcsv.ConvertOptions(
@@ -193,15 +195,21 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException):
+    except (pa.ArrowInvalid, pa.ArrowException, OSError):
         return None
     n = table.num_rows
-    if n != data.count(b"\n") - 1 + (0 if data.endswith(b"\n") else 1):
+    if n != lines - 1:
         return None  # some line was not a row (pyarrow skipped it): let the row reader say why
 
     def column(name: str) -> Any:
+        """The column as one array, dropped from the table so only one copy lives."""
+        nonlocal table
         i = wanted.get(name)
-        return None if i is None else table.column(f"c{i}").combine_chunks()
+        if i is None:
+            return None
+        col = table.column(f"c{i}").combine_chunks()
+        table = table.drop_columns([f"c{i}"])
+        return col
 
     instant = InstantParser(tz)
     start = _instants(np, pc, column("start"), instant, n, allow_empty=False)
@@ -215,6 +223,7 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
                              offset=end_col.offset * 4)  # fmt: skip
         ongoing = np.diff(ends) == 0
         end = _instants(np, pc, end_col, instant, n, allow_empty=True)
+        del end_col
         if end is None:
             return None
     if ((end < start) & ~ongoing).any():
@@ -223,14 +232,14 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     impact = _codes(np, column("impact"), n, parse_impact, None)
     if category is None or impact is None:
         return None
-    cust, svc = column("customer_id"), column("service")
-    raw_keys = pc.binary_join_element_wise(
-        cust if cust is not None else pa.array([""] * n),
-        svc if svc is not None else pa.array([""] * n),
-        "\x00",
-    ).dictionary_encode()
+    cust_codes, customers = _values(np, column("customer_id"), n)
+    svc_codes, services = _values(np, column("service"), n)
+    pair, key_codes = np.unique(
+        cust_codes * len(services) + svc_codes, return_inverse=True
+    )
     keys = [
-        tuple(part.strip() for part in k.split("\x00")) for k in raw_keys.dictionary.to_pylist()
+        (customers[p // len(services)].strip(), services[p % len(services)].strip())
+        for p in pair.tolist()
     ]
     return {
         "name": f.name,
@@ -241,10 +250,19 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
         "category": category[0],
         "impact_codes": impact[0],
         "impacts": impact[1],
-        "key_codes": np.asarray(raw_keys.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
+        "key_codes": key_codes.astype(np.int64),
         "keys": keys,
         "ids": column("incident_id"),
     }
+
+
+def _values(np: Any, col: Any, n: int) -> tuple[Any, list[str]]:
+    """Dictionary codes (int64) and distinct values of a text column ('' when absent)."""
+    if col is None:
+        return np.zeros(n, dtype=np.int64), [""]
+    encoded = col.dictionary_encode()
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, encoded.dictionary.to_pylist()
 
 
 _CHUNK = 1 << 17  # rows per block: bounds the memory of the byte-level parse
@@ -402,28 +420,34 @@ def _simple_usage(
     key = log.key_idx[rows]
     s = log.start[rows]
     e = np.where(log.ongoing[rows], np.maximum(s, as_of), log.end[rows])
-    s = np.maximum(s, lo)
-    e = np.minimum(e, hi)
+    np.maximum(s, lo, out=s)
+    np.minimum(e, hi, out=e)
     real = e > s
-    key, s, e = key[real], s[real], e[real]
+    if not real.all():
+        key, s, e = key[real], s[real], e[real]
+    del real
     if not len(key):
         return
     # incident_count: every month each row overlaps.
     first = np.searchsorted(edges, s, side="right") - 1
-    last = np.searchsorted(edges, e - 1, side="right") - 1
-    cells, counts = _expand_count(np, key * n_months + first, last - first)
+    extra = np.searchsorted(edges, e - 1, side="right") - 1 - first
+    cells, counts = _expand_count(np, key * n_months + first, extra)
+    del first, extra
     # The union per key: sort by (key, start), a running max of the ends within the key.
     order = np.lexsort((s, key))
     key, s, e = key[order], s[order], e[order]
-    width = hi - lo + 1
-    if (int(key[-1]) + 1) * width >= 2**62:
-        raise OverflowError("too many keys over too long a span for the columnar merge")
-    reach = np.maximum.accumulate(key * width + (e - lo)) - key * width + lo
-    new_group = np.ones(len(key), dtype=bool)
-    new_group[1:] = (key[1:] != key[:-1]) | (s[1:] > reach[:-1])
+    del order
+    reach = _running_max_per_key(np, key, e, lo, hi)
+    del e
+    new_group = np.empty(len(key), dtype=bool)
+    new_group[0] = True
+    np.not_equal(key[1:], key[:-1], out=new_group[1:])
+    new_group[1:] |= s[1:] > reach[:-1]
     starts = np.flatnonzero(new_group)
+    del new_group
     ends_at = np.append(starts[1:] - 1, len(key) - 1)
     mk, ms, me = key[starts], s[starts], reach[ends_at]
+    del key, s, reach, starts, ends_at
     # Split the merged windows at month edges and sum per (key, month).
     f = np.searchsorted(edges, ms, side="right") - 1
     span = np.searchsorted(edges, me - 1, side="right") - 1 - f
@@ -436,12 +460,14 @@ def _simple_usage(
         pieces.append(piece)
     flat_all = np.concatenate(flat)
     piece_all = np.concatenate(pieces)
+    del flat, pieces, mk, ms, me, f, span
     order = np.argsort(flat_all, kind="stable")
     flat_all, piece_all = flat_all[order], piece_all[order]
     boundaries = np.flatnonzero(np.r_[True, flat_all[1:] != flat_all[:-1]])
-    down_cells = flat_all[boundaries]
-    down = np.add.reduceat(piece_all, boundaries)
-    downtime = dict(zip(down_cells.tolist(), down.tolist(), strict=True))
+    downtime = dict(
+        zip(flat_all[boundaries].tolist(), np.add.reduceat(piece_all, boundaries).tolist(),
+            strict=True)
+    )  # fmt: skip
     keys = log.keys
     for cell, count in zip(cells.tolist(), counts.tolist(), strict=True):
         k, m = divmod(cell, n_months)
@@ -449,6 +475,28 @@ def _simple_usage(
         if per is None:
             per = out[keys[k]] = {}
         per[m] = MonthUsage(downtime_us=downtime.get(cell, 0), incident_count=count)
+
+
+def _running_max_per_key(np: Any, key: Any, e: Any, lo: int, hi: int) -> Any:
+    """For rows sorted by key, the running maximum of ``e`` within each key's rows.
+
+    numpy has no segmented accumulate, so each key is lifted above the previous ones
+    (``rank * width``) and one running max does them all; keys are taken in batches small
+    enough that the lifted values stay inside int64.
+    """
+    width = hi - lo + 1
+    per_batch = max(1, (2**62) // width)
+    out = np.empty_like(e)
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])  # first row of each key
+    for b in range(0, len(bounds), per_batch):
+        r0 = int(bounds[b])
+        r1 = int(bounds[b + per_batch]) if b + per_batch < len(bounds) else len(key)
+        rank = key[r0:r1] - key[r0]
+        if int(rank[-1]) >= per_batch:  # keys are not dense here: rank them
+            rank = np.cumsum(np.r_[0, key[r0 + 1:r1] != key[r0:r1 - 1]])
+        lift = rank.astype(np.int64) * width
+        out[r0:r1] = np.maximum.accumulate(lift + (e[r0:r1] - lo)) - lift + lo
+    return out
 
 
 def _expand_count(np: Any, first_cell: Any, extra: Any) -> tuple[Any, Any]:

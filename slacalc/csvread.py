@@ -105,7 +105,7 @@ def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> Csv
     """Open a CSV and check its header: names are matched case-insensitively, spaces ignored."""
     name, data = read_bytes(path)
     text = data[:65536].decode("utf-8-sig", errors="replace")
-    if not data.strip() or not text.strip():
+    if not data or data.isspace() or not text.strip():
         raise InputError(
             Problem(name, None, f"empty file: expected a header line with {_names(required)}")
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from slacalc.incidents import DOWN_CATEGORIES, Incident
@@ -28,7 +28,7 @@ class MonthUsage:
     downtime_us: Loss = 0
     excluded_us: int = 0
     incident_count: int = 0
-    segments: list[Segment] = field(default_factory=list)
+    segments: list[Segment] | None = None  # only when asked for (explain)
 
 
 def clip(inc: Incident, lo: int, hi: int, as_of: int) -> Window | None:
@@ -157,6 +157,8 @@ def key_usage(
             u = usage[m]
             u.downtime_us += (piece_end - s) * loss
             if keep_segments:
+                if u.segments is None:
+                    u.segments = []
                 u.segments.append((s, piece_end, loss))
             s = piece_end
             m += 1

@@ -185,7 +185,7 @@ def explain(
     row = rows[0]
     grid = MonthGrid(month, month, terms.tz)
     usage = key_usage(incidents, grid, terms.as_of, keep_segments=True).get(0)
-    timeline = usage.segments if usage else []
+    timeline = (usage.segments if usage else None) or []
     exclusions = merge_windows(
         [w for inc in incidents if inc.category not in DOWN_CATEGORIES
          if (w := clip(inc, grid.start, grid.end, terms.as_of)) is not None]
