@@ -18,7 +18,7 @@ from slacalc.incidents import DOWN_CATEGORIES, Incident, IncidentLog
 from slacalc.money import format_money, minor_unit
 from slacalc.periods import Month, MonthGrid
 from slacalc.policy import COEFFICIENT, format_pct
-from slacalc.report import ReportRow, Terms, compute_report, format_coefficient
+from slacalc.report import ReportRow, Terms, compute_report, format_coefficient, touched_months
 from slacalc.timeparse import format_instant
 
 
@@ -174,8 +174,11 @@ def explain(
     key = (customer, service)
     incidents = log.by_key.get(key, [])
     sub = IncidentLog(incidents)
-    report = compute_report(sub, terms, contracts=contracts, months=[month])
-    rows = [r for r in report.rows if (r.customer_id, r.service) == key]
+    # The months the report would list for this key (every month its incidents touch) plus
+    # the one asked for: a key gets a row in each, also in months where it had no incident.
+    months = sorted({*touched_months(sub, terms.tz, terms.as_of), month})
+    report = compute_report(sub, terms, contracts=contracts, months=months)
+    rows = [r for r in report.rows if (r.customer_id, r.service) == key and r.month == month]
     if not rows:
         known = ", ".join(f"{c}/{s}" for c, s in sorted(log.by_key)) or "none"
         raise UsageError(

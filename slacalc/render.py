@@ -111,17 +111,16 @@ def write_csv_rows(
     writer.writerows(map(cells, rows))
 
 
-def _json_value(value: Any) -> Any:
+def _json_number(value: Any) -> Any:
     if isinstance(value, Decimal):
-        # At most 3 decimals and far below 2**53: the float prints back the same digits.
+        # Seconds: at most 3 decimals and far below 2**53, so the float prints the same digits.
         return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     """A JSON list of objects; seconds as numbers, money and percentages as strings."""
-    data = [{k: _json_value(v) for k, v in rec.items()} for rec in records]
-    json.dump(data, out, ensure_ascii=False, indent=2)
+    json.dump(list(records), out, ensure_ascii=False, indent=2, default=_json_number)
     out.write("\n")
 
 

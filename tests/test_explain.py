@@ -1,0 +1,116 @@
+"""explain: the audit trail of one report row, with the report's own numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from slacalc.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+INCIDENTS = str(ROOT / "samples" / "incidents.csv")
+CONTRACTS = str(ROOT / "samples" / "contracts.csv")
+AS_OF = "2025-06-28T12:00:00+08:00"
+COMMON = ["--contracts", CONTRACTS, "--as-of", AS_OF]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLACALC_TZ", "SLACALC_POLICY", "SLACALC_CURRENCY", "SLACALC_CALENDAR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def invoke(args: list[str]):
+    return CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+
+
+def report_rows() -> list[dict[str, str]]:
+    result = invoke(["report", INCIDENTS, *COMMON, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.stdout)))
+
+
+def _row_id(row: dict[str, str]) -> str:
+    return f"{row['customer_id']}-{row['service']}-{row['month']}"
+
+
+@pytest.mark.parametrize("row", report_rows(), ids=_row_id)
+def test_explain_json_agrees_with_the_report_on_every_sample_row(row: dict[str, str]) -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", row["customer_id"],
+                     "--service", row["service"], "--month", row["month"],
+                     "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (explained,) = json.loads(result.stdout)
+    as_report = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                 for k, v in explained["row"].items()}  # fmt: skip
+    assert as_report == row
+
+
+def test_explain_table_shows_the_trail_and_the_formula() -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "globex", "--service",
+                     "database", "--month", "2025-05"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    # each incident as read, with its file line
+    assert "INC-1005" in out and "incidents.csv:6" in out
+    assert "INC-1006" in out and "incidents.csv:7" in out
+    # the merged timeline: 30 % before and after the full outage, counted once
+    assert "12m 59s" in out and "0.3" in out
+    assert "30m 41.7s = 1841.7 s" in out
+    # the formula written out with its numbers, and the rounding
+    assert "compensation = 1841.7 s / 2678400 s x 4500.00 USD x 2.50 = 7.735635... USD" in out
+    assert "rounded half-up to 2 decimals: 7.74 USD" in out
+    assert "BREACHED" in out
+    # the ongoing June incident of the key is outside May
+    assert "1 other incident(s) of this key fall outside 2025-05" in out
+
+
+def test_explain_shows_maintenance_that_removed_downtime() -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "acme", "--service",
+                     "storage", "--month", "2025-05", "--format", "json"])  # fmt: skip
+    (ex,) = json.loads(result.stdout)
+    outage = next(i for i in ex["incidents"] if i["incident_id"] == "INC-1004")
+    assert outage["excluded_seconds"] == 1200  # 02:40-03:00 inside the 01:00-03:00 window
+    assert ex["exclusions"] == [{"start": "2025-05-10T01:00:00+08:00",
+                                 "end": "2025-05-10T03:00:00+08:00", "seconds": 7200}]  # fmt: skip
+    assert ex["timeline"] == [{"start": "2025-05-10T03:00:00+08:00",
+                               "end": "2025-05-10T03:20:00+08:00", "loss": "1",
+                               "downtime_seconds": 1200}]  # fmt: skip
+
+
+def test_explain_shows_the_cap_when_it_bites(tmp_path: Path) -> None:
+    log = tmp_path / "long.csv"
+    log.write_text("customer_id,service,start,end\nc,s,2025-06-01,2025-06-30\n", encoding="utf-8")
+    result = invoke(["explain", str(log), "--customer", "c", "--service", "s", "--month",
+                     "2025-06", "--monthly-fee", "100", "--sla-target", "99.999",
+                     "--as-of", AS_OF])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # 29 days of 30 x 100 x 5.00 = 483.33..., capped at 100 % of the fee
+    assert "= 483.333333... CNY" in result.stdout
+    assert "cap = 100 % of 100.00 = 100.000000 CNY: the cap applies" in result.stdout
+    assert "100.00 CNY" in result.stdout
+
+
+def test_explain_needs_a_service_when_the_customer_has_several() -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "acme", "--month", "2025-05"])
+    assert result.exit_code == 2
+    assert "choose one with --service" in result.stderr
+    assert "compute, storage" in result.stderr
+
+
+def test_explain_unknown_key_is_a_usage_error() -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "nobody", "--service", "x",
+                     "--month", "2025-05"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "no report row for customer 'nobody' service 'x' in 2025-05" in result.stderr
+
+
+def test_explain_bad_month_is_a_usage_error() -> None:
+    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "acme", "--service",
+                     "compute", "--month", "May"])  # fmt: skip
+    assert result.exit_code == 2
