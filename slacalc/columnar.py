@@ -108,11 +108,15 @@ class ColumnarLog:
         out: dict[Key, dict[int, MonthUsage]] = {}
         simple_rows = ~complex_key[self.key_idx]
         _simple_usage(np, self, simple_rows, grid, as_of, out)
-        for k in np.flatnonzero(complex_key):
-            rows = np.flatnonzero(self.key_idx == k)
-            out[self.keys[int(k)]] = key_usage(
-                [self.incident(int(r)) for r in rows], grid, as_of
-            )
+        # The others through the row engine, their rows grouped by key with one sort.
+        rows = np.flatnonzero(complex_key[self.key_idx])
+        rows = rows[np.argsort(self.key_idx[rows], kind="stable")]
+        if len(rows):
+            owner = self.key_idx[rows]
+            firsts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]).tolist()
+            for a, b in zip(firsts, [*firsts[1:], len(rows)], strict=True):
+                incidents = [self.incident(r) for r in rows[a:b].tolist()]
+                out[self.keys[int(owner[a])]] = key_usage(incidents, grid, as_of)
         for key in self.keys:
             out.setdefault(key, {})
         return out

@@ -19,7 +19,7 @@ def add_data_loss_deadlines(
     A data loss is reported when it starts, so its 5 working days count from its start day.
     """
     years: set[int] = set()
-    for inc in data_loss_incidents(log, report.rows):
+    for inc in data_loss_incidents(log, report):
         opened = from_us(inc.start, tz)
         due = due_at(DisputeLevel.DATA_LOSS, opened, calendar, tz)
         years |= calendar_years(DisputeLevel.DATA_LOSS, opened, due)

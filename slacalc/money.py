@@ -48,15 +48,25 @@ def parse_amount(text: str) -> Decimal:
     return value
 
 
-def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
-    """Round an exact non-negative value half-up to ``places`` decimals, exactly."""
+def minor_units(value: Fraction | Decimal | int, places: int) -> int:
+    """An exact non-negative value in units of ``10**-places``, rounded half-up."""
     if not isinstance(value, Fraction):
         value = Fraction(value)
     den = value.denominator
     q, r = divmod(value.numerator * 10**places, den)
     if 2 * r >= den:
         q += 1
-    return Decimal(q).scaleb(-places, _EXACT)
+    return q
+
+
+def from_minor(units: int, places: int) -> Decimal:
+    """``units`` of ``10**-places`` as an exact Decimal (no context precision limit)."""
+    return Decimal(units).scaleb(-places, _EXACT)
+
+
+def round_half_up(value: Fraction | Decimal | int, places: int) -> Decimal:
+    """Round an exact non-negative value half-up to ``places`` decimals, exactly."""
+    return from_minor(minor_units(value, places), places)
 
 
 def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from slacalc.errors import UsageError
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_CHARS = frozenset("=+-@\t\r")
+FORMULA_CHARS = frozenset("=+-@\t\r")
 
 
 class Format(StrEnum):
@@ -55,7 +55,7 @@ def csv_cell(value: Any, *, raw: bool = False) -> str:
     """One CSV cell: booleans as true/false, None empty, text guarded against formulas."""
     kind = type(value)
     if kind is str:
-        if value and not raw and value[0] in _FORMULA_CHARS:
+        if value and not raw and value[0] in FORMULA_CHARS:
             return "'" + value
         return value
     if kind is bool:
@@ -104,7 +104,7 @@ def write_csv_rows(
         if not raw:
             for i in text_columns:
                 value = row[i]
-                if value and value[0] in _FORMULA_CHARS:
+                if value and value[0] in FORMULA_CHARS:
                     row[i] = "'" + value
         return row
 

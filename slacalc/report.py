@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -14,7 +14,7 @@ from slacalc.engine import MonthUsage
 from slacalc.errors import InputError, Problem
 from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
-from slacalc.money import format_money, minor_unit, to_money
+from slacalc.money import format_money, from_minor, minor_unit, minor_units, to_money
 from slacalc.periods import Month, MonthGrid
 from slacalc.policy import COEFFICIENT, Policy, Tier, format_pct
 from slacalc.timeparse import US_PER_SECOND, format_instant
@@ -139,12 +139,69 @@ class Deadline:
 
 
 @dataclass
-class Report:
-    """The rows of a report, the deadlines they open and what the user should be warned of."""
+class RowPlan:
+    """What the rows of a report are made of: priced keys, their usage, the months."""
 
-    rows: list[ReportRow]
-    extra_deadlines: list[Deadline] = field(default_factory=list)  # level 2 (data loss)
-    warnings: list[str] = field(default_factory=list)
+    keys: list[tuple[Key, Contract]]
+    usage: dict[Key, dict[int, MonthUsage]]
+    grid: MonthGrid
+    wanted: list[int]  # month indices of the grid, ascending
+    terms: Terms
+
+    def rows(self) -> list[ReportRow]:
+        return _rows(self.keys, self.usage, self.grid, self.wanted, self.terms)
+
+    def row(self, k: int, j: int) -> ReportRow:
+        """The row of the ``k``-th key and ``j``-th wanted month."""
+        return _rows([self.keys[k]], self.usage, self.grid, [self.wanted[j]], self.terms)[0]
+
+    def __len__(self) -> int:
+        return len(self.keys) * len(self.wanted)
+
+
+class Report:
+    """The rows of a report, the deadlines they open and what the user should be warned of.
+
+    Rows are built on first use, so a large report written as CSV in bulk (``frame``) never
+    builds them one by one.
+    """
+
+    def __init__(
+        self,
+        rows: list[ReportRow] | None = None,
+        *,
+        plan: RowPlan | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self._rows = rows
+        self.plan = plan
+        self.any_breached_seen: bool | None = None  # set by a bulk writer that saw every row
+        self.extra_deadlines: list[Deadline] = []  # level 2 (data loss)
+        self.warnings = warnings or []
+
+    @property
+    def rows(self) -> list[ReportRow]:
+        if self._rows is None:
+            self._rows = self.plan.rows() if self.plan is not None else []
+        return self._rows
+
+    def any_breached(self) -> bool:
+        if self.any_breached_seen is not None:
+            return self.any_breached_seen
+        return any(row.breached for row in self.rows)
+
+    def periods_by_key(self) -> dict[Key, list[tuple[int, int]]]:
+        """The reported periods of every key, without building the rows."""
+        if self.plan is None or self._rows is not None:
+            out: dict[Key, list[tuple[int, int]]] = {}
+            for r in self.rows:
+                out.setdefault((r.customer_id, r.service), []).append(
+                    (r.period_start, r.period_end)
+                )
+            return out
+        edges = self.plan.grid.edges
+        spans = [(edges[i], edges[i + 1]) for i in self.plan.wanted]
+        return {key: spans for key, _ in self.plan.keys}
 
     @property
     def deadlines(self) -> list[Deadline]:
@@ -233,7 +290,7 @@ def compute_report(
         if any(i in per_month for i in wanted)
     }  # fmt: skip
     keys = _row_keys(usage, log, terms, contracts)
-    return Report(rows=_rows(keys, usage, grid, sorted(wanted), terms))
+    return Report(plan=RowPlan(keys, usage, grid, sorted(wanted), terms))
 
 
 def _row_keys(
@@ -308,6 +365,7 @@ def _rows(
         tier, fee, currency = contract.tier, contract.monthly_fee, contract.currency
         position = tiers.index(tier)
         price = _pricer(policy, tier, fee, currency)
+        places = minor_unit(currency)
         zero = _zero(currency)
         for i, month, start, end, period, limits, status, due in months:
             use = per_month.get(i)
@@ -327,10 +385,11 @@ def _rows(
                 band = policy.band_of(up, total)
                 breached = not tier.met_by(up, total)
             if breached:
-                amount, capped = price(downtime, period)
+                units, capped = price(downtime, period)
                 append(ReportRow(
                     customer_id, service, month, start, end, downtime, excluded, band, tier,
-                    True, fee, amount, currency, capped, count, due, status, tz,
+                    True, fee, from_minor(units, places), currency, capped, count, due, status,
+                    tz,
                 ))  # fmt: skip
             else:
                 append(ReportRow(
@@ -341,7 +400,7 @@ def _rows(
 
 
 def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
-    """``(downtime_us, period_us) -> (compensation, capped)`` for one contract.
+    """``(downtime_us, period_us) -> (compensation in minor units, capped)`` for one contract.
 
     Exactly ``to_money(policy.compensation(...))``, with the contract's ratios worked out once
     and integer downtimes priced without building Fractions.
@@ -355,16 +414,16 @@ def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
     fixed = None
     if policy.mode != COEFFICIENT:  # a credit does not depend on the downtime
         exact, capped = policy.compensation(tier=tier, fee=fee, downtime_us=0, period_us=1)
-        fixed = (to_money(exact, currency), capped)
+        fixed = (minor_units(exact, places), capped)
 
-    def price(downtime: Fraction | int, period: int) -> tuple[Decimal, bool]:
+    def price(downtime: Fraction | int, period: int) -> tuple[int, bool]:
         if fixed is not None:
             return fixed
         if type(downtime) is not int:
             exact, capped = policy.compensation(
                 tier=tier, fee=fee, downtime_us=downtime, period_us=period
             )
-            return to_money(exact, currency), capped
+            return minor_units(exact, places), capped
         num, den = downtime * fn * cn, period * fd * cd
         capped = num * cap_den > cap_num * den
         if capped:
@@ -372,7 +431,7 @@ def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
         q, r = divmod(num * scale, den)
         if 2 * r >= den:
             q += 1
-        return Decimal(q).scaleb(-places), capped
+        return q, capped
 
     return price
 
@@ -391,11 +450,9 @@ def _level1_deadlines(rows: list[ReportRow]) -> list[Deadline]:
     ]
 
 
-def data_loss_incidents(log: IncidentSource, rows: list[ReportRow]) -> list[Incident]:
+def data_loss_incidents(log: IncidentSource, report: Report) -> list[Incident]:
     """The data-loss incidents of the reported keys that start inside a reported period."""
-    periods: dict[Key, list[tuple[int, int]]] = {}
-    for r in rows:
-        periods.setdefault((r.customer_id, r.service), []).append((r.period_start, r.period_end))
+    periods = report.periods_by_key()
     return [
         inc for inc in log.incidents_of(DATA_LOSS)
         if any(s <= inc.start < e for s, e in periods.get(inc.key, ()))

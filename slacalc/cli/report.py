@@ -15,7 +15,14 @@ from slacalc.deadlines import add_data_loss_deadlines
 from slacalc.errors import UsageError
 from slacalc.incidents import read_incidents
 from slacalc.periods import Month
-from slacalc.render import Format, choose_format, write_csv_rows, write_json, write_output
+from slacalc.render import (
+    FORMULA_CHARS,
+    Format,
+    choose_format,
+    write_csv_rows,
+    write_json,
+    write_output,
+)
 from slacalc.report import FIELDS, TEXT_FIELDS, IncidentSource, Report, Terms, compute_report
 from slacalc.tables import print_tables, report_tables
 
@@ -60,7 +67,7 @@ def report(
     for message in result.warnings:
         c.warn(message)
     write_output(output, lambda out: render_report(result, fmt, out, raw_csv=raw_csv))
-    if fail_on_breach and any(row.breached for row in result.rows):
+    if fail_on_breach and result.any_breached():
         raise typer.Exit(3)
 
 
@@ -134,12 +141,30 @@ def build_report(
 
 def render_report(result: Report, fmt: Format, out, *, raw_csv: bool = False) -> None:
     if fmt is Format.csv:
+        if _write_csv_in_bulk(result, out, raw_csv):
+            return
         write_csv_rows((row.to_row() for row in result.rows), FIELDS, out, raw=raw_csv,
                        text_columns=TEXT_FIELDS)  # fmt: skip
     elif fmt is Format.json:
         write_json((row.to_dict() for row in result.rows), out)
     else:
         print_tables(report_tables(result), out)
+
+
+def _write_csv_in_bulk(result: Report, out, raw: bool) -> bool:
+    """Write a large report's CSV with the columnar formatter; False when it does not apply."""
+    from slacalc import frame
+
+    plan = result.plan
+    if plan is None or len(plan) < frame.MIN_ROWS or not frame.available():
+        return False
+    body = frame.csv_body(plan, raw=raw, formula_chars=FORMULA_CHARS)
+    if body is None:
+        return False
+    text, result.any_breached_seen = body
+    out.write(",".join(FIELDS) + "\n")
+    out.write(text)
+    return True
 
 
 def _target(policy, text: str | None):
