@@ -19,7 +19,23 @@ from slacalc.timeparse import US_PER_SECOND, format_instant
 
 MIN_ROWS = 20_000  # below this the row-by-row writer is as fast
 
-_NEEDS_QUOTES = frozenset(',"\r\n')
+
+
+def _quoted_chars() -> frozenset[str]:
+    """The characters that make this Python's csv module quote a cell (we must agree)."""
+    import csv
+    import io
+
+    found = set()
+    for c in ',"\r\n\t ;':
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow([f"a{c}b"])
+        if out.getvalue().startswith('"'):
+            found.add(c)
+    return frozenset(found)
+
+
+_NEEDS_QUOTES = _quoted_chars()
 
 
 def available() -> bool:

@@ -81,9 +81,9 @@ def format_money(value: Decimal, currency: str) -> str:
     Integer arithmetic, so no amount is too large for the decimal context's precision.
     """
     places = minor_unit(currency)
-    scaled = round_half_up(value, places).scaleb(places)
-    digits = str(abs(int(scaled))).rjust(places + 1, "0")
-    sign = "-" if scaled < 0 else ""
+    units = minor_units(value.copy_abs(), places)  # copy_abs: no context rounding
+    digits = str(units).rjust(places + 1, "0")
+    sign = "-" if value < 0 and units else ""
     if not places:
         return sign + digits
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
