@@ -11,13 +11,13 @@ from hypothesis import strategies as st
 
 pytest.importorskip("pyarrow")
 
-from slacalc import frame  # noqa: E402
-from slacalc.contracts import Contract, ContractBook  # noqa: E402
-from slacalc.incidents import Incident, IncidentLog  # noqa: E402
-from slacalc.policy import load_policy  # noqa: E402
-from slacalc.render import FORMULA_CHARS, write_csv_rows  # noqa: E402
-from slacalc.report import FIELDS, TEXT_FIELDS, Terms, compute_report  # noqa: E402
-from slacalc.timeparse import get_zone, parse_instant  # noqa: E402
+from slacalc import frame
+from slacalc.contracts import Contract, ContractBook
+from slacalc.incidents import Incident, IncidentLog
+from slacalc.policy import load_policy
+from slacalc.render import FORMULA_CHARS, write_csv_rows
+from slacalc.report import FIELDS, TEXT_FIELDS, Terms, compute_report
+from slacalc.timeparse import get_zone, parse_instant
 
 ZONES = ["Asia/Shanghai", "America/New_York", "Europe/London"]
 NAMES = ["acme", "=cmd", "a,b", 'say "hi"', "-1", "@x", "北京", " "]
@@ -84,7 +84,7 @@ def test_bulk_csv_equals_row_csv(data, policy, fee, currency, target, raw, wildc
 
 
 def test_quoting_matches_the_csv_module() -> None:
-    for name in NAMES + ["line\nbreak", "cr\rhere", ""]:
+    for name in [*NAMES, "line\nbreak", "cr\rhere", ""]:
         out = io.StringIO()
         import csv
 
