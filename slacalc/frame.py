@@ -57,7 +57,7 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from slacalc.report import LEVEL1_DELAY_US, _pricer, format_coefficient
+    from slacalc.report import LEVEL1_DELAY_US, format_coefficient
 
     keys, usage, grid, wanted, terms = plan.keys, plan.usage, plan.grid, plan.wanted, plan.terms
     policy, tiers = terms.policy, terms.policy.tiers
@@ -87,7 +87,6 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
     key_cols: dict[str, list[str]] = {"customer": [], "service": [], "currency": []}
     terms_text: dict[bool, list[str]] = {False: [], True: []}
     tier_pos = np.empty(n_keys, dtype=np.int64)
-    pricers: dict[int, Any] = {}
     contracts = []
     for k, ((customer, service), contract) in enumerate(keys):
         key_cols["customer"].append(_csv_text(customer, raw, formula_chars))
@@ -95,11 +94,6 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
         key_cols["currency"].append(contract.currency)
         tier_pos[k] = tiers.index(contract.tier)
         contracts.append(contract)
-        if id(contract) not in pricers:
-            pricers[id(contract)] = (
-                _pricer(policy, contract.tier, contract.monthly_fee, contract.currency),
-                minor_unit(contract.currency),
-            )
         for flag in (False, True):  # sla_target_pct, breached, coefficient, monthly_fee
             terms_text[flag].append(",".join((
                 contract.tier.label, "true" if flag else "false",
@@ -135,17 +129,11 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
     period = np.array(periods, dtype=np.int64)[mpos]
     avail = (10**6 * (period - downtime)) // period  # percent x 10^4, truncated toward zero
 
-    compensation: list[str] = [""] * n
-    capped = np.zeros(n, dtype=bool)
-    breached_list = breached.tolist()
-    downtime_list = downtime.tolist()
-    for row in range(n):
-        price, places = pricers[id(contracts[row // n_months])]
-        if breached_list[row]:
-            units, capped[row] = price(downtime_list[row], periods[row % n_months])
-        else:
-            units = 0
-        compensation[row] = _money_text(units, places)
+    units, capped = _compensation(np, policy, contracts, kpos, breached, downtime, period)
+    places_of = np.array([minor_unit(c.currency) for c in contracts])[kpos].tolist()
+    compensation = [
+        _money_text(u, p) for u, p in zip(units.tolist(), places_of, strict=True)
+    ]
 
     def text(values: Any) -> Any:
         return pc.cast(pa.array(values), pa.string())
@@ -196,6 +184,40 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
     return "\n".join(lines), bool(breached.any())
 
 
+def _compensation(
+    np: Any, policy: Any, contracts: list[Any], kpos: Any, breached: Any, downtime: Any,
+    period: Any,
+) -> tuple[Any, Any]:
+    """Minor units and cap flags of every row, exactly as ``report._pricer`` prices them.
+
+    The products of fees, coefficients and microseconds overflow int64, so the arithmetic is
+    done on arrays of Python integers (``dtype=object``): exact, and still one pass in C.
+    """
+    from slacalc.policy import COEFFICIENT
+
+    kn, kd = policy.cap_pct.as_integer_ratio()
+    terms: dict[int, tuple[int, ...]] = {}
+    for c in contracts:
+        if id(c) not in terms:
+            fn, fd = c.monthly_fee.as_integer_ratio()
+            share = c.tier.coefficient if policy.mode == COEFFICIENT else c.tier.credit_pct
+            sn, sd = share.as_integer_ratio()
+            if policy.mode != COEFFICIENT:
+                sd *= 100  # a credit is a percentage of the fee
+            terms[id(c)] = (10 ** minor_unit(c.currency), fn * sn, fd * sd, fn * kn, fd * kd * 100)
+    per_row = np.array([terms[id(c)] for c in contracts], dtype=object)[kpos]
+    scale, share_num, share_den, cap_num, cap_den = (per_row[:, i] for i in range(5))
+    if policy.mode == COEFFICIENT:  # downtime / period x fee x coefficient
+        num, den = downtime.astype(object) * share_num, period.astype(object) * share_den
+    else:  # fee x credit %
+        num, den = share_num, share_den
+    capped = (num * cap_den > cap_num * den).astype(bool) & breached
+    num = np.where(capped, cap_num, num)
+    den = np.where(capped, cap_den, den)
+    units = np.where(breached, (2 * num * scale + den) // (2 * den), 0)  # half-up
+    return units, capped
+
+
 def _row_line(row: Any, raw: bool) -> str:
     import csv
     import io
@@ -211,7 +233,7 @@ def _csv_text(value: str, raw: bool, formula_chars: frozenset[str]) -> str:
     """One text cell as ``render.csv_cell`` guards it and Python's csv module quotes it."""
     if value and not raw and value[0] in formula_chars:
         value = "'" + value
-    if any(c in _NEEDS_QUOTES for c in value):
+    if not _NEEDS_QUOTES.isdisjoint(value):
         return '"' + value.replace('"', '""') + '"'
     return value
 
