@@ -93,7 +93,10 @@ class ColumnarLog:
         return self.incident(row)
 
     def incidents_of(self, category: str) -> list[Incident]:
-        rows = self.np.flatnonzero(self.category == _CODES[category])
+        """The rows of ``category`` grouped by key (keys in order of appearance), as read."""
+        np = self.np
+        rows = np.flatnonzero(self.category == _CODES[category])
+        rows = rows[np.argsort(self.key_idx[rows], kind="stable")]
         return [self.incident(int(r)) for r in rows]
 
     def usage(self, grid: MonthGrid, as_of: int) -> dict[Key, dict[int, MonthUsage]]:
@@ -117,9 +120,7 @@ class ColumnarLog:
             for a, b in zip(firsts, [*firsts[1:], len(rows)], strict=True):
                 incidents = [self.incident(r) for r in rows[a:b].tolist()]
                 out[self.keys[int(owner[a])]] = key_usage(incidents, grid, as_of)
-        for key in self.keys:
-            out.setdefault(key, {})
-        return out
+        return {key: out.get(key, {}) for key in self.keys}
 
     # --- rows as Incident tuples, for the few places that need them ---
     def incident(self, row: int) -> Incident:
@@ -238,9 +239,16 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
         return None
     cust_codes, customers = _values(np, column("customer_id"), n)
     svc_codes, services = _values(np, column("service"), n)
-    pair, key_codes = np.unique(
-        cust_codes * len(services) + svc_codes, return_inverse=True
+    pair, first_row, key_codes = np.unique(
+        cust_codes * len(services) + svc_codes, return_index=True, return_inverse=True
     )
+    # Number the keys in the order they first appear, as the row reader's dict does: the
+    # order of error messages and deadlines must not depend on the reader.
+    by_appearance = np.argsort(first_row, kind="stable")
+    renumber = np.empty_like(by_appearance)
+    renumber[by_appearance] = np.arange(len(by_appearance))
+    key_codes = renumber[key_codes]
+    pair = pair[by_appearance]
     keys = [
         (customers[p // len(services)].strip(), services[p % len(services)].strip())
         for p in pair.tolist()
