@@ -500,7 +500,7 @@ def test_data_loss_reference(tmp_path: Path) -> None:
     assert level2 == [f"{a}:3", "INC-9", f"{b}:3"]
 
 
-# --- order of problems and deadlines ----------------------------------------------------------------------------
+# --- order of problems and deadlines -------------------------------------------------------
 
 
 @pytest.mark.parametrize(
