@@ -20,7 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 from slacalc.csvread import open_csv
-from slacalc.engine import MonthUsage, key_usage
+from slacalc.engine import ArrayUsage, MonthUsage, key_usage
 from slacalc.errors import InputError
 from slacalc.incidents import (
     CATEGORIES,
@@ -99,7 +99,7 @@ class ColumnarLog:
         rows = rows[np.argsort(self.key_idx[rows], kind="stable")]
         return [self.incident(int(r)) for r in rows]
 
-    def usage(self, grid: MonthGrid, as_of: int) -> dict[Key, dict[int, MonthUsage]]:
+    def usage(self, grid: MonthGrid, as_of: int) -> ArrayUsage:
         """Per key and month of ``grid``: exactly ``key_usage`` of the key's incidents."""
         np = self.np
         n_keys = len(self.keys)
@@ -110,7 +110,7 @@ class ColumnarLog:
         complex_key[self.key_idx[~row_simple]] = True
         out: dict[Key, dict[int, MonthUsage]] = {}
         simple_rows = ~complex_key[self.key_idx]
-        _simple_usage(np, self, simple_rows, grid, as_of, out)
+        cells, downtime, counts = _simple_usage(np, self, simple_rows, grid, as_of)
         # The others through the row engine, their rows grouped by key with one sort.
         rows = np.flatnonzero(complex_key[self.key_idx])
         rows = rows[np.argsort(self.key_idx[rows], kind="stable")]
@@ -120,7 +120,7 @@ class ColumnarLog:
             for a, b in zip(firsts, [*firsts[1:], len(rows)], strict=True):
                 incidents = [self.incident(r) for r in rows[a:b].tolist()]
                 out[self.keys[int(owner[a])]] = key_usage(incidents, grid, as_of)
-        return {key: out.get(key, {}) for key in self.keys}
+        return ArrayUsage(self.keys, len(grid.months), cells, downtime, counts, out)
 
     # --- rows as Incident tuples, for the few places that need them ---
     def incident(self, row: int) -> Incident:
@@ -418,14 +418,13 @@ def _combine(np: Any, parts: list[dict[str, Any]]) -> ColumnarLog:
 
 
 def _simple_usage(
-    np: Any,
-    log: ColumnarLog,
-    rows: Any,
-    grid: MonthGrid,
-    as_of: int,
-    out: dict[Key, dict[int, MonthUsage]],
-) -> None:
-    """Interval union per key and split by month, for keys of outages at impact 1."""
+    np: Any, log: ColumnarLog, rows: Any, grid: MonthGrid, as_of: int
+) -> tuple[Any, Any, Any]:
+    """Interval union per key and split by month, for keys of outages at impact 1.
+
+    Returns the sorted cells ``key * n_months + month`` that some row overlaps, with their
+    downtime in microseconds and their incident count.
+    """
     edges = np.array(grid.edges, dtype=np.int64)
     lo, hi = int(edges[0]), int(edges[-1])
     n_months = len(grid.months)
@@ -439,7 +438,8 @@ def _simple_usage(
         key, s, e = key[real], s[real], e[real]
     del real
     if not len(key):
-        return
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     # incident_count: every month each row overlaps.
     first = np.searchsorted(edges, s, side="right") - 1
     extra = np.searchsorted(edges, e - 1, side="right") - 1 - first
@@ -476,17 +476,12 @@ def _simple_usage(
     order = np.argsort(flat_all, kind="stable")
     flat_all, piece_all = flat_all[order], piece_all[order]
     boundaries = np.flatnonzero(np.r_[True, flat_all[1:] != flat_all[:-1]])
-    downtime = dict(
-        zip(flat_all[boundaries].tolist(), np.add.reduceat(piece_all, boundaries).tolist(),
-            strict=True)
-    )  # fmt: skip
-    keys = log.keys
-    for cell, count in zip(cells.tolist(), counts.tolist(), strict=True):
-        k, m = divmod(cell, n_months)
-        per = out.get(keys[k])
-        if per is None:
-            per = out[keys[k]] = {}
-        per[m] = MonthUsage(downtime_us=downtime.get(cell, 0), incident_count=count)
+    downtime = np.zeros(len(cells), dtype=np.int64)
+    # Every cell with downtime is a cell some row overlaps: place the sums among the cells.
+    downtime[np.searchsorted(cells, flat_all[boundaries])] = np.add.reduceat(
+        piece_all, boundaries
+    )
+    return cells, downtime, counts.astype(np.int64)
 
 
 def _running_max_per_key(np: Any, key: Any, e: Any, lo: int, hi: int) -> Any:

@@ -9,11 +9,12 @@ microseconds and partial impacts are Fractions. Cost: one sort per key, O(n log 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
-from slacalc.incidents import DOWN_CATEGORIES, Incident
+from slacalc.incidents import DOWN_CATEGORIES, Incident, Key
 from slacalc.periods import MonthGrid
 
 Loss = Fraction | int
@@ -171,3 +172,82 @@ def key_usage(
             s = piece_end
             m += 1
     return usage
+
+
+class ArrayUsage(Mapping[Key, dict[int, MonthUsage]]):
+    """The usage of many keys held as arrays, as the columnar reader computes it.
+
+    It reads like the row engine's ``{key: {month: MonthUsage}}`` (entries built on demand),
+    and lets bulk code take the arrays as they are: ``cells`` (sorted ``key * n_months +
+    month``), ``downtime`` and ``counts``, for keys of outages at impact 1. Other keys are
+    kept as the row engine computed them, in ``others``.
+    """
+
+    def __init__(
+        self,
+        keys: list[Key],
+        n_months: int,
+        cells: Any,
+        downtime: Any,
+        counts: Any,
+        others: dict[Key, dict[int, MonthUsage]],
+    ) -> None:
+        import numpy as np
+
+        self.key_list = keys
+        self.n_months = n_months
+        self.cells, self.downtime, self.counts = cells, downtime, counts
+        self.others = others
+        self._index = {key: i for i, key in enumerate(keys)}
+        self._bounds = np.searchsorted(cells // n_months, np.arange(len(keys) + 1)).tolist()
+
+    def __getitem__(self, key: Key) -> dict[int, MonthUsage]:
+        if key in self.others:
+            return self.others[key]
+        i = self._index[key]  # KeyError for a key without incidents, as a dict would
+        a, b = self._bounds[i], self._bounds[i + 1]
+        return {
+            cell % self.n_months: MonthUsage(downtime_us=d, incident_count=n)
+            for cell, d, n in zip(self.cells[a:b].tolist(), self.downtime[a:b].tolist(),
+                                  self.counts[a:b].tolist(), strict=True)
+        }  # fmt: skip
+
+    def __iter__(self) -> Iterator[Key]:
+        return iter(self.key_list)
+
+    def __len__(self) -> int:
+        return len(self.key_list)
+
+    def months_used(self) -> set[int]:
+        import numpy as np
+
+        used = set(np.unique(self.cells % self.n_months).tolist())
+        for per_month in self.others.values():
+            used.update(per_month)
+        return used
+
+    def keys_using(self, months: set[int]) -> list[Key]:
+        """The keys with some usage in ``months``, in key order."""
+        import numpy as np
+
+        hit = np.zeros(len(self.key_list), dtype=bool)
+        in_months = np.isin(self.cells % self.n_months, list(months))
+        hit[self.cells[in_months] // self.n_months] = True
+        for key, per_month in self.others.items():
+            if any(i in per_month for i in months):
+                hit[self._index[key]] = True
+        return [self.key_list[i] for i in np.flatnonzero(hit).tolist()]
+
+
+def months_used(usage: Mapping[Key, dict[int, MonthUsage]]) -> set[int]:
+    """The month indices some key used."""
+    if isinstance(usage, ArrayUsage):
+        return usage.months_used()
+    return set().union(*usage.values())
+
+
+def keys_using(usage: Mapping[Key, dict[int, MonthUsage]], months: set[int]) -> list[Key]:
+    """The keys with usage in one of ``months``, in the mapping's order."""
+    if isinstance(usage, ArrayUsage):
+        return usage.keys_using(months)
+    return [key for key, per_month in usage.items() if any(i in per_month for i in months)]

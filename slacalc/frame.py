@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from slacalc.engine import ArrayUsage
 from slacalc.money import format_money, minor_unit
 from slacalc.timeparse import US_PER_SECOND, format_instant
 
@@ -107,7 +108,13 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
     count = np.zeros(n, dtype=np.int64)
     fractional: list[int] = []
     column_of = {i: j for j, i in enumerate(wanted)}
-    for k, (key, _) in enumerate(keys):
+    rest = range(n_keys)
+    if isinstance(usage, ArrayUsage):
+        _scatter_arrays(np, usage, keys, column_of, n_months, downtime, count)
+        rest = [k for k, (key, _) in enumerate(keys) if key in usage.others]
+        usage = usage.others
+    for k in rest:
+        key = keys[k][0]
         for i, use in usage.get(key, {}).items():
             j = column_of.get(i)
             if j is None:
@@ -182,6 +189,28 @@ def csv_body(plan: Any, *, raw: bool, formula_chars: frozenset[str]) -> tuple[st
         breached[row] = exact_row.breached
     lines.append("")
     return "\n".join(lines), bool(breached.any())
+
+
+def _scatter_arrays(
+    np: Any, usage: Any, keys: list[Any], column_of: dict[int, int], n_months: int,
+    downtime: Any, count: Any,
+) -> None:
+    """Copy an ArrayUsage's cells into the rows (key-major, month-minor) of the report."""
+    position = np.full(len(usage.key_list) + 1, -1, dtype=np.int64)
+    index = {key: i for i, key in enumerate(usage.key_list)}
+    for k, (key, _) in enumerate(keys):
+        i = index.get(key)
+        if i is not None and key not in usage.others:
+            position[i] = k
+    column = np.full(usage.n_months, -1, dtype=np.int64)
+    for i, j in column_of.items():
+        column[i] = j
+    k = position[usage.cells // usage.n_months]
+    j = column[usage.cells % usage.n_months]
+    keep = (k >= 0) & (j >= 0)
+    rows = k[keep] * n_months + j[keep]
+    downtime[rows] = usage.downtime[keep]
+    count[rows] = usage.counts[keep]
 
 
 def _compensation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -10,7 +11,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from slacalc.contracts import WILDCARD, Contract, ContractBook
-from slacalc.engine import MonthUsage
+from slacalc.engine import MonthUsage, keys_using, months_used
 from slacalc.errors import InputError, Problem
 from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
@@ -143,7 +144,7 @@ class RowPlan:
     """What the rows of a report are made of: priced keys, their usage, the months."""
 
     keys: list[tuple[Key, Contract]]
-    usage: dict[Key, dict[int, MonthUsage]]
+    usage: Mapping[Key, dict[int, MonthUsage]]
     grid: MonthGrid
     wanted: list[int]  # month indices of the grid, ascending
     terms: Terms
@@ -240,7 +241,7 @@ class IncidentSource(Protocol):
     """What the report needs of a log: ``IncidentLog`` rows, or ``columnar.ColumnarLog``."""
 
     def span(self, as_of: int) -> tuple[int, int] | None: ...
-    def usage(self, grid: MonthGrid, as_of: int) -> dict[Key, dict[int, MonthUsage]]: ...
+    def usage(self, grid: MonthGrid, as_of: int) -> Mapping[Key, dict[int, MonthUsage]]: ...
     def first_incident(self, key: Key) -> Incident: ...
     def incidents_of(self, category: str) -> list[Incident]: ...
 
@@ -281,20 +282,15 @@ def compute_report(
                 return Report(rows=[])
             return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
         grid = MonthGrid(Month.of(span[0], tz), Month.of(span[1] - 1, tz), tz)
-    per_key = log.usage(grid, as_of)
+    usage = log.usage(grid, as_of)
     if not months:
-        # Every month an incident touches: the months some key used.
-        wanted = set().union(*per_key.values())
-    usage: dict[Key, dict[int, MonthUsage]] = {
-        key: per_month for key, per_month in per_key.items()
-        if any(i in per_month for i in wanted)
-    }  # fmt: skip
-    keys = _row_keys(usage, log, terms, contracts)
+        wanted = months_used(usage)  # every month an incident touches
+    keys = _row_keys(keys_using(usage, wanted), log, terms, contracts)
     return Report(plan=RowPlan(keys, usage, grid, sorted(wanted), terms))
 
 
 def _row_keys(
-    usage: dict[Key, dict[int, MonthUsage]],
+    used: list[Key],
     log: IncidentSource,
     terms: Terms,
     book: ContractBook | None,
@@ -303,7 +299,7 @@ def _row_keys(
     chosen: dict[Key, Contract] = {}
     problems = []
     covered: set[int] = set()  # ids of wildcard contracts that priced some incident key
-    for key in usage:
+    for key in used:
         contract = book.find(*key) if book is not None else None
         if contract is None:
             contract = terms.fallback
@@ -333,7 +329,7 @@ def _row_keys(
 
 def _rows(
     keys: list[tuple[Key, Contract]],
-    usage: dict[Key, dict[int, MonthUsage]],
+    usage: Mapping[Key, dict[int, MonthUsage]],
     grid: MonthGrid,
     wanted: list[int],
     terms: Terms,
