@@ -299,7 +299,7 @@ def _instants(
     empty = lengths == 0
     if empty.any() and not allow_empty:
         return None
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
     positions = np.arange(19, dtype=np.int32)
     for lo in range(0, n, _CHUNK):
         hi = min(n, lo + _CHUNK)
@@ -308,8 +308,12 @@ def _instants(
             slow[lo:hi] = ~empty[lo:hi]
             continue
         rows = np.flatnonzero(fixed)
-        b = data[offsets[lo:hi][rows][:, None] + positions]
-        digits = b[:, _DIGITS].astype(np.int64) - 48
+        first, last = int(offsets[lo]), int(offsets[hi])
+        if (last - first) == 19 * len(rows):  # only 19-byte and empty cells: a plain view
+            b = data[first:last].reshape(-1, 19)
+        else:
+            b = data[offsets[lo:hi][rows][:, None] + positions]
+        digits = b[:, _DIGITS].astype(np.int32) - 48
         plain = ((digits >= 0) & (digits <= 9)).all(axis=1)
         plain &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 32) | (b[:, 10] == 84))
         plain &= (b[:, 13] == 58) & (b[:, 16] == 58)
@@ -340,7 +344,9 @@ def _instants(
                 switch[i] = True
             else:
                 day_offsets[i] = off
-        wall = days * _US_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1_000_000
+        wall = days.astype(np.int64) * _US_PER_DAY + ((h * 60 + mi) * 60 + sec).astype(
+            np.int64
+        ) * 1_000_000
         block = out[lo:hi]
         block[rows] = wall - day_offsets[inverse]
         block_slow = slow[lo:hi]
