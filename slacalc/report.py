@@ -278,9 +278,10 @@ def compute_report(
     else:
         span = log.span(as_of)
         if span is None:
-            if contracts is None:
-                return Report(rows=[])
-            return Report(rows=[], warnings=["no incidents and no --month: no month to report"])
+            return Report(rows=[], warnings=[
+                "no incident lasts more than zero in any month, and no --month was given: "
+                "there is no month to report"
+            ])  # fmt: skip
         grid = MonthGrid(Month.of(span[0], tz), Month.of(span[1] - 1, tz), tz)
     usage = log.usage(grid, as_of)
     if not months:

@@ -163,7 +163,14 @@ def test_warning_on_stderr_when_nothing_to_report(tmp_path: Path) -> None:
     result = invoke(["report", path, "--contracts", CONTRACTS, "-f", "csv"])
     assert result.exit_code == 0
     assert result.stdout == HEADER + "\n"
-    assert result.stderr == "warning: no incidents and no --month: no month to report\n"
+    assert result.stderr == (
+        "warning: no incident lasts more than zero in any month, and no --month was given: "
+        "there is no month to report\n"
+    )
+    # the same without contracts
+    result = invoke(["report", path, "--monthly-fee", "1", "-f", "csv"])
+    assert (result.exit_code, result.stdout) == (0, HEADER + "\n")
+    assert "there is no month to report" in result.stderr
 
 
 def test_help_has_an_example() -> None:
