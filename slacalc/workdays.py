@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -71,7 +72,7 @@ class WorkCalendar:
         code = code.upper()
         # Checked against the package's own list: country_holidays() would also accept names of
         # unrelated classes in its module (e.g. "HolidayBase").
-        if code not in holidays.list_supported_countries():
+        if code not in _supported_codes():
             raise UsageError(
                 f"unknown calendar '{calendar}': use a country code known to the holidays "
                 "package (such as CN, US, DE, GB), or 'none' for plain Monday-Friday; list them "
@@ -179,6 +180,23 @@ class WorkCalendar:
         # The entity's own rule, so a country's weekend (Fri-Sat in some) and make-up days
         # are read exactly as the package means them.
         return frozenset(d for d in days if not entity.is_working_day(d))
+
+
+@lru_cache(maxsize=1)
+def _supported_codes() -> frozenset[str]:
+    """``holidays.list_supported_countries()``, read from the package's registry.
+
+    The same codes (alpha-2, alpha-3 and aliases such as UK), without importing every country
+    module as that function does: a report run should not pay 50 ms to check ``--calendar``.
+    """
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:  # an older layout: ask the slow way
+        return frozenset(holidays.list_supported_countries())
+    return frozenset(
+        code for names in COUNTRIES.values() for code in names[1:]
+        if code.isupper() and len(code) <= 3
+    )  # fmt: skip
 
 
 def _confirmed_years(entity: holidays.HolidayBase) -> tuple[int, int] | None:

@@ -53,3 +53,69 @@ def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.stdout.startswith("slacalc ")
+
+
+# --- the README's examples are real output -------------------------------------------------
+_COMMAND = re.compile(r"^\$ (slacalc .*)$")
+
+
+def _run_readme_command(command: str) -> str:
+    """What `command` prints (stdout then stderr), as a user at the repository root sees it."""
+    import shlex
+
+    args = shlex.split(command)[1:]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200", "SLACALC_TZ": None,
+                                                "SLACALC_POLICY": None, "SLACALC_CURRENCY": None,
+                                                "SLACALC_CALENDAR": None})  # fmt: skip
+    text = result.stdout + result.stderr
+    lines = [line.rstrip() for line in text.rstrip("\n").splitlines()]
+    if result.exit_code:
+        lines.append(f"[exit {result.exit_code}]")
+    return "\n".join(lines)
+
+
+def readme_examples(text: str) -> list[tuple[int, int, str]]:
+    """(first line, end line, command) of every `$ slacalc ...` example's output in the README."""
+    lines = text.splitlines()
+    found = []
+    i = 0
+    while i < len(lines):
+        m = _COMMAND.match(lines[i])
+        if m:
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith(("$ ", "```")):
+                j += 1
+            while j > i + 1 and not lines[j - 1].strip():
+                j -= 1
+            found.append((i + 1, j, m.group(1)))
+            i = j
+        else:
+            i += 1
+    return found
+
+
+def test_readme_examples_are_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `$ slacalc ...` example shows what the command prints today.
+
+    SLACALC_UPDATE_README=1 rewrites them instead (then review the diff).
+    """
+    import os
+
+    monkeypatch.chdir(ROOT)
+    lines = README.splitlines()
+    examples = readme_examples(README)
+    assert len(examples) >= 12
+    stale = []
+    for first, end, command in reversed(examples):
+        shown = "\n".join(line.rstrip() for line in lines[first:end])
+        actual = _run_readme_command(command)
+        if lines[end - 1].strip() == "...":  # an example cut short: its first lines must match
+            kept = end - 1 - first
+            actual = "\n".join([*actual.splitlines()[:kept], lines[end - 1]])
+        if shown != actual:
+            stale.append(command)
+            lines[first:end] = actual.splitlines()
+    if stale and os.environ.get("SLACALC_UPDATE_README"):
+        (ROOT / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return
+    assert not stale, f"README examples out of date (SLACALC_UPDATE_README=1 fixes): {stale}"

@@ -293,3 +293,9 @@ def test_a_calendar_with_no_working_day_left_stops() -> None:
     cal = WorkCalendar.create("none", all_off)
     with pytest.raises(ValueError, match="no working day in the 1830 days after 2029-12-31"):
         cal.add_working_days(date(2029, 12, 31), 1)
+
+
+def test_supported_codes_are_the_packages_own_list() -> None:
+    from slacalc.workdays import _supported_codes
+
+    assert _supported_codes() == frozenset(holidays.list_supported_countries())
