@@ -34,6 +34,11 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 # --- options shared by the commands (defined once; env vars as the spec's defaults table) ---
+IncidentsArg = Annotated[
+    list[str],
+    typer.Argument(help="Incident log CSV files ('-' reads standard input).",
+                   metavar="INCIDENTS..."),
+]  # fmt: skip
 TzOpt = Annotated[
     str,
     typer.Option("--tz", envvar="SLACALC_TZ", help="Billing time zone: month boundaries, "

@@ -26,10 +26,7 @@ from slacalc.timeparse import format_instant, format_local
 )
 @c.boundary
 def explain_cmd(
-    incidents: Annotated[
-        list[str], typer.Argument(help="Incident log CSV files ('-' reads standard input).",
-                                  metavar="INCIDENTS...")
-    ],
+    incidents: c.IncidentsArg,
     customer: Annotated[str, typer.Option("--customer", help="The customer_id to explain.")],
     month: Annotated[str, typer.Option("--month", "-m", help="The month, YYYY-MM.",
                                        metavar="YYYY-MM")],

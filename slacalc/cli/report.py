@@ -33,10 +33,7 @@ from slacalc.tables import print_tables, report_tables
 )
 @c.boundary
 def report(
-    incidents: Annotated[
-        list[str], typer.Argument(help="Incident log CSV files ('-' reads standard input).",
-                                  metavar="INCIDENTS...")
-    ],
+    incidents: c.IncidentsArg,
     contracts: c.ContractsOpt = None,
     month: c.MonthOpt = None,
     monthly_fee: c.FeeOpt = None,

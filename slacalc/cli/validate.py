@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import typer
 
 from slacalc.cli import common as c
@@ -18,10 +16,7 @@ from slacalc.validate import Validation, validate
 )
 @c.boundary
 def validate_cmd(
-    incidents: Annotated[
-        list[str], typer.Argument(help="Incident log CSV files ('-' reads standard input).",
-                                  metavar="INCIDENTS...")
-    ],
+    incidents: c.IncidentsArg,
     contracts: c.ContractsOpt = None,
     policy: c.PolicyOpt = c.DEFAULT_POLICY,
     tz: c.TzOpt = c.DEFAULT_TZ,
