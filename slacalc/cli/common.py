@@ -229,42 +229,52 @@ def warn_unconfirmed(calendar: WorkCalendar, years: set[int]) -> None:
         )
 
 
-class ReadProgress:
-    """A progress bar on stderr while large incident logs are read; silent when not a terminal.
+class RunProgress:
+    """One progress bar on stderr through a long report: reading, computing, writing.
 
-    It appears only once a file turns out to be large (the reader reports every 65,536 rows),
-    so small inputs and pipelines never see it, and never on stdout.
+    Only on a terminal (never in a pipeline, never on stdout), and only for inputs large enough
+    to take a second or more: the row reader reports every 65,536 rows, and the columnar
+    reader's stages are shown for inputs of ``BIG`` bytes or more.
     """
 
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._tasks: dict[str, Any] = {}
-        self.enabled = sys.stderr.isatty() and not os.environ.get("SLACALC_NO_PROGRESS")
+    BIG = 16_000_000
 
-    def __call__(self, name: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
+    def __init__(self, paths: list[str] | tuple[str, ...] = ()) -> None:
+        self.enabled = sys.stderr.isatty() and not os.environ.get("SLACALC_NO_PROGRESS")
+        size = sum(os.path.getsize(p) for p in paths if p != "-" and os.path.isfile(p))
+        self.big = size >= self.BIG
+        self._bar: Any = None
+        self._task: Any = None
+
+    def _update(self, label: str, fraction: float) -> None:
         if self._bar is None:
             from rich.console import Console
-            from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+            from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                "[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
             )  # fmt: skip
             self._bar.start()
-        task = self._tasks.get(name)
-        if task is None:
-            label = f"reading {os.path.basename(name)}"
-            task = self._tasks[name] = self._bar.add_task(label, total=total)
-        self._bar.update(task, completed=done)
+            self._task = self._bar.add_task(label, total=1000)
+        self._bar.update(self._task, description=label, completed=int(1000 * fraction))
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        """The row reader's hook: reading is the first 70 % of the bar."""
+        if self.enabled:
+            self._update(f"reading {os.path.basename(name)}", 0.7 * done / max(total, 1))
+
+    def stage(self, label: str, fraction: float) -> None:
+        """A later stage, shown when the input is big or the bar is already up."""
+        if self.enabled and (self.big or self._bar is not None):
+            self._update(label, fraction)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
 
-    def __enter__(self) -> ReadProgress:
+    def __enter__(self) -> RunProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -55,15 +55,20 @@ def report(
 
     Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
     """
+    progress = c.RunProgress(incidents)
     result = build_report(
         incidents, contracts=contracts, month=month, monthly_fee=monthly_fee,
         sla_target=sla_target, policy=policy, tz=tz, calendar=calendar, holidays=holidays,
-        currency=currency, as_of=as_of,
+        currency=currency, as_of=as_of, progress=progress,
     )  # fmt: skip
     fmt = choose_format(format, output)
     for message in result.warnings:
         c.warn(message)
+    if output is None or output == "-":
+        progress.close()  # the bar and the output would share the terminal
+    progress.stage("writing", 0.9)
     write_output(output, lambda out: render_report(result, fmt, out, raw_csv=raw_csv))
+    progress.close()
     if fail_on_breach and result.any_breached():
         raise typer.Exit(3)
 
@@ -80,7 +85,7 @@ class Inputs:
 def build_inputs(
     incidents: list[str], *, contracts: str | None, monthly_fee: str | None,
     sla_target: str | None, policy: str, tz: str, currency: str, as_of: str | None,
-    keep_text: bool = False,
+    keep_text: bool = False, progress: c.RunProgress | None = None,
 ) -> Inputs:  # fmt: skip
     """Options to terms, then the files read (shared by report, explain and validate)."""
     if sum(1 for p in incidents if p == "-") > 1:
@@ -100,10 +105,14 @@ def build_inputs(
         if contracts
         else None
     )
-    log = None if keep_text else _columnar(incidents, zone)
+    progress = progress or c.RunProgress()
+    log = None
+    if not keep_text:
+        progress.stage("reading (columnar)", 0.05)
+        log = _columnar(incidents, zone)
     if log is None:
-        with c.ReadProgress() as progress:
-            log = read_incidents(incidents, zone, keep_text=keep_text, progress=progress)
+        log = read_incidents(incidents, zone, keep_text=keep_text, progress=progress)
+    progress.stage("computing", 0.7)
     return Inputs(log, terms, book)
 
 
@@ -122,13 +131,14 @@ def build_report(
     incidents: list[str], *, contracts: str | None, month: list[str] | None,
     monthly_fee: str | None, sla_target: str | None, policy: str, tz: str, calendar: str,
     holidays: str | None, currency: str, as_of: str | None,
+    progress: c.RunProgress | None = None,
 ) -> Report:  # fmt: skip
     """Options to a computed report, with its dispute deadlines."""
     months = _months(month)
     cal = c.work_calendar(calendar, holidays)
     inputs = build_inputs(
         incidents, contracts=contracts, monthly_fee=monthly_fee, sla_target=sla_target,
-        policy=policy, tz=tz, currency=currency, as_of=as_of,
+        policy=policy, tz=tz, currency=currency, as_of=as_of, progress=progress,
     )  # fmt: skip
     result = compute_report(inputs.log, inputs.terms, contracts=inputs.contracts, months=months)
     years = add_data_loss_deadlines(result, inputs.log, cal, inputs.terms.tz)
