@@ -7,22 +7,24 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOpera
 from fractions import Fraction
 from functools import lru_cache
 
-# ISO 4217 currencies whose minor unit is not 2 decimals.
+# ISO 4217 currencies without a minor unit (0 decimals); every other currency has 2.
 _MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(
         ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
          "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"),
         0,
     ),
-    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
-    **dict.fromkeys(["CLF", "UYW"], 4),
 }
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _CODE = re.compile(r"^[A-Z]{3}$")
 
 
 def minor_unit(currency: str) -> int:
-    """Decimals of the currency's minor unit (ISO 4217): JPY 0, CNY 2, KWD 3."""
+    """Decimals of money in ``currency``: 0 where ISO 4217 has no minor unit (JPY, KRW), else 2.
+
+    The contract rounds to two decimals unless the currency has none, so the few 3-decimal
+    currencies (KWD, BHD, ...) are shown with 2 like the rest.
+    """
     return _MINOR_UNITS.get(currency, 2)
 
 
