@@ -31,18 +31,6 @@ def truncated_pct_of(num: int, den: int, places: int = 4) -> str:
     return f"{q // scale}.{q % scale:0{places}d}"
 
 
-def truncated_pct(share: Fraction, places: int = 4) -> str:
-    """A share of 1 as a percentage with exactly ``places`` decimals, truncated toward zero.
-
-    Truncation never lifts a value into a tier it does not meet: 99.94999 % shows as 99.9499.
-    """
-    scaled = share * 100 * 10**places
-    whole = scaled.numerator // scaled.denominator if scaled >= 0 else -(
-        -scaled.numerator // scaled.denominator
-    )
-    return f"{Decimal(whole).scaleb(-places):.{places}f}"
-
-
 def share(value: Fraction | int) -> str:
     """A share of 1 as an exact decimal: ``0.3``, ``1``, ``0.125`` (``1/3`` stays a fraction)."""
     value = Fraction(value)

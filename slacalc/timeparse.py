@@ -180,8 +180,3 @@ def format_local(us: int, tz: tzinfo) -> str:
     """``YYYY-MM-DD HH:MM:SS`` local time in ``tz``, for tables that name their zone."""
     dt = from_us(us, tz)
     return dt.strftime("%Y-%m-%d %H:%M:%S") + (f".{dt.microsecond:06d}" if dt.microsecond else "")
-
-
-def format_datetime(dt: datetime) -> str:
-    """ISO 8601 with offset, seconds precision unless the value has sub-second digits."""
-    return dt.isoformat(timespec="seconds" if dt.microsecond == 0 else "microseconds")
