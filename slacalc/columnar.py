@@ -278,7 +278,17 @@ def _values(np: Any, col: Any, n: int) -> tuple[Any, list[str]]:
 
 
 _CHUNK = 1 << 17  # rows per block: bounds the memory of the byte-level parse
-_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]  # of YYYY-MM-DD HH:MM:SS
+# The forms parsed in bulk, by cell length: (seconds written?, zone). Anything else, fractional
+# seconds for one, goes through InstantParser, row by row.
+_FORMS = {
+    16: (False, "local"),  # YYYY-MM-DD HH:MM
+    17: (False, "utc"),  # YYYY-MM-DDTHH:MMZ
+    19: (True, "local"),  # YYYY-MM-DD HH:MM:SS (or with T)
+    20: (True, "utc"),  # YYYY-MM-DDTHH:MM:SSZ
+    22: (False, "offset"),  # YYYY-MM-DDTHH:MM+08:00
+    25: (True, "offset"),  # YYYY-MM-DDTHH:MM:SS+08:00
+}
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _instants(
@@ -286,72 +296,38 @@ def _instants(
 ) -> Any:
     """Epoch microseconds of a timestamp column; None if some cell is not valid.
 
-    ``YYYY-MM-DD HH:MM:SS`` (or with ``T``) is parsed from the column's bytes in numpy, then
-    checked field by field (so ``2025-02-30`` is refused as fromisoformat refuses it); every
-    other form, and every day with a DST switch, goes through ``InstantParser`` row by row.
+    The ISO forms of ``_FORMS`` are parsed from the column's bytes in numpy and checked field
+    by field (so ``2025-02-30`` is refused as fromisoformat refuses it); every other form, and
+    every local time on a day with a DST switch, goes through ``InstantParser`` row by row.
     """
     buffers = col.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int32, count=n + 1, offset=col.offset * 4)
     data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
     lengths = np.diff(offsets)
     out = np.zeros(n, dtype=np.int64)
-    slow = np.zeros(n, dtype=bool)
     empty = lengths == 0
     if empty.any() and not allow_empty:
         return None
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
-    positions = np.arange(19, dtype=np.int32)
-    for lo in range(0, n, _CHUNK):
-        hi = min(n, lo + _CHUNK)
-        fixed = lengths[lo:hi] == 19
-        if data is None or not fixed.any():
-            slow[lo:hi] = ~empty[lo:hi]
-            continue
-        rows = np.flatnonzero(fixed)
-        first, last = int(offsets[lo]), int(offsets[hi])
-        if (last - first) == 19 * len(rows):  # only 19-byte and empty cells: a plain view
-            b = data[first:last].reshape(-1, 19)
-        else:
-            b = data[offsets[lo:hi][rows][:, None] + positions]
-        digits = b[:, _DIGITS].astype(np.int32) - 48
-        plain = ((digits >= 0) & (digits <= 9)).all(axis=1)
-        plain &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 32) | (b[:, 10] == 84))
-        plain &= (b[:, 13] == 58) & (b[:, 16] == 58)
-        y = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
-        mo = digits[:, 4] * 10 + digits[:, 5]
-        d = digits[:, 6] * 10 + digits[:, 7]
-        h = digits[:, 8] * 10 + digits[:, 9]
-        mi = digits[:, 10] * 10 + digits[:, 11]
-        sec = digits[:, 12] * 10 + digits[:, 13]
-        leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-        dim = month_days[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
-        valid = plain & (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
-        valid &= (h <= 23) & (mi <= 59) & (sec <= 59)
-        # Days since the epoch of the civil date (H. Hinnant's days_from_civil), exact.
-        yy = y - (mo <= 2)
-        era = np.where(yy >= 0, yy, yy - 399) // 400
-        yoe = yy - era * 400
-        doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
-        days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-        days = np.where(valid, days, 0)
-        # The zone's offset per distinct day; a day with a DST switch goes row by row.
-        day_keys, inverse = np.unique(days, return_inverse=True)
-        day_offsets = np.zeros(len(day_keys), dtype=np.int64)
-        switch = np.zeros(len(day_keys), dtype=bool)
-        for i, day in enumerate(day_keys.tolist()):
-            off = instant.offset_on_day(int(day))
-            if off is None:
-                switch[i] = True
-            else:
-                day_offsets[i] = off
-        wall = days.astype(np.int64) * _US_PER_DAY + ((h * 60 + mi) * 60 + sec).astype(
-            np.int64
-        ) * 1_000_000
-        block = out[lo:hi]
-        block[rows] = wall - day_offsets[inverse]
-        block_slow = slow[lo:hi]
-        block_slow[:] = ~fixed & ~empty[lo:hi]
-        block_slow[rows] |= ~valid | switch[inverse]
+    slow = ~empty
+    if data is not None:
+        for lo in range(0, n, _CHUNK):
+            hi = min(n, lo + _CHUNK)
+            chunk_lengths = lengths[lo:hi]
+            for width, (seconds, zone) in _FORMS.items():
+                rows = np.flatnonzero(chunk_lengths == width)
+                if not len(rows):
+                    continue
+                first, last = int(offsets[lo]), int(offsets[hi])
+                if last - first == width * len(rows):  # only such cells (and empty ones)
+                    b = data[first:last].reshape(-1, width)
+                else:
+                    b = data[offsets[lo:hi][rows][:, None] + np.arange(width, dtype=np.int32)]
+                parsed = _parse_block(np, b, seconds, zone, instant)
+                if parsed is None:
+                    continue
+                valid, us = parsed
+                out[lo:hi][rows[valid]] = us[valid]
+                slow[lo:hi][rows[valid]] = False
     for row in np.flatnonzero(slow).tolist():
         try:
             out[row] = instant(col[row].as_py())
@@ -361,6 +337,65 @@ def _instants(
     if len(checked) and (checked.min() < MIN_US or checked.max() > MAX_US):
         return None
     return out
+
+
+def _parse_block(
+    np: Any, b: Any, seconds: bool, zone: str, instant: InstantParser
+) -> tuple[Any, Any] | None:
+    """(valid, epoch microseconds) of fixed-width ISO cells, one row of bytes each."""
+    digit_at = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15] + ([17, 18] if seconds else [])
+    digits = b[:, digit_at].astype(np.int32) - 48
+    valid = ((digits >= 0) & (digits <= 9)).all(axis=1)
+    valid &= (b[:, 4] == 45) & (b[:, 7] == 45) & ((b[:, 10] == 32) | (b[:, 10] == 84))
+    valid &= b[:, 13] == 58
+    if seconds:
+        valid &= b[:, 16] == 58
+    y = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    mo = digits[:, 4] * 10 + digits[:, 5]
+    d = digits[:, 6] * 10 + digits[:, 7]
+    h = digits[:, 8] * 10 + digits[:, 9]
+    mi = digits[:, 10] * 10 + digits[:, 11]
+    sec = digits[:, 12] * 10 + digits[:, 13] if seconds else 0
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    dim = np.array(_MONTH_DAYS, dtype=np.int32)[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
+    valid &= (y >= 1) & (mo >= 1) & (mo <= 12) & (d >= 1) & (d <= dim)
+    valid &= (h <= 23) & (mi <= 59) & (sec <= 59)
+    if not valid.any():
+        return None
+    # Days since the epoch of the civil date (H. Hinnant's days_from_civil), exact.
+    yy = y - (mo <= 2)
+    era = np.where(yy >= 0, yy, yy - 399) // 400
+    yoe = yy - era * 400
+    doy = (153 * (mo + np.where(mo > 2, -3, 9)) + 2) // 5 + d - 1
+    days = np.where(valid, era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468, 0)
+    wall = days.astype(np.int64) * _US_PER_DAY + (
+        (h * 60 + mi) * 60 + sec
+    ).astype(np.int64) * 1_000_000
+    end = 19 if seconds else 16
+    if zone == "utc":
+        valid &= b[:, end] == 90  # Z
+        return valid, wall
+    if zone == "offset":
+        sign = b[:, end]
+        oh = (b[:, end + 1].astype(np.int32) - 48) * 10 + b[:, end + 2] - 48
+        om = (b[:, end + 4].astype(np.int32) - 48) * 10 + b[:, end + 5] - 48
+        valid &= ((sign == 43) | (sign == 45)) & (b[:, end + 3] == 58)
+        for i in (1, 2, 4, 5):
+            valid &= (b[:, end + i] >= 48) & (b[:, end + i] <= 57)
+        valid &= (oh <= 23) & (om <= 59)
+        off = (oh * 3600 + om * 60).astype(np.int64) * 1_000_000
+        return valid, wall - np.where(sign == 45, -off, off)
+    # Local time in the billing zone: its offset per distinct day, unless the day has a switch.
+    day_keys, inverse = np.unique(days, return_inverse=True)
+    day_offsets = np.zeros(len(day_keys), dtype=np.int64)
+    switch = np.zeros(len(day_keys), dtype=bool)
+    for i, day in enumerate(day_keys.tolist()):
+        off = instant.offset_on_day(int(day))
+        if off is None:
+            switch[i] = True
+        else:
+            day_offsets[i] = off
+    return valid & ~switch[inverse], wall - day_offsets[inverse]
 
 
 def _codes(
