@@ -175,9 +175,11 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
     import pyarrow.csv as pcsv
 
     data: bytes = f.data
-    # Quotes could hide line breaks inside cells; blank lines shift line numbers; a lone CR
-    # would end a row for pyarrow but not a line for us.
-    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data:
+    # Blank lines would shift line numbers; a lone CR would end a row for pyarrow but not a
+    # line for us; quotes are taken only in the plain form both parsers read alike.
+    if b"\n\n" in data or b"\n\r\n" in data:
+        return None
+    if b'"' in data and not _plain_quotes(np, data):
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
@@ -192,7 +194,9 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
         table = pcsv.read_csv(
             f.name,
             read_options=pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=True),
-            parse_options=pcsv.ParseOptions(quote_char=False, newlines_in_values=False),
+            parse_options=pcsv.ParseOptions(
+                quote_char='"', double_quote=False, newlines_in_values=False
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in wanted.values()},
                 include_columns=[f"c{i}" for i in wanted.values()],
@@ -266,6 +270,39 @@ def _read_file(np: Any, f: Any, tz: tzinfo) -> dict[str, Any] | None:
         "keys": keys,
         "ids": column("incident_id"),
     }
+
+
+def _plain_quotes(np: Any, data: bytes) -> bool:
+    """Whether every quote in ``data`` opens or closes a whole cell, ``"like, this"``.
+
+    Such cells (no quote or line break inside, nothing between the quotes and the commas) are
+    read alike by pyarrow and Python's csv module; anything else takes the row reader. The
+    file is checked in blocks cut at line breaks, which a plain quoted cell never spans.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    size = len(raw)
+    lo = 0
+    while lo < size:
+        hi = data.find(b"\n", min(lo + (8 << 20), size))
+        hi = size if hi < 0 else hi + 1
+        block = raw[lo:hi]
+        quotes = np.flatnonzero(block == 34).astype(np.int64) + lo
+        if len(quotes) % 2:
+            return False
+        if len(quotes):
+            opens, closes = quotes[0::2], quotes[1::2]
+            before = raw[np.maximum(opens - 1, 0)]
+            after = raw[np.minimum(closes + 1, size - 1)]
+            if not (((opens == start) | (before == 44) | (before == 10)).all()
+                    and ((closes == size - 1) | (after == 44) | (after == 10)
+                         | (after == 13)).all()):  # fmt: skip
+                return False
+            breaks = np.flatnonzero((block == 10) | (block == 13)) + lo
+            if not (np.searchsorted(breaks, opens) == np.searchsorted(breaks, closes)).all():
+                return False
+        lo = hi
+    return True
 
 
 def _values(np: Any, col: Any, n: int) -> tuple[Any, list[str]]:
