@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import signal
 
-from slacalc.cli import disputes as _disputes  # noqa: F401
-from slacalc.cli import explain as _explain  # noqa: F401
-from slacalc.cli import report as _report  # noqa: F401  (registers the command)
-from slacalc.cli import tools as _tools  # noqa: F401
-from slacalc.cli import validate as _validate  # noqa: F401
 from slacalc.cli.common import app
+
+# Importing a command module registers its commands; this order is the order of --help.
+# isort: off
+from slacalc.cli import report as _report  # noqa: F401
+from slacalc.cli import explain as _explain  # noqa: F401
+from slacalc.cli import validate as _validate  # noqa: F401
+from slacalc.cli import disputes as _disputes  # noqa: F401
+from slacalc.cli import tools as _tools  # noqa: F401
+# isort: on
 
 __all__ = ["app", "main"]
 

@@ -22,9 +22,15 @@ from slacalc.render import Format
 from slacalc.timeparse import get_zone, parse_datetime, to_us
 from slacalc.workdays import WorkCalendar, read_holidays_file
 
+PANEL_MONTH = "Month-end report"
+PANEL_DISPUTES = "Disputes"
+PANEL_PLANNING = "Planning"
+
 app = typer.Typer(
     name="slacalc",
     help="SLA availability, tiers, compensation and dispute deadlines from incident logs.",
+    epilog="Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv "
+    "--as-of 2025-06-28T12:00:00+08:00",
     no_args_is_help=True,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},

@@ -37,6 +37,7 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 
 @app.command(
     "disputes",
+    rich_help_panel=c.PANEL_DISPUTES,
     epilog="Example: slacalc disputes samples/disputes.csv --as-of 2026-03-02T12:00:00+08:00 "
     "--format csv -o disputes.csv",
 )
@@ -80,6 +81,7 @@ def disputes_cmd(
 
 @app.command(
     "deadline",
+    rich_help_panel=c.PANEL_DISPUTES,
     epilog="Example: slacalc deadline --level data_loss --opened '2026-02-12 11:00' --format json",
 )
 @c.boundary

@@ -21,6 +21,7 @@ from slacalc.timeparse import format_instant, format_local
 
 @app.command(
     "explain",
+    rich_help_panel=c.PANEL_MONTH,
     epilog="Example: slacalc explain samples/incidents.csv --contracts samples/contracts.csv "
     "--customer globex --service database --month 2025-05",
 )

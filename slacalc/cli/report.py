@@ -28,6 +28,7 @@ from slacalc.tables import print_tables, report_tables
 
 
 @app.command(
+    rich_help_panel=c.PANEL_MONTH,
     epilog="Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv "
     "--as-of 2025-07-01 --format csv -o report.csv"
 )

@@ -38,6 +38,7 @@ BudgetMonthOpt = Annotated[
 
 
 @app.command(
+    rich_help_panel=c.PANEL_PLANNING,
     epilog="Example: slacalc budget 99.95 99.9 --month 2025-03 --tz America/New_York "
     "--format csv -o budget.csv"
 )
@@ -69,7 +70,10 @@ def budget(
     write_output(output, lambda out: render_budget(rows, when, tz, fmt, out))
 
 
-@app.command(epilog="Example: slacalc tiers --policy samples/policy.toml --format json")
+@app.command(
+    rich_help_panel=c.PANEL_PLANNING,
+    epilog="Example: slacalc tiers --policy samples/policy.toml --format json",
+)
 @c.boundary
 def tiers(
     policy: c.PolicyOpt = c.DEFAULT_POLICY,

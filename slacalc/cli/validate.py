@@ -12,6 +12,7 @@ from slacalc.validate import Validation, validate
 
 @app.command(
     "validate",
+    rich_help_panel=c.PANEL_MONTH,
     epilog="Example: slacalc validate samples/incidents.csv --contracts samples/contracts.csv",
 )
 @c.boundary
