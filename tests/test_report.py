@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slacalc import (
     InputError,
@@ -418,3 +420,26 @@ def test_level_1_deadline_per_breached_row_and_totals(tmp_path: Path) -> None:
     assert report.deadlines[0].to_dict()["due_at"] == "2025-07-04T00:00:00+08:00"
     # a: 3600 / 2592000 * 1250 = 1.7361... -> 1.74; b: not breached
     assert report.totals() == {"CNY": Decimal("1.74")}
+
+
+# --- the integer pricer is the policy's formula ---------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    downtime=st.integers(0, 40 * 86_400_000_000),
+    period=st.sampled_from([28, 29, 30, 31]).map(lambda d: d * 86_400_000_000),
+    fee=st.decimals(min_value=0, max_value=10**12, places=3, allow_nan=False),
+    currency=st.sampled_from(["CNY", "JPY"]),
+    policy=st.sampled_from(["standard", "standard-credit"]),
+    tier=st.integers(0, 2),
+)
+def test_integer_pricer_equals_the_policy_formula(downtime, period, fee, currency, policy,
+                                                  tier) -> None:  # fmt: skip
+    from slacalc.money import minor_unit, minor_units
+    from slacalc.report import _pricer
+
+    pol = load_policy(policy)
+    t = pol.tiers[tier]
+    exact, capped = pol.compensation(tier=t, fee=fee, downtime_us=downtime, period_us=period)
+    assert _pricer(pol, t, fee, currency)(downtime, period) == (
+        minor_units(exact, minor_unit(currency)), capped
+    )
