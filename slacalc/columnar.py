@@ -315,15 +315,14 @@ def _values(np: Any, col: Any, n: int) -> tuple[Any, list[str]]:
 
 
 _CHUNK = 1 << 17  # rows per block: bounds the memory of the byte-level parse
-# The forms parsed in bulk, by cell length: (seconds written?, zone). Anything else, fractional
-# seconds for one, goes through InstantParser, row by row.
+# The forms parsed in bulk, by cell length: (seconds written?, digits of fraction, zone), for
+# YYYY-MM-DD HH:MM[:SS[.fff|.ffffff]] (or with T) followed by nothing (local time in the
+# billing zone), Z, or an offset like +08:00. Anything else goes through InstantParser.
 _FORMS = {
-    16: (False, "local"),  # YYYY-MM-DD HH:MM
-    17: (False, "utc"),  # YYYY-MM-DDTHH:MMZ
-    19: (True, "local"),  # YYYY-MM-DD HH:MM:SS (or with T)
-    20: (True, "utc"),  # YYYY-MM-DDTHH:MM:SSZ
-    22: (False, "offset"),  # YYYY-MM-DDTHH:MM+08:00
-    25: (True, "offset"),  # YYYY-MM-DDTHH:MM:SS+08:00
+    16 + (3 if seconds else 0) + (1 + frac if frac else 0) + len(zone_text): (seconds, frac, zone)
+    for seconds in (False, True)
+    for frac in ((0, 3, 6) if seconds else (0,))
+    for zone, zone_text in (("local", ""), ("utc", "Z"), ("offset", "+08:00"))
 }
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -350,7 +349,7 @@ def _instants(
         for lo in range(0, n, _CHUNK):
             hi = min(n, lo + _CHUNK)
             chunk_lengths = lengths[lo:hi]
-            for width, (seconds, zone) in _FORMS.items():
+            for width, (seconds, frac, zone) in _FORMS.items():
                 rows = np.flatnonzero(chunk_lengths == width)
                 if not len(rows):
                     continue
@@ -359,7 +358,7 @@ def _instants(
                     b = data[first:last].reshape(-1, width)
                 else:
                     b = data[offsets[lo:hi][rows][:, None] + np.arange(width, dtype=np.int32)]
-                parsed = _parse_block(np, b, seconds, zone, instant)
+                parsed = _parse_block(np, b, seconds, frac, zone, instant)
                 if parsed is None:
                     continue
                 valid, us = parsed
@@ -377,7 +376,7 @@ def _instants(
 
 
 def _parse_block(
-    np: Any, b: Any, seconds: bool, zone: str, instant: InstantParser
+    np: Any, b: Any, seconds: bool, frac: int, zone: str, instant: InstantParser
 ) -> tuple[Any, Any] | None:
     """(valid, epoch microseconds) of fixed-width ISO cells, one row of bytes each."""
     digit_at = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15] + ([17, 18] if seconds else [])
@@ -409,6 +408,15 @@ def _parse_block(
         (h * 60 + mi) * 60 + sec
     ).astype(np.int64) * 1_000_000
     end = 19 if seconds else 16
+    if frac:  # .fff or .ffffff: milliseconds or microseconds
+        valid &= b[:, end] == 46
+        fraction = np.zeros(len(b), dtype=np.int64)
+        for i in range(end + 1, end + 1 + frac):
+            digit = b[:, i].astype(np.int64) - 48
+            valid &= (digit >= 0) & (digit <= 9)
+            fraction = fraction * 10 + digit
+        wall = wall + fraction * 10 ** (6 - frac)
+        end += 1 + frac
     if zone == "utc":
         valid &= b[:, end] == 90  # Z
         return valid, wall
