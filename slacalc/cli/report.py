@@ -156,7 +156,8 @@ def render_report(result: Report, fmt: Format, out, *, raw_csv: bool = False) ->
     elif fmt is Format.json:
         write_json((row.to_dict() for row in result.rows), out)
     else:
-        print_tables(report_tables(result), out)
+        color = hasattr(out, "isatty") and out.isatty()
+        print_tables(report_tables(result, color=color), out)
 
 
 def _write_csv_in_bulk(result: Report, out, raw: bool) -> bool:
