@@ -119,3 +119,12 @@ def test_readme_examples_are_real_output(monkeypatch: pytest.MonkeyPatch) -> Non
         (ROOT / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         return
     assert not stale, f"README examples out of date (SLACALC_UPDATE_README=1 fixes): {stale}"
+
+
+def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.chdir(ROOT)
+    section = README.split("## Library", 1)[1]
+    code = re.search(r"```python\n(.+?)\n```", section, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "'customer_id': 'acme'" in first and "'compensation': '11.48'" in first
