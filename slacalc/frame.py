@@ -222,21 +222,17 @@ def _compensation(
     The products of fees, coefficients and microseconds overflow int64, so the arithmetic is
     done on arrays of Python integers (``dtype=object``): exact, and still one pass in C.
     """
-    from slacalc.policy import COEFFICIENT
-
-    kn, kd = policy.cap_pct.as_integer_ratio()
     terms: dict[int, tuple[int, ...]] = {}
+    per_downtime = True
     for c in contracts:
         if id(c) not in terms:
-            fn, fd = c.monthly_fee.as_integer_ratio()
-            share = c.tier.coefficient if policy.mode == COEFFICIENT else c.tier.credit_pct
-            sn, sd = share.as_integer_ratio()
-            if policy.mode != COEFFICIENT:
-                sd *= 100  # a credit is a percentage of the fee
-            terms[id(c)] = (10 ** minor_unit(c.currency), fn * sn, fd * sd, fn * kn, fd * kd * 100)
+            r = policy.ratios(c.tier, c.monthly_fee)
+            per_downtime = r.per_downtime
+            terms[id(c)] = (10 ** minor_unit(c.currency), r.share_num, r.share_den, r.cap_num,
+                            r.cap_den)  # fmt: skip
     per_row = np.array([terms[id(c)] for c in contracts], dtype=object)[kpos]
     scale, share_num, share_den, cap_num, cap_den = (per_row[:, i] for i in range(5))
-    if policy.mode == COEFFICIENT:  # downtime / period x fee x coefficient
+    if per_downtime:  # downtime / period x fee x coefficient
         num, den = downtime.astype(object) * share_num, period.astype(object) * share_den
     else:  # fee x credit %
         num, den = share_num, share_den

@@ -86,25 +86,41 @@ class Policy:
                 return tier.label
         return "<" + self.tiers[-1].label
 
+    def ratios(self, tier: Tier, fee: Decimal) -> PriceRatios:
+        """The integer ratios that price a breach of ``tier`` at ``fee`` under this policy."""
+        fn, fd = fee.as_integer_ratio()
+        kn, kd = self.cap_pct.as_integer_ratio()
+        if self.mode == COEFFICIENT:
+            sn, sd = tier.coefficient.as_integer_ratio()
+        else:
+            sn, sd = tier.credit_pct.as_integer_ratio()
+            sd *= 100  # a credit is a percentage of the fee
+        return PriceRatios(fn * sn, fd * sd, fn * kn, fd * kd * 100, self.mode == COEFFICIENT)
+
     def compensation(
         self, *, tier: Tier, fee: Decimal, downtime_us: Fraction | int, period_us: int
     ) -> tuple[Fraction, bool]:
         """The exact (unrounded) compensation of a breached month and whether the cap bit."""
-        # Integer ratios throughout: this runs once per breached row of a large report.
-        fn, fd = fee.as_integer_ratio()
-        if self.mode == COEFFICIENT:
-            dn, dd = (downtime_us, 1) if type(downtime_us) is int else (
-                downtime_us.numerator, downtime_us.denominator)  # type: ignore[union-attr]
-            cn, cd = tier.coefficient.as_integer_ratio()
-            num, den = dn * fn * cn, dd * period_us * fd * cd
-        else:
-            pn, pd = tier.credit_pct.as_integer_ratio()
-            num, den = fn * pn, fd * pd * 100
-        kn, kd = self.cap_pct.as_integer_ratio()
-        cap_num, cap_den = fn * kn, fd * kd * 100
-        if num * cap_den > cap_num * den:
-            return Fraction(cap_num, cap_den), True
+        r = self.ratios(tier, fee)
+        num, den = r.share_num, r.share_den
+        if r.per_downtime:  # downtime / period x fee x coefficient
+            d = Fraction(downtime_us)
+            num, den = d.numerator * num, d.denominator * period_us * den
+        if num * r.cap_den > r.cap_num * den:
+            return Fraction(r.cap_num, r.cap_den), True
         return Fraction(num, den), False
+
+
+@dataclass(frozen=True)
+class PriceRatios:
+    """A breach's price as integers: ``share_num / share_den`` of the fee (times the share of
+    the period that was down, when ``per_downtime``), capped at ``cap_num / cap_den``."""
+
+    share_num: int
+    share_den: int
+    cap_num: int
+    cap_den: int
+    per_downtime: bool
 
 
 def format_pct(value: Decimal) -> str:

@@ -17,7 +17,7 @@ from slacalc.fmt import seconds, truncated_pct_of
 from slacalc.incidents import DATA_LOSS, Incident, IncidentLog, Key
 from slacalc.money import format_money, from_minor, minor_unit, minor_units, to_money
 from slacalc.periods import Month, MonthGrid
-from slacalc.policy import COEFFICIENT, Policy, Tier, format_pct
+from slacalc.policy import Policy, Tier, format_pct
 from slacalc.timeparse import US_PER_SECOND, format_instant
 
 LEVEL1_DELAY_US = 72 * 3600 * US_PER_SECOND
@@ -404,12 +404,10 @@ def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
     """
     places = minor_unit(currency)
     scale = 10**places
-    fn, fd = fee.as_integer_ratio()
-    cn, cd = tier.coefficient.as_integer_ratio()
-    kn, kd = policy.cap_pct.as_integer_ratio()
-    cap_num, cap_den = fn * kn, fd * kd * 100
+    r = policy.ratios(tier, fee)
+    share_num, share_den, cap_num, cap_den = r.share_num, r.share_den, r.cap_num, r.cap_den
     fixed = None
-    if policy.mode != COEFFICIENT:  # a credit does not depend on the downtime
+    if not r.per_downtime:  # a credit does not depend on the downtime
         exact, capped = policy.compensation(tier=tier, fee=fee, downtime_us=0, period_us=1)
         fixed = (minor_units(exact, places), capped)
 
@@ -421,7 +419,7 @@ def _pricer(policy: Policy, tier: Tier, fee: Decimal, currency: str):
                 tier=tier, fee=fee, downtime_us=downtime, period_us=period
             )
             return minor_units(exact, places), capped
-        num, den = downtime * fn * cn, period * fd * cd
+        num, den = downtime * share_num, period * share_den
         capped = num * cap_den > cap_num * den
         if capped:
             num, den = cap_num, cap_den
