@@ -1,32 +1,57 @@
 """slacalc: SLA availability, tiers, compensation and dispute deadlines from incident logs.
 
-The library computes exactly what the command line prints::
+The library computes exactly what the command line prints, deadlines included::
 
-    from slacalc import read_incidents, read_contracts, compute_report, Terms, load_policy
-    from slacalc.timeparse import get_zone, parse_instant
+    from slacalc import Settings, compute_report, load_policy, read_contracts, read_incidents
+    from slacalc.dates.instants import get_zone, parse_instant
 
     tz = get_zone("Asia/Shanghai")
     policy = load_policy("standard")
-    log = read_incidents(["incidents.csv"], tz)
+    settings = Settings(policy=policy, tz=tz, as_of=parse_instant("2025-07-01", tz))
+    table = read_incidents(["incidents.csv"], tz)
     book = read_contracts("contracts.csv", policy=policy, default_currency="CNY")
-    terms = Terms(policy=policy, tz=tz, as_of=parse_instant("2025-07-01", tz))
-    for row in compute_report(log, terms, contracts=book).rows:
-        print(row.to_dict())
+    report = compute_report(table, settings, contracts=book)
+    for record in report.records():
+        print(record)
+    print(report.deadlines)
+
+The package is laid out by stage: ``reading`` (files into an :class:`IncidentTable`),
+``computing`` (the engine, the report, explain, validate), ``dates`` (instants, months,
+working days), ``terms`` (policies and the rules: tiers, prices, rounding, deadlines, text
+forms), ``writing`` (CSV, JSON, tables) and ``cli``.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from slacalc.contracts import Contract, ContractBook, read_contracts
+from slacalc.computing.report import Deadline, Report, ReportRow, Settings, compute_report
+from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, SlacalcError, UsageError
-from slacalc.incidents import Incident, IncidentLog, read_incidents
-from slacalc.periods import Month
-from slacalc.policy import Policy, Tier, load_policy
-from slacalc.report import Report, ReportRow, Terms, compute_report
+from slacalc.reading import read_incidents
+from slacalc.reading.contracts import Contract, ContractBook, read_contracts
+from slacalc.reading.table import Incident, IncidentTable
+from slacalc.terms.policy import Policy, Tier, load_policy
 
 __all__ = [
-    "Contract", "ContractBook", "Incident", "IncidentLog", "InputError", "Month", "Policy",
-    "Problem", "Report", "ReportRow", "SlacalcError", "Terms", "Tier", "UsageError",
-    "__version__", "compute_report", "load_policy", "read_contracts", "read_incidents",
-]  # fmt: skip
+    "Contract",
+    "ContractBook",
+    "Deadline",
+    "Incident",
+    "IncidentTable",
+    "InputError",
+    "Month",
+    "Policy",
+    "Problem",
+    "Report",
+    "ReportRow",
+    "Settings",
+    "SlacalcError",
+    "Tier",
+    "UsageError",
+    "__version__",
+    "compute_report",
+    "load_policy",
+    "read_contracts",
+    "read_incidents",
+]

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 MAX_REPORTED_PROBLEMS = 50
+
+# C0 and C1 control characters (and DEL): never sent raw to a terminal or a log.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes (``\\x1b``, ``\\n``): data from a file
+    can then never move the cursor, set a title, ring a bell or hide a line."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(0), f"\\x{ord(m.group(0)):02x}"), text)
 
 
 @dataclass(frozen=True)
@@ -19,17 +32,17 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
-        text = f"{where}: "
+        text = f"{printable(where)}: "
         if self.column is not None:
             text += f"column '{self.column}': "
-        text += self.message
+        text += printable(self.message)
         if self.value is not None:
             text += f" (value '{_shorten(self.value)}')"
         return text
 
 
 def _shorten(value: str, limit: int = 60) -> str:
-    value = value.replace("\r", "\\r").replace("\n", "\\n")
+    value = printable(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 

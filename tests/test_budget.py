@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slacalc.budget import FIELDS, BudgetRow, allowed_us, compute_budget, parse_targets
-from slacalc.periods import Month
-from slacalc.timeparse import US_PER_SECOND
+from slacalc.computing.budget import FIELDS, BudgetRow, allowed_us, compute_budget, parse_targets
+from slacalc.dates.instants import US_PER_SECOND
+from slacalc.dates.months import Month
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

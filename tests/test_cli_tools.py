@@ -54,8 +54,10 @@ def test_budget_policy_file_tiers() -> None:
     result = run("budget", "--policy", str(SAMPLE_POLICY), "--month", "2025-06", "-f", "csv")
     assert result.exit_code == 0, result.output
     assert [line.split(",")[0] for line in result.stdout.splitlines()[1::5]] == [
-        "99.999", "99.99", "99.95",
-    ]  # fmt: skip
+        "99.999",
+        "99.99",
+        "99.95",
+    ]
 
 
 def test_budget_dst_month_new_york() -> None:
@@ -66,9 +68,10 @@ def test_budget_dst_month_new_york() -> None:
 
 def test_budget_tz_from_environment() -> None:
     result = CliRunner().invoke(
-        app, ["budget", "99.95", "--month", "2025-11", "-f", "csv"],
+        app,
+        ["budget", "99.95", "--month", "2025-11", "-f", "csv"],
         env={"SLACALC_TZ": "America/New_York"},
-    )  # fmt: skip
+    )
     assert result.exit_code == 0, result.output
     assert "99.95,2025-11,2595600,1297.8" in result.stdout.splitlines()
 
@@ -80,9 +83,11 @@ def test_budget_json_types() -> None:
     assert len(data) == 5
     assert list(data[0]) == ["target_pct", "period", "period_seconds", "allowed_downtime_seconds"]
     assert data[0] == {
-        "target_pct": "99.99", "period": "day", "period_seconds": 86400,
+        "target_pct": "99.99",
+        "period": "day",
+        "period_seconds": 86400,
         "allowed_downtime_seconds": 8.64,
-    }  # fmt: skip
+    }
     assert data[2]["period"] == "2025-06"
     assert type(data[2]["period_seconds"]) is int
     assert type(data[2]["allowed_downtime_seconds"]) is float  # 259.2
@@ -198,9 +203,12 @@ def test_tiers_json_types() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data[0] == {
-        "target_pct": "99.999", "coefficient": "5.00", "credit_pct": "50", "cap_pct": "100",
+        "target_pct": "99.999",
+        "coefficient": "5.00",
+        "credit_pct": "50",
+        "cap_pct": "100",
         "default": False,
-    }  # fmt: skip
+    }
     assert data[2]["default"] is True
     assert [list(d) for d in data] == [TIERS_HEADER.split(",")] * 3
 
@@ -235,12 +243,12 @@ def test_tiers_unknown_policy_exit_2() -> None:
     assert result.stderr.startswith("Error: unknown policy 'platinum'")
 
 
-def test_tiers_bad_policy_file_exit_1(tmp_path: Path) -> None:
+def test_tiers_bad_policy_file_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\nmode = "bonus"\n', encoding="utf-8")
     result = run("tiers", "--policy", str(bad))
-    assert result.exit_code == 1
-    assert "column 'mode'" in result.stderr
+    assert result.exit_code == 2
+    assert "key 'mode': expected one of 'coefficient', 'credit'" in result.stderr
 
 
 def test_tiers_writes_json_file(tmp_path: Path) -> None:

@@ -10,18 +10,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slacalc.dispute_log import (
+from slacalc.computing.disputes import (
     DEADLINE_FIELDS,
     FIELDS,
     calendar_years_of,
     compute_deadline,
     compute_disputes,
-    read_disputes,
     weekend_days,
 )
-from slacalc.disputes import DisputeLevel, compute_dispute
+from slacalc.dates.workdays import WorkCalendar
 from slacalc.errors import InputError
-from slacalc.workdays import WorkCalendar
+from slacalc.reading.disputes import read_disputes
+from slacalc.terms.deadlines import DisputeLevel, compute_dispute
 
 SH = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 3, 2, 12, 0, tzinfo=SH)
@@ -163,15 +163,26 @@ def test_compute_disputes_keeps_order_and_lines(tmp_path: Path, cn: WorkCalendar
     assert calendar_years_of(results) == {2026}
 
 
-def test_a_deadline_past_year_9999_is_a_row_problem(tmp_path: Path, cn: WorkCalendar) -> None:
+def test_a_date_past_the_supported_years_is_a_row_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "dispute_id,level,opened_at\nD-1,1,2025-10-01\nD-2,2,9999-12-30\n")
-    inputs = read_disputes(path, SH)
     with pytest.raises(InputError) as info:
-        compute_disputes(inputs, calendar=cn, tz=SH, as_of=AS_OF)
+        read_disputes(path, SH)
     assert [str(p) for p in info.value.problems] == [
-        f"{path}:3: column 'opened_at': no deadline can be computed: the deadline falls outside "
-        "the years 1-9999 (value '9999-12-30T00:00:00+08:00')"
+        f"{path}:3: column 'opened_at': out of the supported range (years 1900 to 2199) "
+        "(value '9999-12-30')"
     ]
+
+
+def test_a_calendar_without_working_days_is_a_row_problem(tmp_path: Path) -> None:
+    # a holidays file that turns every day of five years off: no deadline can be found
+    from datetime import date, timedelta
+
+    off = {date(2026, 1, 1) + timedelta(days=i): False for i in range(6 * 366)}
+    cal = WorkCalendar.create("none", off)
+    path = write(tmp_path, "dispute_id,level,opened_at\nD-1,2,2026-01-01\n")
+    with pytest.raises(InputError) as info:
+        compute_disputes(read_disputes(path, SH), calendar=cal, tz=SH, as_of=AS_OF)
+    assert "no deadline can be computed: no working day in the" in str(info.value.problems[0])
 
 
 def test_fields_are_the_result_records_keys(cn: WorkCalendar) -> None:
@@ -189,8 +200,12 @@ def test_fields_are_the_result_records_keys(cn: WorkCalendar) -> None:
 def test_working_days_after(cn: WorkCalendar) -> None:
     days = cn.working_days_after(date(2025, 9, 30), 5)
     assert [d.isoformat() for d in days] == [
-        "2025-10-09", "2025-10-10", "2025-10-11", "2025-10-13", "2025-10-14",
-    ]  # fmt: skip
+        "2025-10-09",
+        "2025-10-10",
+        "2025-10-11",
+        "2025-10-13",
+        "2025-10-14",
+    ]
     assert days[-1] == cn.add_working_days(date(2025, 9, 30), 5)
     with pytest.raises(ValueError):
         cn.working_days_after(date(2025, 9, 30), 0)

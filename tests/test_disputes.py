@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from slacalc.disputes import (
+from slacalc.dates.workdays import WorkCalendar
+from slacalc.terms.deadlines import (
     DisputeLevel,
     DisputeResult,
     DisputeStatus,
@@ -19,7 +20,6 @@ from slacalc.disputes import (
     parse_level,
     status,
 )
-from slacalc.workdays import WorkCalendar
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")

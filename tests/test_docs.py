@@ -64,9 +64,17 @@ def _run_readme_command(command: str) -> str:
     import shlex
 
     args = shlex.split(command)[1:]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "200", "SLACALC_TZ": None,
-                                                "SLACALC_POLICY": None, "SLACALC_CURRENCY": None,
-                                                "SLACALC_CALENDAR": None})  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        args,
+        env={
+            "COLUMNS": "200",
+            "SLACALC_TZ": None,
+            "SLACALC_POLICY": None,
+            "SLACALC_CURRENCY": None,
+            "SLACALC_CALENDAR": None,
+        },
+    )
     text = result.stdout + result.stderr
     lines = [line.rstrip() for line in text.rstrip("\n").splitlines()]
     if result.exit_code:

@@ -12,15 +12,27 @@ from typing import Any
 
 import pytest
 
-from slacalc.engine import loss_timeline, merge_windows
-from slacalc.incidents import read_incidents
-from slacalc.periods import Month
-from slacalc.policy import load_policy
-from slacalc.report import Terms, compute_report
-from slacalc.timeparse import get_zone, parse_instant
+from slacalc.computing.engine import usage
+from slacalc.computing.report import Settings, compute_report
+from slacalc.dates.instants import get_zone, parse_instant
+from slacalc.dates.months import Month, MonthGrid
+from slacalc.reading import read_incidents
+from slacalc.terms.policy import load_policy
+from tests.logs import write_log
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEADER = "incident_id,customer_id,service,category,start,end,impact\n"
+
+
+# Every case runs through every reader: the same log as CSV (row by row and in bulk), JSON
+# Lines and Parquet must give the same numbers.
+pytestmark = pytest.mark.usefixtures("log_format")
+FORMAT = {"value": "csv-rows"}
+
+
+@pytest.fixture(autouse=True)
+def _format(log_format: str) -> None:
+    FORMAT["value"] = log_format
 
 
 def rows(
@@ -32,60 +44,80 @@ def rows(
     months: list[str] | None = None,
 ) -> dict[tuple[str, str, str], dict[str, Any]]:
     """The report rows of an incident log (a fixture path or CSV text), keyed by key and month."""
-    if isinstance(source, str) and "\n" in source:
-        assert tmp_path is not None
-        path = tmp_path / "incidents.csv"
-        path.write_text(HEADER + source, encoding="utf-8")
-        source = path
+    text = source.read_text(encoding="utf-8") if isinstance(source, Path) else HEADER + source
+    folder = tmp_path or Path(__import__("tempfile").mkdtemp())
+    path = write_log(folder, text, FORMAT["value"])
     zone = get_zone(tz)
-    log = read_incidents([str(source)], zone)
-    terms = Terms(
+    table = read_incidents([str(path)], zone)
+    settings = Settings(
         policy=load_policy("standard"),
         tz=zone,
         as_of=parse_instant(as_of, zone),
         monthly_fee=Decimal(1000),
     )
-    report = compute_report(log, terms, months=[Month.parse(m) for m in months] if months else None)
+    report = compute_report(
+        table, settings, months=[Month.parse(m) for m in months] if months else None
+    )
     return {(r.customer_id, r.service, str(r.month)): r.to_dict() for r in report.rows}
+
+
+def cells(text: str, *, as_of: str = "2030-01-01T00:00:00Z") -> list[tuple]:
+    """The engine's (month, downtime, excluded, count) cells of one key's log in May 2025."""
+    folder = Path(__import__("tempfile").mkdtemp())
+    zone = get_zone("UTC")
+    table = read_incidents([str(write_log(folder, HEADER + text, FORMAT["value"]))], zone)
+    grid = MonthGrid(Month(2025, 5), Month(2025, 5), zone)
+    u = usage(table, grid.edges, parse_instant(as_of, zone))
+    return [(m, d, x, n) for m, (d, x, n) in u.of_key(0).items()]
 
 
 def pick(row: dict[str, Any], *fields: str) -> tuple[Any, ...]:
     return tuple(row[f] for f in fields)
 
 
-# --- unions and sweeps on plain integers -----------------------------------------------------
+# --- the engine on its own: seconds after 2025-05-01 00:00 UTC ------------------------------
+
+T = "2025-05-01 00:00:"
 
 
 @pytest.mark.parametrize(
-    ("windows", "union"),
+    ("log", "downtime"),
     [
-        ([], []),
-        ([(0, 10)], [(0, 10)]),
-        ([(5, 15), (0, 10)], [(0, 15)]),  # overlapping, unsorted
-        ([(0, 100), (10, 20), (30, 40)], [(0, 100)]),  # nested
-        ([(0, 5), (5, 10)], [(0, 10)]),  # touching
-        ([(0, 5), (6, 10)], [(0, 5), (6, 10)]),  # a gap of one
-        ([(0, 5), (0, 5)], [(0, 5)]),  # duplicates
+        ("a,k,s,outage,{T}00,{T}10,\n", 10),
+        ("a,k,s,outage,{T}05,{T}15,\nb,k,s,outage,{T}00,{T}10,\n", 15),  # overlap, unsorted
+        (
+            "a,k,s,outage,{T}00,{T}50,\nb,k,s,outage,{T}10,{T}20,\nc,k,s,outage,{T}30,{T}40,\n",
+            50,
+        ),  # nested, then another inside: a running max, not the previous end
+        ("a,k,s,outage,{T}00,{T}05,\nb,k,s,outage,{T}05,{T}10,\n", 10),  # touching
+        ("a,k,s,outage,{T}00,{T}05,\nb,k,s,outage,{T}06,{T}10,\n", 9),  # a gap of one
+        ("a,k,s,outage,{T}00,{T}05,\nb,k,s,outage,{T}00,{T}05,\n", 5),  # duplicates
     ],
 )
-def test_merge_windows(windows: list[tuple[int, int]], union: list[tuple[int, int]]) -> None:
-    assert merge_windows(windows) == union
+def test_overlaps_count_once(log: str, downtime: int) -> None:
+    ((month, down, excluded, _),) = cells(log.replace("{T}", T))
+    assert (month, down, excluded) == (0, downtime * 1_000_000, 0)
 
 
-def test_loss_timeline_largest_impact_wins() -> None:
-    half = Fraction(1, 2)
-    assert loss_timeline([(0, 10, 1), (5, 15, half)], []) == [(0, 10, 1), (10, 15, half)]
-    assert loss_timeline([(0, 20, half), (5, 10, Fraction(1, 10))], []) == [(0, 20, half)]
+def test_the_largest_impact_wins() -> None:
+    # 1 on 0-10 s, 0.5 on 5-15 s: 10 s x 1 + 5 s x 0.5 = 12.5 s
+    log = f"a,k,s,outage,{T}00,{T}10,1\nb,k,s,outage,{T}05,{T}15,0.5\n"
+    assert cells(log)[0][1] == Fraction(25, 2) * 1_000_000
+    # 0.5 on 0-20 s with 0.1 inside it on 5-10 s: 20 s x 0.5 = 10 s
+    log = f"a,k,s,outage,{T}00,{T}20,0.5\nb,k,s,outage,{T}05,{T}10,0.1\n"
+    assert cells(log)[0][1] == 10 * 1_000_000
 
 
-def test_loss_timeline_exclusions_cut_the_loss() -> None:
-    half = Fraction(1, 2)
-    assert loss_timeline([(0, 10, 1), (5, 15, half)], [(3, 7)]) == [
-        (0, 3, 1),
-        (7, 10, 1),
-        (10, 15, half),
-    ]
-    assert loss_timeline([(2, 8, 1)], [(0, 10)]) == []
+def test_exclusions_cut_the_loss() -> None:
+    # 1 on 0-10, 0.5 on 5-15, excluded 3-7: 0-3 x 1 + 7-10 x 1 + 10-15 x 0.5 = 8.5 s
+    log = (
+        f"a,k,s,outage,{T}00,{T}10,1\nb,k,s,outage,{T}05,{T}15,50%\n"
+        f"m,k,s,maintenance,{T}03,{T}07,\n"
+    )
+    assert cells(log)[0][1:] == (Fraction(17, 2) * 1_000_000, 4_000_000, 2)
+    # an outage wholly inside an exclusion counts nothing, and is still an incident row
+    log = f"a,k,s,outage,{T}02,{T}08,\nx,k,s,excluded,{T}00,{T}10,\n"
+    assert cells(log)[0][1:] == (0, 10_000_000, 1)
 
 
 # --- overlaps are counted once -----------------------------------------------------------------
@@ -129,8 +161,9 @@ def test_partial_impact_with_fractional_seconds(tmp_path: Path) -> None:
 
 def test_a_third_of_a_second_rounds_to_three_decimals(tmp_path: Path) -> None:
     # 1 s at impact 1/3 = 0.333... s -> shown 0.333
-    got = rows("a,k,s,outage,2025-05-01 00:00:00,2025-05-01 00:00:01,0.3333333333\n",
-               tmp_path=tmp_path)  # fmt: skip
+    got = rows(
+        "a,k,s,outage,2025-05-01 00:00:00,2025-05-01 00:00:01,0.3333333333\n", tmp_path=tmp_path
+    )
     assert got["k", "s", "2025-05"]["downtime_seconds"] == Decimal("0.333")
 
 
@@ -152,8 +185,13 @@ def test_maintenance_and_excluded_windows() -> None:
 
 def test_maintenance_only_month_has_no_downtime(tmp_path: Path) -> None:
     got = rows("m,acme,db,maintenance,2025-05-10 01:00,2025-05-10 03:00,\n", tmp_path=tmp_path)
-    assert pick(got["acme", "db", "2025-05"], "downtime_seconds", "excluded_seconds",
-                "incident_count", "availability_pct") == (0, 7200, 0, "100.0000")  # fmt: skip
+    assert pick(
+        got["acme", "db", "2025-05"],
+        "downtime_seconds",
+        "excluded_seconds",
+        "incident_count",
+        "availability_pct",
+    ) == (0, 7200, 0, "100.0000")
 
 
 def test_exclusion_split_across_months(tmp_path: Path) -> None:
@@ -167,12 +205,15 @@ def test_exclusion_split_across_months(tmp_path: Path) -> None:
 
 def test_month_boundary_split(tmp_path: Path) -> None:
     # 2025-05-31 23:50 -> 2025-06-01 00:20 Shanghai: 600 s in May, 1200 s in June, counted in both
-    got = rows("i,initech,compute,outage,2025-05-31 23:50:00,2025-06-01 00:20:00,\n",
-               tmp_path=tmp_path)  # fmt: skip
-    assert pick(got["initech", "compute", "2025-05"], "period_seconds", "downtime_seconds",
-                "incident_count") == (2678400, 600, 1)  # fmt: skip
-    assert pick(got["initech", "compute", "2025-06"], "period_seconds", "downtime_seconds",
-                "incident_count") == (2592000, 1200, 1)  # fmt: skip
+    got = rows(
+        "i,initech,compute,outage,2025-05-31 23:50:00,2025-06-01 00:20:00,\n", tmp_path=tmp_path
+    )
+    assert pick(
+        got["initech", "compute", "2025-05"], "period_seconds", "downtime_seconds", "incident_count"
+    ) == (2678400, 600, 1)
+    assert pick(
+        got["initech", "compute", "2025-06"], "period_seconds", "downtime_seconds", "incident_count"
+    ) == (2592000, 1200, 1)
 
 
 def test_boundary_is_local_midnight_not_utc(tmp_path: Path) -> None:
@@ -190,17 +231,20 @@ def test_ending_exactly_at_midnight_stays_in_its_month(tmp_path: Path) -> None:
 def test_spanning_three_months(tmp_path: Path) -> None:
     # 2025-04-30 12:00 -> 2025-06-01 06:00: 43200 s in April, all of May, 21600 s in June
     got = rows("i,c,s,outage,2025-04-30 12:00,2025-06-01 06:00,\n", tmp_path=tmp_path)
-    assert [(k[2], r["downtime_seconds"], r["availability_pct"], r["incident_count"])
-            for k, r in got.items()] == [
+    assert [
+        (k[2], r["downtime_seconds"], r["availability_pct"], r["incident_count"])
+        for k, r in got.items()
+    ] == [
         ("2025-04", 43200, "98.3333", 1),  # 1 - 43200/2592000 = 0.98333...
         ("2025-05", 2678400, "0.0000", 1),
         ("2025-06", 21600, "99.1666", 1),  # 1 - 21600/2592000 = 0.991666... (truncated)
-    ]  # fmt: skip
+    ]
 
 
 def test_month_option_restricts_rows(tmp_path: Path) -> None:
-    got = rows("i,c,s,outage,2025-04-30 12:00,2025-06-01 06:00,\n", tmp_path=tmp_path,
-               months=["2025-06"])  # fmt: skip
+    got = rows(
+        "i,c,s,outage,2025-04-30 12:00,2025-06-01 06:00,\n", tmp_path=tmp_path, months=["2025-06"]
+    )
     assert list(got) == [("c", "s", "2025-06")]
 
 
@@ -232,15 +276,21 @@ def test_period_seconds(tmp_path: Path, tz: str, month: str, seconds: int) -> No
 
 def test_downtime_across_spring_forward_is_real_elapsed_time(tmp_path: Path) -> None:
     # New York, 2025-03-09 01:30 EST -> 03:30 EDT is one real hour (02:00-03:00 never happens)
-    got = rows("i,c,s,outage,2025-03-09 01:30,2025-03-09 03:30,\n", tmp_path=tmp_path,
-               tz="America/New_York")  # fmt: skip
+    got = rows(
+        "i,c,s,outage,2025-03-09 01:30,2025-03-09 03:30,\n",
+        tmp_path=tmp_path,
+        tz="America/New_York",
+    )
     assert got["c", "s", "2025-03"]["downtime_seconds"] == 3600
 
 
 def test_month_split_in_a_dst_zone(tmp_path: Path) -> None:
     # New York: 2025-10-31 23:30 EDT -> 2025-11-01 00:45 EDT: 1800 s in October, 2700 s in November
-    got = rows("i,c,s,outage,2025-10-31 23:30,2025-11-01 00:45,\n", tmp_path=tmp_path,
-               tz="America/New_York")  # fmt: skip
+    got = rows(
+        "i,c,s,outage,2025-10-31 23:30,2025-11-01 00:45,\n",
+        tmp_path=tmp_path,
+        tz="America/New_York",
+    )
     assert got["c", "s", "2025-10"]["downtime_seconds"] == 1800
     assert got["c", "s", "2025-11"]["downtime_seconds"] == 2700
 
@@ -250,8 +300,11 @@ def test_month_split_in_a_dst_zone(tmp_path: Path) -> None:
 
 def test_ongoing_incident_counts_up_to_as_of(tmp_path: Path) -> None:
     # 2025-06-27 03:00 -> as-of 2025-06-28 12:00 (+08:00) = 33 h = 118800 s
-    got = rows("i,g,db,outage,2025-06-27 03:00:00,,\n", tmp_path=tmp_path,
-               as_of="2025-06-28T12:00:00+08:00")  # fmt: skip
+    got = rows(
+        "i,g,db,outage,2025-06-27 03:00:00,,\n",
+        tmp_path=tmp_path,
+        as_of="2025-06-28T12:00:00+08:00",
+    )
     row = got["g", "db", "2025-06"]
     assert pick(row, "downtime_seconds", "availability_pct", "status") == (
         118800,
@@ -262,8 +315,9 @@ def test_ongoing_incident_counts_up_to_as_of(tmp_path: Path) -> None:
 
 def test_ongoing_incident_across_a_month_boundary(tmp_path: Path) -> None:
     # 2025-05-31 12:00 -> as-of 2025-06-02 00:00: 43200 s in May, 86400 s in June
-    got = rows("i,c,s,outage,2025-05-31 12:00,,\n", tmp_path=tmp_path,
-               as_of="2025-06-02T00:00:00+08:00")  # fmt: skip
+    got = rows(
+        "i,c,s,outage,2025-05-31 12:00,,\n", tmp_path=tmp_path, as_of="2025-06-02T00:00:00+08:00"
+    )
     assert [(k[2], r["downtime_seconds"], r["status"]) for k, r in got.items()] == [
         ("2025-05", 43200, "final"),
         ("2025-06", 86400, "provisional"),
@@ -271,8 +325,12 @@ def test_ongoing_incident_across_a_month_boundary(tmp_path: Path) -> None:
 
 
 def test_ongoing_incident_after_as_of_counts_nothing(tmp_path: Path) -> None:
-    got = rows("i,c,s,outage,2025-06-10 00:00,,\n", tmp_path=tmp_path,
-               as_of="2025-06-01T00:00:00+08:00", months=["2025-06"])  # fmt: skip
+    got = rows(
+        "i,c,s,outage,2025-06-10 00:00,,\n",
+        tmp_path=tmp_path,
+        as_of="2025-06-01T00:00:00+08:00",
+        months=["2025-06"],
+    )
     assert got == {}  # no contract book: only keys that used the month get rows
 
 
@@ -282,8 +340,19 @@ def test_ongoing_maintenance_excludes_up_to_as_of(tmp_path: Path) -> None:
         tmp_path=tmp_path,
         as_of="2025-06-10T01:30:00+08:00",
     )
-    # maintenance 01:00 -> 01:30 (as-of); the outage after 01:30 is downtime again
-    assert pick(got["c", "s", "2025-06"], "downtime_seconds", "excluded_seconds") == (5400, 1800)
+    # maintenance 01:00 -> 01:30 (as-of); the outage ends after --as-of, so it too counts only
+    # up to 01:30: 00:00-01:00 = 3600 s of downtime
+    assert pick(got["c", "s", "2025-06"], "downtime_seconds", "excluded_seconds") == (3600, 1800)
+
+
+def test_an_end_after_as_of_counts_up_to_as_of(tmp_path: Path) -> None:
+    # 2025-06-10 00:00 -> 2025-06-12 00:00, --as-of 2025-06-11 00:00: one day, not two
+    got = rows(
+        "o,c,s,outage,2025-06-10 00:00,2025-06-12 00:00,\n",
+        tmp_path=tmp_path,
+        as_of="2025-06-11T00:00:00+08:00",
+    )
+    assert got["c", "s", "2025-06"]["downtime_seconds"] == 86400
 
 
 # --- what counts as an incident ----------------------------------------------------------------

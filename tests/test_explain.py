@@ -41,19 +41,43 @@ def _row_id(row: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("row", report_rows(), ids=_row_id)
 def test_explain_json_agrees_with_the_report_on_every_sample_row(row: dict[str, str]) -> None:
-    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", row["customer_id"],
-                     "--service", row["service"], "--month", row["month"],
-                     "--format", "json"])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            INCIDENTS,
+            *COMMON,
+            "--customer",
+            row["customer_id"],
+            "--service",
+            row["service"],
+            "--month",
+            row["month"],
+            "--format",
+            "json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     (explained,) = json.loads(result.stdout)
-    as_report = {k: str(v).lower() if isinstance(v, bool) else str(v)
-                 for k, v in explained["row"].items()}  # fmt: skip
+    as_report = {
+        k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in explained["row"].items()
+    }
     assert as_report == row
 
 
 def test_explain_table_shows_the_trail_and_the_formula() -> None:
-    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "globex", "--service",
-                     "database", "--month", "2025-05"])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            INCIDENTS,
+            *COMMON,
+            "--customer",
+            "globex",
+            "--service",
+            "database",
+            "--month",
+            "2025-05",
+        ]
+    )
     assert result.exit_code == 0, result.output
     out = result.stdout
     # each incident as read, with its file line
@@ -71,24 +95,58 @@ def test_explain_table_shows_the_trail_and_the_formula() -> None:
 
 
 def test_explain_shows_maintenance_that_removed_downtime() -> None:
-    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "acme", "--service",
-                     "storage", "--month", "2025-05", "--format", "json"])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            INCIDENTS,
+            *COMMON,
+            "--customer",
+            "acme",
+            "--service",
+            "storage",
+            "--month",
+            "2025-05",
+            "--format",
+            "json",
+        ]
+    )
     (ex,) = json.loads(result.stdout)
     outage = next(i for i in ex["incidents"] if i["incident_id"] == "INC-1004")
     assert outage["excluded_seconds"] == 1200  # 02:40-03:00 inside the 01:00-03:00 window
-    assert ex["exclusions"] == [{"start": "2025-05-10T01:00:00+08:00",
-                                 "end": "2025-05-10T03:00:00+08:00", "seconds": 7200}]  # fmt: skip
-    assert ex["timeline"] == [{"start": "2025-05-10T03:00:00+08:00",
-                               "end": "2025-05-10T03:20:00+08:00", "loss": "1",
-                               "downtime_seconds": 1200}]  # fmt: skip
+    assert ex["exclusions"] == [
+        {"start": "2025-05-10T01:00:00+08:00", "end": "2025-05-10T03:00:00+08:00", "seconds": 7200}
+    ]
+    assert ex["timeline"] == [
+        {
+            "start": "2025-05-10T03:00:00+08:00",
+            "end": "2025-05-10T03:20:00+08:00",
+            "loss": "1",
+            "downtime_seconds": 1200,
+        }
+    ]
 
 
 def test_explain_shows_the_cap_when_it_bites(tmp_path: Path) -> None:
     log = tmp_path / "long.csv"
     log.write_text("customer_id,service,start,end\nc,s,2025-06-01,2025-06-30\n", encoding="utf-8")
-    result = invoke(["explain", str(log), "--customer", "c", "--service", "s", "--month",
-                     "2025-06", "--monthly-fee", "100", "--sla-target", "99.999",
-                     "--as-of", AS_OF])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            str(log),
+            "--customer",
+            "c",
+            "--service",
+            "s",
+            "--month",
+            "2025-06",
+            "--monthly-fee",
+            "100",
+            "--sla-target",
+            "99.999",
+            "--as-of",
+            "2025-07-10T00:00:00+08:00",
+        ]
+    )
     assert result.exit_code == 0, result.output
     # 29 days of 30 x 100 x 5.00 = 483.33..., capped at 100 % of the fee
     assert "= 483.333333... CNY" in result.stdout
@@ -104,13 +162,35 @@ def test_explain_needs_a_service_when_the_customer_has_several() -> None:
 
 
 def test_explain_unknown_key_is_a_usage_error() -> None:
-    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "nobody", "--service", "x",
-                     "--month", "2025-05"])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            INCIDENTS,
+            *COMMON,
+            "--customer",
+            "nobody",
+            "--service",
+            "x",
+            "--month",
+            "2025-05",
+        ]
+    )
     assert result.exit_code == 2
     assert "no report row for customer 'nobody' service 'x' in 2025-05" in result.stderr
 
 
 def test_explain_bad_month_is_a_usage_error() -> None:
-    result = invoke(["explain", INCIDENTS, *COMMON, "--customer", "acme", "--service",
-                     "compute", "--month", "May"])  # fmt: skip
+    result = invoke(
+        [
+            "explain",
+            INCIDENTS,
+            *COMMON,
+            "--customer",
+            "acme",
+            "--service",
+            "compute",
+            "--month",
+            "May",
+        ]
+    )
     assert result.exit_code == 2

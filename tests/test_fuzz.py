@@ -11,18 +11,69 @@ from typer.testing import CliRunner
 
 from slacalc.cli import app
 
-CELLS = st.sampled_from([
-    "", " ", "2025-05-01 10:00:00", "2025-05-01T10:00:00+08:00", "2025-05-31 23:59:59.999",
-    "2025-02-29 10:00", "2024-02-29 10:00", "0001-01-01 00:00", "9999-12-31 23:59",
-    "03/04/2025", "May 2025", "tomorrow", "1e9", "-1", "nan", "inf", "0", "1", "0.5", "30%",
-    "150%", "outage", "data_loss", "maintenance", "excluded", "DATA_LOSS", "sla_breach", "2",
-    "3", "acme", "=cmd", "客户", '"quoted, cell"', '"', "\t", "a\x00b", "é",
-])  # fmt: skip
+CELLS = st.sampled_from(
+    [
+        "",
+        " ",
+        "2025-05-01 10:00:00",
+        "2025-05-01T10:00:00+08:00",
+        "2025-05-31 23:59:59.999",
+        "2025-02-29 10:00",
+        "2024-02-29 10:00",
+        "0001-01-01 00:00",
+        "9999-12-31 23:59",
+        "03/04/2025",
+        "May 2025",
+        "tomorrow",
+        "1e9",
+        "-1",
+        "nan",
+        "inf",
+        "0",
+        "1",
+        "0.5",
+        "30%",
+        "150%",
+        "outage",
+        "data_loss",
+        "maintenance",
+        "excluded",
+        "DATA_LOSS",
+        "sla_breach",
+        "2",
+        "3",
+        "acme",
+        "=cmd",
+        "客户",
+        '"quoted, cell"',
+        '"',
+        "\t",
+        "a\x00b",
+        "é",
+    ]
+)
 HEADERS = st.lists(
-    st.sampled_from(["start", "end", "customer_id", "service", "incident_id", "category",
-                     "impact", "START", " end ", "junk", "start", "dispute_id", "level",
-                     "opened_at", "resolved_at"]),
-    min_size=1, max_size=7,
+    st.sampled_from(
+        [
+            "start",
+            "end",
+            "customer_id",
+            "service",
+            "incident_id",
+            "category",
+            "impact",
+            "START",
+            " end ",
+            "junk",
+            "start",
+            "dispute_id",
+            "level",
+            "opened_at",
+            "resolved_at",
+        ]
+    ),
+    min_size=1,
+    max_size=7,
 )
 
 
@@ -34,8 +85,11 @@ def csv_text(draw) -> str:
     return newline.join([",".join(header), *(",".join(r) for r in rows)]) + newline
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(text=csv_text(), command=st.sampled_from(["report", "validate", "disputes"]))
 def test_no_internal_error(text: str, command: str, tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
@@ -53,7 +107,9 @@ def test_no_internal_error(text: str, command: str, tmp_path: Path) -> None:
 def test_binary_junk(command: str, tmp_path: Path) -> None:
     path = tmp_path / "junk.csv"
     path.write_bytes(bytes(range(256)) * 4)
-    result = CliRunner().invoke(app, [command, str(path), "--monthly-fee", "1"]
-                                if command == "report" else [command, str(path)])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [command, str(path), "--monthly-fee", "1"] if command == "report" else [command, str(path)],
+    )
     assert result.exit_code == 1
     assert "binary data" in result.output

@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from slacalc.dates.instants import parse_instant
 from slacalc.errors import InputError
-from slacalc.incidents import parse_category, parse_impact, read_incidents
-from slacalc.timeparse import parse_instant
+from slacalc.reading import read_incidents
+from slacalc.reading.cells import parse_category, parse_impact
 
 SH = ZoneInfo("Asia/Shanghai")
+pytestmark = pytest.mark.usefixtures("csv_reader")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

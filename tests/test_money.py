@@ -7,12 +7,12 @@ from fractions import Fraction
 
 import pytest
 
-from slacalc.money import (
+from slacalc.terms.rules import (
     format_money,
     minor_unit,
+    minor_units,
     parse_amount,
     parse_currency,
-    round_half_up,
     to_money,
 )
 
@@ -21,7 +21,7 @@ D = Decimal
 
 @pytest.mark.parametrize(
     ("currency", "places"),
-    [("CNY", 2), ("USD", 2), ("EUR", 2), ("JPY", 0), ("KRW", 0), ("KWD", 2), ("XYZ", 2)],
+    [("CNY", 2), ("USD", 2), ("EUR", 2), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("CLF", 4)],
 )
 def test_minor_unit(currency: str, places: int) -> None:
     assert minor_unit(currency) == places
@@ -41,7 +41,7 @@ def test_minor_unit(currency: str, places: int) -> None:
         (Fraction(49999, 100000), "KRW", "0"),
         (Fraction(1, 2), "KRW", "1"),
         (Fraction(4500000000, 2678400), "JPY", "1680"),  # 1680.107...
-        (Fraction(5, 1000), "KWD", "0.01"),
+        (Fraction(5, 10000), "KWD", "0.001"),  # ISO 4217: the dinar has 1000 fils
         (D("12000.00"), "CNY", "12000.00"),
         (0, "JPY", "0"),
         (0, "CNY", "0.00"),
@@ -55,8 +55,8 @@ def test_to_money_rounds_once_half_up(value: Fraction, currency: str, text: str)
 
 def test_round_half_up_is_exact_for_huge_denominators() -> None:
     # 0.005 - 1e-30 must go down; a float would round it up.
-    assert round_half_up(Fraction(5, 1000) - Fraction(1, 10**30), 2) == D("0.00")
-    assert round_half_up(Fraction(5, 1000) + Fraction(1, 10**30), 2) == D("0.01")
+    assert minor_units(Fraction(5, 1000) - Fraction(1, 10**30), 2) == 0
+    assert minor_units(Fraction(5, 1000) + Fraction(1, 10**30), 2) == 1
 
 
 @pytest.mark.parametrize(
@@ -66,7 +66,7 @@ def test_round_half_up_is_exact_for_huge_denominators() -> None:
         (D("1500000"), "JPY", "1500000"),
         (D("1E+3"), "USD", "1000.00"),
         (D("0"), "KRW", "0"),
-        (D("1.5"), "KWD", "1.50"),
+        (D("1.5"), "KWD", "1.500"),
     ],
 )
 def test_format_money(value: Decimal, currency: str, text: str) -> None:
@@ -97,8 +97,11 @@ def test_parse_amount(text: str, value: Decimal) -> None:
         ("1,200", "expected a decimal amount such as 1200.00"),
         ("¥100", "expected a decimal amount such as 1200.00"),
         ("-1", "must not be negative"),
-        ("inf", "expected a finite decimal amount"),
-        ("NaN", "expected a finite decimal amount"),
+        ("inf", "expected a decimal amount such as 1200.00"),
+        ("NaN", "expected a decimal amount such as 1200.00"),
+        ("1e999999999", "amount is too large (at most 15 digits before the decimal point)"),
+        ("1e-99999999", "amount has too many decimals (at most 8)"),
+        ("9" * 5000, "expected a decimal amount such as 1200.00"),
     ],
 )
 def test_parse_amount_refuses(text: str, message: str) -> None:
@@ -116,3 +119,17 @@ def test_parse_currency(text: str, code: str) -> None:
 def test_parse_currency_refuses(text: str) -> None:
     with pytest.raises(ValueError, match="expected an ISO 4217 currency code"):
         parse_currency(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("XYZ", "'XYZ' is not an ISO 4217 currency code"),
+        ("JYP", "'JYP' is not an ISO 4217 currency code; did you mean JPY?"),
+        ("XAU", "'XAU' is not an ISO 4217 currency code; did you mean XAF?"),
+    ],
+)
+def test_parse_currency_refuses_codes_that_are_not_currencies(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_currency(text)
+    assert str(info.value) == message

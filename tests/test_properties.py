@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slacalc import Month, Terms, compute_report, load_policy, read_incidents
+from slacalc import Month, Settings, compute_report, load_policy, read_incidents
 
 LONDON = ZoneInfo("Europe/London")
 ORIGIN = datetime(2025, 3, 29, tzinfo=UTC)
@@ -32,8 +32,13 @@ MONTHS = [Month(2025, 3), Month(2025, 4)]
 # Real lengths, by hand: March 2025 in London loses an hour to BST; April has 30 plain days.
 PERIOD = {"2025-03": 31 * 86400 - 3600, "2025-04": 30 * 86400}
 KEYS = [("a", "x"), ("a", "y"), ("b", "x")]
-IMPACTS = {"": Fraction(1), "100%": Fraction(1), "0.5": Fraction(1, 2), "30%": Fraction(3, 10),
-           "0.25": Fraction(1, 4)}  # fmt: skip
+IMPACTS = {
+    "": Fraction(1),
+    "100%": Fraction(1),
+    "0.5": Fraction(1, 2),
+    "30%": Fraction(3, 10),
+    "0.25": Fraction(1, 4),
+}
 DOWN = ("outage", "data_loss")
 HEADER = "incident_id,customer_id,service,category,start,end,impact\n"
 US = 1_000_000
@@ -64,11 +69,14 @@ class Row:
 
     def csv(self, n: int) -> str:
         end = "" if self.end is None else stamp(self.end, self.local)
-        return (f"I{n},{self.key[0]},{self.key[1]},{self.category},"
-                f"{stamp(self.start, self.local)},{end},{self.impact}\n")  # fmt: skip
+        return (
+            f"I{n},{self.key[0]},{self.key[1]},{self.category},"
+            f"{stamp(self.start, self.local)},{end},{self.impact}\n"
+        )
 
     def end_at(self, as_of: int) -> int:
-        return max(self.start, as_of) if self.end is None else self.end
+        """Counted up to --as-of: ongoing incidents, and closed ones that end after it."""
+        return max(self.start, as_of if self.end is None else min(self.end, as_of))
 
 
 def stamp(minute: int, local: bool = False) -> str:
@@ -80,8 +88,9 @@ def stamp(minute: int, local: bool = False) -> str:
 
 
 @st.composite
-def rows(draw: st.DrawFn, *, categories: tuple[str, ...] = (*DOWN, "maintenance", "excluded")
-         ) -> Row:  # fmt: skip
+def rows(
+    draw: st.DrawFn, *, categories: tuple[str, ...] = (*DOWN, "maintenance", "excluded")
+) -> Row:
     start = draw(st.integers(0, SPAN - 1))
     length = draw(st.one_of(st.none(), st.integers(0, MAX_LEN)))
     return Row(
@@ -122,7 +131,7 @@ def report(
     target: str | None = None,
 ) -> list[dict[str, Any]]:
     pol = load_policy(policy)
-    terms = Terms(
+    settings_ = Settings(
         policy=pol,
         tz=LONDON,
         as_of=int((ORIGIN + timedelta(minutes=as_of)).timestamp()) * US,
@@ -130,15 +139,18 @@ def report(
         sla_target=pol.parse_target(target) if target else None,
     )
     log = read_incidents([write(folder, part) for part in logs_], LONDON)
-    return [r.to_dict() for r in compute_report(log, terms, months=MONTHS).rows]
+    return [r.to_dict() for r in compute_report(log, settings_, months=MONTHS).rows]
 
 
 def exact_rows(folder: Path, log: list[Row], as_of: int) -> dict[tuple[str, str, str], Any]:
     pol = load_policy("standard")
-    terms = Terms(policy=pol, tz=LONDON,
-                  as_of=int((ORIGIN + timedelta(minutes=as_of)).timestamp()) * US,
-                  monthly_fee=Decimal(1000))  # fmt: skip
-    got = compute_report(read_incidents([write(folder, log)], LONDON), terms, months=MONTHS)
+    settings_ = Settings(
+        policy=pol,
+        tz=LONDON,
+        as_of=int((ORIGIN + timedelta(minutes=as_of)).timestamp()) * US,
+        monthly_fee=Decimal(1000),
+    )
+    got = compute_report(read_incidents([write(folder, log)], LONDON), settings_, months=MONTHS)
     return {(r.customer_id, r.service, str(r.month)): r for r in got.rows}
 
 
@@ -257,9 +269,10 @@ def test_compensation_never_falls_when_downtime_grows(
         (r["customer_id"], r["service"], r["month"]): r
         for r in report(folder, [log], as_of, policy=policy, fee=fee, target=target)
     }
-    after = {(r["customer_id"], r["service"], r["month"]): r
-             for r in report(folder, [[*log, extra]], as_of, policy=policy, fee=fee,
-                             target=target)}  # fmt: skip
+    after = {
+        (r["customer_id"], r["service"], r["month"]): r
+        for r in report(folder, [[*log, extra]], as_of, policy=policy, fee=fee, target=target)
+    }
     assert set(before) <= set(after)
     for k, b in before.items():
         a = after[k]

@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from slacalc import (
     InputError,
     Month,
-    Terms,
+    Settings,
     compute_report,
     load_policy,
     read_contracts,
     read_incidents,
 )
-from slacalc.report import FIELDS
-from slacalc.timeparse import get_zone, parse_instant
+from slacalc.computing.report import FIELDS
+from slacalc.dates.instants import get_zone, parse_instant
 
 ROOT = Path(__file__).parent.parent
 SAMPLES = ROOT / "samples"
@@ -42,8 +42,9 @@ def incidents(tmp_path: Path, body: str, name: str = "incidents.csv") -> str:
 
 def contracts(tmp_path: Path, body: str) -> str:
     path = tmp_path / "contracts.csv"
-    path.write_text("customer_id,service,monthly_fee,currency,sla_target\n" + body,
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "customer_id,service,monthly_fee,currency,sla_target\n" + body, encoding="utf-8"
+    )
     return str(path)
 
 
@@ -66,7 +67,7 @@ def run(
         if contracts_path
         else None
     )
-    terms = Terms(
+    terms = Settings(
         policy=pol,
         tz=zone,
         as_of=parse_instant(as_of, zone),
@@ -92,15 +93,37 @@ def by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, A
 
 def test_fields_are_the_spec_fields_in_order(tmp_path: Path) -> None:
     spec = [
-        "customer_id", "service", "month", "period_seconds", "downtime_seconds",
-        "excluded_seconds", "availability_pct", "tier_band", "sla_target_pct", "breached",
-        "coefficient", "monthly_fee", "compensation", "currency", "capped", "incident_count",
-        "compensation_due_at", "status",
-    ]  # fmt: skip
-    assert list(FIELDS) == spec
-    rows = run(incidents(tmp_path, "i,c,s,outage,2025-06-01,2025-06-01 00:01,\n"),
-               monthly_fee="1")  # fmt: skip
-    assert list(rows[0]) == spec
+        "customer_id",
+        "service",
+        "month",
+        "period_seconds",
+        "downtime_seconds",
+        "excluded_seconds",
+        "availability_pct",
+        "tier_band",
+        "sla_target_pct",
+        "breached",
+        "coefficient",
+        "monthly_fee",
+        "compensation",
+        "currency",
+        "capped",
+        "incident_count",
+        "compensation_due_at",
+        "status",
+    ]
+    # the founding contract's fields first, then the policy columns appended after them
+    appended = [
+        "credit_pct",
+        "credit_form",
+        "claim_opens_at",
+        "claim_closes_at",
+        "policy",
+        "claim_status",
+    ]
+    assert list(FIELDS) == spec + appended
+    rows = run(incidents(tmp_path, "i,c,s,outage,2025-06-01,2025-06-01 00:01,\n"), monthly_fee="1")
+    assert list(rows[0]) == spec + appended
 
 
 def test_rows_are_sorted_by_customer_service_month() -> None:
@@ -133,8 +156,12 @@ def test_wildcard_and_exact_contracts() -> None:
 
 
 def test_contracts_without_incidents_get_rows() -> None:
-    rows = run(str(SAMPLES / "incidents.csv"), contracts_path=str(SAMPLES / "contracts.csv"),
-               months=["2025-07"], as_of="2025-08-01T00:00:00+08:00")  # fmt: skip
+    rows = run(
+        str(SAMPLES / "incidents.csv"),
+        contracts_path=str(SAMPLES / "contracts.csv"),
+        months=["2025-07"],
+        as_of="2025-08-01T00:00:00+08:00",
+    )
     # July: only the ongoing globex,database incident (June 27 -> as-of) reaches it. Every
     # contract gets a row; the unused wildcards appear under service "*".
     assert [(r["customer_id"], r["service"], r["incident_count"]) for r in rows] == [
@@ -147,13 +174,23 @@ def test_contracts_without_incidents_get_rows() -> None:
         ("umbrella", "storage", 0),
     ]
     quiet = rows[0]
-    assert [quiet[f] for f in ("period_seconds", "downtime_seconds", "availability_pct",
-                               "tier_band", "breached", "compensation", "status")] == [
-        MAY, 0, "100.0000", "99.999", False, "0.00", "final"]  # fmt: skip
+    assert [
+        quiet[f]
+        for f in (
+            "period_seconds",
+            "downtime_seconds",
+            "availability_pct",
+            "tier_band",
+            "breached",
+            "compensation",
+            "status",
+        )
+    ] == [MAY, 0, "100.0000", "99.999", False, "0.00", "final"]
     # globex,database is down all July: 2678400 s, availability 0, compensation capped at the fee
     down = rows[2]
-    assert [down[f] for f in ("downtime_seconds", "availability_pct", "compensation",
-                              "capped")] == [MAY, "0.0000", "4500.00", True]  # fmt: skip
+    assert [
+        down[f] for f in ("downtime_seconds", "availability_pct", "compensation", "capped")
+    ] == [MAY, "0.0000", "4500.00", True]
 
 
 def test_contract_rows_for_every_reported_month(tmp_path: Path) -> None:
@@ -169,8 +206,11 @@ def test_contract_rows_for_every_reported_month(tmp_path: Path) -> None:
 
 
 def test_missing_contract_names_the_key(tmp_path: Path) -> None:
-    log = incidents(tmp_path, "i,acme,compute,outage,2025-05-10,2025-05-10 00:10,\n"
-                              "j,hooli,db,outage,2025-05-11,2025-05-11 00:10,\n")  # fmt: skip
+    log = incidents(
+        tmp_path,
+        "i,acme,compute,outage,2025-05-10,2025-05-10 00:10,\n"
+        "j,hooli,db,outage,2025-05-11,2025-05-11 00:10,\n",
+    )
     book = contracts(tmp_path, "acme,,100,CNY,99.95\n")
     with pytest.raises(InputError) as info:
         run(log, contracts_path=book)
@@ -192,8 +232,11 @@ def test_no_contracts_and_no_fee(tmp_path: Path) -> None:
 
 
 def test_key_outside_the_reported_months_needs_no_contract(tmp_path: Path) -> None:
-    log = incidents(tmp_path, "i,acme,compute,outage,2025-05-10,2025-05-10 00:10,\n"
-                              "j,hooli,db,outage,2025-04-11,2025-04-11 00:10,\n")  # fmt: skip
+    log = incidents(
+        tmp_path,
+        "i,acme,compute,outage,2025-05-10,2025-05-10 00:10,\n"
+        "j,hooli,db,outage,2025-04-11,2025-04-11 00:10,\n",
+    )
     book = contracts(tmp_path, "acme,,100,CNY,99.95\n")
     rows = run(log, contracts_path=book, months=["2025-05"])
     assert [(r["customer_id"], r["service"]) for r in rows] == [("acme", "compute")]
@@ -201,14 +244,26 @@ def test_key_outside_the_reported_months_needs_no_contract(tmp_path: Path) -> No
 
 def test_monthly_fee_fallback(tmp_path: Path) -> None:
     # 1296 s of June on 1000 CNY at 99.99 (2.50): 1296/2592000 * 2500 = 1.25
-    log = incidents(tmp_path, "i,a,s,outage,2025-06-10 00:00,2025-06-10 00:21:36,\n"
-                              "j,b,t,outage,2025-06-10 00:00,2025-06-10 00:21:36,\n")  # fmt: skip
+    log = incidents(
+        tmp_path,
+        "i,a,s,outage,2025-06-10 00:00,2025-06-10 00:21:36,\n"
+        "j,b,t,outage,2025-06-10 00:00,2025-06-10 00:21:36,\n",
+    )
     rows = run(log, monthly_fee="1000", sla_target="99.99", currency="USD")
-    assert [(r["customer_id"], r["monthly_fee"], r["currency"], r["sla_target_pct"],
-             r["breached"], r["compensation"]) for r in rows] == [
+    assert [
+        (
+            r["customer_id"],
+            r["monthly_fee"],
+            r["currency"],
+            r["sla_target_pct"],
+            r["breached"],
+            r["compensation"],
+        )
+        for r in rows
+    ] == [
         ("a", "1000.00", "USD", "99.99", True, "1.25"),
         ("b", "1000.00", "USD", "99.99", True, "1.25"),
-    ]  # fmt: skip
+    ]
 
 
 def test_monthly_fee_fallback_default_tier_is_the_policys(tmp_path: Path) -> None:
@@ -222,8 +277,10 @@ def test_monthly_fee_fallback_default_tier_is_the_policys(tmp_path: Path) -> Non
 
 
 def test_monthly_fee_prices_keys_the_contracts_miss(tmp_path: Path) -> None:
-    log = incidents(tmp_path, "i,a,s,outage,2025-06-10,2025-06-10 00:10,\n"
-                              "j,b,s,outage,2025-06-10,2025-06-10 00:10,\n")  # fmt: skip
+    log = incidents(
+        tmp_path,
+        "i,a,s,outage,2025-06-10,2025-06-10 00:10,\nj,b,s,outage,2025-06-10,2025-06-10 00:10,\n",
+    )
     book = contracts(tmp_path, "a,s,100,EUR,99.95\n")
     rows = run(log, contracts_path=book, monthly_fee="7")
     assert [(r["customer_id"], r["monthly_fee"], r["currency"]) for r in rows] == [
@@ -260,8 +317,9 @@ def test_provisional_until_the_month_is_over(tmp_path: Path, as_of: str, status:
 
 def test_future_month_is_provisional(tmp_path: Path) -> None:
     log = incidents(tmp_path, "i,a,s,outage,2025-06-10,2025-06-10 00:10,\n")
-    rows = run(log, monthly_fee="1", months=["2025-06", "2025-08"],
-               as_of="2025-07-15T00:00:00+08:00")  # fmt: skip
+    rows = run(
+        log, monthly_fee="1", months=["2025-06", "2025-08"], as_of="2025-07-15T00:00:00+08:00"
+    )
     assert [(r["month"], r["status"]) for r in rows] == [
         ("2025-06", "final"),
         ("2025-08", "provisional"),
@@ -290,13 +348,22 @@ def test_future_month_is_provisional(tmp_path: Path) -> None:
     ],
 )
 def test_exact_tier_boundary(
-    tmp_path: Path, end: str, target: str, breached: bool, pct: str, band: str,
+    tmp_path: Path,
+    end: str,
+    target: str,
+    breached: bool,
+    pct: str,
+    band: str,
     compensation: str,
-) -> None:  # fmt: skip
+) -> None:
     log = incidents(tmp_path, f"i,a,s,outage,2025-06-10 00:00:00,2025-06-10 {end},\n")
     (row,) = run(log, monthly_fee="1000", sla_target=target)
     assert (row["breached"], row["availability_pct"], row["tier_band"], row["compensation"]) == (
-        breached, pct, band, compensation)  # fmt: skip
+        breached,
+        pct,
+        band,
+        compensation,
+    )
     assert row["compensation_due_at"] == ("2025-07-04T00:00:00+08:00" if breached else "")
 
 
@@ -311,8 +378,11 @@ def test_availability_is_truncated_never_rounded_up(tmp_path: Path) -> None:
 
 
 def test_coefficient_compensation_sample_rows() -> None:
-    rows = run(str(SAMPLES / "incidents.csv"), contracts_path=str(SAMPLES / "contracts.csv"),
-               as_of="2025-06-28T12:00:00+08:00")  # fmt: skip
+    rows = run(
+        str(SAMPLES / "incidents.csv"),
+        contracts_path=str(SAMPLES / "contracts.csv"),
+        as_of="2025-06-28T12:00:00+08:00",
+    )
     got = by_key(rows)
     # acme,compute May: 2050 / 2678400 * 12000 * 1.25 = 11.4807... -> 11.48
     assert got["acme", "compute", "2025-05"]["compensation"] == "11.48"
@@ -326,7 +396,7 @@ def test_jpy_rounding(tmp_path: Path) -> None:
         "a,i,compute,outage,2025-05-31 23:50,2025-06-01 00:20,\n"
         "b,i,storage,data_loss,2025-06-06 14:00,2025-06-06 14:45,\n",
     )
-    book = contracts(tmp_path, "i,*,1500000,JPY,99.999\n")  # fmt: skip
+    book = contracts(tmp_path, "i,*,1500000,JPY,99.999\n")
     got = by_key(run(log, contracts_path=book))
     # 600 / 2678400 * 1500000 * 5 = 1680.107... -> 1680
     assert got["i", "compute", "2025-05"]["compensation"] == "1680"
@@ -370,10 +440,13 @@ def test_credit_policy(tmp_path: Path) -> None:
         "b,g,net,outage,2025-06-10 00:00,2025-06-10 00:00:40,\n",
     )
     book = contracts(tmp_path, "g,db,4500,USD,99.99\ng,net,1800,USD,99.95\ng,x,100,USD,99.999\n")
-    got = by_key(run(log, contracts_path=book, policy="standard-credit"))  # fmt: skip
+    got = by_key(run(log, contracts_path=book, policy="standard-credit"))
     # db: 600 s -> 99.9768 % < 99.99: 25 % of 4500 = 1125.00, whatever the downtime
     assert [got["g", "db", "2025-06"][f] for f in ("breached", "compensation", "coefficient")] == [
-        True, "1125.00", "2.50"]  # fmt: skip
+        True,
+        "1125.00",
+        "2.50",
+    ]
     # net: 40 s -> 99.9984 % meets 99.95: nothing
     assert [got["g", "net", "2025-06"][f] for f in ("breached", "compensation")] == [False, "0.00"]
     # x: no incidents: nothing
@@ -400,19 +473,29 @@ def test_due_at_is_72_real_hours_after_the_period(tmp_path: Path) -> None:
     # New York October 2025 ends 2025-11-01 00:00 EDT; DST ends 2025-11-02, so 72 h later is
     # 2025-11-03 23:00 EST
     log = incidents(tmp_path, "a,n,s,outage,2025-10-10 00:00,2025-10-10 02:00,\n")
-    (row,) = run(log, monthly_fee="1", tz="America/New_York",
-                 as_of="2025-12-01T00:00:00-05:00")  # fmt: skip
+    (row,) = run(log, monthly_fee="1", tz="America/New_York", as_of="2025-12-01T00:00:00-05:00")
     assert row["compensation_due_at"] == "2025-11-03T23:00:00-05:00"
     assert row["period_seconds"] == 31 * 86400
 
 
 def test_level_1_deadline_per_breached_row_and_totals(tmp_path: Path) -> None:
     zone = SH
-    log = read_incidents([incidents(tmp_path, "a,a,s,outage,2025-06-10,2025-06-10 01:00,\n"
-                                              "b,b,s,outage,2025-06-10,2025-06-10 00:00:10,\n")],
-                         zone)  # fmt: skip
-    terms = Terms(policy=load_policy("standard"), tz=zone,
-                  as_of=parse_instant("2025-07-01", zone), monthly_fee=Decimal(1000))  # fmt: skip
+    log = read_incidents(
+        [
+            incidents(
+                tmp_path,
+                "a,a,s,outage,2025-06-10,2025-06-10 01:00,\n"
+                "b,b,s,outage,2025-06-10,2025-06-10 00:00:10,\n",
+            )
+        ],
+        zone,
+    )
+    terms = Settings(
+        policy=load_policy("standard"),
+        tz=zone,
+        as_of=parse_instant("2025-07-01", zone),
+        monthly_fee=Decimal(1000),
+    )
     report = compute_report(log, terms)
     assert [(d.level, d.category, d.customer_id, d.reference) for d in report.deadlines] == [
         (1, "sla_breach", "a", "2025-06")
@@ -422,24 +505,42 @@ def test_level_1_deadline_per_breached_row_and_totals(tmp_path: Path) -> None:
     assert report.totals() == {"CNY": Decimal("1.74")}
 
 
-# --- the integer pricer is the policy's formula ---------------------------------------------
+# --- the pricing rules are the formula ---------------------------------------------------------
 @settings(max_examples=300, deadline=None)
 @given(
     downtime=st.integers(0, 40 * 86_400_000_000),
+    den=st.sampled_from([1, 10, 20, 100]),
     period=st.sampled_from([28, 29, 30, 31]).map(lambda d: d * 86_400_000_000),
     fee=st.decimals(min_value=0, max_value=10**12, places=3, allow_nan=False),
-    currency=st.sampled_from(["CNY", "JPY"]),
-    policy=st.sampled_from(["standard", "standard-credit"]),
-    tier=st.integers(0, 2),
+    places=st.sampled_from([0, 2, 3]),
+    coefficient=st.sampled_from(["1.25", "2.50", "5.00"]),
+    cap=st.sampled_from(["100", "50", "12.5"]),
 )
-def test_integer_pricer_equals_the_policy_formula(downtime, period, fee, currency, policy,
-                                                  tier) -> None:  # fmt: skip
-    from slacalc.money import minor_unit, minor_units
-    from slacalc.report import _pricer
+def test_coefficient_pricing_equals_the_formula(
+    downtime, den, period, fee, places, coefficient, cap
+) -> None:
+    from fractions import Fraction
 
-    pol = load_policy(policy)
-    t = pol.tiers[tier]
-    exact, capped = pol.compensation(tier=t, fee=fee, downtime_us=downtime, period_us=period)
-    assert _pricer(pol, t, fee, currency)(downtime, period) == (
-        minor_units(exact, minor_unit(currency)), capped
+    import numpy as np
+
+    from slacalc.terms import rules
+
+    # compensation = downtime / period x fee x coefficient, at most cap % of the fee, half-up
+    exact = Fraction(downtime, den) / period * Fraction(fee) * Fraction(coefficient)
+    limit = Fraction(fee) * Fraction(cap) / 100
+    owed = min(exact, limit)
+    scaled = owed * 10**places
+    expected = scaled.numerator // scaled.denominator
+    if 2 * (scaled - expected) >= 1:
+        expected += 1
+    fee_r = rules.ratio(fee)
+    num, price_den = rules.coefficient_price(
+        np.array([downtime], dtype=object),
+        den,
+        np.array([period], dtype=object),
+        fee_r,
+        rules.ratio(Decimal(coefficient)),
     )
+    units, capped = rules.capped_units(num, price_den, fee_r, rules.ratio(Decimal(cap)), places)
+    assert int(units[0]) == expected
+    assert bool(capped[0]) == (exact > limit)

@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slacalc.errors import UsageError
-from slacalc.timeparse import (
-    InstantParser,
+from slacalc.dates.instants import (
     format_instant,
     from_us,
     get_zone,
     local_midnight_us,
     parse_datetime,
     parse_instant,
+    parse_instants,
     to_us,
 )
+from slacalc.errors import UsageError
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
@@ -159,25 +160,83 @@ DST_ZONES = [
 @settings(max_examples=300, deadline=None)
 @given(
     zone=st.sampled_from(DST_ZONES),
-    when=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31)),
+    whens=st.lists(
+        st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 31)),
+        min_size=1,
+        max_size=5,
+    ),
     offset=st.sampled_from(["", "Z", "+08:00", "-03:30"]),
+    sep=st.sampled_from([" ", "T"]),
 )
-def test_instant_parser_agrees_with_zoneinfo(zone: str, when: datetime, offset: str) -> None:
+def test_bulk_parse_agrees_with_zoneinfo(
+    zone: str, whens: list[datetime], offset: str, sep: str
+) -> None:
     tz = ZoneInfo(zone)
-    text = when.isoformat(sep=" ") + offset
-    parsed = datetime.fromisoformat(text)
-    expected = to_us(parsed if parsed.tzinfo else parsed.replace(tzinfo=tz))
-    parse = InstantParser(tz)
-    parse("2024-06-01 12:00")  # warm the cache with another day
-    assert parse(text) == expected
-    assert parse(text) == expected  # and again from the cache
-    assert parse_instant(text, tz) == expected
+    texts = [w.isoformat(sep=sep) + offset for w in whens]
+    expected = []
+    for text in texts:
+        parsed = datetime.fromisoformat(text)
+        expected.append(to_us(parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)))
+    # Padded with a day far away, so the column spans more than one day's offset.
+    column = pa.array(["2024-06-01 12:00", *texts])
+    us, empty, errors = parse_instants(column, tz)
+    assert not errors and not empty.any()
+    assert us[1:].tolist() == expected
+    assert [parse_instant(t, tz) for t in texts] == expected
 
 
-def test_instant_parser_in_a_dst_gap_and_fold() -> None:
-    parse = InstantParser(NY)
+def test_bulk_parse_in_a_dst_gap_and_fold() -> None:
+    column = pa.array(["2025-03-09 02:30", "2025-11-02 01:30", "2025-03-09 12:00"] * 30)
+    us, _, errors = parse_instants(column, NY)
     # 02:30 does not exist on 2025-03-09: read with the offset before the change (EST), as
     # zoneinfo does for fold=0; 01:30 on 2025-11-02 happens twice: the first (EDT) is taken.
-    assert parse("2025-03-09 02:30") == parse_instant("2025-03-09T07:30:00Z", SH)
-    assert parse("2025-11-02 01:30") == parse_instant("2025-11-02T05:30:00Z", SH)
-    assert parse("2025-03-09 12:00") == parse_instant("2025-03-09T16:00:00Z", SH)
+    assert not errors
+    assert us[:3].tolist() == [
+        parse_instant("2025-03-09T07:30:00Z", SH),
+        parse_instant("2025-11-02T05:30:00Z", SH),
+        parse_instant("2025-03-09T16:00:00Z", SH),
+    ]
+
+
+def test_bulk_parse_mixes_forms_and_reports_bad_cells_by_index() -> None:
+    texts = [
+        "2025-05-14 07:57:01",
+        "2025-05-14T07:57:01+08:00",
+        "",
+        None,
+        "14 May 2025 07:57",
+        "2025-02-30 10:00",
+        "yesterday",
+    ] * 20
+    us, empty, errors = parse_instants(pa.array(texts), SH)
+    assert us[0] == us[1] == MAY_14_0757_SH_US
+    assert us[4] == parse_instant("14 May 2025 07:57", SH)
+    assert empty.tolist()[:4] == [False, False, True, True]
+    assert errors[5].startswith("not a timestamp") and errors[6].startswith("not a timestamp")
+    assert sorted(errors) == [i + k for i in range(0, 140, 7) for k in (5, 6)]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2025-06-30 20:00:00 EST", "time zone name 'EST' cannot be resolved exactly"),
+        ("2025-06-30 20:00 CST", "time zone name 'CST' cannot be resolved exactly"),
+        ("2025-06-30 20:00:00 GMT+8", "read with opposite signs"),
+        ("2025-06-30 20:00:00 UTC+8", "read with opposite signs"),
+        ("2025-06-30T20:00:00+25:00", "UTC offset is out of range"),
+        ("2025-06-30 20:00:00 -30:00", "UTC offset is out of range"),
+        ("9999-12-31T23:59:59Z", "out of the supported range (years 1900 to 2199)"),
+        ("0001-01-01", "out of the supported range"),
+    ],
+)
+def test_zone_names_and_absurd_offsets_are_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_datetime(text, SH)
+    assert reason in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-06-30 20:00:00 UTC", "June 30 2025 8pm GMT", "2025-06-30 20:00:00 Z"]
+)
+def test_utc_names_are_exact(text: str) -> None:
+    assert parse_datetime(text, SH).utcoffset().total_seconds() == 0

@@ -12,7 +12,7 @@ from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 PLANTED = str(ROOT / "tests" / "fixtures" / "planted_problems.csv")
-AS_OF = ["--as-of", "2025-06-01T00:00:00+08:00"]
+AS_OF = ["--as-of", "2025-06-28T12:00:00+08:00"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,8 +50,16 @@ def test_every_planted_problem_is_found_with_its_line() -> None:
 
 
 def test_suspicious_rows_are_warnings_with_their_lines() -> None:
-    result = invoke(["validate", PLANTED, *AS_OF, "--contracts",
-                     str(ROOT / "samples" / "contracts.csv")])  # fmt: skip
+    result = invoke(
+        [
+            "validate",
+            PLANTED,
+            "--as-of",
+            "2025-06-01T00:00:00+08:00",
+            "--contracts",
+            str(ROOT / "samples" / "contracts.csv"),
+        ]
+    )
     warnings = [
         line.split(": warning: ")[0].rsplit(":", 1)[1] + " " + line.split(": warning: ")[1]
         for line in result.stdout.splitlines()
@@ -70,20 +78,31 @@ def test_suspicious_rows_are_warnings_with_their_lines() -> None:
 
 
 def test_clean_files_exit_0_with_a_summary() -> None:
-    result = invoke(["validate", str(ROOT / "samples" / "incidents.csv"), "--contracts",
-                     str(ROOT / "samples" / "contracts.csv"), *AS_OF])  # fmt: skip
+    result = invoke(
+        [
+            "validate",
+            str(ROOT / "samples" / "incidents.csv"),
+            "--contracts",
+            str(ROOT / "samples" / "contracts.csv"),
+            *AS_OF,
+        ]
+    )
     assert result.exit_code == 0, result.output
-    assert "14 incident rows in 1 file(s): 8 keys (4 customers, 4 services), months " \
+    assert (
+        "14 incident rows in 1 file(s): 8 keys (4 customers, 4 services), months "
         "2025-05..2025-06 (2), 1 ongoing, 7 contracts" in result.stdout
+    )
     assert result.stdout.splitlines()[-1] == "OK: 0 problems, 3 warnings"
 
 
 def test_contract_problems_are_listed_too(tmp_path: Path) -> None:
     contracts = tmp_path / "contracts.csv"
-    contracts.write_text("customer_id,monthly_fee,sla_target\nacme,-5,99.95\n,10,99.9\n",
-                         encoding="utf-8")  # fmt: skip
-    result = invoke(["validate", str(ROOT / "samples" / "incidents.csv"), "--contracts",
-                     str(contracts), *AS_OF])  # fmt: skip
+    contracts.write_text(
+        "customer_id,monthly_fee,sla_target\nacme,-5,99.95\n,10,99.9\n", encoding="utf-8"
+    )
+    result = invoke(
+        ["validate", str(ROOT / "samples" / "incidents.csv"), "--contracts", str(contracts), *AS_OF]
+    )
     assert result.exit_code == 1
     out = result.stdout
     assert f"{contracts}:2: column 'monthly_fee': must not be negative (value '-5')" in out

@@ -9,8 +9,9 @@ import holidays
 import pytest
 from holidays.countries.china import ChinaStaticHolidays
 
+from slacalc.dates.workdays import WorkCalendar
 from slacalc.errors import InputError, UsageError
-from slacalc.workdays import WorkCalendar, read_holidays_file
+from slacalc.reading.holidays import read_holidays_file
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +297,6 @@ def test_a_calendar_with_no_working_day_left_stops() -> None:
 
 
 def test_supported_codes_are_the_packages_own_list() -> None:
-    from slacalc.workdays import _supported_codes
+    from slacalc.dates.workdays import _supported_codes
 
     assert _supported_codes() == frozenset(holidays.list_supported_countries())

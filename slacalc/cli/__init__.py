@@ -23,4 +23,6 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         # `slacalc ... | head` ends quietly, as csvkit does.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # SIGTERM is handled like Ctrl-C: the output being written is removed, exit 130.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     app()

@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo
 import typer
 
 from slacalc import __version__
-from slacalc.errors import InputError, SlacalcError, UsageError
-from slacalc.money import parse_amount, parse_currency
-from slacalc.policy import Policy, load_policy
-from slacalc.render import Format
-from slacalc.timeparse import get_zone, parse_datetime, to_us
-from slacalc.workdays import WorkCalendar, read_holidays_file
+from slacalc.computing.report import Settings
+from slacalc.dates.instants import get_zone, parse_datetime, to_us
+from slacalc.dates.months import Month
+from slacalc.dates.workdays import WorkCalendar
+from slacalc.errors import InputError, SlacalcError, UsageError, printable
+from slacalc.reading.holidays import read_holidays_file
+from slacalc.terms.policy import Policy, load_policy
+from slacalc.terms.rules import parse_amount, parse_currency
+from slacalc.writing.formats import Format
 
 PANEL_MONTH = "Month-end report"
 PANEL_DISPUTES = "Disputes"
@@ -42,73 +45,126 @@ F = TypeVar("F", bound=Callable[..., Any])
 # --- options shared by the commands (defined once; env vars as the spec's defaults table) ---
 IncidentsArg = Annotated[
     list[str],
-    typer.Argument(help="Incident log CSV files ('-' reads standard input).",
-                   metavar="INCIDENTS..."),
-]  # fmt: skip
+    typer.Argument(
+        help="Incident log CSV files ('-' reads standard input).", metavar="INCIDENTS..."
+    ),
+]
 TzOpt = Annotated[
     str,
-    typer.Option("--tz", envvar="SLACALC_TZ", help="Billing time zone: month boundaries, "
-                 "naive timestamps, working days.", show_default=True),
+    typer.Option(
+        "--tz",
+        envvar="SLACALC_TZ",
+        help="Billing time zone: month boundaries, naive timestamps, working days.",
+        show_default=True,
+    ),
 ]
 CalendarOpt = Annotated[
     str,
-    typer.Option("--calendar", envvar="SLACALC_CALENDAR", help="Working-day calendar: a "
-                 "country code of the holidays package, or 'none' (Monday-Friday)."),
+    typer.Option(
+        "--calendar",
+        envvar="SLACALC_CALENDAR",
+        help="Working-day calendar: a "
+        "country code of the holidays package, or 'none' (Monday-Friday).",
+    ),
 ]
 HolidaysOpt = Annotated[
     str | None,
-    typer.Option("--holidays", help="CSV of date,kind (holiday|workday) overriding the "
-                 "calendar.", metavar="FILE"),
+    typer.Option(
+        "--holidays",
+        help="CSV of date,kind (holiday|workday) overriding the calendar.",
+        metavar="FILE",
+    ),
 ]
 CurrencyOpt = Annotated[
     str,
-    typer.Option("--currency", envvar="SLACALC_CURRENCY", help="Currency of contracts "
-                 "that name none (ISO 4217)."),
+    typer.Option(
+        "--currency",
+        envvar="SLACALC_CURRENCY",
+        help="Currency of contracts that name none (ISO 4217).",
+    ),
 ]
 PolicyOpt = Annotated[
     str,
-    typer.Option("--policy", envvar="SLACALC_POLICY", help="'standard' (coefficients), "
-                 "'standard-credit' (credit table) or a TOML policy file.", metavar="NAME|FILE"),
+    typer.Option(
+        "--policy",
+        envvar="SLACALC_POLICY",
+        help="'standard' (coefficients), 'standard-credit' (credit table) or a TOML policy file.",
+        metavar="NAME|FILE",
+    ),
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="The moment of truth: ends ongoing incidents, decides "
-                 "provisional months and dispute statuses. Default: now.", metavar="TS"),
+    typer.Option(
+        "--as-of",
+        help="The moment of truth: ends ongoing incidents, decides "
+        "provisional months and dispute statuses. Default: now.",
+        metavar="TS",
+    ),
 ]
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="Output format. Default: from -o's extension, "
-                 "else table.", case_sensitive=False),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format. Default: from -o's extension, else table.",
+        case_sensitive=False,
+    ),
 ]
 OutputOpt = Annotated[
     str | None,
-    typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
-                 metavar="FILE"),
+    typer.Option(
+        "--output", "-o", help="Write to FILE (atomically) instead of stdout.", metavar="FILE"
+    ),
 ]
 RawCsvOpt = Annotated[
     bool,
-    typer.Option("--raw-csv", help="Do not guard CSV text cells starting with = + - @ "
-                 "against spreadsheet formula injection."),
+    typer.Option(
+        "--raw-csv",
+        help="Do not guard CSV text cells starting with = + - @ "
+        "against spreadsheet formula injection.",
+    ),
 ]
 ContractsOpt = Annotated[
     str | None,
-    typer.Option("--contracts", "-c", help="Contracts CSV: customer_id, service, monthly_fee, "
-                 "currency, sla_target.", metavar="FILE"),
+    typer.Option(
+        "--contracts",
+        "-c",
+        help="Contracts CSV: customer_id, service, monthly_fee, currency, sla_target.",
+        metavar="FILE",
+    ),
 ]
 MonthOpt = Annotated[
     list[str] | None,
-    typer.Option("--month", "-m", help="Month to report, YYYY-MM (repeatable). Default: every "
-                 "month an incident touches.", metavar="YYYY-MM"),
+    typer.Option(
+        "--month",
+        "-m",
+        help="Month to report, YYYY-MM (repeatable). Default: every month an incident touches.",
+        metavar="YYYY-MM",
+    ),
 ]
 FeeOpt = Annotated[
     str | None,
-    typer.Option("--monthly-fee", help="Monthly fee for keys without a contract.",
-                 metavar="AMOUNT"),
+    typer.Option(
+        "--monthly-fee", help="Monthly fee for keys without a contract.", metavar="AMOUNT"
+    ),
 ]
 TargetOpt = Annotated[
     str | None,
-    typer.Option("--sla-target", help="Committed tier for keys without a contract "
-                 "(default: the policy's default tier).", metavar="PCT"),
+    typer.Option(
+        "--sla-target",
+        help="Committed tier for keys without a contract (default: the policy's default tier).",
+        metavar="PCT",
+    ),
+]
+
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--input-format",
+        help="Format of the incident files: csv, jsonl or parquet. "
+        "Default: from each file's extension (.csv, .jsonl, .parquet), else csv.",
+        metavar="FORMAT",
+    ),
 ]
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -118,8 +174,8 @@ DEFAULT_POLICY = "standard"
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
-    typer.echo(message, err=True)
+    """One line on stderr, control characters escaped (messages quote the data)."""
+    typer.echo(printable(message), err=True)
 
 
 def warn(message: str) -> None:
@@ -138,7 +194,8 @@ def boundary(fn: F) -> F:
                 err(line)
             raise typer.Exit(1) from None
         except UsageError as exc:
-            err(f"Error: {exc}")
+            for line in str(exc).splitlines():
+                err(f"Error: {line}")
             raise typer.Exit(2) from None
         except SlacalcError as exc:
             err(f"Error: {exc}")
@@ -148,7 +205,16 @@ def boundary(fn: F) -> F:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        except KeyboardInterrupt:
+            err("interrupted")
+            raise typer.Exit(130) from None
+        except RecursionError:
+            err("Error: the input is nested too deeply to be read")
+            raise typer.Exit(1) from None
+        except MemoryError:
+            err("Error: out of memory")
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, SystemExit):
             raise
         except Exception as exc:  # a bug of ours: say so briefly, details on request
             if os.environ.get("SLACALC_DEBUG"):
@@ -191,10 +257,27 @@ def instant(text: str | None, tz: ZoneInfo, option: str) -> int:
     return to_us(when(text, tz, option))
 
 
+def months(texts: list[str] | None) -> list[Month] | None:
+    """``--month`` values (repeatable); None when none was given."""
+    if not texts:
+        return None
+    out = []
+    for text in texts:
+        try:
+            out.append(Month.parse(text))
+        except ValueError as exc:
+            raise UsageError(f"--month: {exc}") from None
+    return out
+
+
+def month(text: str) -> Month:
+    return months([text])[0]  # type: ignore[index]
+
+
 def when(text: str, tz: ZoneInfo, option: str) -> datetime:
     try:
         return parse_datetime(text, tz)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise UsageError(f"{option} '{text}': {exc}") from None
 
 
@@ -208,14 +291,46 @@ def version_callback(value: bool) -> None:
 def _root(
     version: Annotated[
         bool,
-        typer.Option("--version", callback=version_callback, is_eager=True,
-                     help="Show the version and exit."),
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
 ) -> None:
     """SLA availability, tiers, compensation and dispute deadlines from incident logs.
 
     Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
     """
+
+
+def settings(
+    *,
+    policy_name: str,
+    tz: str,
+    as_of: str | None,
+    currency_code: str,
+    monthly_fee: str | None,
+    sla_target: str | None,
+    calendar: str | None = None,
+    holidays: str | None = None,
+) -> Settings:
+    """The report settings the options describe (every bad value a usage error, exit 2)."""
+    z = zone(tz)
+    pol = policy(policy_name)
+    target = None
+    if sla_target is not None:
+        try:
+            target = pol.parse_target(sla_target)
+        except ValueError as exc:
+            raise UsageError(f"--sla-target '{sla_target}': {exc}") from None
+    return Settings(
+        policy=pol,
+        tz=z,
+        as_of=instant(as_of, z, "--as-of"),
+        currency=currency(currency_code),
+        monthly_fee=amount(monthly_fee, "--monthly-fee"),
+        sla_target=target,
+        calendar=work_calendar(calendar or DEFAULT_CALENDAR, holidays),
+    )
 
 
 def work_calendar(name: str, holidays_file: str | None) -> WorkCalendar:
@@ -258,9 +373,13 @@ class RunProgress:
             from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeElapsedColumn
 
             self._bar = Progress(
-                "[progress.description]{task.description}", BarColumn(), TaskProgressColumn(),
-                TimeElapsedColumn(), console=Console(stderr=True), transient=True,
-            )  # fmt: skip
+                "[progress.description]{task.description}",
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self._bar.start()
             self._task = self._bar.add_task(label, total=1000)
         self._bar.update(self._task, description=label, completed=int(1000 * fraction))

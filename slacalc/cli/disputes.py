@@ -12,20 +12,22 @@ from rich.text import Text
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.dispute_log import (
+from slacalc.computing.disputes import (
     DEADLINE_FIELDS,
     FIELDS,
     DeadlineResult,
     calendar_years_of,
     compute_deadline,
     compute_disputes,
-    read_disputes,
 )
-from slacalc.disputes import DisputeLevel, DisputeResult, DisputeStatus, parse_level
+from slacalc.dates.instants import from_us
 from slacalc.errors import UsageError
-from slacalc.render import Format, choose_format, write_csv, write_json, write_output
-from slacalc.tables import print_tables
-from slacalc.timeparse import from_us
+from slacalc.reading.disputes import read_disputes
+from slacalc.terms.deadlines import DisputeLevel, DisputeResult, DisputeStatus, parse_level
+from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.output import write_output
+from slacalc.writing.tables import print_tables
 
 _STATUS_STYLE = {
     DisputeStatus.OVERDUE: "bold red",
@@ -76,7 +78,7 @@ def disputes_cmd(
     def render(out: TextIO) -> None:
         render_disputes(results, fmt, out, title=title, raw_csv=raw_csv)
 
-    write_output(output, render)
+    write_output(output, render, inputs=[disputes])
 
 
 @app.command(
@@ -143,7 +145,7 @@ def render_disputes(
 ) -> None:
     records = (r.to_dict() for r in results)
     if fmt is Format.csv:
-        write_csv(records, FIELDS, out, raw=raw_csv)
+        write_csv(records, FIELDS, out, raw=raw_csv, text_fields=("dispute_id", "customer_id"))
     elif fmt is Format.json:
         write_json(records, out)
     else:
@@ -153,16 +155,29 @@ def render_disputes(
 def disputes_tables(results: list[DisputeResult], *, title: str) -> list[Table | Text]:
     """The disputes by due date, late ones highlighted, then a count per status."""
     table = Table(title=title, title_justify="left", header_style="bold")
-    for name in ("Dispute", "Customer", "Level", "Opened", "Due", "Escalates", "Resolved",
-                 "Status"):  # fmt: skip
+    for name in (
+        "Dispute",
+        "Customer",
+        "Level",
+        "Opened",
+        "Due",
+        "Escalates",
+        "Resolved",
+        "Status",
+    ):
         table.add_column(name)
     for r in sorted(results, key=lambda r: (r.due_at, r.opened_at, r.dispute_id)):
         table.add_row(
-            Text(r.dispute_id), Text(r.customer_id), f"{r.level} {r.category}",
-            _local(r.opened_at), _local(r.due_at), _local(r.escalation_at),
-            "" if r.resolved_at is None else _local(r.resolved_at), str(r.status),
+            Text(r.dispute_id),
+            Text(r.customer_id),
+            f"{r.level} {r.category}",
+            _local(r.opened_at),
+            _local(r.due_at),
+            _local(r.escalation_at),
+            "" if r.resolved_at is None else _local(r.resolved_at),
+            str(r.status),
             style=_STATUS_STYLE.get(DisputeStatus(r.status)),
-        )  # fmt: skip
+        )
     return [table, Text(_summary(results))]
 
 

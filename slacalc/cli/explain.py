@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.cli.report import build_inputs
-from slacalc.explain import Explanation, explain
-from slacalc.fmt import duration, share
-from slacalc.periods import Month
-from slacalc.render import Format, choose_format, write_json, write_output
-from slacalc.tables import print_tables
-from slacalc.timeparse import format_instant, format_local
+from slacalc.computing.explain import Explanation, explain
+from slacalc.dates.instants import format_instant
+from slacalc.reading import read_incidents
+from slacalc.reading.contracts import read_contracts
+from slacalc.terms import rules
+from slacalc.writing.csvjson import write_json
+from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.output import write_output
+from slacalc.writing.tables import Column, Grid, print_tables
+from slacalc.writing.times import local_texts
 
 
 @app.command(
@@ -29,19 +32,23 @@ from slacalc.timeparse import format_instant, format_local
 def explain_cmd(
     incidents: c.IncidentsArg,
     customer: Annotated[str, typer.Option("--customer", help="The customer_id to explain.")],
-    month: Annotated[str, typer.Option("--month", "-m", help="The month, YYYY-MM.",
-                                       metavar="YYYY-MM")],
+    month: Annotated[
+        str, typer.Option("--month", "-m", help="The month, YYYY-MM.", metavar="YYYY-MM")
+    ],
     service: Annotated[
-        str | None, typer.Option("--service", help="The service (needed when the customer "
-                                 "has several).")
+        str | None,
+        typer.Option("--service", help="The service (needed when the customer has several)."),
     ] = None,
     contracts: c.ContractsOpt = None,
     monthly_fee: c.FeeOpt = None,
     sla_target: c.TargetOpt = None,
     policy: c.PolicyOpt = c.DEFAULT_POLICY,
     tz: c.TzOpt = c.DEFAULT_TZ,
+    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
+    holidays: c.HolidaysOpt = None,
     currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
     as_of: c.AsOfOpt = None,
+    input_format: c.InputFormatOpt = None,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
 ) -> None:
@@ -50,21 +57,29 @@ def explain_cmd(
     Example: slacalc explain samples/incidents.csv --contracts samples/contracts.csv
     --customer acme --service storage --month 2025-05
     """
-    inputs = build_inputs(
-        incidents, contracts=contracts, monthly_fee=monthly_fee, sla_target=sla_target,
-        policy=policy, tz=tz, currency=currency, as_of=as_of, keep_text=True,
-    )  # fmt: skip
-    try:
-        wanted = Month.parse(month)
-    except ValueError as exc:
-        raise c.UsageError(f"--month: {exc}") from None
-    result = explain(
-        inputs.log, inputs.terms, customer=customer, service=service, month=wanted,
-        contracts=inputs.contracts,
-    )  # fmt: skip
     fmt = choose_format(format, output)
     if fmt is Format.csv:
         raise c.UsageError("explain prints a table or JSON; --format csv is not available")
+    wanted = c.month(month)
+    settings = c.settings(
+        policy_name=policy,
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    book = (
+        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
+        if contracts
+        else None
+    )
+    table = read_incidents(incidents, settings.tz, keep_text=True, fmt=input_format)
+    result = explain(
+        table, settings, customer=customer, service=service, month=wanted, contracts=book
+    )
 
     def render(out) -> None:
         if fmt is Format.json:
@@ -72,59 +87,98 @@ def explain_cmd(
         else:
             print_tables(explanation_view(result), out)
 
-    write_output(output, render)
+    write_output(output, render, inputs=[*incidents, *([contracts] if contracts else [])])
 
 
-def explanation_view(ex: Explanation) -> list:
-    """The audit trail as rich renderables, top to bottom in the order of the computation."""
-    row, tz = ex.row, ex.terms.tz
+def explanation_view(ex: Explanation) -> list[Any]:
+    """The audit trail, top to bottom in the order of the computation."""
+    row, tz = ex.row, ex.settings.tz
     d = row.to_dict()
+    zone = getattr(tz, "key", str(tz))
     head = Text()
     head.append(f"{row.customer_id} / {row.service} / {row.month}", style="bold")
     head.append(
         f"\nperiod {format_instant(row.period_start, tz)} .. {format_instant(row.period_end, tz)}"
-        f" = {d['period_seconds']} s ({duration(row.period_us)}), status {row.status}"
+        f" = {d['period_seconds']} s ({rules.duration(row.period_end - row.period_start)}), "
+        f"status {row.status}"
         f"\ncontract: fee {d['monthly_fee']} {row.currency}, committed {row.tier.label} %, "
-        f"policy '{ex.terms.policy.name}' ({ex.terms.policy.mode})"
+        f"policy '{row.policy.name}' ({row.policy.mode})"
     )
-    parts: list = [head]
-    inc = Table(title=f"1. Incidents of the key ({tz.key} local times)", title_justify="left",
-                header_style="bold")
-    for name in ("Id", "File:line", "Category", "Impact", "As read", "Counted in the month",
-                 "Excluded", "Note"):
-        inc.add_column(name, no_wrap=name in ("As read", "Counted in the month", "File:line"))
-    outside = 0
-    for t in ex.traces:
-        i = t.incident
-        if t.window is None:
-            outside += 1
-            continue
-        inc.add_row(
-            i.incident_id or "-", f"{i.source}:{i.line}", i.category, share(i.impact),
-            f"{i.start_text} .. {i.end_text or '(ongoing)'}",
-            f"{format_local(t.window[0], tz)} .. {format_local(t.window[1], tz)}",
-            duration(t.excluded_us) if t.excluded_us else "", t.note,
-        )  # fmt: skip
+    for line in row.policy.rules_text()[:-1]:
+        head.append(f"\npolicy rule: {line}")
+    parts: list[Any] = [head]
+    t = ex.table
+    inside = np.flatnonzero(ex.clipped_start >= 0)
+    grid = Grid(
+        f"1. Incidents of the key ({zone} local times)",
+        [
+            Column("Id"),
+            Column("File:line", rank=3),
+            Column("Category"),
+            Column("Impact", "right"),
+            Column("As read", rank=2),
+            Column("Counted in the month"),
+            Column("Excluded", "right", rank=1),
+            Column("Note", rank=4),
+        ],
+    )
+    starts = local_texts(ex.clipped_start[inside], tz)
+    ends = local_texts(ex.clipped_end[inside], tz)
+    ids = t.incident_id.take(inside).to_pylist() if len(inside) else []
+    read_s = t.start_text.take(inside).to_pylist() if t.start_text is not None else []
+    read_e = t.end_text.take(inside).to_pylist() if t.end_text is not None else []
+    for j, i in enumerate(inside.tolist()):
+        inc_category = t.category[i]
+        excluded = int(ex.excluded_us[i])
+        grid.add(
+            (ids[j] or "").strip() or "-",
+            f"{t.files[int(t.file[i])]}:{int(t.line[i])}",
+            ("outage", "data_loss", "maintenance", "excluded")[int(inc_category)],
+            rules.share(t.impacts[int(t.impact[i])]),
+            f"{(read_s[j] or '').strip() if read_s else ''} .. "
+            f"{((read_e[j] or '').strip() if read_e else '') or '(ongoing)'}",
+            f"{starts[j]} .. {ends[j]}",
+            rules.duration(excluded) if excluded else "",
+            ex.notes[i],
+        )
+    outside = len(t) - len(inside)
     if outside:
-        inc.caption = f"{outside} other incident(s) of this key fall outside {row.month}"
-    parts.append(inc)
-    if ex.exclusions:
-        exc = Table(title="2. Maintenance / excluded time (union)", title_justify="left",
-                    header_style="bold")
-        for name in ("Start", "End", "Length"):
-            exc.add_column(name)
-        for s, e in ex.exclusions:
-            exc.add_row(format_local(s, tz), format_local(e, tz), duration(e - s))
-        parts.append(exc)
-    tl = Table(title="3. Merged downtime timeline (overlaps counted once, largest impact wins)",
-               title_justify="left", header_style="bold")
-    for name in ("Start", "End", "Length", "Loss", "Downtime"):
-        tl.add_column(name)
-    for s, e, loss in ex.timeline:
-        tl.add_row(format_local(s, tz), format_local(e, tz), duration(e - s), share(loss),
-                   duration((e - s) * loss))
-    tl.add_row("", "", "", "total", f"{duration(row.downtime_us)} = {d['downtime_seconds']} s",
-               style="bold")
+        grid.caption = f"{outside} other incident(s) of this key fall outside {row.month}"
+    parts.append(grid)
+    exclusions = ex.exclusions
+    if exclusions:
+        ex_grid = Grid(
+            "2. Maintenance / excluded time (union)",
+            [Column("Start"), Column("End"), Column("Length", "right")],
+        )
+        s = local_texts(np.array([a for a, _ in exclusions]), tz)
+        e = local_texts(np.array([b for _, b in exclusions]), tz)
+        for (a, b), st, en in zip(exclusions, s, e, strict=True):
+            ex_grid.add(st, en, rules.duration(b - a))
+        parts.append(ex_grid)
+    timeline = ex.timeline()
+    tl = Grid(
+        "3. Merged downtime timeline (overlaps counted once, largest impact wins)",
+        [
+            Column("Start"),
+            Column("End"),
+            Column("Length", "right"),
+            Column("Loss", "right"),
+            Column("Downtime", "right"),
+        ],
+    )
+    s = local_texts(np.array([x[0] for x in timeline], dtype=np.int64), tz)
+    e = local_texts(np.array([x[1] for x in timeline], dtype=np.int64), tz)
+    for (a, b, loss, down), st, en in zip(timeline, s, e, strict=True):
+        tl.add(st, en, rules.duration(b - a), rules.share(loss), rules.duration(down))
+    tl.add(
+        "",
+        "",
+        "",
+        "total",
+        f"{rules.duration(row.downtime_us)} = {d['downtime_seconds']} s",
+        style="bold",
+    )
     parts.append(tl)
     formula = Text("4. Availability, tier and compensation\n", style="bold")
     for line in ex.formula():

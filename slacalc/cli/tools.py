@@ -11,18 +11,19 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from slacalc.budget import FIELDS as BUDGET_FIELDS
-from slacalc.budget import BudgetRow, compute_budget, parse_targets
 from slacalc.cli import common as c
 from slacalc.cli.common import app
+from slacalc.computing.budget import FIELDS as BUDGET_FIELDS
+from slacalc.computing.budget import BudgetRow, compute_budget, parse_targets
+from slacalc.dates.instants import US_PER_SECOND, to_us
+from slacalc.dates.months import Month
 from slacalc.errors import UsageError
-from slacalc.fmt import duration
-from slacalc.periods import Month
-from slacalc.policy import COEFFICIENT, Policy, format_pct
-from slacalc.render import Format, choose_format, write_csv, write_json, write_output
-from slacalc.report import format_coefficient
-from slacalc.tables import print_tables
-from slacalc.timeparse import US_PER_SECOND, to_us
+from slacalc.terms.policy import COEFFICIENT, Policy
+from slacalc.terms.rules import duration, format_coefficient, format_pct
+from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.output import write_output
+from slacalc.writing.tables import print_tables
 
 TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default")
 
@@ -40,7 +41,7 @@ BudgetMonthOpt = Annotated[
 @app.command(
     rich_help_panel=c.PANEL_PLANNING,
     epilog="Example: slacalc budget 99.95 99.9 --month 2025-03 --tz America/New_York "
-    "--format csv -o budget.csv"
+    "--format csv -o budget.csv",
 )
 @c.boundary
 def budget(
@@ -199,7 +200,4 @@ def _targets(texts: list[str]) -> list[Decimal]:
 
 
 def _month(text: str) -> Month:
-    try:
-        return Month.parse(text)
-    except ValueError as exc:
-        raise UsageError(f"--month: {exc}") from None
+    return c.month(text)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import typer
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.render import Format, write_json
-from slacalc.validate import Validation, validate
+from slacalc.computing.validate import FIELDS, Validation, validate
+from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.output import write_output
 
 
 @app.command(
@@ -23,32 +27,53 @@ def validate_cmd(
     tz: c.TzOpt = c.DEFAULT_TZ,
     currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
     as_of: c.AsOfOpt = None,
+    input_format: c.InputFormatOpt = None,
     format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+    raw_csv: c.RawCsvOpt = False,
 ) -> None:
     """Check incident logs (and contracts) with the report's own rules; list every problem.
 
     Problems (exit 1) are printed as FILE:LINE: column 'NAME': what is wrong (value 'V');
-    warnings flag legal but suspicious rows.
+    warnings flag legal but suspicious rows. The list is the command's output (stdout or -o,
+    in --format); exit 1 when there is a problem.
 
     Example: slacalc validate incidents.csv --contracts contracts.csv
     """
+    fmt = choose_format(format, output)
     zone = c.zone(tz)
     result = validate(
-        incidents, tz=zone, as_of=c.instant(as_of, zone, "--as-of"), contracts=contracts,
-        policy=c.policy(policy), currency=c.currency(currency),
-    )  # fmt: skip
-    if format is Format.json:
-        import sys
+        incidents,
+        tz=zone,
+        as_of=c.instant(as_of, zone, "--as-of"),
+        contracts=contracts,
+        policy=c.policy(policy),
+        currency=c.currency(currency),
+        fmt=input_format,
+    )
 
-        write_json([result.to_dict()], sys.stdout)
-    else:
-        for line in text_lines(result):
-            typer.echo(line)
+    def render(out: TextIO) -> None:
+        if fmt is Format.json:
+            write_json([result.to_dict()], out)
+        elif fmt is Format.csv:
+            write_csv(
+                result.records(),
+                FIELDS,
+                out,
+                raw=raw_csv,
+                text_fields=("file", "column", "value", "message"),
+            )
+        else:
+            out.write("\n".join(text_lines(result)) + "\n")
+
+    write_output(output, render, inputs=[*incidents, *([contracts] if contracts else [])])
     if not result.ok:
         raise typer.Exit(1)
 
 
 def text_lines(result: Validation) -> list[str]:
+    from slacalc.errors import printable
+
     s = result.summary
     lines = [str(p) for p in result.problems] + [str(w) for w in result.warnings]
     months = s["months"]
@@ -56,12 +81,11 @@ def text_lines(result: Validation) -> list[str]:
     lines.append(
         f"{s['rows']} incident rows in {s['files']} file(s): {s['keys']} keys "
         f"({s['customers']} customers, {s['services']} services), months {span}, "
-        f"{s['ongoing']} ongoing"
-        + (f", {s['contracts']} contracts" if "contracts" in s else "")
+        f"{s['ongoing']} ongoing" + (f", {s['contracts']} contracts" if "contracts" in s else "")
     )
     if s["rows"]:
         lines.append(f"time span: {s['first_start']} .. {s['last_end']}")
     n, w = len(result.problems), len(result.warnings)
     verdict = "OK" if not n else "FAILED"
     lines.append(f"{verdict}: {n} problem{'s' * (n != 1)}, {w} warning{'s' * (w != 1)}")
-    return lines
+    return [printable(line) for line in lines]

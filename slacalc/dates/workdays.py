@@ -7,17 +7,13 @@ become working days. A ``--holidays`` file of ``date,kind`` rows overrides it da
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
-import holidays
-
-from slacalc.csvread import open_csv
-from slacalc.errors import InputError, Problem, UsageError
+from slacalc.errors import UsageError
 
 NO_CALENDAR = "none"
 
@@ -27,9 +23,6 @@ _PLAIN_WEEKEND = frozenset({5, 6})
 # A search that finds no working day in this many days is a broken calendar (say, an overrides
 # file that turned a whole country's year off), not a deadline: stop instead of looping.
 _MAX_SEARCH_DAYS = 5 * 366
-
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_KINDS = {"holiday": False, "workday": True}
 
 
 class WorkCalendar:
@@ -44,9 +37,7 @@ class WorkCalendar:
     datetime.date(2025, 10, 9)
     """
 
-    def __init__(
-        self, name: str, entity: holidays.HolidayBase | None, overrides: Mapping[date, bool]
-    ) -> None:
+    def __init__(self, name: str, entity: Any, overrides: Mapping[date, bool]) -> None:
         self.name = name
         self._entity = entity
         self.overrides: Mapping[date, bool] = MappingProxyType(dict(overrides))
@@ -79,6 +70,8 @@ class WorkCalendar:
                 'with: python -c "import holidays; '
                 'print(sorted(holidays.list_supported_countries()))"'
             )
+        import holidays
+
         return cls(code, holidays.country_holidays(code), cleaned)
 
     def __repr__(self) -> str:
@@ -192,14 +185,18 @@ def _supported_codes() -> frozenset[str]:
     try:
         from holidays.registry import COUNTRIES
     except ImportError:  # an older layout: ask the slow way
+        import holidays
+
         return frozenset(holidays.list_supported_countries())
     return frozenset(
-        code for names in COUNTRIES.values() for code in names[1:]
+        code
+        for names in COUNTRIES.values()
+        for code in names[1:]
         if code.isupper() and len(code) <= 3
-    )  # fmt: skip
+    )
 
 
-def _confirmed_years(entity: holidays.HolidayBase) -> tuple[int, int] | None:
+def _confirmed_years(entity: Any) -> tuple[int, int] | None:
     """First and last year with make-up workdays in the entity's data, or None if it has none.
 
     A make-up workday is a "substituted" entry in the package's ``special_*_holidays`` tables:
@@ -234,83 +231,3 @@ def _clean_overrides(overrides: Mapping[date, bool]) -> dict[date, bool]:
         (d.date() if isinstance(d, datetime) else d): bool(working)
         for d, working in overrides.items()
     }
-
-
-def read_holidays_file(path: str) -> dict[date, bool]:
-    """Read a ``date,kind`` CSV of overrides: kind ``holiday`` (off) or ``workday`` (on).
-
-    Headers and kinds are matched case-insensitively; other columns are ignored; ``-`` is
-    standard input. Every bad row is collected and reported together as an :class:`InputError`.
-    A file looks like::
-
-        date,kind
-        2027-02-06,workday
-        2027-02-08,holiday
-    """
-    csv_file = open_csv(path, required=("date", "kind"), known=("date", "kind"))
-    date_col = csv_file.column("date")
-    kind_col = csv_file.column("kind")
-    assert date_col is not None and kind_col is not None  # open_csv checked them
-    result: dict[date, bool] = {}
-    first_line: dict[date, int] = {}
-    problems: list[Problem] = []
-    for line, cells in csv_file.rows():
-        raw_date = cells[date_col].strip() if date_col < len(cells) else ""
-        raw_kind = cells[kind_col].strip() if kind_col < len(cells) else ""
-        day = _parse_day(raw_date, csv_file.name, line, problems)
-        working = _parse_kind(raw_kind, csv_file.name, line, problems)
-        if day is None or working is None:
-            continue
-        if day in result and result[day] != working:
-            problems.append(
-                Problem(
-                    csv_file.name,
-                    line,
-                    f"date listed twice with different kinds (line {first_line[day]} says "
-                    f"'{_kind_name(result[day])}')",
-                    column="date",
-                    value=raw_date,
-                )
-            )
-            continue
-        result.setdefault(day, working)
-        first_line.setdefault(day, line)
-    if problems:
-        raise InputError(problems)
-    return result
-
-
-def _parse_day(raw: str, file: str, line: int, problems: list[Problem]) -> date | None:
-    if not raw:
-        problems.append(Problem(file, line, "empty; expected a date YYYY-MM-DD", column="date"))
-        return None
-    # date.fromisoformat alone would also take 20251001 and week dates like 2025-W40-3.
-    if _ISO_DATE.fullmatch(raw):
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            pass
-    problems.append(
-        Problem(file, line, "not a date; expected YYYY-MM-DD", column="date", value=raw)
-    )
-    return None
-
-
-def _parse_kind(raw: str, file: str, line: int, problems: list[Problem]) -> bool | None:
-    working = _KINDS.get(raw.lower())
-    if working is None:
-        message = "expected 'holiday' or 'workday'"
-        problems.append(
-            Problem(
-                file,
-                line,
-                f"empty; {message}" if not raw else message,
-                column="kind",
-                value=raw or None,
-            )
-        )
-    return working
-
-
-def _kind_name(working: bool) -> str:
-    return "workday" if working else "holiday"

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from slacalc.workdays import WorkCalendar
+from slacalc.dates.instants import from_us, to_us
+from slacalc.dates.workdays import WorkCalendar
+from slacalc.terms.rules import level1_due
 
-LEVEL1_HOURS = 72
 ESCALATION_DAYS = 15
 _END_OF_DAY = time(23, 59, 59)
 
@@ -87,7 +88,7 @@ def due_at(
     level = DisputeLevel(level)
     days = level.working_days
     if days is None:
-        return (opened_at.astimezone(UTC) + timedelta(hours=LEVEL1_HOURS)).astimezone(tz)
+        return from_us(level1_due(to_us(opened_at)), tz)
     last_day = calendar.add_working_days(opened_at.astimezone(tz).date(), days)
     return _local(datetime.combine(last_day, _END_OF_DAY), tz)
 

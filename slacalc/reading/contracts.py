@@ -1,17 +1,18 @@
-"""Customer contracts: the monthly fee, currency and committed tier per customer and service."""
+"""Customer contracts: fee, currency, committed tier and policy per customer and service."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
-from slacalc.csvread import open_csv
-from slacalc.errors import InputError, Problem
-from slacalc.money import parse_amount, parse_currency
-from slacalc.policy import Policy, Tier
+from slacalc.errors import InputError, Problem, UsageError
+from slacalc.reading.files import STDIN, open_csv
+from slacalc.terms.policy import Policy, Tier, load_policy
+from slacalc.terms.rules import parse_amount, parse_currency
 
 WILDCARD = "*"
-COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target")
+COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target", "policy")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Contract:
     monthly_fee: Decimal
     currency: str
     tier: Tier
+    policy: Policy
     source: str = ""
     line: int | None = None
 
@@ -42,28 +44,45 @@ class ContractBook:
     def find(self, customer_id: str, service: str) -> Contract | None:
         return self._exact.get((customer_id, service)) or self._wild.get(customer_id)
 
+    def customers_of(self, service: str) -> list[str]:
+        """The customers whose contracts cover ``service``: by name, or every service (``*``)."""
+        named = [c for (c, s) in self._exact if s == service]
+        return [*named, *(c for c in self._wild if (c, service) not in self._exact)]
+
     def __len__(self) -> int:
         return len(self.contracts)
 
 
 def read_contracts(path: str, *, policy: Policy, default_currency: str) -> ContractBook:
-    """Read a contracts CSV, checking every row against the policy's tiers."""
+    """Read a contracts CSV, checking every row against its policy's tiers.
+
+    ``policy`` prices the contracts whose ``policy`` cell is empty; a cell names a built-in or
+    preset policy, or a TOML file relative to the contracts file.
+    """
     f = open_csv(path, required=("customer_id", "monthly_fee"), known=COLUMNS)
     col = {c: f.column(c) for c in COLUMNS}
     problems: list[Problem] = []
     contracts: list[Contract] = []
     seen: dict[tuple[str, str], int] = {}
+    folder = Path(path).parent if path != STDIN else Path(".")
 
     def cell(cells: list[str], name: str) -> str:
         i = col[name]
         return cells[i] if i is not None and i < len(cells) else ""
 
-    for line, cells in f.rows():
+    for line, _, cells in f.rows():
         before = len(problems)
         cust = cell(cells, "customer_id").strip()
         if not cust:
-            problems.append(Problem(f.name, line, "is empty; every contract names a customer",
-                                    "customer_id", cust))
+            problems.append(
+                Problem(
+                    f.name, line, "is empty; every contract names a customer", "customer_id", cust
+                )
+            )
+        elif cust == WILDCARD:
+            problems.append(
+                Problem(f.name, line, "a contract names one customer, not '*'", "customer_id", cust)
+            )
         service = cell(cells, "service").strip() or WILDCARD
         fee_text = cell(cells, "monthly_fee")
         try:
@@ -77,11 +96,19 @@ def read_contracts(path: str, *, policy: Policy, default_currency: str) -> Contr
                 currency = parse_currency(cur_text)
             except ValueError as exc:
                 problems.append(Problem(f.name, line, str(exc), "currency", cur_text))
+        pol = policy
+        pol_text = cell(cells, "policy").strip()
+        if pol_text:
+            try:
+                pol = load_policy(pol_text, relative_to=folder)
+            except UsageError as exc:
+                problems.append(Problem(f.name, line, str(exc), "policy", pol_text))
+                continue
         target_text = cell(cells, "sla_target")
-        tier = policy.default_tier
+        tier = pol.default_tier
         if target_text.strip():
             try:
-                tier = policy.parse_target(target_text)
+                tier = pol.parse_target(target_text)
             except ValueError as exc:
                 problems.append(Problem(f.name, line, str(exc), "sla_target", target_text))
         if len(problems) > before:
@@ -89,12 +116,18 @@ def read_contracts(path: str, *, policy: Policy, default_currency: str) -> Contr
         key = (cust, service)
         if key in seen:
             problems.append(
-                Problem(f.name, line, f"a second contract for the same customer and service "
-                        f"(first on line {seen[key]})", "customer_id", cust)
+                Problem(
+                    f.name,
+                    line,
+                    f"a second contract for the same customer and service "
+                    f"(first on line {seen[key]})",
+                    "customer_id",
+                    cust,
+                )
             )
             continue
         seen[key] = line
-        contracts.append(Contract(cust, service, fee, currency, tier, f.name, line))
+        contracts.append(Contract(cust, service, fee, currency, tier, pol, f.name, line))
     if problems:
         raise InputError(problems)
     return ContractBook(contracts)

@@ -1,4 +1,8 @@
-"""Reading CSV input the way real exports come: BOM or not, CRLF or LF, stdin, odd headers."""
+"""Reading input files the way real exports come: BOM or not, CRLF or LF, stdin, odd headers.
+
+CSV is read strictly: a quote left open is an error on the line where it opened, never a cell
+that silently swallows the rest of the file.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from slacalc.errors import InputError, Problem
+from slacalc.reading.cells import MAX_CELL
 
 STDIN = "-"
+MAX_FILE_BYTES = 16 << 30  # a guard against reading a device or a runaway pipe whole
+
+csv.field_size_limit(MAX_CELL)
 
 
 @dataclass
@@ -34,16 +42,19 @@ class CsvFile:
         except ValueError:
             return None
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(line_number, cells)`` for every non-blank data row.
+    def rows(self, *, skip_blank: bool = True) -> Iterator[tuple[int, int, list[str]]]:
+        """Yield ``(line, last_line, cells)`` for every data row (blank lines skipped; rows of
+        only separators too unless ``skip_blank`` is false).
 
-        Line numbers are the file's own: the header is line 1 and a quoted cell spanning lines
-        gives its row the number of the line it starts on.
+        Line numbers are the file's own: the header is line 1, and a quoted cell spanning lines
+        gives its row the number of the line it starts on and ``last_line`` the one it ends on.
+        A quote that is never closed properly is an :class:`InputError` on the line it opened.
         """
         raw = io.BytesIO(self.data)
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, strict=True)
         progress, total = self.on_progress, len(self.data)
+        line = last = 1
         try:
             next(reader)
             last = reader.line_num
@@ -52,15 +63,35 @@ class CsvFile:
                 last = reader.line_num
                 if progress is not None and not line & 0xFFFF:
                     progress(raw.tell(), total)
-                if not cells or (not cells[0].strip() and not any(c.strip() for c in cells)):
-                    continue  # blank, or only separators (",,," from spreadsheet exports)
-                yield line, cells
+                if not cells:
+                    continue
+                if skip_blank and not cells[0].strip() and not any(c.strip() for c in cells):
+                    continue  # only separators (",,," from spreadsheet exports)
+                yield line, last, cells
             if progress is not None:
                 progress(total, total)
         except csv.Error as exc:
             raise InputError(
-                Problem(self.name, reader.line_num, f"cannot read CSV: {exc}")
+                Problem(self.name, last + 1, csv_problem(exc, last + 1, reader.line_num))
             ) from None
+        except UnicodeDecodeError as exc:
+            raise InputError(Problem(self.name, last + 1, f"not UTF-8: {exc.reason}")) from None
+
+
+def csv_problem(exc: csv.Error, line: int, reached: int) -> str:
+    """What a CSV syntax error means to the person who has to fix the file."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (
+            f"a cell longer than {MAX_CELL} characters: is a quote left open, or is this not "
+            "an incident log?"
+        )
+    if "unexpected end of data" in text or "expected after" in text:
+        return (
+            f"a quote opened on this line is never closed properly (the CSV reader ran on to "
+            f'line {reached}: {text}); close it, or double the quotes inside the cell ("")'
+        )
+    return f"cannot read CSV: {text}"
 
 
 def read_bytes(path: str) -> tuple[str, bytes]:

@@ -18,10 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from slacalc.fmt import seconds
-from slacalc.periods import Month
-from slacalc.policy import format_pct
-from slacalc.timeparse import US_PER_SECOND
+from slacalc.dates.instants import US_PER_SECOND
+from slacalc.dates.months import Month
+from slacalc.terms.rules import format_pct, parse_decimal, seconds
 
 FIELDS = ("target_pct", "period", "period_seconds", "allowed_downtime_seconds")
 
@@ -93,7 +92,10 @@ def parse_target(text: str) -> Decimal:
     raw = text.strip().removesuffix("%").strip()
     if not _PCT.match(raw):
         raise ValueError(f"expected a percentage such as 99.95, got '{text}'")
-    value = Decimal(raw)
+    try:
+        value = parse_decimal(raw, max_digits=3, max_places=10)
+    except ValueError as exc:
+        raise ValueError(f"expected a percentage such as 99.95, got '{text[:40]}': {exc}") from None
     if not 0 < value <= 100:
         raise ValueError(f"a target must be above 0 and at most 100, got '{text}'")
     return value

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from functools import cached_property
 
-from slacalc.timeparse import from_us, local_midnight_us
+from slacalc.dates.instants import FIRST_YEAR, LAST_YEAR, from_us, local_midnight_us
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
@@ -26,7 +26,13 @@ class Month:
         m = _MONTH.match(text)
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise ValueError(f"expected a month as YYYY-MM, got '{text}'")
-        return cls(int(m.group(1)), int(m.group(2)))
+        year = int(m.group(1))
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(
+                f"month '{text.strip()}' is out of the supported range (years {FIRST_YEAR} to "
+                f"{LAST_YEAR})"
+            )
+        return cls(year, int(m.group(2)))
 
     @classmethod
     def of(cls, us: int, tz: tzinfo) -> Month:

@@ -1,0 +1,362 @@
+"""The availability engine: one exact, array-level computation for every incident table.
+
+At any instant a key's loss is the largest ``impact`` among its active outage and data-loss
+incidents, and 0 inside any of its maintenance or excluded windows. Downtime is the integral of
+the loss over each calendar month, so overlapping incidents are never counted twice.
+
+The computation is a sweep over the incidents' start and end events, done with numpy on whole
+columns: events sorted by (key, time) once; for each impact level ``v`` a running sum of +1/-1
+counts the incidents at ``>= v`` active after each event, so the loss between two events is
+``sum over levels of (v_k - v_(k-1)) x [an incident at >= v_k is active]`` and 0 where an
+exclusion is active. The segments between events, cut at month edges, are summed per (key,
+month). Everything is integer arithmetic: instants are microseconds, losses are integers over the
+common denominator of the impacts, and products that could pass 2**62 use Python integers.
+
+:func:`usage` is a pure function from an incident table (any subset of keys) to a table of
+(key, month) cells, so it runs the same on a whole log, a bucket of keys or a Spark partition.
+Per-month outage rules (minimum outage length, rounding up) apply to each maximal interval of
+nonzero loss, and service hours change how a stretch of time is measured (:class:`Measure`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+import numpy as np
+
+from slacalc.reading.cells import DOWN_CODES
+from slacalc.reading.table import IncidentTable
+from slacalc.terms.rules import exact
+
+_INT64_SAFE = 1 << 62
+
+
+class Measure:
+    """How much of a stretch of time counts: all of it, or only the part inside service hours.
+
+    ``windows`` are sorted, disjoint ``[start, end)`` instants of service time; ``None`` means
+    every instant counts. :meth:`at` is the counted time before each instant, so the counted
+    length of ``[a, b)`` is ``at(b) - at(a)``.
+    """
+
+    def __init__(self, windows: Any = None) -> None:
+        self.windows = None
+        if windows is not None:
+            w = np.asarray(windows, dtype=np.int64).reshape(-1, 2)
+            self.windows = w
+            self._cum = np.concatenate([[0], np.cumsum(w[:, 1] - w[:, 0])])
+
+    def at(self, t: Any) -> Any:
+        if self.windows is None:
+            return t
+        starts, ends = self.windows[:, 0], self.windows[:, 1]
+        i = np.searchsorted(starts, t, side="right") - 1
+        inside = np.where(
+            i >= 0, np.minimum(t, ends[np.maximum(i, 0)]) - starts[np.maximum(i, 0)], 0
+        )
+        return np.where(i >= 0, self._cum[np.maximum(i, 0)] + inside, 0)
+
+    def length(self, a: Any, b: Any) -> Any:
+        if self.windows is None:
+            return b - a
+        return self.at(b) - self.at(a)
+
+
+@dataclass(frozen=True)
+class OutageRules:
+    """Per-month rules on each maximal interval of nonzero loss (microseconds)."""
+
+    min_outage_us: int = 0  # intervals of at most this length count 0
+    round_up_us: int = 0  # lengths are rounded up to a whole multiple
+
+    def __bool__(self) -> bool:
+        return bool(self.min_outage_us or self.round_up_us)
+
+
+@dataclass
+class Usage:
+    """Per (key, month) cell: downtime, excluded time and incident count.
+
+    ``cells`` are the sorted ``key * n_months + month`` numbers of every cell some incident
+    overlaps by more than zero; downtime is ``down_num / down_den`` microseconds.
+    """
+
+    n_months: int
+    cells: Any
+    down_num: Any  # int64 or object array
+    down_den: Any  # int, or an object array where outage rules made downtime irregular
+    excluded: Any  # int64
+    count: Any  # int64: outage/data-loss rows overlapping the cell
+    segments: Segments | None = field(default=None)
+
+    def of_key(self, k: int) -> dict[int, tuple[Fraction, int, int]]:
+        """``{month: (downtime, excluded, count)}`` of key number ``k`` (slow; for display)."""
+        lo, hi = np.searchsorted(self.cells, [k * self.n_months, (k + 1) * self.n_months])
+        out = {}
+        for i in range(int(lo), int(hi)):
+            den = self.down_den if np.ndim(self.down_den) == 0 else self.down_den[i]
+            out[int(self.cells[i]) % self.n_months] = (
+                Fraction(int(self.down_num[i]), int(den)),
+                int(self.excluded[i]),
+                int(self.count[i]),
+            )
+        return out
+
+
+@dataclass
+class Segments:
+    """The stretches of constant loss behind the cells, in (key, time) order: what explain
+    shows. Runs number the maximal intervals of nonzero loss (-1 inside exclusions)."""
+
+    key: Any
+    month: Any
+    start: Any
+    end: Any
+    loss_num: Any  # loss = loss_num / den (0 inside an exclusion)
+    den: int
+    excluded: Any
+    run: Any
+    counted: Any  # with outage rules: per run (whole, remainder, length); else None
+    length: Any  # counted length of each segment (service time under service hours)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def run_counted(self, r: int) -> Fraction:
+        """The downtime run ``r`` counts after the outage rules (microseconds)."""
+        whole, rest, run_len = self.counted
+        return (
+            Fraction(int(whole[r]) * int(run_len[r]) + int(rest[r]), int(max(run_len[r], 1)))
+            / self.den
+        )
+
+
+def effective_ends(table: IncidentTable, as_of: int) -> Any:
+    """Each incident's end as counted: ongoing ones and later ends stop at ``as_of``, and an
+    incident never ends before it starts."""
+    end = np.minimum(table.end, as_of)
+    return np.maximum(end, table.start)
+
+
+def usage(
+    table: IncidentTable,
+    edges: Any,
+    as_of: int,
+    *,
+    measure: Measure | None = None,
+    rules: OutageRules | None = None,
+    keep_segments: bool = False,
+) -> Usage:
+    """Downtime, excluded time and incident counts of every (key, month) cell.
+
+    ``edges`` are the month boundaries (``edges[m]`` starts month ``m``), ``as_of`` ends ongoing
+    incidents. A cell appears when some incident (maintenance included) overlaps it by more than
+    zero, even if its downtime is zero.
+    """
+    measure = measure or Measure()
+    edges = np.asarray(edges, dtype=np.int64)
+    n_months = len(edges) - 1
+    lo, hi = int(edges[0]), int(edges[-1])
+    s = np.maximum(table.start, lo)
+    e = np.minimum(effective_ends(table, as_of), hi)
+    live = e > s
+    rows = np.flatnonzero(live)
+    key, s, e = table.key[rows], s[rows], e[rows]
+    down = np.isin(table.category[rows], DOWN_CODES)
+
+    first = np.searchsorted(edges, s, side="right") - 1
+    last = np.searchsorted(edges, e - 1, side="right") - 1
+    cells = _spread(key * n_months + first, last - first)
+    touched = np.unique(cells)
+    down_cells = _spread(key[down] * n_months + first[down], (last - first)[down])
+    count = np.zeros(len(touched), dtype=np.int64)
+    np.add.at(count, np.searchsorted(touched, down_cells), 1)
+
+    # The impact levels, ascending, as integers over their common denominator.
+    impact_codes = table.impact[rows][down]
+    used = np.unique(impact_codes)
+    values = sorted({Fraction(table.impacts[int(c)]) for c in used.tolist()})
+    den = lcm(*(v.denominator for v in values)) if values else 1
+    level_of_code = np.zeros(max(len(table.impacts), 1), dtype=np.int64)
+    for c in used.tolist():
+        level_of_code[c] = values.index(Fraction(table.impacts[c])) + 1
+    steps = [int((v - (values[i - 1] if i else 0)) * den) for i, v in enumerate(values)]
+
+    # Events: +1 at a start, -1 at an end; level 0 marks an exclusion window.
+    level = np.zeros(len(rows), dtype=np.int64)
+    level[down] = level_of_code[impact_codes]
+    ev_key = np.concatenate([key, key])
+    ev_t = np.concatenate([s, e])
+    ev_step = np.concatenate([np.ones(len(rows), np.int64), -np.ones(len(rows), np.int64)])
+    ev_level = np.concatenate([level, level])
+    order = _sort_events(ev_key, ev_t, lo, hi)
+    ev_key, ev_t, ev_step, ev_level = ev_key[order], ev_t[order], ev_step[order], ev_level[order]
+    del order
+
+    # The loss after each event, and whether an exclusion is active.
+    excl_active = np.cumsum(np.where(ev_level == 0, ev_step, 0)) > 0
+    loss = np.zeros(len(ev_t), dtype=np.int64)
+    for k in range(len(values), 0, -1):
+        active = np.cumsum(np.where(ev_level >= k, ev_step, 0)) > 0
+        loss += np.where(active, steps[k - 1], 0)
+    loss[excl_active] = 0
+
+    # Segments between consecutive events of a key, cut at month edges.
+    nxt = np.flatnonzero((ev_key[1:] == ev_key[:-1]) & (ev_t[1:] > ev_t[:-1]))
+    seg_key, seg_s, seg_e = ev_key[nxt], ev_t[nxt], ev_t[nxt + 1]
+    seg_loss, seg_excl = loss[nxt], excl_active[nxt]
+    keep = (seg_loss > 0) | seg_excl
+    seg_key, seg_s, seg_e = seg_key[keep], seg_s[keep], seg_e[keep]
+    seg_loss, seg_excl = seg_loss[keep], seg_excl[keep]
+    seg_key, seg_m, seg_s, seg_e, seg_loss, seg_excl = _split_at_edges(
+        edges, seg_key, seg_s, seg_e, seg_loss, seg_excl, ordered=bool(rules or keep_segments)
+    )
+    length = measure.length(seg_s, seg_e)
+    seg_cell = np.searchsorted(touched, seg_key * n_months + seg_m)
+
+    excluded = np.zeros(len(touched), dtype=np.int64)
+    np.add.at(excluded, seg_cell[seg_excl], length[seg_excl])
+
+    downs = ~seg_excl
+    d_cell, d_s, d_e = seg_cell[downs], seg_s[downs], seg_e[downs]
+    d_len, d_loss = length[downs], seg_loss[downs]
+    top = int(d_len.max()) * max([*steps, 1]) if len(d_len) else 0
+    weighted = exact(d_len, top * 4) * d_loss
+    down_num: Any = np.zeros(len(touched), dtype=weighted.dtype)
+    down_den: Any = den
+    run = None
+    counted = None
+    if rules or keep_segments:
+        run = _runs(d_cell, d_s, d_e)
+    if rules:
+        down_num, down_den, counted = _apply_rules(
+            rules, d_cell, run, d_len, weighted, den, len(touched)
+        )
+    else:
+        np.add.at(down_num, d_cell, weighted)
+
+    segments = None
+    if keep_segments:
+        segments = _segments(
+            touched, n_months, seg_cell, seg_s, seg_e, seg_loss, seg_excl, den, run, counted, length
+        )
+    return Usage(n_months, touched, down_num, down_den, excluded, count, segments)
+
+
+def _spread(first_cell: Any, extra: Any) -> Any:
+    """The cells ``first .. first + extra`` of every row, concatenated."""
+    out = [first_cell]
+    top = int(extra.max()) if len(extra) else 0
+    for k in range(1, top + 1):
+        out.append(first_cell[extra >= k] + k)
+    return np.concatenate(out)
+
+
+def _sort_events(key: Any, t: Any, lo: int, hi: int) -> Any:
+    """The order of events by (key, time): one int64 sort when both fit in 63 bits."""
+    width = hi - lo + 1
+    n_keys = int(key.max()) + 1 if len(key) else 1
+    if n_keys * width < _INT64_SAFE:
+        return np.argsort(key * width + (t - lo), kind="stable")
+    return np.lexsort((t, key))
+
+
+def _split_at_edges(
+    edges: Any, key: Any, s: Any, e: Any, loss: Any, excl: Any, *, ordered: bool
+) -> tuple:
+    """Segments cut where a month ends, each piece tagged with its month (kept in (key, time)
+    order when ``ordered``; sums do not need it)."""
+    m = np.searchsorted(edges, s, side="right") - 1
+    span = np.searchsorted(edges, e - 1, side="right") - 1 - m
+    if not len(span) or int(span.max()) == 0:
+        return key, m, s, e, loss, excl
+    parts = []
+    for k in range(int(span.max()) + 1):
+        sel = span >= k
+        mk = m[sel] + k
+        ps = np.maximum(s[sel], edges[mk])
+        pe = np.minimum(e[sel], edges[mk + 1])
+        parts.append((key[sel], mk, ps, pe, loss[sel], excl[sel]))
+    cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    if not ordered:
+        return tuple(cols)
+    order = np.lexsort((cols[2], cols[0]))
+    return tuple(c[order] for c in cols)
+
+
+def _runs(cell: Any, s: Any, e: Any) -> Any:
+    """Number the maximal intervals of nonzero loss: segments of one cell that touch."""
+    if not len(cell):
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(len(cell), dtype=bool)
+    new[1:] = (cell[1:] != cell[:-1]) | (s[1:] != e[:-1])
+    return np.cumsum(new) - 1
+
+
+def _apply_rules(
+    rules: OutageRules, cell: Any, run: Any, length: Any, weighted: Any, den: int, n_cells: int
+) -> tuple[Any, Any, Any]:
+    """Downtime per cell after the outage rules, and each run's counted downtime.
+
+    A run (a maximal interval of nonzero loss in a month) of at most ``min_outage_us`` counts 0.
+    A run's length rounded up to a multiple of ``round_up_us`` scales its downtime by ``rounded /
+    length``, so a partial loss scales with it. A run of one loss level stays an integer over
+    ``den``; a run that mixes levels may not, and its cell's downtime becomes a fraction of its
+    own (``down_den`` per cell).
+    """
+    n_runs = int(run[-1]) + 1 if len(run) else 0
+    run_len = np.zeros(n_runs, dtype=np.int64)
+    np.add.at(run_len, run, length)
+    run_down = np.zeros(n_runs, dtype=weighted.dtype)
+    np.add.at(run_down, run, weighted)
+    run_cell = np.zeros(n_runs, dtype=np.int64)
+    run_cell[run] = cell
+    scale = run_len.copy()
+    if rules.round_up_us:
+        scale = -(-run_len // rules.round_up_us) * rules.round_up_us
+    if rules.min_outage_us:
+        scale = np.where(run_len <= rules.min_outage_us, 0, scale)
+    top = int(np.abs(run_down).max()) * int(scale.max()) if n_runs else 0
+    product = exact(run_down, top) * exact(scale, top)
+    divisor = np.maximum(run_len, 1)
+    whole, rest = product // divisor, product % divisor
+    down_num = np.zeros(n_cells, dtype=whole.dtype)
+    np.add.at(down_num, run_cell, whole)
+    irregular = np.flatnonzero(rest != 0)
+    counted = (whole, rest, run_len)
+    if not len(irregular):
+        return down_num, den, counted
+    # Runs that mix loss levels and were rounded: exact fractions for their cells.
+    totals: dict[int, Fraction] = {}
+    for r in irregular.tolist():
+        c = int(run_cell[r])
+        totals[c] = totals.get(c, Fraction(0)) + Fraction(int(rest[r]), int(run_len[r]))
+    num = down_num.astype(object)
+    dens = np.full(n_cells, den, dtype=object)
+    for c, extra in totals.items():
+        value = Fraction(int(num[c])) + extra
+        num[c], dens[c] = value.numerator, value.denominator * den
+    return num, dens, counted
+
+
+def _segments(
+    touched: Any,
+    n_months: int,
+    cell: Any,
+    s: Any,
+    e: Any,
+    loss: Any,
+    excl: Any,
+    den: int,
+    run: Any,
+    counted: Any,
+    length: Any,
+) -> Segments:
+    """Every segment of the cells, in time order, as arrays (for explain)."""
+    c = touched[cell]
+    run_of = np.full(len(cell), -1, dtype=np.int64)
+    run_of[~excl] = run
+    return Segments(c // n_months, c % n_months, s, e, loss, den, excl, run_of, counted, length)

@@ -1,0 +1,276 @@
+"""Checking input files before the month-end run: every problem, and what looks suspicious.
+
+The files are read by the report's own readers and rules; the suspicious-row checks work on
+whole columns, so a million-row log is validated in about the time its report takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+
+from slacalc.computing.engine import effective_ends
+from slacalc.dates.instants import US_PER_SECOND, format_instant
+from slacalc.dates.months import Month
+from slacalc.errors import InputError, Problem
+from slacalc.reading import collect_incidents
+from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER, EXCLUSION_CODES
+from slacalc.reading.contracts import ContractBook, read_contracts
+from slacalc.reading.table import NO_END, IncidentTable
+from slacalc.terms.policy import Policy
+from slacalc.terms.rules import duration
+
+LONG_INCIDENT_US = 31 * 86400 * US_PER_SECOND
+FIELDS = ("severity", "file", "line", "column", "value", "message")
+
+
+@dataclass
+class Validation:
+    """The outcome of ``validate``: problems make the files unusable, warnings do not."""
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "problems": [str(p) for p in self.problems],
+            "warnings": [str(w) for w in self.warnings],
+            "summary": self.summary,
+        }
+
+    def records(self) -> list[dict[str, Any]]:
+        """One record per problem and warning, for CSV: ``severity, file, line, ...``."""
+        out = []
+        for severity, items in (("error", self.problems), ("warning", self.warnings)):
+            for p in items:
+                out.append(
+                    {
+                        "severity": severity,
+                        "file": p.file,
+                        "line": p.line or "",
+                        "column": p.column or "",
+                        "value": p.value or "",
+                        "message": p.message.removeprefix("warning: "),
+                    }
+                )
+        return out
+
+
+def validate(
+    paths: Sequence[str],
+    *,
+    tz: tzinfo,
+    as_of: int,
+    contracts: str | None = None,
+    policy: Policy,
+    currency: str,
+    fmt: str | None = None,
+) -> Validation:
+    """Read the files with the report's own readers and rules; collect, never stop early."""
+    result = Validation()
+    table, problems = collect_incidents(paths, tz, fmt=fmt)
+    result.problems.extend(problems)
+    book = None
+    if contracts:
+        try:
+            book = read_contracts(contracts, policy=policy, default_currency=currency)
+        except InputError as exc:
+            result.problems.extend(exc.problems)
+    result.warnings.extend(_warnings(table, book, as_of, tz))
+    result.summary = _summary(table, book, paths, tz, as_of)
+    return result
+
+
+def _warnings(
+    table: IncidentTable, book: ContractBook | None, as_of: int, tz: tzinfo
+) -> list[Problem]:
+    found: list[tuple[int, Problem]] = []
+
+    def note(rows: Any, message: Any) -> None:
+        for r in np.asarray(rows).tolist():
+            text = message(r) if callable(message) else message
+            found.append(
+                (
+                    r,
+                    Problem(
+                        table.files[int(table.file[r])],
+                        int(table.line[r]) or None,
+                        "warning: " + text,
+                    ),
+                )
+            )
+
+    n = len(table)
+    if n == 0:
+        return []
+    _duplicate_ids(table, note)
+    ongoing = table.end == NO_END
+    at = format_instant(as_of, tz)
+    note(
+        np.flatnonzero(ongoing & (table.start < as_of)),
+        f"no end: counted as ongoing up to --as-of {at}",
+    )
+    note(
+        np.flatnonzero(ongoing & (table.start >= as_of)),
+        f"no end: counted as ongoing up to --as-of {at} (it starts after that, so it counts "
+        "nothing)",
+    )
+    closed = ~ongoing
+    note(
+        np.flatnonzero(closed & (table.end > as_of)),
+        f"ends after --as-of {at}: it counts only up to --as-of",
+    )
+    note(
+        np.flatnonzero(closed & (table.end == table.start)),
+        "starts and ends at the same instant: it counts no downtime",
+    )
+    long = np.flatnonzero(closed & (table.end - table.start > LONG_INCIDENT_US))
+    note(
+        long,
+        lambda r: (
+            f"lasts {duration(int(table.end[r] - table.start[r]))}, longer than a "
+            "month: check its end"
+        ),
+    )
+    _maintenance_overlaps(table, as_of, note)
+    if book is not None:
+        for k, (customer, service) in enumerate(table.keys):
+            if customer == EVERY_CUSTOMER:
+                if not book.customers_of(service):
+                    note(
+                        [table.first_row(k)],
+                        f"customer '*' rows of service '{service}' reach "
+                        "no contract: no customer has that service",
+                    )
+                continue
+            if book.find(customer, service) is None:
+                note(
+                    [table.first_row(k)],
+                    f"no contract for customer '{customer}' service "
+                    f"'{service}': report will need --monthly-fee for it",
+                )
+    found.sort(key=lambda item: (int(table.file[item[0]]), int(table.line[item[0]]), item[0]))
+    return [p for _, p in found]
+
+
+def _duplicate_ids(table: IncidentTable, note: Any) -> None:
+    """An incident id that appears again within its key."""
+    ids = pc.utf8_trim_whitespace(pc.fill_null(table.incident_id, ""))
+    present = np.asarray(pc.greater(pc.utf8_length(ids), 0))
+    if not present.any():
+        return
+    codes = np.asarray(ids.dictionary_encode().indices, dtype=np.int64)
+    pair = table.key * (int(codes.max()) + 1) + codes
+    rows = np.flatnonzero(present)
+    _, first, inverse = np.unique(pair[rows], return_index=True, return_inverse=True)
+    first_row = rows[first][inverse.reshape(-1)]
+    again = rows[first_row != rows]
+    first_of = dict(zip(again.tolist(), first_row[first_row != rows].tolist(), strict=True))
+    note(
+        again,
+        lambda r: (
+            f"incident_id '{ids[r].as_py()}' appears again (first on line "
+            f"{int(table.line[first_of[r]])})"
+        ),
+    )
+
+
+def _maintenance_overlaps(table: IncidentTable, as_of: int, note: Any) -> None:
+    """Outage rows that overlap a maintenance/excluded window of the same key, each with the
+    first such window (by start) named."""
+    end = effective_ends(table, as_of)
+    real = end > table.start
+    w = np.flatnonzero(np.isin(table.category, EXCLUSION_CODES) & real)
+    d = np.flatnonzero(np.isin(table.category, DOWN_CODES) & real)
+    if not len(w) or not len(d):
+        return
+    w = w[np.lexsort((table.start[w], table.key[w]))]
+    # Times as dense ranks, so (key, time) pairs fit one int64 sort key.
+    times = np.unique(np.concatenate([table.start[w], end[w], table.start[d], end[d]]))
+    span = len(times) + 1
+
+    def rank(x: Any) -> Any:
+        return np.searchsorted(times, x)
+
+    wk = table.key[w]
+    ws, we = rank(table.start[w]), rank(end[w])
+    # Running max of the windows' ends within each key: lifted by key, one running max does
+    # every key, and it never decreases, so it can be searched.
+    reach = np.maximum.accumulate(wk * span + we)
+    dk = table.key[d]
+    before_end = np.searchsorted(wk * span + ws, dk * span + rank(end[d]), side="left")
+    first_reaching = np.searchsorted(reach, dk * span + rank(table.start[d]), side="right")
+    hit = (first_reaching < before_end) & (first_reaching < len(w))
+    hit &= wk[np.minimum(first_reaching, len(w) - 1)] == dk
+    window_of = dict(zip(d[hit].tolist(), w[first_reaching[hit]].tolist(), strict=True))
+
+    def message(r: int) -> str:
+        win = window_of[r]
+        ident = (table.incident_id[win].as_py() or "").strip() or "no id"
+        return (
+            f"overlaps the {CATEGORIES[int(table.category[win])]} window on line "
+            f"{int(table.line[win])} ({ident}): that overlap is not downtime"
+        )
+
+    note(d[hit], message)
+
+
+def _summary(
+    table: IncidentTable,
+    book: ContractBook | None,
+    paths: Sequence[str],
+    tz: tzinfo,
+    as_of: int,
+) -> dict[str, Any]:
+    end = effective_ends(table, as_of)
+    live = end > table.start
+    months: list[str] = []
+    if live.any():
+        first = Month.of(int(table.start[live].min()), tz)
+        last = Month.of(int(end[live].max()) - 1, tz)
+        months = _touched(table, live, end, first, last, tz)
+    n = len(table)
+    summary: dict[str, Any] = {
+        "files": len(paths),
+        "rows": n,
+        "keys": len(table.keys),
+        "customers": len({c for c, _ in table.keys}),
+        "services": len({s for _, s in table.keys}),
+        "months": months,
+        "ongoing": int((table.end == NO_END).sum()),
+        "first_start": format_instant(int(table.start.min()), tz) if n else "",
+        "last_end": format_instant(int(end.max()), tz) if n else "",
+    }
+    if book is not None:
+        summary["contracts"] = len(book)
+    return summary
+
+
+def _touched(
+    table: IncidentTable, live: Any, end: Any, first: Month, last: Month, tz: tzinfo
+) -> list[str]:
+    from slacalc.dates.months import MonthGrid
+
+    span = (last.year - first.year) * 12 + last.month - first.month + 1
+    if span > 1200:
+        return [first.text, last.text]
+    grid = MonthGrid(first, last, tz)
+    edges = np.array(grid.edges, dtype=np.int64)
+    a = np.searchsorted(edges, table.start[live], side="right") - 1
+    b = np.searchsorted(edges, end[live] - 1, side="right") - 1
+    hit = np.zeros(len(grid.months), dtype=bool)
+    for k in range(int((b - a).max()) + 1 if len(a) else 0):
+        sel = b - a >= k
+        hit[a[sel] + k] = True
+    return [grid.months[i].text for i in np.flatnonzero(hit).tolist()]

@@ -1,0 +1,57 @@
+"""The meaning of one incident-log cell: categories, impacts, keys, and the size limit.
+
+Every reader (CSV row by row, CSV in bulk, JSON Lines, Parquet, imports) hands its cells to the
+same functions, so a value means the same whatever file it came in.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from slacalc.terms.rules import parse_decimal
+
+OUTAGE = "outage"
+DATA_LOSS = "data_loss"
+MAINTENANCE = "maintenance"
+EXCLUDED = "excluded"
+CATEGORIES = (OUTAGE, DATA_LOSS, MAINTENANCE, EXCLUDED)  # codes 0..3 in an IncidentTable
+DOWN_CATEGORIES = frozenset({OUTAGE, DATA_LOSS})
+DOWN_CODES = (0, 1)
+EXCLUSION_CODES = (2, 3)
+
+# The columns of slacalc's own incident log, in the order it writes them.
+COLUMNS = ("start", "end", "customer_id", "service", "incident_id", "category", "impact", "source")
+REQUIRED = ("start",)
+
+# A customer_id of "*": the incident hits every customer with a contract for its service.
+EVERY_CUSTOMER = "*"
+
+# The largest cell any reader takes, in characters: far above any real timestamp, id or name,
+# small enough that a broken file (an unclosed quote, a binary blob) is caught at once.
+MAX_CELL = 65_536
+
+
+def parse_impact(text: str) -> Fraction | int:
+    """``0.3``, ``30%`` or empty (1). Exact; ValueError unless 0 < impact <= 1."""
+    raw = text.strip()
+    if not raw:
+        return 1
+    pct = raw.endswith("%")
+    try:
+        value = parse_decimal(raw[:-1] if pct else raw, max_digits=3, max_places=10)
+    except ValueError:
+        raise ValueError("expected a share 0 < impact <= 1, such as 0.3 or 30%") from None
+    share = Fraction(value) / (100 if pct else 1)
+    if not 0 < share <= 1:
+        raise ValueError("impact must be greater than 0 and at most 1 (100%)")
+    return 1 if share == 1 else share
+
+
+def parse_category(text: str) -> str:
+    """``outage`` (also for an empty cell), ``data_loss``, ``maintenance`` or ``excluded``."""
+    raw = text.strip().lower()
+    if not raw:
+        return OUTAGE
+    if raw not in CATEGORIES:
+        raise ValueError(f"expected one of {', '.join(CATEGORIES)}")
+    return raw

@@ -1,0 +1,76 @@
+"""The CSV incident log read row by row with Python's csv module: any valid CSV at all.
+
+Quoted cells with commas, doubled quotes or line breaks, blank lines, standard input: every file
+this reader takes, with each row's own line number. It only collects the cells as text; their
+meaning comes from :func:`slacalc.reading.table.build_table`, as for every other reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+
+from slacalc.errors import InputError, Problem
+from slacalc.reading.cells import COLUMNS, REQUIRED
+from slacalc.reading.files import CsvFile, open_csv
+from slacalc.reading.table import RawPart
+
+# Columns whose cells never hold a line break: one there means a quote opened too early.
+_ONE_LINE = frozenset(COLUMNS)
+
+
+def read_csv_rows(path: str, *, on_progress: Callable[[int, int], None] | None = None) -> RawPart:
+    """One CSV incident log's cells and line numbers (a bad header is an InputError)."""
+    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    f.on_progress = on_progress
+    return csv_part(f)
+
+
+def csv_part(f: CsvFile) -> RawPart:
+    """The cells of an opened CSV file, with every row-shape problem collected."""
+    name, width = f.name, len(f.header)
+    wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
+    columns: dict[str, list[str]] = {c: [] for c in wanted}
+    lines: list[int] = []
+    problems: list[Problem] = []
+    pad = [""] * width
+    try:
+        for line, last, cells in f.rows(skip_blank=False):
+            n = len(cells)
+            if n > width and any(c.strip() for c in cells[width:]):
+                problems.append(
+                    Problem(name, line, f"row has {n} cells but the header has {width}")
+                )
+                continue
+            if last > line:  # a quoted cell ran over several lines
+                broken = [
+                    c
+                    for c, i in wanted.items()
+                    if i < n and c in _ONE_LINE and ("\n" in cells[i] or "\r" in cells[i])
+                ]
+                if broken or n != width:
+                    where = f"column '{broken[0]}' holds" if broken else "a quoted cell holds"
+                    problems.append(
+                        Problem(
+                            name,
+                            line,
+                            f"{where} a line break (the row runs on to line {last}): is "
+                            "a quote left open? close it, or double the quotes inside the cell",
+                        )
+                    )
+                    continue
+            if n < width:
+                cells = cells + pad[n:]
+            lines.append(line)
+            for c, i in wanted.items():
+                columns[c].append(cells[i])
+    except InputError as exc:  # a quote never closed: the rows before it still count
+        problems.extend(exc.problems)
+    return RawPart(
+        name=name,
+        lines=np.array(lines, dtype=np.int64),
+        cells={c: pa.array(v, pa.string()) for c, v in columns.items()},
+        problems=problems,
+    )

@@ -1,0 +1,400 @@
+"""The incident table: the one form every reader produces and the engine consumes.
+
+Each column is an array, one entry per incident: the key, start and end as integer microseconds,
+the category, the exact impact, and where the row came from (file and line). A reader's only
+job is to get each file's cells as text (:class:`RawPart`); :func:`build_table` gives them their
+meaning, with the same rules for every reader, so which reader took a file decides only speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import tzinfo
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slacalc.dates.instants import parse_instants
+from slacalc.errors import Problem
+from slacalc.reading.cells import CATEGORIES, MAX_CELL, parse_category, parse_impact
+
+Key = tuple[str, str]
+NO_END = np.iinfo(np.int64).max  # the end of an ongoing incident: counted up to --as-of
+
+# The text columns of a part, in the order problems of one row are reported.
+_TYPED = ("start", "end", "category", "impact")
+_TEXT = ("customer_id", "service", "incident_id", "source")
+
+
+@dataclass
+class RawPart:
+    """One file's incident cells as text, before they mean anything.
+
+    ``cells`` maps a column name to a pyarrow string array (null or "" = empty); a column the
+    file does not have is absent. ``lines`` holds each row's line number in the file (0 where
+    the format has none).
+    """
+
+    name: str
+    lines: Any  # int64 array
+    cells: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+class Incident(NamedTuple):
+    """One row of an incident table, for display and audit (the engine never builds these)."""
+
+    start: int
+    end: int | None  # None: ongoing
+    customer_id: str
+    service: str
+    incident_id: str
+    category: str
+    impact: Fraction | int
+    source: str  # the file
+    line: int
+    start_text: str = ""
+    end_text: str = ""
+    origin: str = ""  # the "source" column of imported rows (format and file)
+
+    @property
+    def key(self) -> Key:
+        return (self.customer_id, self.service)
+
+
+@dataclass
+class IncidentTable:
+    """Incidents as columns. Rows keep the order they were read in."""
+
+    keys: list[Key]  # distinct (customer_id, service), in order of first appearance
+    key: Any  # int64: index into keys
+    start: Any  # int64 epoch microseconds
+    end: Any  # int64 epoch microseconds; NO_END while ongoing
+    category: Any  # int8: index into cells.CATEGORIES
+    impact: Any  # int32: index into impacts
+    impacts: list[Fraction | int]  # exact shares 0 < impact <= 1
+    file: Any  # int32: index into files
+    files: list[str]
+    line: Any  # int64: line in its file (0: none)
+    incident_id: Any  # pyarrow string array
+    source: Any = None  # pyarrow string array (imports' provenance) or None
+    start_text: Any = None  # pyarrow string arrays of the cells as read (explain), or None
+    end_text: Any = None
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    @classmethod
+    def empty(cls) -> IncidentTable:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(
+            [],
+            z,
+            z,
+            z,
+            z.astype(np.int8),
+            z.astype(np.int32),
+            [],
+            z.astype(np.int32),
+            [],
+            z,
+            pa.array([], pa.string()),
+        )
+
+    def take(self, rows: Any) -> IncidentTable:
+        """The rows at ``rows`` (an index array), keys renumbered in their new order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        used, first = np.unique(self.key[rows], return_index=True)
+        order = used[np.argsort(first, kind="stable")]
+        remap = np.full(len(self.keys), -1, dtype=np.int64)
+        remap[order] = np.arange(len(order))
+        index = pa.array(rows)
+
+        def text(col: Any) -> Any:
+            return None if col is None else col.take(index)
+
+        return replace(
+            self,
+            keys=[self.keys[k] for k in order.tolist()],
+            key=remap[self.key[rows]],
+            start=self.start[rows],
+            end=self.end[rows],
+            category=self.category[rows],
+            impact=self.impact[rows],
+            file=self.file[rows],
+            line=self.line[rows],
+            incident_id=self.incident_id.take(index),
+            source=text(self.source),
+            start_text=text(self.start_text),
+            end_text=text(self.end_text),
+        )
+
+    def rows_of(self, key: Key) -> Any:
+        """The row indices of one key, in read order (empty when the key has none)."""
+        try:
+            k = self.keys.index(key)
+        except ValueError:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.key == k)
+
+    def incident(self, row: int) -> Incident:
+        """One row as an :class:`Incident` (slow; for display)."""
+        end = int(self.end[row])
+        customer, service = self.keys[int(self.key[row])]
+
+        def text(col: Any) -> str:
+            if col is None:
+                return ""
+            value = col[row].as_py()
+            return "" if value is None else value.strip()
+
+        return Incident(
+            int(self.start[row]),
+            None if end == NO_END else end,
+            customer,
+            service,
+            text(self.incident_id),
+            CATEGORIES[int(self.category[row])],
+            self.impacts[int(self.impact[row])],
+            self.files[int(self.file[row])],
+            int(self.line[row]),
+            text(self.start_text),
+            text(self.end_text),
+            text(self.source),
+        )
+
+    def incidents(self, rows: Any = None) -> list[Incident]:
+        rows = range(len(self)) if rows is None else np.asarray(rows).tolist()
+        return [self.incident(int(r)) for r in rows]
+
+    def __iter__(self) -> Any:
+        """Every row as an :class:`Incident`, in read order (slow; for small logs and tests)."""
+        return iter(self.incidents())
+
+    @property
+    def by_key(self) -> dict[Key, list[Incident]]:
+        """The incidents of each key, keys in order of first appearance (slow; small logs)."""
+        out: dict[Key, list[Incident]] = {key: [] for key in self.keys}
+        for inc in self:
+            out[inc.key].append(inc)
+        return out
+
+    def first_row(self, key_index: int) -> int:
+        return int(np.flatnonzero(self.key == key_index)[0])
+
+
+def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
+    """One table of several, rows in order, keys and impacts merged in order of appearance."""
+    tables = [t for t in tables if len(t) or t.keys]
+    if not tables:
+        return IncidentTable.empty()
+    if len(tables) == 1:
+        return tables[0]
+    keys: dict[Key, int] = {}
+    impacts: dict[Fraction | int, int] = {}
+    files: list[str] = []
+    key_cols, imp_cols, file_cols = [], [], []
+    for t in tables:
+        key_map = np.array([keys.setdefault(k, len(keys)) for k in t.keys] or [0], np.int64)
+        imp_map = np.array(
+            [impacts.setdefault(v, len(impacts)) for v in t.impacts] or [0], np.int32
+        )
+        key_cols.append(key_map[t.key])
+        imp_cols.append(imp_map[t.impact])
+        file_cols.append(t.file + len(files))
+        files.extend(t.files)
+
+    def cat(name: str) -> Any:
+        cols = [getattr(t, name) for t in tables]
+        if all(c is None for c in cols):
+            return None
+        return pa.concat_arrays(
+            [
+                c if c is not None else pa.nulls(len(t), pa.string())
+                for c, t in zip(cols, tables, strict=True)
+            ]
+        )
+
+    return IncidentTable(
+        keys=list(keys),
+        key=np.concatenate(key_cols),
+        start=np.concatenate([t.start for t in tables]),
+        end=np.concatenate([t.end for t in tables]),
+        category=np.concatenate([t.category for t in tables]),
+        impact=np.concatenate(imp_cols).astype(np.int32),
+        impacts=list(impacts),
+        file=np.concatenate(file_cols).astype(np.int32),
+        files=files,
+        line=np.concatenate([t.line for t in tables]),
+        incident_id=cat("incident_id"),
+        source=cat("source"),
+        start_text=cat("start_text"),
+        end_text=cat("end_text"),
+    )
+
+
+# --- from text cells to a table ---------------------------------------------------------------
+
+
+def build_table(
+    part: RawPart, tz: tzinfo, *, keep_text: bool = False
+) -> tuple[IncidentTable, list[Problem]]:
+    """Give one file's cells their meaning: the good rows as a table, and every problem.
+
+    Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped.
+    """
+    n = len(part)
+    name = part.name
+    cells = {c: _stripped(part.cells.get(c), n) for c in (*_TYPED, *_TEXT)}
+    found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
+    lines = np.asarray(part.lines, dtype=np.int64)
+
+    def problem(rows: Any, order: int, column: str | None, message: Any, raw: Any = None) -> None:
+        for r in np.asarray(rows).tolist():
+            text = None if raw is None else (raw[r].as_py() or "")
+            msg = message(r) if callable(message) else message
+            found.append((r, order, Problem(name, int(lines[r]) or None, msg, column, text)))
+
+    blank = np.ones(n, dtype=bool)
+    for c in (*_TYPED, *_TEXT):
+        col = cells[c]
+        blank &= np.asarray(pc.equal(pc.utf8_length(col), 0))
+        too_long = np.flatnonzero(np.asarray(pc.greater(pc.utf8_length(col), MAX_CELL)))
+        if len(too_long):
+            problem(
+                too_long,
+                -1,
+                c,
+                f"a cell longer than {MAX_CELL} characters: is a quote "
+                "left open, or is this not an incident log?",
+            )
+    bad = np.zeros(n, dtype=bool)
+    for r, _, _ in found:
+        bad[r] = True
+
+    start, start_empty, start_errors = parse_instants(cells["start"], tz)
+    empty_rows = np.flatnonzero(start_empty & ~blank & ~bad)
+    problem(empty_rows, 0, "start", "empty timestamp", cells["start"])
+    for r, msg in start_errors.items():
+        if not bad[r]:
+            problem([r], 0, "start", msg, cells["start"])
+    end, end_empty, end_errors = parse_instants(cells["end"], tz)
+    for r, msg in end_errors.items():
+        if not bad[r]:
+            problem([r], 1, "end", msg, cells["end"])
+
+    category, cat_bad = _codes(cells["category"], lambda t: CATEGORIES.index(parse_category(t)))
+    impact_values: list[Fraction | int] = []
+
+    def impact_code(text: str) -> int:
+        value = parse_impact(text)
+        if value not in impact_values:
+            impact_values.append(value)
+        return impact_values.index(value)
+
+    impact, imp_bad = _codes(cells["impact"], impact_code)
+    for rows, msg in cat_bad:
+        problem(rows[~blank[rows] & ~bad[rows]], 2, "category", msg, cells["category"])
+    for rows, msg in imp_bad:
+        problem(rows[~blank[rows] & ~bad[rows]], 3, "impact", msg, cells["impact"])
+    for r, _, _ in found:
+        bad[r] = True
+    backwards = np.flatnonzero(~bad & ~end_empty & (end < start))
+    problem(
+        backwards,
+        4,
+        "end",
+        lambda r: f"ends before it starts (start '{cells['start'][r].as_py()}')",
+        cells["end"],
+    )
+
+    keep = ~blank
+    for r, _, _ in found:
+        keep[r] = False
+    rows = np.flatnonzero(keep)
+    index = pa.array(rows)
+    customers = cells["customer_id"].take(index)
+    services = cells["service"].take(index)
+    keys, key = _keys(customers, services)
+    table = IncidentTable(
+        keys=keys,
+        key=key,
+        start=start[rows],
+        end=np.where(end_empty, NO_END, end)[rows],
+        category=category[rows].astype(np.int8),
+        impact=impact[rows].astype(np.int32),
+        impacts=impact_values,
+        file=np.zeros(len(rows), dtype=np.int32),
+        files=[name],
+        line=lines[rows],
+        incident_id=cells["incident_id"].take(index),
+        source=cells["source"].take(index) if "source" in part.cells else None,
+        start_text=part_text(part, "start", index) if keep_text else None,
+        end_text=part_text(part, "end", index) if keep_text else None,
+    )
+    found.sort(key=lambda item: (item[0], item[1]))
+    return table, [*part.problems, *(p for _, _, p in found)]
+
+
+def part_text(part: RawPart, column: str, index: Any) -> Any:
+    col = part.cells.get(column)
+    if col is None:
+        return pa.nulls(len(index), pa.string())
+    return col.take(index)
+
+
+def _stripped(col: Any, n: int) -> Any:
+    """A text column with surrounding white space removed and nulls as ""."""
+    if col is None:
+        return (
+            pa.array([""] * n, pa.string())
+            if n < 1 << 16
+            else pc.cast(
+                pa.repeat("", n) if hasattr(pa, "repeat") else pa.array([""] * n), pa.string()
+            )
+        )
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if col.type != pa.string():
+        col = pc.cast(col, pa.string())
+    return pc.utf8_trim_whitespace(pc.fill_null(col, ""))
+
+
+def _codes(col: Any, decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
+    """Codes of a column's distinct values through ``decode``; the rows of each bad value."""
+    encoded = col.dictionary_encode()
+    indices = np.asarray(encoded.indices.fill_null(0), dtype=np.int64)
+    codes = np.zeros(max(len(encoded.dictionary), 1), dtype=np.int64)
+    bad: list[tuple[Any, str]] = []
+    for i, text in enumerate(encoded.dictionary.to_pylist()):
+        try:
+            codes[i] = decode(text)
+        except ValueError as exc:
+            bad.append((np.flatnonzero(indices == i), str(exc)))
+    return codes[indices], bad
+
+
+def _keys(customers: Any, services: Any) -> tuple[list[Key], Any]:
+    """The distinct (customer, service) pairs in order of appearance, and each row's pair."""
+    n = len(customers)
+    if n == 0:
+        return [], np.zeros(0, dtype=np.int64)
+    cust = customers.dictionary_encode()
+    svc = services.dictionary_encode()
+    c = np.asarray(cust.indices, dtype=np.int64)
+    s = np.asarray(svc.indices, dtype=np.int64)
+    width = max(len(svc.dictionary), 1)
+    pair, first, inverse = np.unique(c * width + s, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    renumber = np.empty_like(order)
+    renumber[order] = np.arange(len(order))
+    cnames, snames = cust.dictionary.to_pylist(), svc.dictionary.to_pylist()
+    keys = [(cnames[p // width], snames[p % width]) for p in pair[order].tolist()]
+    return keys, renumber[inverse.reshape(-1)]

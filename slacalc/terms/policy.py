@@ -1,0 +1,585 @@
+"""Compensation policies: tiers and their band tables, outage rules, service hours, claim windows.
+
+A policy is a built-in (``standard``, ``standard-credit``), a preset shipped in
+``slacalc/presets/`` (the published terms of cloud providers), or a TOML file. Files are read
+strictly: numbers exactly (never binary floats), every key known, bands ordered, shares within
+0-100 %; a mistake is a :class:`PolicyError` naming the file, the key and a suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from decimal import Decimal
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from slacalc.errors import UsageError
+from slacalc.terms.rules import format_pct, parse_decimal, ratio
+
+COEFFICIENT = "coefficient"
+CREDIT = "credit"
+MODES = (COEFFICIENT, CREDIT)
+CASH, VOUCHER = "cash", "voucher"
+BASE_PERIOD, BASE_MINUS_EXCLUDED = "period", "period-minus-excluded"
+DAYS_ALL, DAYS_WORKING, DAYS_MON_FRI = "all", "working", "mon-fri"
+
+PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
+MAX_POLICY_BYTES = 1 << 20
+
+
+class PolicyError(UsageError):
+    """A policy that cannot be used: unknown name, unreadable or wrong file (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Band:
+    """Availability below ``below`` % earns ``credit_pct`` % of the monthly fee."""
+
+    below: Decimal
+    credit_pct: Decimal
+
+    @cached_property
+    def below_ratio(self) -> tuple[int, int]:
+        return ratio(self.below)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One committed SLA level: its target in percent and what a breach costs."""
+
+    target: Decimal
+    coefficient: Decimal | None
+    bands: tuple[Band, ...]  # highest ``below`` first
+
+    @cached_property
+    def label(self) -> str:
+        """The target as people write it: ``99.95``, ``99.999``."""
+        return format_pct(self.target)
+
+    @cached_property
+    def ratio(self) -> tuple[int, int]:
+        """The target as an exact integer ratio ``(num, den)`` of percent."""
+        return ratio(self.target)
+
+    @property
+    def credit_pct(self) -> Decimal:
+        """The credit of the first band (the whole credit of a one-band tier)."""
+        return self.bands[0].credit_pct if self.bands else Decimal(0)
+
+    def bands_text(self) -> str:
+        """``<99.99:10 <99.0:30 <95.0:100``: the band table in one cell."""
+        return " ".join(f"<{format_pct(b.below)}:{format_pct(b.credit_pct)}" for b in self.bands)
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """The hours a business-hours SLA covers, on the report's calendar and in its zone."""
+
+    days: str  # DAYS_ALL, DAYS_WORKING (the working-day calendar) or DAYS_MON_FRI
+    start: time
+    end: time  # time(0) with end_of_day: up to midnight
+    end_of_day: bool = False
+
+    def text(self) -> str:
+        end = "24:00" if self.end_of_day else self.end.strftime("%H:%M")
+        return f"{self.days} days {self.start.strftime('%H:%M')}-{end}"
+
+
+@dataclass(frozen=True)
+class ClaimWindow:
+    """When a customer may claim a month's credit."""
+
+    opens_after_working_days: int = 0  # 0: when the period ends
+    closes_after_days: int | None = None
+    closes_after_months: int | None = None
+
+    def text(self) -> str:
+        opens = (
+            f"opens after the {self.opens_after_working_days}th working day of the next month"
+            if self.opens_after_working_days
+            else "opens when the month ends"
+        )
+        if self.closes_after_months is not None:
+            closes = f"closes {self.closes_after_months} months after the month ends"
+        elif self.closes_after_days is not None:
+            closes = f"closes {self.closes_after_days} days after the month ends"
+        else:
+            closes = "does not close"
+        return f"{opens}, {closes}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A compensation policy. Tiers are kept highest target first."""
+
+    name: str
+    mode: str
+    default_target: Decimal
+    cap_pct: Decimal
+    tiers: tuple[Tier, ...]
+    min_outage_seconds: int = 0
+    round_up_seconds: int = 0
+    min_credit: Decimal = Decimal(0)
+    credit_form: str = CASH
+    availability_base: str = BASE_PERIOD
+    service_hours: ServiceHours | None = None
+    claim_window: ClaimWindow | None = None
+    title: str = ""
+    source: str = ""
+    read_on: str = ""
+    origin: str = "built-in"  # built-in, preset or the file's path
+    meta: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def tier(self, target: Decimal) -> Tier:
+        """The tier whose target equals ``target`` (``99.950`` is ``99.95``). KeyError if none."""
+        for tier in self.tiers:
+            if tier.target == target:
+                return tier
+        raise KeyError(target)
+
+    def parse_target(self, text: str) -> Tier:
+        """Read a committed tier such as ``99.99`` or ``99.99%``; ValueError names the choices."""
+        raw = text.strip().removesuffix("%").strip()
+        try:
+            return self.tier(parse_decimal(raw, max_digits=3, max_places=8))
+        except (ValueError, KeyError):
+            raise ValueError(
+                f"not a tier of policy '{self.name}': expected one of {self.tier_labels()}"
+            ) from None
+
+    def tier_labels(self) -> str:
+        return ", ".join(t.label for t in self.tiers)
+
+    @property
+    def default_tier(self) -> Tier:
+        return self.tier(self.default_target)
+
+    @cached_property
+    def targets(self) -> list[tuple[int, int]]:
+        """The tiers' targets as exact ratios, highest first (for band positions)."""
+        return [t.ratio for t in self.tiers]
+
+    @cached_property
+    def labels(self) -> list[str]:
+        return [t.label for t in self.tiers]
+
+    @property
+    def has_outage_rules(self) -> bool:
+        return bool(self.min_outage_seconds or self.round_up_seconds)
+
+    def rules_text(self) -> list[str]:
+        """The policy's rules beyond its tiers, one line each, for people."""
+        out = []
+        if self.min_outage_seconds:
+            out.append(f"outages of {self.min_outage_seconds} s or less count 0")
+        if self.round_up_seconds:
+            out.append(f"each outage is rounded up to a multiple of {self.round_up_seconds} s")
+        if self.min_credit:
+            out.append(f"credits below {format_pct(self.min_credit)} are not issued")
+        if self.availability_base == BASE_MINUS_EXCLUDED:
+            out.append("excluded time is taken out of the month's length")
+        if self.service_hours is not None:
+            out.append(f"service hours: {self.service_hours.text()}")
+        if self.claim_window is not None:
+            out.append(f"claim window: {self.claim_window.text()}")
+        out.append(f"credit paid as {self.credit_form}")
+        return out
+
+
+def _band_tiers(*rows: tuple[str, str, str]) -> tuple[Tier, ...]:
+    return tuple(Tier(Decimal(t), Decimal(c), (Band(Decimal(t), Decimal(p)),)) for t, c, p in rows)
+
+
+_STANDARD_TIERS = _band_tiers(
+    ("99.999", "5.00", "50"), ("99.99", "2.50", "25"), ("99.95", "1.25", "5")
+)
+_SEED = "the service-policy document of the SLA (slacalc's founding contract)"
+
+BUILTIN: dict[str, Policy] = {
+    "standard": Policy(
+        "standard",
+        COEFFICIENT,
+        Decimal("99.95"),
+        Decimal(100),
+        _STANDARD_TIERS,
+        title="Standard: downtime x monthly fee x coefficient",
+        source=_SEED,
+    ),
+    "standard-credit": Policy(
+        "standard-credit",
+        CREDIT,
+        Decimal("99.95"),
+        Decimal(100),
+        _STANDARD_TIERS,
+        title="Standard credit table: a share of the fee by committed tier",
+        source=_SEED,
+    ),
+}
+
+
+def preset_names() -> list[str]:
+    """The presets shipped in the package, by name."""
+    if not PRESETS_DIR.is_dir():
+        return []
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.toml"))
+
+
+def policy_names() -> list[str]:
+    return [*BUILTIN, *preset_names()]
+
+
+def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy:
+    """A built-in or preset policy by name, or a TOML policy file (a path relative to
+    ``relative_to`` when given, as the contracts file's ``policy`` column is)."""
+    return _load(name_or_path.strip(), str(relative_to) if relative_to is not None else "")
+
+
+@lru_cache(maxsize=64)
+def _load(key: str, relative_to: str) -> Policy:
+    if key in BUILTIN:
+        return BUILTIN[key]
+    if key in preset_names():
+        return read_policy_file(PRESETS_DIR / f"{key}.toml", origin="preset")
+    path = Path(key)
+    if relative_to and not path.is_absolute():
+        path = Path(relative_to) / path
+    if not path.is_file():
+        close = difflib.get_close_matches(key, policy_names(), n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise PolicyError(
+            f"unknown policy '{key}'{hint} (use one of {', '.join(policy_names())}, or a TOML "
+            "file; list them with: slacalc policies)"
+        )
+    return read_policy_file(path)
+
+
+_TOP_KEYS = {
+    "name",
+    "title",
+    "source",
+    "read_on",
+    "terms_dated",
+    "note",
+    "mode",
+    "default_target",
+    "cap_pct",
+    "min_outage_seconds",
+    "round_up_seconds",
+    "min_credit",
+    "credit_form",
+    "availability_base",
+    "service_hours",
+    "claim_window",
+    "tiers",
+}
+_TIER_KEYS = {"target", "coefficient", "credit_pct", "bands"}
+_BAND_KEYS = {"below", "credit_pct"}
+_HOURS_KEYS = {"days", "from", "to"}
+_CLAIM_KEYS = {"opens_after_working_days", "closes_after_days", "closes_after_months"}
+
+
+def read_policy_file(path: Path, *, origin: str | None = None) -> Policy:
+    """Read a TOML policy strictly; every problem is reported together as a PolicyError."""
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyError(f"policy file '{name}': larger than 1 MiB; is it a policy?")
+        text = path.read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text, parse_float=Decimal)
+    except UnicodeDecodeError:
+        raise PolicyError(f"policy file '{name}': not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"policy file '{name}': not valid TOML: {exc}") from None
+    except RecursionError:
+        raise PolicyError(f"policy file '{name}': nested too deeply to be a policy") from None
+    except OSError as exc:
+        raise PolicyError(f"policy file '{name}': cannot read: {exc.strerror}") from None
+    reader = _Reader(name)
+    policy = reader.policy(data, origin or name, default_name=path.stem)
+    if reader.problems:
+        raise PolicyError("\n".join(reader.problems))
+    return policy  # type: ignore[return-value]
+
+
+class _Reader:
+    """Checks one policy document, collecting a message per problem."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[str] = []
+
+    def bad(self, key: str, message: str) -> None:
+        self.problems.append(f"policy file '{self.name}': key '{key}': {message}")
+
+    def unknown(self, table: dict[str, Any], known: set[str], where: str) -> None:
+        for key in table:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                self.bad(f"{where}{key}", f"unknown key{hint} (known: {', '.join(sorted(known))})")
+
+    def number(
+        self,
+        key: str,
+        value: Any,
+        *,
+        low: Decimal | None = Decimal(0),
+        high: Decimal | None = None,
+        positive: bool = False,
+        places: int = 8,
+    ) -> Decimal | None:
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+            self.bad(key, f"expected a number, got {_type_name(value)}")
+            return None
+        text = str(value)
+        try:
+            dec = parse_decimal(text.strip().removesuffix("%"), max_digits=15, max_places=places)
+        except ValueError as exc:
+            self.bad(key, f"{exc} (value '{text[:40]}')")
+            return None
+        if (low is not None and dec < low) or (positive and dec == 0):
+            self.bad(key, f"must be {'above' if positive else 'at least'} {low} (value '{text}')")
+            return None
+        if high is not None and dec > high:
+            self.bad(key, f"must be at most {high} (value '{text}')")
+            return None
+        return dec
+
+    def whole(self, key: str, value: Any, *, high: int = 10**6) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.bad(key, f"expected a whole number, got {_type_name(value)}")
+            return None
+        if not 0 <= value <= high:
+            self.bad(key, f"must be between 0 and {high} (value {value})")
+            return None
+        return value
+
+    def choice(self, key: str, value: Any, choices: tuple[str, ...]) -> str | None:
+        if not isinstance(value, str) or value.strip().lower() not in choices:
+            self.bad(
+                key, f"expected one of {', '.join(repr(c) for c in choices)} (value {value!r})"
+            )
+            return None
+        return value.strip().lower()
+
+    def text(self, key: str, value: Any) -> str:
+        if isinstance(value, date):
+            return value.isoformat()
+        if not isinstance(value, str):
+            self.bad(key, f"expected text, got {_type_name(value)}")
+            return ""
+        return value
+
+    def policy(self, data: dict[str, Any], origin: str, *, default_name: str) -> Policy | None:
+        self.unknown(data, _TOP_KEYS, "")
+        mode = self.choice("mode", data.get("mode", COEFFICIENT), MODES) or COEFFICIENT
+        cap = self.number("cap_pct", data.get("cap_pct", 100), high=Decimal(100))
+        tiers = self.tiers(data.get("tiers"), mode)
+        targets = [t.target for t in tiers]
+        default: Decimal | None = None
+        if "default_target" in data:
+            default = self.number(
+                "default_target", data["default_target"], positive=True, high=Decimal(100)
+            )
+            if default is not None and tiers and default not in targets:
+                self.bad(
+                    "default_target",
+                    f"is not the target of any tier (tiers: "
+                    f"{', '.join(format_pct(t) for t in targets)})",
+                )
+        elif tiers:
+            default = min(targets)
+        rules = {
+            "min_outage_seconds": self.whole(
+                "min_outage_seconds", data.get("min_outage_seconds", 0), high=86_400
+            ),
+            "round_up_seconds": self.whole(
+                "round_up_seconds", data.get("round_up_seconds", 0), high=86_400
+            ),
+            "min_credit": self.number("min_credit", data.get("min_credit", 0)),
+            "credit_form": self.choice(
+                "credit_form", data.get("credit_form", CASH), (CASH, VOUCHER)
+            ),
+            "availability_base": self.choice(
+                "availability_base",
+                data.get("availability_base", BASE_PERIOD),
+                (BASE_PERIOD, BASE_MINUS_EXCLUDED),
+            ),
+        }
+        hours = self.service_hours(data["service_hours"]) if "service_hours" in data else None
+        claim = self.claim_window(data["claim_window"]) if "claim_window" in data else None
+        meta = {k: self.text(k, data[k]) for k in ("terms_dated", "note") if k in data}
+        if self.problems or cap is None or default is None:
+            return None
+        return Policy(
+            name=self.text("name", data.get("name", default_name)) or default_name,
+            mode=mode,
+            default_target=default,
+            cap_pct=cap,
+            tiers=tuple(sorted(tiers, key=lambda t: t.target, reverse=True)),
+            service_hours=hours,
+            claim_window=claim,
+            title=self.text("title", data.get("title", "")),
+            source=self.text("source", data.get("source", "")),
+            read_on=self.text("read_on", data.get("read_on", "")),
+            origin=origin,
+            meta=meta,
+            **rules,  # type: ignore[arg-type]
+        )
+
+    def tiers(self, raw: Any, mode: str) -> list[Tier]:
+        if not isinstance(raw, list) or not raw:
+            self.bad("tiers", "expected at least one [[tiers]] table with a target")
+            return []
+        tiers: list[Tier] = []
+        for i, item in enumerate(raw, 1):
+            where = f"tiers[{i}]"
+            if not isinstance(item, dict):
+                self.bad(where, f"expected a table, got {_type_name(item)}")
+                continue
+            self.unknown(item, _TIER_KEYS, f"{where}.")
+            if "target" not in item:
+                self.bad(where, "missing 'target'")
+                continue
+            target = self.number(
+                f"{where}.target", item["target"], positive=True, high=Decimal(100)
+            )
+            coefficient = None
+            if "coefficient" in item:
+                coefficient = self.number(
+                    f"{where}.coefficient", item["coefficient"], high=Decimal(10**6)
+                )
+            elif mode == COEFFICIENT:
+                self.bad(where, "missing 'coefficient' (the policy's mode is 'coefficient')")
+            if "bands" in item and "credit_pct" in item:
+                self.bad(
+                    where,
+                    "give either 'credit_pct' (one band below the target) or 'bands', not both",
+                )
+                continue
+            credit = None
+            if "credit_pct" in item:
+                credit = self.number(f"{where}.credit_pct", item["credit_pct"], high=Decimal(100))
+            if target is None:
+                continue
+            if "bands" in item:
+                bands = self.bands(where, item["bands"], target)
+            elif "credit_pct" in item:
+                bands = [] if credit is None else [Band(target, credit)]
+            else:
+                if mode == CREDIT:
+                    self.bad(
+                        where, "missing 'bands' or 'credit_pct' (the policy's mode is 'credit')"
+                    )
+                bands = []
+            tiers.append(Tier(target, coefficient, tuple(bands)))
+        targets = [t.target for t in tiers]
+        if len(set(targets)) != len(targets):
+            self.bad("tiers", "two tiers have the same target")
+        return tiers
+
+    def bands(self, where: str, raw: Any, target: Decimal) -> list[Band]:
+        if not isinstance(raw, list) or not raw:
+            self.bad(f"{where}.bands", "expected a list of { below = X, credit_pct = Y }")
+            return []
+        bands: list[Band] = []
+        for j, item in enumerate(raw, 1):
+            key = f"{where}.bands[{j}]"
+            if not isinstance(item, dict):
+                self.bad(key, f"expected {{ below = X, credit_pct = Y }}, got {_type_name(item)}")
+                continue
+            self.unknown(item, _BAND_KEYS, f"{key}.")
+            missing = [k for k in ("below", "credit_pct") if k not in item]
+            if missing:
+                self.bad(key, f"missing {', '.join(repr(m) for m in missing)}")
+                continue
+            below = self.number(f"{key}.below", item["below"], positive=True, high=Decimal(100))
+            credit = self.number(f"{key}.credit_pct", item["credit_pct"], high=Decimal(100))
+            if below is None or credit is None:
+                continue
+            if below > target:
+                self.bad(
+                    f"{key}.below",
+                    f"{format_pct(below)} is above the tier's target "
+                    f"{format_pct(target)}: availability there is not a breach",
+                )
+            if bands and below >= bands[-1].below:
+                self.bad(
+                    f"{key}.below",
+                    "bands must be listed from the highest 'below' down, "
+                    f"without repeats ({format_pct(below)} after "
+                    f"{format_pct(bands[-1].below)})",
+                )
+            bands.append(Band(below, credit))
+        return bands
+
+    def service_hours(self, raw: Any) -> ServiceHours | None:
+        if not isinstance(raw, dict):
+            self.bad("service_hours", 'expected { days = "working", from = "08:00", to = "20:00" }')
+            return None
+        self.unknown(raw, _HOURS_KEYS, "service_hours.")
+        days = self.choice(
+            "service_hours.days", raw.get("days", DAYS_ALL), (DAYS_ALL, DAYS_WORKING, DAYS_MON_FRI)
+        )
+        start = self.clock("service_hours.from", raw.get("from", "00:00"))
+        end = self.clock("service_hours.to", raw.get("to", "24:00"))
+        if days is None or start is None or end is None:
+            return None
+        end_of_day = end == "24:00"
+        end_time = time(0) if end_of_day else time.fromisoformat(end)
+        start_time = time.fromisoformat(start) if start != "24:00" else None
+        if start_time is None or (not end_of_day and end_time <= start_time):
+            self.bad("service_hours.to", f"must be after 'from' on the same day ({start}-{end})")
+            return None
+        return ServiceHours(days, start_time, end_time, end_of_day)
+
+    def clock(self, key: str, value: Any) -> str | None:
+        if isinstance(value, time):
+            value = value.strftime("%H:%M")
+        if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+            self.bad(key, f'expected a clock time "HH:MM" (value {value!r})')
+            return None
+        if value == "24:00":
+            return value
+        try:
+            time.fromisoformat(value)
+        except ValueError:
+            self.bad(key, f'expected a clock time "HH:MM" (value {value!r})')
+            return None
+        return value
+
+    def claim_window(self, raw: Any) -> ClaimWindow | None:
+        if not isinstance(raw, dict):
+            self.bad("claim_window", "expected a table [claim_window]")
+            return None
+        self.unknown(raw, _CLAIM_KEYS, "claim_window.")
+        opens = self.whole(
+            "claim_window.opens_after_working_days", raw.get("opens_after_working_days", 0), high=60
+        )
+        days = months = None
+        if "closes_after_days" in raw:
+            days = self.whole("claim_window.closes_after_days", raw["closes_after_days"], high=3660)
+        if "closes_after_months" in raw:
+            months = self.whole(
+                "claim_window.closes_after_months", raw["closes_after_months"], high=120
+            )
+        if days is not None and months is not None:
+            self.bad("claim_window", "give closes_after_days or closes_after_months, not both")
+            return None
+        if opens is None:
+            return None
+        return ClaimWindow(opens, days, months)
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    return type(value).__name__

@@ -1,0 +1,506 @@
+"""The rules of a month-end, each in one place: tiers, bands, breaches, prices, rounding, the
+72-hour rule, status, and the text forms of money, percentages and seconds.
+
+Every rule that a report applies to many rows is one function written in integer arithmetic that
+works on a Python ``int`` and on a numpy array alike: ``int64`` arrays where the values provably
+fit, ``object`` arrays of Python integers where they might not (:func:`exact`). The report,
+explain, validate, budget, tiers and every writer call these functions; nothing else computes a
+band, a price or a text form.
+
+Downtime is a rational number of microseconds, ``num / den``: ``den`` is 1 unless partial impacts
+made it fractional (``0.3 x 7 s``), and stays a small common denominator of the impacts.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+from slacalc.dates.instants import US_PER_SECOND
+
+# --- exact integers, scalar or array ---------------------------------------------------------
+
+_INT64_SAFE = 1 << 62
+
+
+def exact(values: Any, bound: int) -> Any:
+    """``values`` as an array fit for exact arithmetic up to ``bound`` in absolute value.
+
+    ``int64`` when every intermediate stays below 2**62, else ``object`` (Python integers):
+    the same expressions then compute the same numbers, only slower.
+    """
+    import numpy as np
+
+    arr = np.asarray(values)
+    if bound < _INT64_SAFE and arr.dtype != object:
+        return arr.astype(np.int64, copy=False)
+    return arr.astype(object)
+
+
+def _wide(values: Any, factor: int) -> Any:
+    """An array operand ready for products up to ``factor`` times its largest value; scalars,
+    Python integers already, pass through."""
+    import numpy as np
+
+    if not isinstance(values, np.ndarray):
+        return values
+    if values.dtype == object or not len(values):
+        return values
+    top = int(np.abs(values).max())
+    return exact(values, top * factor)
+
+
+def half_up(num: Any, den: Any) -> Any:
+    """``num / den`` rounded half-up to an integer (``num >= 0``, ``den > 0``): the one rounding.
+
+    >>> half_up(5, 2), half_up(7, 3)
+    (3, 2)
+    """
+    return (2 * num + den) // (2 * den)
+
+
+def ratio(value: Decimal | Fraction | int) -> tuple[int, int]:
+    """An exact decimal or fraction as ``(numerator, denominator)`` integers."""
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    return Fraction(value).numerator, Fraction(value).denominator
+
+
+# --- bounded decimals: fees, impacts, targets, policy numbers --------------------------------
+
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
+def parse_decimal(text: str, *, max_digits: int = 15, max_places: int = 8) -> Decimal:
+    """A finite decimal with at most ``max_digits`` before the point and ``max_places`` after.
+
+    The bounds keep every later product small: ``1e999999999`` or a 5000-digit number is refused
+    at once instead of costing minutes of big-integer arithmetic. Raises ValueError.
+    """
+    raw = text.strip().replace("_", "")
+    if len(raw) > 64:
+        raise ValueError("not a number: too long")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not value.is_finite():
+        raise ValueError("not a finite number")
+    if value and value.adjusted() >= max_digits:
+        raise ValueError(f"too large (at most {max_digits} digits before the decimal point)")
+    exponent = value.normalize(_EXACT).as_tuple().exponent
+    if value and isinstance(exponent, int) and -exponent > max_places:
+        raise ValueError(f"too many decimals (at most {max_places})")
+    return value
+
+
+# --- money -----------------------------------------------------------------------------------
+
+# ISO 4217 (list one, 2025): every active code and its minor unit. Codes absent here (typos such
+# as JYP, funds and metals without a minor unit such as XAU) are refused.
+_TWO_DECIMALS = """
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV BRL BSD BTN BWP BYN BZD CAD
+CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP
+GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD
+MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP
+PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG
+"""
+_NO_DECIMALS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE_DECIMALS = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR_DECIMALS = "CLF UYW"
+_MINOR_UNITS: dict[str, int] = {
+    code: places
+    for codes, places in (
+        (_TWO_DECIMALS, 2),
+        (_NO_DECIMALS, 0),
+        (_THREE_DECIMALS, 3),
+        (_FOUR_DECIMALS, 4),
+    )
+    for code in codes.split()
+}
+_CODE = re.compile(r"^[A-Z]{3}$")
+CURRENCY_SYMBOLS = {
+    "CNY": "¥",
+    "JPY": "¥",
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "KRW": "₩",
+    "HKD": "HK$",
+    "TWD": "NT$",
+    "SGD": "S$",
+    "INR": "₹",
+}
+
+
+def minor_unit(currency: str) -> int:
+    """Decimals of money in ``currency`` by ISO 4217: JPY 0, CNY 2, KWD 3, CLF 4."""
+    return _MINOR_UNITS.get(currency, 2)
+
+
+def parse_currency(text: str) -> str:
+    """An active ISO 4217 code, upper-cased. Raises ValueError naming what is wrong."""
+    code = text.strip().upper()
+    if not _CODE.match(code):
+        raise ValueError("expected an ISO 4217 currency code such as CNY, USD or JPY")
+    if code not in _MINOR_UNITS:
+        import difflib
+
+        swapped = [c for c in _MINOR_UNITS if sorted(c) == sorted(code)]  # JYP -> JPY
+        close = swapped or difflib.get_close_matches(code, _MINOR_UNITS, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ValueError(f"'{code}' is not an ISO 4217 currency code{hint}")
+    return code
+
+
+def parse_amount(text: str) -> Decimal:
+    """A non-negative amount such as ``1200`` or ``99.5`` (below 10**15). Raises ValueError."""
+    try:
+        value = parse_decimal(text, max_digits=15, max_places=8)
+    except ValueError as exc:
+        reason = str(exc)
+        if reason.startswith("not a"):
+            raise ValueError("expected a decimal amount such as 1200.00") from None
+        raise ValueError(
+            f"amount {'has ' if reason.startswith('too many') else 'is '}{reason}"
+        ) from None
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def minor_units(value: Fraction | Decimal | int, places: int) -> int:
+    """An exact non-negative value in units of ``10**-places``, rounded half-up."""
+    num, den = ratio(value)
+    return half_up(num * 10**places, den)
+
+
+def from_minor(units: int, places: int) -> Decimal:
+    """``units`` of ``10**-places`` as an exact Decimal."""
+    return Decimal(units).scaleb(-places, _EXACT)
+
+
+def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
+    """``value`` rounded once, half-up, to the currency's minor unit."""
+    places = minor_unit(currency)
+    return from_minor(minor_units(value, places), places)
+
+
+def decimal_texts(units: Any, places: Any, *, strip: bool = False) -> Any:
+    """Non-negative integers ``units`` of ``10**-places`` as decimal text, a pyarrow string
+    array: ``places`` digits after the point (``strip``: trailing zeros and a bare point
+    dropped). ``places`` is one number or one per value. The one text form of exact numbers."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    units = np.atleast_1d(np.asarray(units))
+    places_arr = np.broadcast_to(np.asarray(places, dtype=np.int64), units.shape)
+    distinct = np.unique(places_arr) if len(units) else np.zeros(0, dtype=np.int64)
+    out = None
+    for p in distinct.tolist():
+        whole, frac = units // 10**p, units % 10**p
+        text = _int_texts(whole)
+        if p:
+            digits = pc.utf8_lpad(_int_texts(frac), p, "0")
+            if strip:
+                digits = pc.utf8_rtrim(digits, "0")
+                joined = pc.binary_join_element_wise(text, digits, ".")
+                text = pc.if_else(pc.equal(pc.utf8_length(digits), 0), text, joined)
+            else:
+                text = pc.binary_join_element_wise(text, digits, ".")
+        if len(distinct) == 1:
+            return text
+        out = text if out is None else pc.if_else(pa.array(places_arr == p), text, out)
+    return out if out is not None else pa.array([], pa.string())
+
+
+def _int_texts(values: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.dtype == object:
+        return pa.array([str(v) for v in values.tolist()], pa.string())
+    return pc.cast(pa.array(values), pa.string())
+
+
+def money_texts(units: Any, places: Any) -> Any:
+    """Minor units as money text with the currency's decimals: ``1200.00``, ``120000``."""
+    return decimal_texts(units, places)
+
+
+@lru_cache(maxsize=4096)
+def format_money(value: Decimal, currency: str) -> str:
+    """One amount with exactly the currency's decimals: ``1200.00`` CNY, ``120000`` JPY."""
+    places = minor_unit(currency)
+    units = minor_units(value.copy_abs(), places)
+    text = money_texts([units], places)[0].as_py()
+    return "-" + text if value < 0 and units else text
+
+
+# --- percentages and coefficients ------------------------------------------------------------
+
+
+def format_pct(value: Decimal) -> str:
+    """A percentage without an exponent or trailing zeros: ``99.95``, ``100``, ``5``."""
+    return f"{value.normalize(_EXACT):f}"
+
+
+@lru_cache(maxsize=256)
+def format_coefficient(value: Decimal) -> str:
+    """At least two decimals, as the policy document writes them: 1.25, 2.50, 5.00."""
+    whole, _, frac = format_pct(value).partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def pct_texts(up: Any, total: Any, places: int = 4) -> Any:
+    """``up / total`` (a share of 1) as percentages truncated toward zero to ``places`` decimals.
+
+    Truncated, never rounded: 99.94999 % shows as 99.9499, below the 99.95 tier it misses.
+    A total of 0 (nothing to measure) shows 100.
+    """
+    import numpy as np
+
+    scale = 10**places
+    up, total = np.asarray(up), np.asarray(total)
+    safe = np.where(total == 0, 1, total)
+    q = _wide(np.where(total == 0, 1, up), 100 * scale) * (100 * scale) // safe
+    return decimal_texts(q, places)
+
+
+def availability(down_num: Any, den: Any, base: Any) -> tuple[Any, Any]:
+    """Availability as integers ``(up, total)``: ``up / total = 1 - (down_num / den) / base``.
+
+    ``base`` is the period (or the period less excluded time), in microseconds.
+    """
+    total = base * den
+    return total - down_num, total
+
+
+def pct_text(up: int, total: int) -> str:
+    """One truncated percentage (see :func:`pct_texts`)."""
+    return pct_texts([up], [total])[0].as_py()
+
+
+# --- seconds ---------------------------------------------------------------------------------
+
+
+def seconds_texts(num: Any, den: Any = 1) -> Any:
+    """Microseconds ``num / den`` as seconds, half-up to at most 3 decimals, trailing zeros
+    dropped: ``2050``, ``1841.7``, ``0.864`` (a pyarrow string array)."""
+    import numpy as np
+
+    ms = half_up(_wide(np.atleast_1d(np.asarray(num)), 4), np.asarray(den) * 1000)
+    return decimal_texts(ms, 3, strip=True)
+
+
+def seconds(us: Fraction | int) -> int | Decimal:
+    """One duration in microseconds as seconds (see :func:`seconds_texts`): an ``int`` when
+    whole, else a ``Decimal``, the number a JSON file shows."""
+    num, den = ratio(us)
+    text = seconds_texts([num], [den])[0].as_py()
+    return int(text) if "." not in text else Decimal(text)
+
+
+def duration(us: Fraction | int) -> str:
+    """A human duration: ``1h 32m 59s``, ``21m 36s``, ``2d 3h 0m 0s``, ``0.4s``."""
+    secs = Fraction(us) / US_PER_SECOND
+    if secs == 0:
+        return "0s"
+    whole = int(secs)
+    days, rem = divmod(whole, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, sec = divmod(rem, 60)
+    sec_text = str(seconds((sec + secs - whole) * US_PER_SECOND))
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if days or hours:
+        parts.append(f"{hours}h")
+    if days or hours or minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{sec_text}s")
+    return " ".join(parts)
+
+
+def share(value: Fraction | int) -> str:
+    """A share of 1 as an exact decimal: ``0.3``, ``1``, ``0.125`` (``1/3`` stays a fraction)."""
+    value = Fraction(value)
+    for places in range(13):
+        scaled = value * 10**places
+        if scaled.denominator == 1:
+            return f"{Decimal(scaled.numerator).scaleb(-places, _EXACT):f}"
+    return str(value)
+
+
+# --- tiers, bands and breaches ---------------------------------------------------------------
+
+
+def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
+    """The most downtime, in units of ``1 / den`` microseconds, that meets ``target`` % over a
+    base of ``base`` microseconds: ``floor(base x den x (1 - target / 100))``.
+
+    A downtime numerator meets the target exactly when it is at most this: comparing integers
+    is the exact tier test, with no division and no rounding (99.95 % exactly meets 99.95 %).
+    """
+    tn, td = target
+    return _wide(base, den * 100 * td) * den * (100 * td - tn) // (100 * td)
+
+
+def meets(down_num: Any, den: Any, base: Any, target: tuple[int, int]) -> Any:
+    """Whether availability ``1 - (down_num / den) / base`` reaches ``target`` %, exactly."""
+    import numpy as np
+
+    if isinstance(down_num, list):
+        down_num, base = np.asarray(down_num), np.asarray(base)
+    return down_num <= allowed_num(base, den, target)
+
+
+def band_positions(down_num: Any, den: Any, base: Any, targets: list[tuple[int, int]]) -> Any:
+    """Per row, the index in ``targets`` (highest first) of the highest tier met, or
+    ``len(targets)`` when availability is below them all."""
+    import numpy as np
+
+    position = np.full(np.shape(down_num), len(targets), dtype=np.int64)
+    for i in range(len(targets) - 1, -1, -1):
+        position = np.where(meets(down_num, den, base, targets[i]), i, position)
+    return position
+
+
+def band_labels(labels: list[str]) -> list[str]:
+    """The tier labels of a band position, then ``<lowest`` for availability below them all."""
+    return [*labels, "<" + labels[-1]]
+
+
+# --- prices ----------------------------------------------------------------------------------
+
+
+def coefficient_price(
+    down_num: Any, den: Any, base: Any, fee: tuple[int, int], coefficient: tuple[int, int]
+) -> tuple[Any, Any]:
+    """A breach priced by the coefficient formula, as an exact ratio ``(num, den)`` of money:
+    ``downtime / base x fee x coefficient``."""
+    return down_num * fee[0] * coefficient[0], den * base * fee[1] * coefficient[1]
+
+
+def credit_price(fee: tuple[int, int], credit_pct: tuple[Any, Any]) -> tuple[Any, Any]:
+    """A breach priced by a credit share: ``fee x credit_pct / 100``, as ``(num, den)``."""
+    return fee[0] * credit_pct[0], fee[1] * credit_pct[1] * 100
+
+
+def capped_units(
+    num: Any, den: Any, fee: tuple[int, int], cap_pct: tuple[int, int], places: Any
+) -> tuple[Any, Any]:
+    """Minor units of ``num / den`` capped at ``cap_pct`` % of the fee, rounded once, half-up,
+    and whether the cap bit."""
+    import numpy as np
+
+    cap_num, cap_den = fee[0] * cap_pct[0], fee[1] * cap_pct[1] * 100
+    capped = num * cap_den > cap_num * den
+    num = np.where(capped, cap_num, num)
+    den = np.where(capped, cap_den, den)
+    return half_up(num * 10**places, den), capped
+
+
+# --- deadlines and status --------------------------------------------------------------------
+
+LEVEL1_HOURS = 72
+LEVEL1_DELAY_US = LEVEL1_HOURS * 3600 * US_PER_SECOND
+
+
+def level1_due(opened_us: Any) -> Any:
+    """The 72-hour rule: a level-1 dispute (an SLA breach, its compensation) is due 72 elapsed
+    hours after it opens; a breached month's compensation opens when the month ends."""
+    return opened_us + LEVEL1_DELAY_US
+
+
+FINAL, PROVISIONAL = "final", "provisional"
+
+
+def period_final(period_end_us: Any, as_of_us: int) -> Any:
+    """A month is final once it has ended at ``--as-of``; before that it is provisional."""
+    return period_end_us <= as_of_us
+
+
+# --- service hours and claim windows ---------------------------------------------------------
+
+
+def service_windows(hours: Any, first: Any, last: Any, tz: Any, calendar: Any) -> list[tuple]:
+    """The service-time windows ``[start, end)`` (epoch microseconds) of the days ``first`` to
+    ``last`` (dates) under a policy's service hours, on the report's calendar and in its zone.
+
+    ``days`` is ``all``, ``mon-fri``, or ``working`` (the working-day calendar, make-up days
+    included). Clock times are local: a window keeps its wall-clock hours across a DST change.
+    """
+    from datetime import datetime, timedelta
+
+    from slacalc.dates.instants import to_us
+
+    out = []
+    day = first
+    while day <= last:
+        if (
+            hours.days == "all"
+            or (hours.days == "mon-fri" and day.weekday() < 5)
+            or (hours.days == "working" and calendar.is_working_day(day))
+        ):
+            start = to_us(datetime.combine(day, hours.start, tzinfo=tz))
+            end_day = day + timedelta(days=1) if hours.end_of_day else day
+            end = to_us(datetime.combine(end_day, hours.end, tzinfo=tz))
+            if end > start:
+                out.append((start, end))
+        day += timedelta(days=1)
+    return out
+
+
+def claim_bounds(window: Any, next_month: Any, tz: Any, calendar: Any) -> tuple[int, int | None]:
+    """When the claim window of a period opens and closes (epoch microseconds; None: never).
+
+    ``next_month`` is the first day of the month after the period. The window opens when the
+    period ends, or at 00:00 after the Nth working day of the next month; it closes N days or N
+    months after the period ends (local midnight), as the policy says.
+    """
+    from datetime import datetime, timedelta
+
+    from slacalc.dates.instants import to_us
+
+    end = datetime.combine(next_month, datetime.min.time(), tzinfo=tz)
+    opens = to_us(end)
+    if window is None:
+        return opens, None
+    if window.opens_after_working_days:
+        nth = calendar.add_working_days(
+            next_month - timedelta(days=1), window.opens_after_working_days
+        )
+        day = nth + timedelta(days=1)
+        opens = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    closes = None
+    if window.closes_after_days is not None:
+        day = next_month + timedelta(days=window.closes_after_days)
+        closes = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    elif window.closes_after_months is not None:
+        months = next_month.year * 12 + next_month.month - 1 + window.closes_after_months
+        day = next_month.replace(year=months // 12, month=months % 12 + 1)
+        closes = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    return opens, closes
+
+
+NOT_OPEN, OPEN, CLAIM_EXPIRED, BELOW_MIN_CREDIT = (
+    "not_open",
+    "open",
+    "claim_expired",
+    "below_min_credit",
+)
+
+
+def claim_status(opens: int, closes: int | None, as_of: int) -> str:
+    """Where a breached month's claim stands at ``as_of``."""
+    if as_of < opens:
+        return NOT_OPEN
+    if closes is not None and as_of >= closes:
+        return CLAIM_EXPIRED
+    return OPEN
