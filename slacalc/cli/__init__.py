@@ -18,8 +18,25 @@ from slacalc.cli import tools as _tools  # noqa: F401
 __all__ = ["app", "main"]
 
 
+def _keep_freed_memory() -> None:
+    """Ask glibc to keep freed memory for reuse instead of returning every large block to the
+    kernel: a large report allocates and frees many arrays of the same sizes, and faulting the
+    pages in again each time costs more system time than the computing itself."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, 1 << 31)
+    libc.mallopt(m_top_pad, 64 << 20)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _keep_freed_memory()
     if hasattr(signal, "SIGPIPE"):
         # `slacalc ... | head` ends quietly, as csvkit does.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)

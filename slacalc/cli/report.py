@@ -8,17 +8,13 @@ import typer
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.computing.report import FIELDS, KINDS, NUMBER, TEXT, Report, compute_report
+from slacalc.computing.fields import FIELDS, NUMBER_FIELDS, TEXT_FIELDS
+from slacalc.computing.report import Report, compute_report
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
 from slacalc.writing.csvjson import write_columns_csv, write_columns_json
 from slacalc.writing.formats import Format, choose_format
 from slacalc.writing.output import write_output
-from slacalc.writing.report_view import report_tables
-from slacalc.writing.tables import print_tables
-
-TEXT_FIELDS = [f for f in FIELDS if KINDS.get(f) == TEXT]
-NUMBER_FIELDS = [f for f in FIELDS if KINDS.get(f) == NUMBER]
 
 
 @app.command(
@@ -92,8 +88,11 @@ def report(
 
 def render_report(result: Report, fmt: Format, out: TextIO, *, raw_csv: bool = False) -> None:
     if fmt is Format.csv:
-        write_columns_csv(result.text, FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
+        write_columns_csv(result.text_parts(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
     elif fmt is Format.json:
-        write_columns_json(result.text, FIELDS, NUMBER_FIELDS, out)
-    else:
+        write_columns_json(result.text_parts(), FIELDS, NUMBER_FIELDS, out)
+    else:  # rich is imported only for people
+        from slacalc.writing.report_view import report_tables
+        from slacalc.writing.tables import print_tables
+
         print_tables(report_tables(result), out)

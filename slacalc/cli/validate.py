@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import typer
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.computing.validate import FIELDS, Validation, validate
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format, choose_format
 from slacalc.writing.output import write_output
+
+if TYPE_CHECKING:
+    from slacalc.computing.validate import Validation
 
 
 @app.command(
@@ -40,6 +42,8 @@ def validate_cmd(
 
     Example: slacalc validate incidents.csv --contracts contracts.csv
     """
+    from slacalc.computing.validate import FIELDS, validate
+
     fmt = choose_format(format, output)
     zone = c.zone(tz)
     result = validate(

@@ -170,10 +170,8 @@ def usage(
     first = np.searchsorted(edges, s, side="right") - 1
     last = np.searchsorted(edges, e - 1, side="right") - 1
     cells = _spread(key * n_months + first, last - first)
-    touched = np.unique(cells)
     down_cells = _spread(key[down] * n_months + first[down], (last - first)[down])
-    count = np.zeros(len(touched), dtype=np.int64)
-    np.add.at(count, np.searchsorted(touched, down_cells), 1)
+    touched, count = _touched(cells, down_cells, (int(key.max()) + 1 if len(key) else 0) * n_months)
 
     # The impact levels, ascending, as integers over their common denominator.
     impact_codes = table.impact[rows][down]
@@ -246,6 +244,19 @@ def usage(
     return Usage(n_months, touched, down_num, down_den, excluded, count, segments)
 
 
+def _touched(cells: Any, down_cells: Any, size: int) -> tuple[Any, Any]:
+    """The distinct cells, sorted, and how many outage rows each has: by counting when the
+    cells are dense (a hash-free pass), by sorting when they are sparse."""
+    if size <= 8 * len(cells) + (1 << 20):
+        present = np.bincount(cells, minlength=size)
+        touched = np.flatnonzero(present)
+        return touched, np.bincount(down_cells, minlength=size)[touched].astype(np.int64)
+    touched = np.unique(cells)
+    count = np.zeros(len(touched), dtype=np.int64)
+    np.add.at(count, np.searchsorted(touched, down_cells), 1)
+    return touched, count
+
+
 def _spread(first_cell: Any, extra: Any) -> Any:
     """The cells ``first .. first + extra`` of every row, concatenated."""
     out = [first_cell]
@@ -260,7 +271,7 @@ def _sort_events(key: Any, t: Any, lo: int, hi: int) -> Any:
     width = hi - lo + 1
     n_keys = int(key.max()) + 1 if len(key) else 1
     if n_keys * width < _INT64_SAFE:
-        return np.argsort(key * width + (t - lo), kind="stable")
+        return np.argsort(key * width + (t - lo))  # ties (same key, same instant) may go any way
     return np.lexsort((t, key))
 
 

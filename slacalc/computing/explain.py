@@ -291,9 +291,7 @@ def explain(
             f"{rules.seconds(row.period_us)} s"
         )
     # The key's incidents as one key (customer-wide ones merge with its own, as in the report).
-    merged = sub.take(np.arange(len(sub)))
-    merged.keys = [key]
-    merged.key = np.zeros(len(sub), dtype=np.int64)
+    merged = sub.relabel(key)
     result = usage(
         merged,
         grid.edges,
@@ -308,8 +306,6 @@ def explain(
     order = np.lexsort((merged.line, merged.start))
     is_star = np.concatenate([np.zeros(len(rows), bool), np.ones(len(star), bool)])[order]
     merged = merged.take(order)
-    merged.keys = [key]
-    merged.key = np.zeros(len(merged), dtype=np.int64)
     segments = result.segments
     assert segments is not None
     cs, ce, excluded, notes = _traces(merged, grid, settings.as_of, segments, is_star)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -37,15 +37,28 @@ class WorkCalendar:
     datetime.date(2025, 10, 9)
     """
 
-    def __init__(self, name: str, entity: Any, overrides: Mapping[date, bool]) -> None:
+    def __init__(self, name: str, overrides: Mapping[date, bool]) -> None:
         self.name = name
-        self._entity = entity
         self.overrides: Mapping[date, bool] = MappingProxyType(dict(overrides))
         self._override_years = frozenset(d.year for d in self.overrides)
         # Non-working days per year, before overrides. Years are filled lazily because the
         # holidays package computes lunar festivals year by year and most runs need one or two.
         self._off_days: dict[int, frozenset[date]] = {}
-        self._confirmed = _confirmed_years(entity) if entity is not None else None
+
+    @cached_property
+    def _entity(self) -> Any:
+        """The holidays package's calendar, built on first use (it costs a tenth of a second,
+        and a report that counts no working day never needs it)."""
+        if self.name == NO_CALENDAR:
+            return None
+        import holidays
+
+        return holidays.country_holidays(self.name)
+
+    @cached_property
+    def _confirmed(self) -> tuple[int, int] | None:
+        entity = self._entity
+        return _confirmed_years(entity) if entity is not None else None
 
     @classmethod
     def create(
@@ -59,20 +72,18 @@ class WorkCalendar:
         code = calendar.strip()
         cleaned = _clean_overrides(overrides or {})
         if code.lower() == NO_CALENDAR:
-            return cls(NO_CALENDAR, None, cleaned)
+            return cls(NO_CALENDAR, cleaned)
         code = code.upper()
         # Checked against the package's own list: country_holidays() would also accept names of
-        # unrelated classes in its module (e.g. "HolidayBase").
-        if code not in _supported_codes():
+        # unrelated classes in its module (e.g. "HolidayBase"). China, the default, needs no look.
+        if code != "CN" and code not in _supported_codes():
             raise UsageError(
                 f"unknown calendar '{calendar}': use a country code known to the holidays "
                 "package (such as CN, US, DE, GB), or 'none' for plain Monday-Friday; list them "
                 'with: python -c "import holidays; '
                 'print(sorted(holidays.list_supported_countries()))"'
             )
-        import holidays
-
-        return cls(code, holidays.country_holidays(code), cleaned)
+        return cls(code, cleaned)
 
     def __repr__(self) -> str:
         return f"WorkCalendar({self.name!r}, overrides={len(self.overrides)})"

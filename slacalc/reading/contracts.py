@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.files import STDIN, open_csv
@@ -43,6 +46,33 @@ class ContractBook:
 
     def find(self, customer_id: str, service: str) -> Contract | None:
         return self._exact.get((customer_id, service)) or self._wild.get(customer_id)
+
+    def lookup(self, customers: Any, services: Any) -> Any:
+        """For string arrays of keys, the index in :attr:`contracts` of each key's contract
+        (an exact match wins over the customer's ``*``), or -1: one hash pass, no loop."""
+        import pyarrow as pa
+
+        from slacalc.reading.table import pair_codes
+
+        n = len(customers)
+        out = np.full(n, -1, dtype=np.int64)
+        exact = [i for i, c in enumerate(self.contracts) if not c.is_wildcard]
+        wild = [i for i, c in enumerate(self.contracts) if c.is_wildcard]
+        if exact:
+            ec = pa.array([self.contracts[i].customer_id for i in exact], pa.string())
+            es = pa.array([self.contracts[i].service for i in exact], pa.string())
+            _, _, codes = pair_codes(pa.concat_arrays([customers, ec]),
+                                     pa.concat_arrays([services, es]))  # fmt: skip
+            position = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            position[codes[n:]] = exact
+            out = position[codes[:n]]
+        if wild:
+            wc = pa.array([self.contracts[i].customer_id for i in wild], pa.string())
+            codes = np.asarray(pa.concat_arrays([customers, wc]).dictionary_encode().indices)
+            position = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+            position[codes[n:]] = wild
+            out = np.where(out >= 0, out, position[codes[:n]])
+        return out
 
     def customers_of(self, service: str) -> list[str]:
         """The customers whose contracts cover ``service``: by name, or every service (``*``)."""

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,6 +29,7 @@ NO_END = np.iinfo(np.int64).max  # the end of an ongoing incident: counted up to
 # The text columns of a part, in the order problems of one row are reported.
 _TYPED = ("start", "end", "category", "impact")
 _TEXT = ("customer_id", "service", "incident_id", "source")
+_COLUMNS = (*_TYPED, *_TEXT)
 
 
 @dataclass
@@ -71,10 +73,15 @@ class Incident(NamedTuple):
 
 @dataclass
 class IncidentTable:
-    """Incidents as columns. Rows keep the order they were read in."""
+    """Incidents as columns. Rows keep the order they were read in.
 
-    keys: list[Key]  # distinct (customer_id, service), in order of first appearance
-    key: Any  # int64: index into keys
+    Keys are the distinct (customer_id, service) pairs, in order of first appearance, held as
+    two string arrays; ``key`` numbers each row's. ``keys`` gives them as Python tuples.
+    """
+
+    key_customer: Any  # pyarrow string array: each key's customer
+    key_service: Any  # pyarrow string array: each key's service
+    key: Any  # int64: index of each row's key
     start: Any  # int64 epoch microseconds
     end: Any  # int64 epoch microseconds; NO_END while ongoing
     category: Any  # int8: index into cells.CATEGORIES
@@ -91,30 +98,27 @@ class IncidentTable:
     def __len__(self) -> int:
         return len(self.start)
 
+    @property
+    def n_keys(self) -> int:
+        return len(self.key_customer)
+
+    @cached_property
+    def keys(self) -> list[Key]:
+        """The keys as ``(customer_id, service)`` tuples (built on first use)."""
+        return list(zip(self.key_customer.to_pylist(), self.key_service.to_pylist(), strict=True))
+
     @classmethod
     def empty(cls) -> IncidentTable:
         z = np.zeros(0, dtype=np.int64)
-        return cls(
-            [],
-            z,
-            z,
-            z,
-            z.astype(np.int8),
-            z.astype(np.int32),
-            [],
-            z.astype(np.int32),
-            [],
-            z,
-            pa.array([], pa.string()),
-        )
+        s = pa.array([], pa.string())
+        return cls(s, s, z, z, z, z.astype(np.int8), z.astype(np.int32), [], z.astype(np.int32),
+                   [], z, s)  # fmt: skip
 
     def take(self, rows: Any) -> IncidentTable:
-        """The rows at ``rows`` (an index array), keys renumbered in their new order."""
+        """The rows at ``rows`` (an index array), keys renumbered in order of appearance."""
         rows = np.asarray(rows, dtype=np.int64)
-        used, first = np.unique(self.key[rows], return_index=True)
-        order = used[np.argsort(first, kind="stable")]
-        remap = np.full(len(self.keys), -1, dtype=np.int64)
-        remap[order] = np.arange(len(order))
+        encoded = pa.array(self.key[rows]).dictionary_encode()
+        used = pa.array(np.asarray(encoded.dictionary, dtype=np.int64))
         index = pa.array(rows)
 
         def text(col: Any) -> Any:
@@ -122,8 +126,9 @@ class IncidentTable:
 
         return replace(
             self,
-            keys=[self.keys[k] for k in order.tolist()],
-            key=remap[self.key[rows]],
+            key_customer=self.key_customer.take(used),
+            key_service=self.key_service.take(used),
+            key=np.asarray(encoded.indices, dtype=np.int64),
             start=self.start[rows],
             end=self.end[rows],
             category=self.category[rows],
@@ -136,18 +141,31 @@ class IncidentTable:
             end_text=text(self.end_text),
         )
 
+    def relabel(self, key: Key) -> IncidentTable:
+        """The same rows, all under one key (a customer-wide row copied to a customer)."""
+        return replace(
+            self,
+            key_customer=pa.array([key[0]], pa.string()),
+            key_service=pa.array([key[1]], pa.string()),
+            key=np.zeros(len(self), dtype=np.int64),
+        )
+
     def rows_of(self, key: Key) -> Any:
         """The row indices of one key, in read order (empty when the key has none)."""
-        try:
-            k = self.keys.index(key)
-        except ValueError:
-            return np.zeros(0, dtype=np.int64)
-        return np.flatnonzero(self.key == k)
+        k = self.key_index(key)
+        return np.zeros(0, dtype=np.int64) if k < 0 else np.flatnonzero(self.key == k)
+
+    def key_index(self, key: Key) -> int:
+        """The number of ``key`` in this table, or -1."""
+        hit = pc.and_(pc.equal(self.key_customer, key[0]), pc.equal(self.key_service, key[1]))
+        found = np.flatnonzero(np.asarray(hit))
+        return int(found[0]) if len(found) else -1
 
     def incident(self, row: int) -> Incident:
         """One row as an :class:`Incident` (slow; for display)."""
         end = int(self.end[row])
-        customer, service = self.keys[int(self.key[row])]
+        k = int(self.key[row])
+        customer, service = self.key_customer[k].as_py(), self.key_service[k].as_py()
 
         def text(col: Any) -> str:
             if col is None:
@@ -192,21 +210,26 @@ class IncidentTable:
 
 def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     """One table of several, rows in order, keys and impacts merged in order of appearance."""
-    tables = [t for t in tables if len(t) or t.keys]
+    tables = [t for t in tables if len(t) or t.n_keys]
     if not tables:
         return IncidentTable.empty()
     if len(tables) == 1:
         return tables[0]
-    keys: dict[Key, int] = {}
+    customers, services, codes = pair_codes(
+        pa.concat_arrays([t.key_customer for t in tables]),
+        pa.concat_arrays([t.key_service for t in tables]),
+    )
     impacts: dict[Fraction | int, int] = {}
     files: list[str] = []
     key_cols, imp_cols, file_cols = [], [], []
+    offset = 0
     for t in tables:
-        key_map = np.array([keys.setdefault(k, len(keys)) for k in t.keys] or [0], np.int64)
+        key_map = codes[offset : offset + t.n_keys]
+        offset += t.n_keys
         imp_map = np.array(
             [impacts.setdefault(v, len(impacts)) for v in t.impacts] or [0], np.int32
         )
-        key_cols.append(key_map[t.key])
+        key_cols.append(key_map[t.key] if len(key_map) else t.key)
         imp_cols.append(imp_map[t.impact])
         file_cols.append(t.file + len(files))
         files.extend(t.files)
@@ -223,8 +246,9 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         )
 
     return IncidentTable(
-        keys=list(keys),
-        key=np.concatenate(key_cols),
+        key_customer=customers,
+        key_service=services,
+        key=np.concatenate(key_cols).astype(np.int64),
         start=np.concatenate([t.start for t in tables]),
         end=np.concatenate([t.end for t in tables]),
         category=np.concatenate([t.category for t in tables]),
@@ -240,6 +264,31 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     )
 
 
+def pair_codes(customers: Any, services: Any) -> tuple[Any, Any, Any]:
+    """The distinct (customer, service) pairs of two string arrays, in order of appearance, and
+    each position's pair number: ``(customers, services, codes)``.
+
+    Each column is dictionary-encoded (a hash pass), the two codes are combined into one
+    integer, and that is dictionary-encoded again: pyarrow keeps first appearances in order.
+    """
+    if len(customers) == 0:
+        empty = pa.array([], pa.string())
+        return empty, empty, np.zeros(0, dtype=np.int64)
+    cust = customers.dictionary_encode()
+    svc = services.dictionary_encode()
+    width = max(len(svc.dictionary), 1)
+    pair = pc.add(
+        pc.multiply(pc.cast(cust.indices, pa.int64()), width), pc.cast(svc.indices, pa.int64())
+    )
+    encoded = pair.dictionary_encode()
+    codes = np.asarray(encoded.dictionary)
+    return (
+        cust.dictionary.take(pa.array(codes // width)),
+        svc.dictionary.take(pa.array(codes % width)),
+        np.asarray(encoded.indices, dtype=np.int64),
+    )
+
+
 # --- from text cells to a table ---------------------------------------------------------------
 
 
@@ -252,7 +301,8 @@ def build_table(
     """
     n = len(part)
     name = part.name
-    cells = {c: _stripped(part.cells.get(c), n) for c in (*_TYPED, *_TEXT)}
+    # Ids are kept as written (trimmed where shown): trimming a million unique ids costs time.
+    cells = {c: _stripped(part.cells.get(c), n, trim=c != "incident_id") for c in _COLUMNS}
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
     lines = np.asarray(part.lines, dtype=np.int64)
 
@@ -265,7 +315,9 @@ def build_table(
     blank = np.ones(n, dtype=bool)
     for c in (*_TYPED, *_TEXT):
         col = cells[c]
-        blank &= np.asarray(pc.equal(pc.utf8_length(col), 0))
+        blank &= np.asarray(pc.equal(pc.binary_length(col), 0))
+        if not pc.any(pc.greater(pc.binary_length(col), MAX_CELL)).as_py():
+            continue  # no cell has that many bytes, so none has that many characters
         too_long = np.flatnonzero(np.asarray(pc.greater(pc.utf8_length(col), MAX_CELL)))
         if len(too_long):
             problem(
@@ -320,11 +372,12 @@ def build_table(
         keep[r] = False
     rows = np.flatnonzero(keep)
     index = pa.array(rows)
-    customers = cells["customer_id"].take(index)
-    services = cells["service"].take(index)
-    keys, key = _keys(customers, services)
+    key_customer, key_service, key = pair_codes(
+        cells["customer_id"].take(index), cells["service"].take(index)
+    )
     table = IncidentTable(
-        keys=keys,
+        key_customer=key_customer,
+        key_service=key_service,
         key=key,
         start=start[rows],
         end=np.where(end_empty, NO_END, end)[rows],
@@ -350,8 +403,9 @@ def part_text(part: RawPart, column: str, index: Any) -> Any:
     return col.take(index)
 
 
-def _stripped(col: Any, n: int) -> Any:
-    """A text column with surrounding white space removed and nulls as ""."""
+def _stripped(col: Any, n: int, *, trim: bool = True) -> Any:
+    """A text column with nulls as "" and (``trim``) surrounding white space removed: Unicode
+    white space, as ``str.strip`` takes it (the ASCII kernel when the column is ASCII)."""
     if col is None:
         return (
             pa.array([""] * n, pa.string())
@@ -364,7 +418,12 @@ def _stripped(col: Any, n: int) -> Any:
         col = col.combine_chunks()
     if col.type != pa.string():
         col = pc.cast(col, pa.string())
-    return pc.utf8_trim_whitespace(pc.fill_null(col, ""))
+    col = pc.fill_null(col, "")
+    if not trim:
+        return col
+    if pc.all(pc.string_is_ascii(col)).as_py() is not False:
+        return pc.ascii_trim_whitespace(col)
+    return pc.utf8_trim_whitespace(col)
 
 
 def _codes(col: Any, decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
@@ -379,22 +438,3 @@ def _codes(col: Any, decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
         except ValueError as exc:
             bad.append((np.flatnonzero(indices == i), str(exc)))
     return codes[indices], bad
-
-
-def _keys(customers: Any, services: Any) -> tuple[list[Key], Any]:
-    """The distinct (customer, service) pairs in order of appearance, and each row's pair."""
-    n = len(customers)
-    if n == 0:
-        return [], np.zeros(0, dtype=np.int64)
-    cust = customers.dictionary_encode()
-    svc = services.dictionary_encode()
-    c = np.asarray(cust.indices, dtype=np.int64)
-    s = np.asarray(svc.indices, dtype=np.int64)
-    width = max(len(svc.dictionary), 1)
-    pair, first, inverse = np.unique(c * width + s, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")
-    renumber = np.empty_like(order)
-    renumber[order] = np.arange(len(order))
-    cnames, snames = cust.dictionary.to_pylist(), svc.dictionary.to_pylist()
-    keys = [(cnames[p // width], snames[p % width]) for p in pair[order].tolist()]
-    return keys, renumber[inverse.reshape(-1)]

@@ -268,8 +268,36 @@ def pct_texts(up: Any, total: Any, places: int = 4) -> Any:
     scale = 10**places
     up, total = np.asarray(up), np.asarray(total)
     safe = np.where(total == 0, 1, total)
-    q = _wide(np.where(total == 0, 1, up), 100 * scale) * (100 * scale) // safe
+    q = muldiv(np.where(total == 0, 1, up), 100 * scale, safe)
     return decimal_texts(q, places)
+
+
+def muldiv(x: Any, m: int, t: Any) -> Any:
+    """``floor(x * m / t)`` exactly, for arrays with ``0 <= x <= t``: in ``int64`` when ``t``
+    is small enough, one factor of ``m`` at a time, else with Python integers."""
+    import numpy as np
+
+    x, t = np.asarray(x), np.asarray(t)
+    top = int(t.max()) if t.size and t.dtype != object else None
+    if top is None or m > 1000**3 or top * 1000 >= _INT64_SAFE or x.dtype == object:
+        return exact(x, _INT64_SAFE) * m // exact(t, _INT64_SAFE)
+    x = x.astype(np.int64)
+    q = np.zeros(x.shape, dtype=np.int64)
+    # m = f1 * f2 * ... with every factor at most 1000: q, r = divmod(r * f, t) keeps r < t
+    factors = []
+    rest = m
+    while rest > 1:
+        f = 1000 if rest % 1000 == 0 else rest
+        if f > 1000:
+            return exact(x, _INT64_SAFE) * m // exact(t, _INT64_SAFE)
+        factors.append(f)
+        rest //= f
+    r = x
+    for f in factors:
+        scaled = r * f
+        q = q * f + scaled // t
+        r = scaled % t
+    return q
 
 
 def availability(down_num: Any, den: Any, base: Any) -> tuple[Any, Any]:
@@ -348,6 +376,19 @@ def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
     is the exact tier test, with no division and no rounding (99.95 % exactly meets 99.95 %).
     """
     tn, td = target
+    import numpy as np
+
+    if isinstance(base, np.ndarray) and base.dtype != object and np.ndim(den) == 0 and len(base):
+        # A base is a month's length (or less its exclusions): few distinct values. Work them
+        # out with Python integers once each, then spread them back.
+        import pyarrow as pa
+
+        encoded = pa.array(base).dictionary_encode()
+        distinct = encoded.dictionary.to_pylist()
+        values = [b * int(den) * (100 * td - tn) // (100 * td) for b in distinct]
+        top = max(abs(v) for v in values)
+        lookup = np.array(values, dtype=np.int64 if top < _INT64_SAFE else object)
+        return lookup[np.asarray(encoded.indices)]
     return _wide(base, den * 100 * td) * den * (100 * td - tn) // (100 * td)
 
 

@@ -10,8 +10,9 @@ quoted, so no cell can split a row.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import Any, TextIO
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -71,6 +72,25 @@ def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
 # --- columns of text, for large outputs ------------------------------------------------------
 
 
+def ordered_parallel(jobs: Sequence[Callable[[], Any]], *, workers: int = 2) -> Iterator[Any]:
+    """The results of ``jobs`` in order, computed a few at a time on ``workers`` threads (numpy
+    and pyarrow release the GIL in their loops, so two cores do twice the formatting)."""
+    if len(jobs) <= 1 or workers <= 1:
+        for job in jobs:
+            yield job()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = [pool.submit(job) for job in jobs[:workers]]
+        for i in range(len(jobs)):
+            result = pending[0].result()
+            pending = pending[1:]
+            if i + workers < len(jobs):
+                pending.append(pool.submit(jobs[i + workers]))
+            yield result
+
+
 def column_cells(values: Any, *, guard: bool) -> Any:
     """A pyarrow column as CSV cells (booleans as true/false), guarded and quoted as needed.
 
@@ -99,37 +119,136 @@ def column_cells(values: Any, *, guard: bool) -> Any:
 
 
 def write_columns_csv(
-    columns: dict[str, Any],
+    parts: Sequence[Callable[[], dict[str, Any]]],
     fields: Sequence[str],
     out: TextIO,
     *,
     text_fields: Collection[str] = (),
     raw: bool = False,
 ) -> None:
-    """``write_csv`` for columns of pyarrow values, joined into lines in bulk."""
-    import pyarrow.compute as pc
+    """``write_csv`` for a large output given as pieces of columns (``parts`` are functions
+    that give each piece's pyarrow columns): each piece is formatted in bulk, pieces in
+    parallel, and written in order."""
+
+    def encode(part: Callable[[], dict[str, Any]]) -> bytes:
+        return csv_piece(part(), fields, text_fields=text_fields, raw=raw)
 
     out.write(",".join(fields) + "\n")
-    if not len(columns[fields[0]]):
-        return
-    cells = [column_cells(columns[f], guard=f in text_fields and not raw) for f in fields]
+    for data in ordered_parallel([partial(encode, p) for p in parts]):
+        write_bytes(out, data)
+
+
+def csv_piece(
+    columns: dict[str, Any], fields: Sequence[str], *, text_fields: Collection[str], raw: bool
+) -> bytes:
+    """The CSV lines of one piece of columns, as UTF-8 bytes."""
+    import pyarrow.compute as pc
+
+    cells = [
+        column_cells(columns[f], guard=not raw) if f in text_fields else _plain_cells(columns[f])
+        for f in fields
+    ]
+    if not len(cells[0]):
+        return b""
+    if not any(_has_quotes(columns[f]) for f in fields if f in text_fields):
+        return _unquoted(cells)  # no cell needs quotes: pyarrow's writer, which checks it
     lines = pc.binary_join_element_wise(*cells, ",")
-    out.write("\n".join(lines.to_pylist()))
-    out.write("\n")
+    return _joined(pc.binary_join_element_wise(lines, "\n", ""))
+
+
+def write_bytes(out: TextIO, data: bytes) -> None:
+    """UTF-8 bytes to a text stream: straight to its binary buffer when it has one."""
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        buffer.write(data)
+    else:
+        out.write(data.decode("utf-8"))
+
+
+def _has_quotes(values: Any) -> bool:
+    """Whether a text column holds a comma, a quote or a line break (checked per distinct value)."""
+    import pyarrow.compute as pc
+
+    words = values.dictionary_encode().dictionary
+    return bool(pc.any(pc.match_substring_regex(words, _QUOTE)).as_py())
+
+
+def _unquoted(cells: list[Any]) -> bytes:
+    """Cells none of which needs quoting, through pyarrow's CSV writer with quoting off (it
+    refuses any value with a comma, quote or line break, so nothing can slip through)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    table = pa.table({f"c{i}": c for i, c in enumerate(cells)})
+    buffer = io.BytesIO()
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none", batch_size=1 << 16)
+    pcsv.write_csv(table, buffer, options)
+    return buffer.getvalue()
+
+
+def _plain_cells(values: Any) -> Any:
+    """slacalc's own values as cells: booleans as true/false; its words never need quoting."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if values.type == pa.bool_():
+        return pc.if_else(values, "true", "false")
+    if values.type != pa.string():
+        return pc.cast(values, pa.string())
+    return values
+
+
+def _joined(lines: Any) -> bytes:
+    """A string array's values end to end (its data buffer, copied once)."""
+    import numpy as np
+
+    buffers = lines.buffers()
+    offsets = np.frombuffer(
+        buffers[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
+    )
+    data = buffers[2]
+    return bytes(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
 
 
 def write_columns_json(
-    columns: dict[str, Any], fields: Sequence[str], numbers: Collection[str], out: TextIO
+    parts: Sequence[Callable[[], dict[str, Any]]],
+    fields: Sequence[str],
+    numbers: Collection[str],
+    out: TextIO,
 ) -> None:
-    """``write_json`` for columns: the same text, built in bulk. ``numbers`` are written bare."""
+    """``write_json`` for a large output given as pieces of columns: the same text, built in
+    bulk. ``numbers`` are written bare."""
+
+    def encode(part: Callable[[], dict[str, Any]]) -> bytes:
+        return json_piece(part(), fields, numbers)
+
+    if not parts:
+        out.write("[]\n")
+        return
+    out.write("[\n")
+    first = True
+    for data in ordered_parallel([partial(encode, p) for p in parts]):
+        if not data:
+            continue
+        if not first:
+            out.write(",\n")
+        write_bytes(out, data)
+        first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def json_piece(columns: dict[str, Any], fields: Sequence[str], numbers: Collection[str]) -> bytes:
+    """The JSON objects of one piece of columns, separated by commas (no brackets)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     n = len(columns[fields[0]])
     if not n:
-        out.write("[]\n")
-        return
-    parts = []
+        return b""
+    parts: list[Any] = []
     for i, f in enumerate(fields):
         values = columns[f]
         if values.type == pa.bool_():
@@ -144,8 +263,7 @@ def write_columns_json(
             )
             token = quoted.take(encoded.indices)
         head = "  {\n" if i == 0 else ",\n"
-        parts.append(pa.scalar(f"{head}    {json.dumps(f)}: "))
-        parts.append(token)
-    parts.append(pa.scalar("\n  }"))
-    rows = pc.binary_join_element_wise(*parts, "")
-    out.write("[\n" + ",\n".join(rows.to_pylist()) + "\n]\n")
+        parts += [pa.scalar(f"{head}    {json.dumps(f)}: "), token]
+    rows = pc.binary_join_element_wise(*parts, pa.scalar("\n  }"), "")
+    text = _joined(pc.binary_join_element_wise(rows, ",\n", ""))
+    return text[:-2]

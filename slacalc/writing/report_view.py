@@ -40,9 +40,10 @@ def report_tables(report: Report) -> list[Any]:
         for i in range(n)
     ]
     due, year = compact_times(due_us, tz)
-    policies = {c.policy.name for c in report.contracts}
-    claims = any(c.policy.claim_window is not None for c in report.contracts)
-    credit = any(c.policy.mode != "coefficient" for c in report.contracts)
+    used = report.cols["terms"].contracts
+    policies = {c.policy.name for c in used}
+    claims = any(c.policy.claim_window is not None for c in used)
+    credit = any(c.policy.mode != "coefficient" for c in used)
     columns = [
         Column("Customer"),
         Column("Service"),

@@ -1,0 +1,179 @@
+"""The report's fields and the text of each, for every row at once.
+
+The field list is the founding contract's 18, then the policy columns appended after them. Each
+text comes from a rule function of :mod:`slacalc.terms.rules`; values shared by many rows (a
+key's customer, a month's due date, a contract's fee) are formatted once and repeated.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slacalc.dates.instants import format_instant
+from slacalc.terms import rules
+
+FIELDS = (
+    "customer_id",
+    "service",
+    "month",
+    "period_seconds",
+    "downtime_seconds",
+    "excluded_seconds",
+    "availability_pct",
+    "tier_band",
+    "sla_target_pct",
+    "breached",
+    "coefficient",
+    "monthly_fee",
+    "compensation",
+    "currency",
+    "capped",
+    "incident_count",
+    "compensation_due_at",
+    "status",
+    # appended by the real-terms issue: the policy that priced the row and its claim window
+    "credit_pct",
+    "credit_form",
+    "claim_opens_at",
+    "claim_closes_at",
+    "policy",
+    "claim_status",
+)
+# How each field is written: text from the input (guarded in CSV), numbers (bare in JSON),
+# booleans; every other field is slacalc's own words.
+TEXT, WORD, NUMBER, BOOL = "text", "word", "number", "bool"
+KINDS = {
+    "customer_id": TEXT,
+    "service": TEXT,
+    "policy": TEXT,
+    "period_seconds": NUMBER,
+    "downtime_seconds": NUMBER,
+    "excluded_seconds": NUMBER,
+    "incident_count": NUMBER,
+    "breached": BOOL,
+    "capped": BOOL,
+}
+TEXT_FIELDS = tuple(f for f in FIELDS if KINDS.get(f) == TEXT)
+NUMBER_FIELDS = tuple(f for f in FIELDS if KINDS.get(f) == NUMBER)
+
+
+class FieldTexts:
+    """The text of every field, for any range of rows: what is shared by many rows (a key's
+    customer, a contract's fee, a month's due date) is formatted once, here; what differs per
+    row is formatted per range, so a large report is written a piece at a time."""
+
+    def __init__(self, report: Any) -> None:
+        c = report.cols
+        self.report = report
+        self.cols = c
+        terms = c["terms"]
+        self.terms = terms
+        self.n_m = len(report.months)
+        tz = report.settings.tz
+        self.tz = tz
+        contracts = terms.contracts
+
+        def strings(values: list[str]) -> Any:
+            return pa.array(values, pa.string())
+
+        self.by_terms = {
+            "sla_target_pct": strings([x.tier.label for x in contracts]),
+            "coefficient": strings(
+                [
+                    ""
+                    if x.tier.coefficient is None
+                    else rules.format_coefficient(x.tier.coefficient)
+                    for x in contracts
+                ]
+            ),
+            "monthly_fee": strings(
+                [rules.format_money(x.monthly_fee, x.currency) for x in contracts]
+            ),
+            "currency": strings([x.currency for x in contracts]),
+            "credit_form": strings([x.policy.credit_form for x in contracts]),
+            "policy": strings([x.policy.name for x in contracts]),
+        }
+        self.by_month = {
+            "month": strings([m.text for m in report.months]),
+            "due": strings([format_instant(rules.level1_due(e), tz) for e in report.ends]),
+        }
+        self.labels = [pa.array(rules.band_labels(p.labels), pa.string()) for p in terms.policies]
+        self.credits = strings(["", *(rules.format_pct(v) for v in c["credits"])])
+        self.status = strings([rules.PROVISIONAL, rules.FINAL])
+        from slacalc.computing.pricing import CLAIM_STATES
+
+        self.claims = strings(list(CLAIM_STATES))
+
+    def chunk(self, lo: int, hi: int) -> dict[str, Any]:
+        """Every field of rows ``lo`` to ``hi`` (keys major, months minor) as pyarrow arrays."""
+        c, terms, n_m = self.cols, self.terms, self.n_m
+        rows = np.arange(lo, hi, dtype=np.int64)
+        key = rows // n_m if n_m else rows
+        month = pa.array(rows % n_m if n_m else rows)
+        by_key = pa.array(key)
+        of_terms = terms.of_key[key] if len(key) else key
+        by_terms = pa.array(of_terms)
+        part = {name: c[name][lo:hi] for name in ("down", "base", "period", "excluded", "band",
+                                                  "units", "count", "credit", "claim")}  # fmt: skip
+        den = c["den"] if np.ndim(c["den"]) == 0 else c["den"][lo:hi]
+        band = pa.array(part["band"])
+        policy_of = terms.policy[of_terms]
+        band_text = None
+        for pi, labels in enumerate(self.labels):
+            text = labels.take(band)
+            band_text = text if pi == 0 else pc.if_else(pa.array(policy_of == pi), text, band_text)
+        up, total = rules.availability(part["down"], den, part["base"])
+        breached = pa.array(c["breached"][lo:hi])
+        plan = self.report.plan
+        out = {
+            "customer_id": plan.key_customer.take(by_key),
+            "service": plan.key_service.take(by_key),
+            "month": self.by_month["month"].take(month),
+            "period_seconds": rules.seconds_texts(part["period"]),
+            "downtime_seconds": rules.seconds_texts(part["down"], den),
+            "excluded_seconds": rules.seconds_texts(part["excluded"]),
+            "availability_pct": rules.pct_texts(up, total),
+            "tier_band": band_text if band_text is not None else pa.array([], pa.string()),
+            "breached": breached,
+            "compensation": rules.money_texts(part["units"], terms.places[of_terms]),
+            "capped": pa.array(c["capped"][lo:hi]),
+            "incident_count": pa.array(part["count"]),
+            "compensation_due_at": pc.if_else(breached, self.by_month["due"].take(month), ""),
+            "status": self.status.take(pa.array(c["final"][lo:hi].astype(np.int8))),
+            "credit_pct": self.credits.take(pa.array(part["credit"] + 1)),
+            "claim_opens_at": self._instants(c["claim_opens"][lo:hi]),
+            "claim_closes_at": self._instants(c["claim_closes"][lo:hi]),
+            "claim_status": self.claims.take(pa.array(part["claim"])),
+        }
+        for name, values in self.by_terms.items():
+            out[name] = values.take(by_terms)
+        return {name: out[name] for name in FIELDS}
+
+    def _instants(self, values: Any) -> Any:
+        """Instants (-1: none) as ISO 8601 text; each distinct one formatted once."""
+        encoded = pa.array(values).dictionary_encode()
+        texts = [
+            "" if v < 0 else format_instant(int(v), self.tz) for v in encoded.dictionary.to_pylist()
+        ]
+        return pa.array(texts, pa.string()).take(encoded.indices)
+
+
+def field_texts(report: Any) -> dict[str, Any]:
+    """Every field of every row as a pyarrow array."""
+    return FieldTexts(report).chunk(0, len(report))
+
+
+def python_values(name: str, values: Any) -> list[Any]:
+    """A field's values as a record holds them: numbers for seconds and counts, bools, text."""
+    kind = KINDS.get(name, WORD)
+    items = values.to_pylist()
+    if kind == NUMBER:
+        return [
+            v if isinstance(v, int) else (int(v) if "." not in v else Decimal(v)) for v in items
+        ]
+    return items

@@ -1,0 +1,317 @@
+"""Which keys get report rows, which contract prices each, and whose usage each takes.
+
+A key with incidents in the reported months needs a price (its contract, a ``*`` contract of its
+customer, or ``--monthly-fee``); every contract gets rows too, with or without incidents.
+Incidents of customer ``*`` reach every contract of their service without being copied per
+customer. Keys whose policies share service hours and outage rules form one engine group: one
+run of :func:`slacalc.computing.engine.usage`. Keys are handled as arrays throughout: a month
+of a large cloud has hundreds of thousands of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slacalc.computing.engine import Measure, OutageRules, Usage, usage
+from slacalc.dates.instants import US_PER_SECOND
+from slacalc.dates.months import MonthGrid
+from slacalc.errors import InputError, Problem
+from slacalc.reading.cells import EVERY_CUSTOMER
+from slacalc.reading.contracts import WILDCARD, Contract, ContractBook
+from slacalc.reading.table import IncidentTable, Key, concat_tables
+from slacalc.terms import rules
+from slacalc.terms.policy import Policy
+
+
+@dataclass
+class Group:
+    """Keys that share service hours and outage rules: their usage and how time is measured."""
+
+    policy: Policy  # one policy of the group (their hours and rules are the same)
+    measure: Measure
+    usage: Usage | None  # None: no incident of the group's keys
+    table_keys: Any  # the table's key numbers in the group, ascending (the usage's key order)
+
+
+@dataclass
+class KeyPlan:
+    """The report's keys, sorted, with their contracts and where their usage comes from."""
+
+    key_customer: Any  # pyarrow string arrays, sorted by (customer, service)
+    key_service: Any
+    contracts: list[Contract]  # the contracts that price the keys
+    contract: Any  # per key: index into contracts
+    group: Any  # per key: index into groups
+    local: Any  # per key: the key's number in its group's usage (-1: no incidents)
+    source: Any  # per key: the table key whose incidents it takes (-1: none)
+    groups: list[Group]
+    table: IncidentTable  # the log, with customer-wide rows merged into the keys that need them
+
+    def __len__(self) -> int:
+        return len(self.key_customer)
+
+    @cached_property
+    def keys(self) -> list[Key]:
+        return list(zip(self.key_customer.to_pylist(), self.key_service.to_pylist(), strict=True))
+
+
+def plan_keys(
+    table: IncidentTable,
+    *,
+    settings: Any,
+    book: ContractBook | None,
+    grid: MonthGrid,
+    wanted: list[int] | None,
+) -> tuple[KeyPlan, list[int]]:
+    """The key plan, and the reported months (``wanted`` given, or those incidents touch)."""
+    table, alias = customer_wide(table, book, _signature(settings.policy))
+    contracts, of_key = contracts_of(table, settings, book)
+    groups, group_of_key, local_of_key = engine_groups(table, contracts, of_key, grid, settings)
+    n_grid = len(grid.months)
+    if wanted is None:
+        hit = np.zeros(n_grid, dtype=bool)
+        for g in groups:
+            if g.usage is not None:
+                hit[g.usage.cells % n_grid] = True
+        wanted = np.flatnonzero(hit).tolist()
+    used = np.zeros(table.n_keys, dtype=bool)
+    month_wanted = np.zeros(n_grid, dtype=bool)
+    month_wanted[wanted] = True
+    for g in groups:
+        if g.usage is not None:
+            cells = g.usage.cells
+            hit = month_wanted[cells % n_grid]
+            used[g.table_keys[cells[hit] // n_grid]] = True
+    customers, services, contract, source = _chosen(
+        table, alias, contracts, of_key, used, book, settings
+    )
+    order = sort_order(customers, services)
+    customers, services = customers.take(pa.array(order)), services.take(pa.array(order))
+    contract, source = contract[order], source[order]
+    group = np.zeros(len(order), dtype=np.int64)
+    local = np.full(len(order), -1, dtype=np.int64)
+    has = source >= 0
+    group[has] = group_of_key[source[has]]
+    local[has] = local_of_key[source[has]]
+    if (~has).any():
+        by_contract = np.array(
+            [_group_for(groups, c.policy, grid, settings) for c in contracts], dtype=np.int64
+        )
+        group[~has] = by_contract[contract[~has]]
+    plan = KeyPlan(customers, services, contracts, contract, group, local, source, groups, table)
+    return plan, wanted
+
+
+def sort_order(customers: Any, services: Any) -> Any:
+    """The order that sorts keys by (customer, service), as Python sorts the tuples.
+
+    Each column is ranked through its (smaller) dictionary of distinct values; the two ranks make
+    one integer per key, sorted by numpy.
+    """
+    n = len(customers)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+
+    def ranks(values: Any) -> tuple[Any, int]:
+        encoded = values.dictionary_encode()
+        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
+        rank[np.asarray(pc.sort_indices(encoded.dictionary))] = np.arange(len(rank))
+        return rank[np.asarray(encoded.indices)], len(rank)
+
+    c, _ = ranks(customers)
+    s, width = ranks(services)
+    return np.argsort(c * width + s, kind="stable")
+
+
+def customer_wide(
+    table: IncidentTable, book: ContractBook | None, default: tuple = ()
+) -> tuple[IncidentTable, dict[Key, int]]:
+    """Rows of customer ``*`` reach every contract of their service.
+
+    A key with rows of its own gets a copy of its service's ``*`` rows (they must merge with its
+    own, never counted twice); a key with none uses the ``*`` key's results as they are, so one
+    regional outage is computed once, not once per customer (unless its contract's policy
+    measures time differently from ``default``, the signature the ``*`` key is computed under).
+    Returns the table and, per such key, the number of the ``*`` key it uses.
+    """
+    star = np.flatnonzero(np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER))).tolist()
+    if not star:
+        return table, {}
+    if book is None:
+        first = table.first_row(star[0])
+        raise InputError(
+            Problem(
+                table.files[int(table.file[first])],
+                int(table.line[first]),
+                "customer '*' (every customer of the service) needs --contracts to know who "
+                "they are",
+                "customer_id",
+                "*",
+            )
+        )
+    own = set(table.keys)
+    alias: dict[Key, int] = {}
+    parts = [table]
+    for s in star:
+        service = table.key_service[s].as_py()
+        star_rows = np.flatnonzero(table.key == s)
+        for customer in book.customers_of(service):
+            key = (customer, service)
+            contract = book.find(customer, service)
+            differs = contract is not None and _signature(contract.policy) != default
+            if key in own or differs:
+                parts.append(table.take(star_rows).relabel(key))
+            else:
+                alias[key] = s
+    return (concat_tables(parts) if len(parts) > 1 else table), alias
+
+
+def contracts_of(
+    table: IncidentTable, settings: Any, book: ContractBook | None
+) -> tuple[list[Contract], Any]:
+    """The contracts that may price the table's keys, and each key's (-1: none)."""
+    fallback = settings.fallback
+    contracts = list(book.contracts) if book is not None else []
+    of_key = np.full(table.n_keys, -1, dtype=np.int64)
+    if book is not None and table.n_keys:
+        of_key = book.lookup(table.key_customer, table.key_service)
+    if fallback is not None:
+        of_key = np.where(of_key >= 0, of_key, len(contracts))
+        contracts.append(fallback)
+    return contracts, of_key
+
+
+def _signature(policy: Policy) -> tuple:
+    return (policy.service_hours, policy.min_outage_seconds, policy.round_up_seconds)
+
+
+def engine_groups(
+    table: IncidentTable, contracts: list[Contract], of_key: Any, grid: MonthGrid, settings: Any
+) -> tuple[list[Group], Any, Any]:
+    """Run the engine once per group of keys with the same hours and rules.
+
+    Returns the groups and, per table key, its group and its number in the group's usage.
+    """
+    sigs: dict[tuple, int] = {}
+    policies: list[Policy] = []
+    group_of_contract = []
+    for c in [*contracts, None]:
+        policy = c.policy if c is not None else settings.policy
+        sig = _signature(policy)
+        if sig not in sigs:
+            sigs[sig] = len(policies)
+            policies.append(policy)
+        group_of_contract.append(sigs[sig])
+    group_of_key = np.array(group_of_contract, dtype=np.int64)[of_key]  # -1 -> the default's
+    local_of_key = np.full(table.n_keys, -1, dtype=np.int64)
+    groups = []
+    for gi, policy in enumerate(policies):
+        keys = np.flatnonzero(group_of_key == gi)
+        local_of_key[keys] = np.arange(len(keys))
+        measure = measure_of(policy, grid, settings)
+        result = None
+        if len(keys):
+            sub = table
+            if len(keys) != table.n_keys:
+                # take() numbers the keys by first row, as the table does: ascending numbers
+                sub = table.take(np.flatnonzero(np.isin(table.key, keys)))
+            outage = OutageRules(
+                policy.min_outage_seconds * US_PER_SECOND, policy.round_up_seconds * US_PER_SECOND
+            )
+            result = usage(sub, grid.edges, settings.as_of, measure=measure, rules=outage or None)
+        groups.append(Group(policy, measure, result, keys))
+    return groups, group_of_key, local_of_key
+
+
+def _group_for(groups: list[Group], policy: Policy, grid: MonthGrid, settings: Any) -> int:
+    """The group whose hours and rules ``policy`` shares (a new, empty one if none does)."""
+    sig = _signature(policy)
+    for gi, g in enumerate(groups):
+        if _signature(g.policy) == sig:
+            return gi
+    groups.append(Group(policy, measure_of(policy, grid, settings), None, np.zeros(0, np.int64)))
+    return len(groups) - 1
+
+
+def measure_of(policy: Policy, grid: MonthGrid, settings: Any) -> Measure:
+    """All of the time, or only the policy's service hours in the grid's months."""
+    hours = policy.service_hours
+    if hours is None:
+        return Measure()
+    first = grid.months[0].first_day()
+    last = grid.months[-1].next().first_day() - timedelta(days=1)
+    return Measure(rules.service_windows(hours, first, last, settings.tz, settings.work_calendar))
+
+
+def _chosen(
+    table: IncidentTable,
+    alias: dict[Key, int],
+    contracts: list[Contract],
+    of_key: Any,
+    used: Any,
+    book: ContractBook | None,
+    settings: Any,
+) -> tuple[Any, Any, Any, Any]:
+    """Every key that gets rows: ``(customers, services, contract, source)``, where source is
+    the table key whose usage it takes (-1: none). An unpriced key with incidents in the
+    reported months is an error naming it."""
+    star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER)) if table.n_keys else used
+    picked = np.flatnonzero(used & ~star)
+    unpriced = picked[of_key[picked] < 0]
+    if len(unpriced):
+        hint = (
+            "add it to --contracts or give --monthly-fee"
+            if book is not None
+            else "give --contracts FILE or --monthly-fee AMOUNT"
+        )
+        problems = []
+        for k in unpriced.tolist():
+            customer, service = table.keys[k]
+            first = table.first_row(k)
+            problems.append(
+                Problem(
+                    table.files[int(table.file[first])],
+                    int(table.line[first]),
+                    f"no contract for customer '{customer}' service '{service}': {hint}",
+                    "customer_id",
+                    customer,
+                )
+            )
+        raise InputError(problems)
+    customers = [table.key_customer.take(pa.array(picked))]
+    services = [table.key_service.take(pa.array(picked))]
+    contract = [of_key[picked]]
+    source = [picked]
+    covered = set(np.unique(of_key[picked]).tolist())
+    extra: list[tuple[str, str, int, int]] = []
+    index = {id(c): i for i, c in enumerate(contracts)}
+    for key, s in alias.items():
+        found = book.find(*key) if book is not None else None
+        if used[s] and found is not None:
+            i = index[id(found)]
+            covered.add(i)
+            extra.append((key[0], key[1], i, s))
+    if book is not None:
+        # Every contract gets rows: one its keys did not reach yet gets its own key. (A key
+        # reaches an exact contract only by being that contract's key: exact matches win.)
+        for i, c in enumerate(book.contracts):
+            if i not in covered:
+                extra.append((c.customer_id, WILDCARD if c.is_wildcard else c.service, i, -1))
+    if extra:
+        customers.append(pa.array([e[0] for e in extra], pa.string()))
+        services.append(pa.array([e[1] for e in extra], pa.string()))
+        contract.append(np.array([e[2] for e in extra], dtype=np.int64))
+        source.append(np.array([e[3] for e in extra], dtype=np.int64))
+    return (
+        pa.concat_arrays(customers),
+        pa.concat_arrays(services),
+        np.concatenate(contract).astype(np.int64),
+        np.concatenate(source).astype(np.int64),
+    )

@@ -1,0 +1,199 @@
+"""Bands, breaches, prices and claim windows of every report row, as whole columns.
+
+Rows are grouped by contract terms (fee, currency, committed tier, policy): each rule of
+:mod:`slacalc.terms.rules` is applied to the rows of one policy or tier at a time, never row by
+row. Prices are exact: Python integers where a product could pass 2**62.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from slacalc.dates.instants import from_us
+from slacalc.reading.contracts import Contract
+from slacalc.terms import rules
+from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy
+
+CLAIM_STATES = ("", rules.NOT_OPEN, rules.OPEN, rules.CLAIM_EXPIRED, rules.BELOW_MIN_CREDIT)
+
+
+@dataclass
+class Terms:
+    """The distinct contract terms of a report's keys, as arrays (a key's: ``of_key``)."""
+
+    contracts: list[Contract]  # one per distinct terms
+    of_key: Any  # per key: index into contracts
+    fee_num: Any  # per terms: the fee as an exact ratio (object arrays of Python integers)
+    fee_den: Any
+    places: Any  # per terms: the currency's decimals
+    policies: list[Policy]
+    policy: Any  # per terms: index into policies
+    tier: Any  # per terms: index of the committed tier in its policy's tiers
+
+    @classmethod
+    def of(cls, all_contracts: list[Contract], of_key: Any) -> Terms:
+        """The terms of the contracts ``of_key`` picks out of ``all_contracts``."""
+        of_key = np.asarray(of_key, dtype=np.int64)
+        used = np.flatnonzero(np.bincount(of_key, minlength=len(all_contracts)))
+        renumber = np.zeros(max(len(all_contracts), 1), dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        of_key = renumber[of_key] if len(of_key) else of_key
+        contracts = [all_contracts[i] for i in used.tolist()]
+        policies: list[Policy] = []
+        pindex: dict[int, int] = {}
+        for c in contracts:
+            if id(c.policy) not in pindex:
+                pindex[id(c.policy)] = len(policies)
+                policies.append(c.policy)
+        fees = [rules.ratio(c.monthly_fee) for c in contracts]
+        return cls(
+            contracts,
+            of_key,
+            np.array([f[0] for f in fees], dtype=object),
+            np.array([f[1] for f in fees], dtype=object),
+            np.array([rules.minor_unit(c.currency) for c in contracts], dtype=np.int64),
+            policies,
+            np.array([pindex[id(c.policy)] for c in contracts], dtype=np.int64),
+            np.array([c.policy.tiers.index(c.tier) for c in contracts], dtype=np.int64),
+        )
+
+
+def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
+    """Add every row's band, breach, price, cap, credit and claim to ``cols``."""
+    n = len(terms.of_key) * n_m
+    down, den, period, excluded = cols["down"], cols["den"], cols["period"], cols["excluded"]
+    row_terms = np.repeat(terms.of_key, n_m)
+    row_policy = terms.policy[row_terms]
+    row_tier = terms.tier[row_terms]
+    band = np.zeros(n, dtype=np.int64)
+    met = np.zeros(n, dtype=bool)
+    base = period.copy()
+    for pi, policy in enumerate(terms.policies):
+        rows = np.flatnonzero(row_policy == pi) if len(terms.policies) > 1 else np.arange(n)
+        if policy.availability_base == BASE_MINUS_EXCLUDED:
+            base[rows] = period[rows] - excluded[rows]
+        d, b = down[rows], base[rows]
+        dd = den if np.ndim(den) == 0 else den[rows]
+        band[rows] = rules.band_positions(d, dd, b, policy.targets)
+        for t, tier in enumerate(policy.tiers):
+            sel = np.flatnonzero(row_tier[rows] == t)
+            if len(sel):
+                met[rows[sel]] = np.asarray(
+                    rules.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], tier.ratio),
+                    dtype=bool,
+                )
+    breached = ~met & (base > 0)
+    units: Any = np.zeros(n, dtype=object)
+    capped = np.zeros(n, dtype=bool)
+    credit = np.full(n, -1, dtype=np.int64)
+    credits: list[Decimal] = []
+    hit = np.flatnonzero(breached)
+    for pi, policy in enumerate(terms.policies):
+        sel = hit[row_policy[hit] == pi] if len(terms.policies) > 1 else hit
+        if len(sel):
+            u, cap, pct = _price_rows(policy, terms, sel, row_terms[sel], down, den, base)
+            units[sel] = u
+            capped[sel] = cap
+            if pct is not None:
+                for value in {v for v in pct.tolist() if v is not None}:
+                    if value not in credits:
+                        credits.append(value)
+                codes = np.array([-1 if v is None else credits.index(v) for v in pct.tolist()])
+                credit[sel] = codes
+    if not len(hit) or units[hit].max() < 1 << 62:
+        units = units.astype(np.int64)
+    cols.update(
+        band=band,
+        breached=breached,
+        units=units,
+        capped=capped,
+        credit=credit,
+        credits=credits,
+        base=base,
+    )
+    _claims(cols, terms, n_m, ends, settings)
+
+
+def _price_rows(
+    policy: Policy, terms: Terms, rows: Any, row_terms: Any, down: Any, den: Any, base: Any
+) -> tuple[Any, Any, Any]:
+    """Minor units, cap flags and (credit policies) credit % of breached rows of one policy."""
+    fee = (terms.fee_num[row_terms], terms.fee_den[row_terms])
+    places = terms.places[row_terms]
+    d = np.asarray(down[rows]).astype(object)
+    dd = den if np.ndim(den) == 0 else np.asarray(den[rows]).astype(object)
+    b = np.asarray(base[rows]).astype(object)
+    pct = None
+    if policy.mode == COEFFICIENT:
+        coef = [rules.ratio(c.tier.coefficient or 0) for c in terms.contracts]
+        cn = np.array([x[0] for x in coef], dtype=object)[row_terms]
+        cd = np.array([x[1] for x in coef], dtype=object)[row_terms]
+        num, price_den = rules.coefficient_price(d, dd, b, fee, (cn, cd))
+    else:
+        pct = band_credit(policy, terms.tier[row_terms], d, dd, b)
+        ratios = [rules.ratio(p if p is not None else 0) for p in pct.tolist()]
+        pn = np.array([r[0] for r in ratios], dtype=object)
+        pd = np.array([r[1] for r in ratios], dtype=object)
+        num, price_den = rules.credit_price(fee, (pn, pd))
+    units, cap = rules.capped_units(num, price_den, fee, rules.ratio(policy.cap_pct), places)
+    if policy.min_credit:
+        floors = [rules.minor_units(policy.min_credit, p) for p in range(5)]
+        below = units < np.array(floors, dtype=object)[places]
+        units = np.where(below, 0, units)
+        cap = np.where(below, False, cap)
+    return units, np.asarray(cap, dtype=bool), pct
+
+
+def band_credit(policy: Policy, tier_of: Any, d: Any, dd: Any, b: Any) -> Any:
+    """The credit % of the lowest band each row's availability falls under (None: none)."""
+    out = np.full(len(d), None, dtype=object)
+    for t, tier in enumerate(policy.tiers):
+        sel = np.flatnonzero(tier_of == t)
+        if not len(sel):
+            continue
+        for band in tier.bands:  # highest 'below' first: the lowest that applies wins
+            under = ~np.asarray(
+                rules.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], band.below_ratio),
+                dtype=bool,
+            )
+            out[sel[under]] = band.credit_pct
+    return out
+
+
+def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
+    """Claim window and status of every breached row; provisional or final of every row."""
+    n = len(terms.of_key) * n_m
+    tz, as_of = settings.tz, settings.as_of
+    opens = np.full(n, -1, dtype=np.int64)
+    closes = np.full(n, -1, dtype=np.int64)
+    claim = np.zeros(n, dtype=np.int8)
+    breached, units = cols["breached"], cols["units"]
+    hit = np.flatnonzero(breached)
+    row_policy = terms.policy[np.repeat(terms.of_key, n_m)][hit]
+    month = hit % n_m
+    for pi, policy in enumerate(terms.policies):
+        window = policy.claim_window
+        calendar = (
+            settings.work_calendar
+            if window is not None and window.opens_after_working_days
+            else None
+        )
+        for j, end in enumerate(ends):
+            sel = hit[(row_policy == pi) & (month == j)]
+            if not len(sel):
+                continue
+            o, c = rules.claim_bounds(window, from_us(end, tz).date(), tz, calendar)
+            opens[sel] = o
+            closes[sel] = -1 if c is None else c
+            claim[sel] = CLAIM_STATES.index(rules.claim_status(o, c, as_of))
+            if policy.min_credit:
+                zero = sel[np.asarray(units[sel] == 0, dtype=bool)]
+                claim[zero] = CLAIM_STATES.index(rules.BELOW_MIN_CREDIT)
+    final = np.tile(
+        np.asarray(rules.period_final(np.array(ends, dtype=np.int64), as_of)), len(terms.of_key)
+    )
+    cols.update(claim_opens=opens, claim_closes=closes, claim=claim, final=final)

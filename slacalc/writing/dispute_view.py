@@ -1,0 +1,120 @@
+"""Disputes and one dispute's deadline as people read them, and as CSV/JSON records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import TextIO
+
+from rich.table import Table
+from rich.text import Text
+
+from slacalc.computing.disputes import DEADLINE_FIELDS, FIELDS, DeadlineResult
+from slacalc.terms.deadlines import DisputeResult, DisputeStatus
+from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.formats import Format
+from slacalc.writing.tables import print_tables
+
+_STATUS_STYLE = {
+    DisputeStatus.OVERDUE: "bold red",
+    DisputeStatus.ESCALATED: "bold magenta",
+    DisputeStatus.RESOLVED_LATE: "yellow",
+}
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def render_disputes(
+    results: list[DisputeResult], fmt: Format, out: TextIO, *, title: str, raw_csv: bool = False
+) -> None:
+    records = (r.to_dict() for r in results)
+    if fmt is Format.csv:
+        write_csv(records, FIELDS, out, raw=raw_csv, text_fields=("dispute_id", "customer_id"))
+    elif fmt is Format.json:
+        write_json(records, out)
+    else:
+        print_tables(disputes_tables(results, title=title), out)
+
+
+def disputes_tables(results: list[DisputeResult], *, title: str) -> list[Table | Text]:
+    """The disputes by due date, late ones highlighted, then a count per status."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name in (
+        "Dispute",
+        "Customer",
+        "Level",
+        "Opened",
+        "Due",
+        "Escalates",
+        "Resolved",
+        "Status",
+    ):
+        table.add_column(name)
+    for r in sorted(results, key=lambda r: (r.due_at, r.opened_at, r.dispute_id)):
+        table.add_row(
+            Text(r.dispute_id),
+            Text(r.customer_id),
+            f"{r.level} {r.category}",
+            local_text(r.opened_at),
+            local_text(r.due_at),
+            local_text(r.escalation_at),
+            "" if r.resolved_at is None else local_text(r.resolved_at),
+            str(r.status),
+            style=_STATUS_STYLE.get(DisputeStatus(r.status)),
+        )
+    return [table, Text(_summary(results))]
+
+
+def _summary(results: list[DisputeResult]) -> str:
+    counts = Counter(str(r.status) for r in results)
+    n = len(results)
+    parts = [f"{counts[s]} {s}" for s in DisputeStatus if counts[s]]
+    return f"{n} dispute{'s' if n != 1 else ''}" + (": " + ", ".join(parts) if parts else "")
+
+
+def render_deadline(result: DeadlineResult, fmt: Format, out: TextIO, *, calendar: str) -> None:
+    if fmt is Format.csv:
+        write_csv([result.to_dict()], DEADLINE_FIELDS, out)
+    elif fmt is Format.json:
+        write_json([result.to_dict()], out)
+    else:
+        print_tables([deadline_table(result, calendar=calendar)], out)
+
+
+def deadline_table(result: DeadlineResult, *, calendar: str) -> Table:
+    """A key/value view of one dispute's deadlines, with the working days that were counted."""
+    d = result.to_dict()
+    table = Table(title="Dispute deadline", title_justify="left", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("level", str(d["level"]))
+    table.add_row("category", d["category"])
+    table.add_row("opened_at", d["opened_at"])
+    table.add_row("due_at", d["due_at"])
+    table.add_row("counted", _counted(result, calendar))
+    table.add_row("escalation_at", d["escalation_at"])
+    return table
+
+
+def _counted(result: DeadlineResult, calendar: str) -> str:
+    if not result.working_days:
+        return "72 hours after opening (working days do not matter)"
+    days = result.working_days
+    n = len(days)
+    head = f"{n} working day{'s' if n != 1 else ''} ({calendar} calendar): "
+    previous = (None, *days[:-1])
+    listed = (
+        _day(day, prev, result.make_up_days) for prev, day in zip(previous, days, strict=True)
+    )
+    return head + ", ".join(listed)
+
+
+def _day(day: date, prev: date | None, make_up: frozenset[date]) -> str:
+    # Within one year the year is said once: 2025-10-09, 10-10, 10-11 ...
+    text = day.isoformat() if prev is None or prev.year != day.year else day.strftime("%m-%d")
+    if day in make_up:
+        text += f" (make-up {_DAY_NAMES[day.weekday()]})"
+    return text
+
+
+def local_text(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S")
