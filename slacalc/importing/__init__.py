@@ -16,14 +16,14 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from slacalc.errors import UsageError
-from slacalc.importing import alertmanager, pagerduty, statuspage, uptimerobot
+from slacalc.importing import alertmanager, ics, pagerduty, statuspage, uptimerobot
 from slacalc.importing.importer import Importer, run_import
 from slacalc.importing.mapping import ImportMap, LabelMap, read_map, suggest
 from slacalc.importing.rows import ImportedRow, ImportResult
 
 FORMATS: dict[str, Importer] = {
     module.IMPORTER.name: module.IMPORTER
-    for module in (statuspage, pagerduty, alertmanager, uptimerobot)
+    for module in (statuspage, pagerduty, alertmanager, uptimerobot, ics)
 }
 
 __all__ = [
