@@ -28,8 +28,6 @@ import functools
 import json
 import os
 import shlex
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +37,7 @@ from pathlib import Path
 
 import baselines
 import gen_incidents
+from procs import EngineStats, fmt, grid, ratio, time_process
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_SLACALC = Path("/tmp/venv/bin/slacalc")
@@ -57,29 +56,6 @@ INPROC_FUNCS: dict[str, InprocFn] = {
 
 
 @dataclass
-class ProcessRun:
-    wall_s: float
-    maxrss_mb: float
-    exit_code: int
-    stderr_path: Path
-
-
-@dataclass
-class EngineStats:
-    """Measurements of one engine (process or in-process) at one size."""
-
-    wall_s: list[float] = field(default_factory=list)
-    maxrss_mb: list[float] = field(default_factory=list)
-    failed: str | None = None
-
-    def median_wall(self) -> float | None:
-        return statistics.median(self.wall_s) if self.wall_s and not self.failed else None
-
-    def max_rss(self) -> float | None:
-        return max(self.maxrss_mb) if self.maxrss_mb and not self.failed else None
-
-
-@dataclass
 class SizeResult:
     rows: int
     data_path: Path
@@ -90,34 +66,6 @@ class SizeResult:
 
 
 # ---------------------------------------------------------------- processes
-
-
-def run_process(
-    cmd: Sequence[str], stdout_path: Path, stderr_path: Path, timeout_s: float
-) -> ProcessRun:
-    """Run ``cmd`` under spawn_probe.py: its wall time, its own peak RSS and exit code.
-
-    The probe (a tiny interpreter) spawns the command and os.wait4()s that one child;
-    see spawn_probe.py for why the benchmark must not spawn it directly.
-    """
-    result_path = stdout_path.with_suffix(".probe.json")
-    result_path.unlink(missing_ok=True)
-    probe = [sys.executable, "-I", "-S", str(BENCH_DIR / "spawn_probe.py")]
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        subprocess.run(
-            [*probe, str(result_path), str(timeout_s), *cmd],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            check=False,
-        )
-    try:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ProcessRun(0.0, 0.0, 255, stderr_path)
-    return ProcessRun(
-        result["wall_s"], result["maxrss_kib"] / 1024, result["exit_code"], stderr_path
-    )
 
 
 def slacalc_command(slacalc: Sequence[str], data: Path, out: Path, as_of: str) -> list[str]:
@@ -169,25 +117,6 @@ def ensure_data(rows: int, seed: int, data_dir: Path, regen: bool) -> tuple[Path
     return path, time.perf_counter() - start
 
 
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return "\n".join(text[-lines:])
-
-
-def _time_process(
-    engine: str, cmd: list[str], out_dir: Path, stats: EngineStats, timeout_s: float
-) -> None:
-    run = run_process(cmd, out_dir / f"{engine}.stdout", out_dir / f"{engine}.stderr", timeout_s)
-    if run.exit_code != 0:
-        stats.failed = f"exit {run.exit_code}: {_tail(run.stderr_path)}"
-        return
-    stats.wall_s.append(run.wall_s)
-    stats.maxrss_mb.append(run.maxrss_mb)
-
-
 def _time_inproc(
     fn: InprocFn, data: Path, as_of: str, stats: EngineStats
 ) -> list[baselines.DowntimeRow]:
@@ -222,7 +151,7 @@ def bench_size(args: argparse.Namespace, rows: int, slacalc: list[str] | None) -
                 cmd = slacalc_command(slacalc, data, out, args.as_of)
             else:
                 cmd = baseline_command(engine, data, out, args.as_of)
-            _time_process(engine, cmd, out_dir, stats, args.timeout)
+            time_process(engine, cmd, out_dir, stats, args.timeout)
         for engine in INPROC_ENGINES:
             got = _time_inproc(INPROC_FUNCS[engine], data, args.as_of, result.inproc[engine])
             if rep == 0:
@@ -278,24 +207,6 @@ def check_agreement(
 # ---------------------------------------------------------------- report
 
 
-def _fmt(value: float | None, spec: str = ".2f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def _grid(header: list[str], body: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
-        for row in [header, *body]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _medians(r: SizeResult) -> dict[str, float | None]:
     slc = r.process.get("slacalc")
     return {
@@ -313,10 +224,10 @@ def render_times(results: list[SizeResult]) -> str:
     header += ["slacalc MB", "duckdb MB", "pandas MB"]
     body = []
     for r in results:
-        times = [_fmt(t) for t in _medians(r).values()]
+        times = [fmt(t) for t in _medians(r).values()]
         rss = [r.process[e].max_rss() if e in r.process else None for e in PROCESS_ENGINES]
-        body.append([str(r.rows), *times, *(_fmt(m, ".0f") for m in rss)])
-    return _grid(header, body)
+        body.append([str(r.rows), *times, *(fmt(m, ".0f") for m in rss)])
+    return grid(header, body)
 
 
 def render_ratios(results: list[SizeResult]) -> str:
@@ -326,25 +237,17 @@ def render_ratios(results: list[SizeResult]) -> str:
     body = []
     for r in results:
         med = _medians(r)
-        body.append([str(r.rows), *(_fmt(_ratio(med["slacalc"], med[b]), ".1f") for b in columns)])
-    return _grid(header, body)
+        body.append([str(r.rows), *(fmt(ratio(med["slacalc"], med[b]), ".1f") for b in columns)])
+    return grid(header, body)
 
 
 def results_json(results: list[SizeResult]) -> list[dict[str, object]]:
-    def stats_json(s: EngineStats) -> dict[str, object]:
-        return {
-            "wall_s": s.wall_s,
-            "median_wall_s": s.median_wall(),
-            "max_rss_mb": s.max_rss(),
-            "failed": s.failed,
-        }
-
     return [
         {
             "rows": r.rows,
             "data": str(r.data_path),
-            "process": {e: stats_json(s) for e, s in r.process.items()},
-            "in_process": {e: stats_json(s) for e, s in r.inproc.items()},
+            "process": {e: s.to_json() for e, s in r.process.items()},
+            "in_process": {e: s.to_json() for e, s in r.inproc.items()},
             "agreement": r.agreement,
         }
         for r in results
