@@ -1,23 +1,36 @@
-"""Benchmark slacalc's `report` against hand-written DuckDB and pandas baselines.
+"""Benchmark slacalc's `report` against hand-written baselines, as whole processes.
 
-For each --rows size: generate (or reuse) a deterministic incident log under
---data-dir, then --repeat times, round-robin (to spread machine noise evenly):
+Two shapes of log (--shape):
+
+realistic (issue 8, see month_end.py): month-end logs with partial impacts,
+  maintenance windows, data loss and N/10 customers.  slacalc report -f csv -o OUT runs
+  against bench/duckdb_report.py, a DuckDB script that writes the same full report;
+  the two CSV files must be byte-identical.  slacalc validate and slacalc explain (one
+  row) are timed too.  --contracts prices the keys with a generated contracts file
+  instead of --monthly-fee 100 --sla-target 99.95.
+
+outages (the default, which the project README's figures use): every row an outage at
+  impact 1.  For each --rows size, --repeat times, round-robin (to spread machine noise
+  evenly):
 
   * slacalc        whole process: slacalc report FILE --format csv -o OUT ...
   * duckdb, pandas whole process: python bench/baselines.py ENGINE FILE -o OUT
   * duckdb, pandas in process:    the same functions called in this interpreter,
                                   timed from reading the CSV to the fetched result
 
+  then checks that every engine's downtime per (customer_id, service, month) agrees
+  exactly (Decimal), over the non-zero entries.
+
 Wall times are medians.  Every whole process is started by spawn_probe.py, a
 tiny interpreter that spawns it and os.wait4()s that one child: its own wall
 time and peak RSS (ru_maxrss), not a max over all children and not inflated by
 this benchmark's own memory (see spawn_probe.py).
 
-Then checks that every engine's downtime per (customer_id, service, month)
-agrees exactly (Decimal), over the non-zero entries.  Exit status: 0 all agree,
-1 a disagreement or a failed run.  If slacalc is not installed it is skipped.
+Exit status: 0 all agree, 1 a disagreement or a failed run.  If slacalc is not
+installed it is skipped.
 
-Run with the benchmark venv (duckdb, pandas):
+Run with the benchmark venv (duckdb, pandas, numpy):
+    /tmp/benchvenv/bin/python bench/run_bench.py --shape realistic --rows 200000 1000000
     /tmp/benchvenv/bin/python bench/run_bench.py --rows 100000 200000 1000000
 """
 
@@ -28,6 +41,7 @@ import functools
 import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -37,10 +51,12 @@ from pathlib import Path
 
 import baselines
 import gen_incidents
+import month_end
 from procs import EngineStats, fmt, grid, ratio, time_process
 
 BENCH_DIR = Path(__file__).resolve().parent
-DEFAULT_SLACALC = Path("/tmp/venv/bin/slacalc")
+# tried in order when --slacalc is not given; then slacalc on PATH
+SLACALC_CANDIDATES = (Path("/work/main/.venv/bin/slacalc"), Path("/tmp/venv/bin/slacalc"))
 DEFAULT_DATA_DIR = Path("/tmp/slacalc-bench")
 BILLING_TZ = "Asia/Shanghai"
 ZERO = Decimal(0)
@@ -99,9 +115,11 @@ def resolve_slacalc(option: str | None, skip: bool) -> list[str] | None:
         return None
     if option:
         return shlex.split(option)
-    if os.access(DEFAULT_SLACALC, os.X_OK):
-        return [str(DEFAULT_SLACALC)]
-    return None
+    for candidate in SLACALC_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return [str(candidate)]
+    found = shutil.which("slacalc")
+    return [found] if found else None
 
 
 # ---------------------------------------------------------------- one size
@@ -262,6 +280,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
+        "--shape",
+        choices=("outages", "realistic"),
+        default="outages",
+        help="outages: downtime of impact-1 outages against the DuckDB and pandas baselines "
+        "(default); realistic: the full report against duckdb_report.py",
+    )
+    parser.add_argument(
         "--rows", type=int, nargs="+", default=[200_000], help="log sizes (default 200000)"
     )
     parser.add_argument(
@@ -274,9 +299,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--as-of", default=baselines.DEFAULT_AS_OF, help="end of ongoing incidents (local time)"
     )
     parser.add_argument(
-        "--slacalc", help=f"slacalc command, shell-split (default {DEFAULT_SLACALC})"
+        "--slacalc",
+        help="slacalc command, shell-split (default: the first of "
+        f"{', '.join(map(str, SLACALC_CANDIDATES))} that exists, else slacalc on PATH)",
     )
     parser.add_argument("--skip-slacalc", action="store_true", help="run the baselines only")
+    parser.add_argument(
+        "--contracts",
+        action="store_true",
+        help="realistic: price with a generated contracts file, not --monthly-fee 100",
+    )
+    parser.add_argument(
+        "--skip-extras", action="store_true", help="realistic: do not time validate and explain"
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -291,6 +326,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1 or any(n < 1 for n in args.rows):
         parser.error("--rows and --repeat must be positive")
+    if args.shape == "outages" and (args.contracts or args.skip_extras):
+        parser.error("--contracts and --skip-extras go with --shape realistic")
     return args
 
 
@@ -298,12 +335,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     slacalc = resolve_slacalc(args.slacalc, args.skip_slacalc)
     if slacalc is None:
-        reason = (
-            "--skip-slacalc"
-            if args.skip_slacalc
-            else f"{DEFAULT_SLACALC} not found; pass --slacalc CMD"
-        )
+        reason = "--skip-slacalc" if args.skip_slacalc else "not found; pass --slacalc CMD"
         print(f"slacalc SKIPPED ({reason}); running the baselines only", file=sys.stderr)
+    if args.shape == "realistic":
+        return main_month_end(args, slacalc)
+    return main_outages(args, slacalc)
+
+
+def main_month_end(args: argparse.Namespace, slacalc: list[str] | None) -> int:
+    results = [
+        month_end.bench_size(
+            rows,
+            slacalc,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            repeat=args.repeat,
+            as_of=args.as_of,
+            contracts=args.contracts,
+            extras=not args.skip_extras,
+            regen=args.regen,
+            timeout_s=args.timeout,
+        )
+        for rows in args.rows
+    ]
+    print(f"\n{args.repeat} run(s) each, slacalc = {shlex.join(slacalc) if slacalc else '-'}")
+    print(month_end.render(results))
+    if args.json:
+        data = month_end.results_json(results)
+        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return 1 if month_end.failed(results) else 0
+
+
+def main_outages(args: argparse.Namespace, slacalc: list[str] | None) -> int:
     results: list[SizeResult] = []
     for rows in args.rows:
         result = bench_size(args, rows, slacalc)
