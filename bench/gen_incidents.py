@@ -20,6 +20,9 @@ Shapes produced (per key = customer_id, service):
 Usage::
 
     python bench/gen_incidents.py --rows 1000000 -o /tmp/slacalc-bench/incidents-1000000.csv
+
+``--shape realistic`` writes the month-end shape of gen_realistic.py instead (partial impacts,
+maintenance windows, data loss, N/10 customers), and ``--contracts FILE`` its contracts.
 """
 
 from __future__ import annotations
@@ -194,6 +197,13 @@ def default_path(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate a synthetic slacalc incident log (CSV).")
     parser.add_argument(
+        "--shape",
+        choices=("outages", "realistic"),
+        default="outages",
+        help="outages: every row an outage at impact 1 (N/50 customers); realistic: partial "
+        "impacts, maintenance, data loss, N/10 customers (see gen_realistic.py)",
+    )
+    parser.add_argument(
         "--rows", type=int, default=200_000, help="number of incidents (default 200000)"
     )
     parser.add_argument(
@@ -202,12 +212,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "-o", "--output", type=Path, help="output CSV (default under /tmp/slacalc-bench)"
     )
+    parser.add_argument(
+        "--contracts",
+        type=Path,
+        help="realistic shape: also write a contracts CSV covering every key of the log",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be positive")
-    path = args.output or default_path(args.rows, args.seed)
+    if args.contracts and args.shape != "realistic":
+        parser.error("--contracts needs --shape realistic")
     t0 = time.perf_counter()
-    write_incident_log(path, args.rows, args.seed)
+    if args.shape == "realistic":
+        import gen_realistic
+
+        log_path, _ = gen_realistic.default_paths(args.rows, args.seed, Path("/tmp/slacalc-bench"))
+        path = args.output or log_path
+        gen_realistic.write_incident_log(path, args.rows, args.seed)
+        if args.contracts:
+            gen_realistic.write_contracts(args.contracts, args.rows, args.seed)
+            print(f"wrote contracts to {args.contracts}", file=sys.stderr)
+    else:
+        path = args.output or default_path(args.rows, args.seed)
+        write_incident_log(path, args.rows, args.seed)
     print(f"wrote {args.rows} rows to {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 

@@ -1,23 +1,36 @@
-"""Benchmark slacalc's `report` against hand-written DuckDB and pandas baselines.
+"""Benchmark slacalc's `report` against hand-written baselines, as whole processes.
 
-For each --rows size: generate (or reuse) a deterministic incident log under
---data-dir, then --repeat times, round-robin (to spread machine noise evenly):
+Two shapes of log (--shape):
+
+realistic (issue 8, see month_end.py): month-end logs with partial impacts,
+  maintenance windows, data loss and N/10 customers.  slacalc report -f csv -o OUT runs
+  against bench/duckdb_report.py, a DuckDB script that writes the same full report;
+  the two CSV files must be byte-identical.  slacalc validate and slacalc explain (one
+  row) are timed too.  --contracts prices the keys with a generated contracts file
+  instead of --monthly-fee 100 --sla-target 99.95.
+
+outages (the default, which the project README's figures use): every row an outage at
+  impact 1.  For each --rows size, --repeat times, round-robin (to spread machine noise
+  evenly):
 
   * slacalc        whole process: slacalc report FILE --format csv -o OUT ...
   * duckdb, pandas whole process: python bench/baselines.py ENGINE FILE -o OUT
   * duckdb, pandas in process:    the same functions called in this interpreter,
                                   timed from reading the CSV to the fetched result
 
+  then checks that every engine's downtime per (customer_id, service, month) agrees
+  exactly (Decimal), over the non-zero entries.
+
 Wall times are medians.  Every whole process is started by spawn_probe.py, a
 tiny interpreter that spawns it and os.wait4()s that one child: its own wall
 time and peak RSS (ru_maxrss), not a max over all children and not inflated by
 this benchmark's own memory (see spawn_probe.py).
 
-Then checks that every engine's downtime per (customer_id, service, month)
-agrees exactly (Decimal), over the non-zero entries.  Exit status: 0 all agree,
-1 a disagreement or a failed run.  If slacalc is not installed it is skipped.
+Exit status: 0 all agree, 1 a disagreement or a failed run.  If slacalc is not
+installed it is skipped.
 
-Run with the benchmark venv (duckdb, pandas):
+Run with the benchmark venv (duckdb, pandas, numpy):
+    /tmp/benchvenv/bin/python bench/run_bench.py --shape realistic --rows 200000 1000000
     /tmp/benchvenv/bin/python bench/run_bench.py --rows 100000 200000 1000000
 """
 
@@ -28,8 +41,7 @@ import functools
 import json
 import os
 import shlex
-import statistics
-import subprocess
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,9 +51,12 @@ from pathlib import Path
 
 import baselines
 import gen_incidents
+import month_end
+from procs import EngineStats, fmt, grid, ratio, time_process
 
 BENCH_DIR = Path(__file__).resolve().parent
-DEFAULT_SLACALC = Path("/tmp/venv/bin/slacalc")
+# tried in order when --slacalc is not given; then slacalc on PATH
+SLACALC_CANDIDATES = (Path("/work/main/.venv/bin/slacalc"), Path("/tmp/venv/bin/slacalc"))
 DEFAULT_DATA_DIR = Path("/tmp/slacalc-bench")
 BILLING_TZ = "Asia/Shanghai"
 ZERO = Decimal(0)
@@ -57,29 +72,6 @@ INPROC_FUNCS: dict[str, InprocFn] = {
 
 
 @dataclass
-class ProcessRun:
-    wall_s: float
-    maxrss_mb: float
-    exit_code: int
-    stderr_path: Path
-
-
-@dataclass
-class EngineStats:
-    """Measurements of one engine (process or in-process) at one size."""
-
-    wall_s: list[float] = field(default_factory=list)
-    maxrss_mb: list[float] = field(default_factory=list)
-    failed: str | None = None
-
-    def median_wall(self) -> float | None:
-        return statistics.median(self.wall_s) if self.wall_s and not self.failed else None
-
-    def max_rss(self) -> float | None:
-        return max(self.maxrss_mb) if self.maxrss_mb and not self.failed else None
-
-
-@dataclass
 class SizeResult:
     rows: int
     data_path: Path
@@ -90,34 +82,6 @@ class SizeResult:
 
 
 # ---------------------------------------------------------------- processes
-
-
-def run_process(
-    cmd: Sequence[str], stdout_path: Path, stderr_path: Path, timeout_s: float
-) -> ProcessRun:
-    """Run ``cmd`` under spawn_probe.py: its wall time, its own peak RSS and exit code.
-
-    The probe (a tiny interpreter) spawns the command and os.wait4()s that one child;
-    see spawn_probe.py for why the benchmark must not spawn it directly.
-    """
-    result_path = stdout_path.with_suffix(".probe.json")
-    result_path.unlink(missing_ok=True)
-    probe = [sys.executable, "-I", "-S", str(BENCH_DIR / "spawn_probe.py")]
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        subprocess.run(
-            [*probe, str(result_path), str(timeout_s), *cmd],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            check=False,
-        )
-    try:
-        result = json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ProcessRun(0.0, 0.0, 255, stderr_path)
-    return ProcessRun(
-        result["wall_s"], result["maxrss_kib"] / 1024, result["exit_code"], stderr_path
-    )
 
 
 def slacalc_command(slacalc: Sequence[str], data: Path, out: Path, as_of: str) -> list[str]:
@@ -151,9 +115,11 @@ def resolve_slacalc(option: str | None, skip: bool) -> list[str] | None:
         return None
     if option:
         return shlex.split(option)
-    if os.access(DEFAULT_SLACALC, os.X_OK):
-        return [str(DEFAULT_SLACALC)]
-    return None
+    for candidate in SLACALC_CANDIDATES:
+        if os.access(candidate, os.X_OK):
+            return [str(candidate)]
+    found = shutil.which("slacalc")
+    return [found] if found else None
 
 
 # ---------------------------------------------------------------- one size
@@ -167,25 +133,6 @@ def ensure_data(rows: int, seed: int, data_dir: Path, regen: bool) -> tuple[Path
     start = time.perf_counter()
     gen_incidents.write_incident_log(path, rows, seed)
     return path, time.perf_counter() - start
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    except OSError:
-        return ""
-    return "\n".join(text[-lines:])
-
-
-def _time_process(
-    engine: str, cmd: list[str], out_dir: Path, stats: EngineStats, timeout_s: float
-) -> None:
-    run = run_process(cmd, out_dir / f"{engine}.stdout", out_dir / f"{engine}.stderr", timeout_s)
-    if run.exit_code != 0:
-        stats.failed = f"exit {run.exit_code}: {_tail(run.stderr_path)}"
-        return
-    stats.wall_s.append(run.wall_s)
-    stats.maxrss_mb.append(run.maxrss_mb)
 
 
 def _time_inproc(
@@ -222,7 +169,7 @@ def bench_size(args: argparse.Namespace, rows: int, slacalc: list[str] | None) -
                 cmd = slacalc_command(slacalc, data, out, args.as_of)
             else:
                 cmd = baseline_command(engine, data, out, args.as_of)
-            _time_process(engine, cmd, out_dir, stats, args.timeout)
+            time_process(engine, cmd, out_dir, stats, args.timeout)
         for engine in INPROC_ENGINES:
             got = _time_inproc(INPROC_FUNCS[engine], data, args.as_of, result.inproc[engine])
             if rep == 0:
@@ -278,24 +225,6 @@ def check_agreement(
 # ---------------------------------------------------------------- report
 
 
-def _fmt(value: float | None, spec: str = ".2f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def _grid(header: list[str], body: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True))
-        for row in [header, *body]
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def _medians(r: SizeResult) -> dict[str, float | None]:
     slc = r.process.get("slacalc")
     return {
@@ -313,10 +242,10 @@ def render_times(results: list[SizeResult]) -> str:
     header += ["slacalc MB", "duckdb MB", "pandas MB"]
     body = []
     for r in results:
-        times = [_fmt(t) for t in _medians(r).values()]
+        times = [fmt(t) for t in _medians(r).values()]
         rss = [r.process[e].max_rss() if e in r.process else None for e in PROCESS_ENGINES]
-        body.append([str(r.rows), *times, *(_fmt(m, ".0f") for m in rss)])
-    return _grid(header, body)
+        body.append([str(r.rows), *times, *(fmt(m, ".0f") for m in rss)])
+    return grid(header, body)
 
 
 def render_ratios(results: list[SizeResult]) -> str:
@@ -326,25 +255,17 @@ def render_ratios(results: list[SizeResult]) -> str:
     body = []
     for r in results:
         med = _medians(r)
-        body.append([str(r.rows), *(_fmt(_ratio(med["slacalc"], med[b]), ".1f") for b in columns)])
-    return _grid(header, body)
+        body.append([str(r.rows), *(fmt(ratio(med["slacalc"], med[b]), ".1f") for b in columns)])
+    return grid(header, body)
 
 
 def results_json(results: list[SizeResult]) -> list[dict[str, object]]:
-    def stats_json(s: EngineStats) -> dict[str, object]:
-        return {
-            "wall_s": s.wall_s,
-            "median_wall_s": s.median_wall(),
-            "max_rss_mb": s.max_rss(),
-            "failed": s.failed,
-        }
-
     return [
         {
             "rows": r.rows,
             "data": str(r.data_path),
-            "process": {e: stats_json(s) for e, s in r.process.items()},
-            "in_process": {e: stats_json(s) for e, s in r.inproc.items()},
+            "process": {e: s.to_json() for e, s in r.process.items()},
+            "in_process": {e: s.to_json() for e, s in r.inproc.items()},
             "agreement": r.agreement,
         }
         for r in results
@@ -359,6 +280,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
+        "--shape",
+        choices=("outages", "realistic"),
+        default="outages",
+        help="outages: downtime of impact-1 outages against the DuckDB and pandas baselines "
+        "(default); realistic: the full report against duckdb_report.py",
+    )
+    parser.add_argument(
         "--rows", type=int, nargs="+", default=[200_000], help="log sizes (default 200000)"
     )
     parser.add_argument(
@@ -371,9 +299,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--as-of", default=baselines.DEFAULT_AS_OF, help="end of ongoing incidents (local time)"
     )
     parser.add_argument(
-        "--slacalc", help=f"slacalc command, shell-split (default {DEFAULT_SLACALC})"
+        "--slacalc",
+        help="slacalc command, shell-split (default: the first of "
+        f"{', '.join(map(str, SLACALC_CANDIDATES))} that exists, else slacalc on PATH)",
     )
     parser.add_argument("--skip-slacalc", action="store_true", help="run the baselines only")
+    parser.add_argument(
+        "--contracts",
+        action="store_true",
+        help="realistic: price with a generated contracts file, not --monthly-fee 100",
+    )
+    parser.add_argument(
+        "--skip-extras", action="store_true", help="realistic: do not time validate and explain"
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -388,6 +326,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeat < 1 or any(n < 1 for n in args.rows):
         parser.error("--rows and --repeat must be positive")
+    if args.shape == "outages" and (args.contracts or args.skip_extras):
+        parser.error("--contracts and --skip-extras go with --shape realistic")
     return args
 
 
@@ -395,12 +335,38 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     slacalc = resolve_slacalc(args.slacalc, args.skip_slacalc)
     if slacalc is None:
-        reason = (
-            "--skip-slacalc"
-            if args.skip_slacalc
-            else f"{DEFAULT_SLACALC} not found; pass --slacalc CMD"
-        )
+        reason = "--skip-slacalc" if args.skip_slacalc else "not found; pass --slacalc CMD"
         print(f"slacalc SKIPPED ({reason}); running the baselines only", file=sys.stderr)
+    if args.shape == "realistic":
+        return main_month_end(args, slacalc)
+    return main_outages(args, slacalc)
+
+
+def main_month_end(args: argparse.Namespace, slacalc: list[str] | None) -> int:
+    results = [
+        month_end.bench_size(
+            rows,
+            slacalc,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            repeat=args.repeat,
+            as_of=args.as_of,
+            contracts=args.contracts,
+            extras=not args.skip_extras,
+            regen=args.regen,
+            timeout_s=args.timeout,
+        )
+        for rows in args.rows
+    ]
+    print(f"\n{args.repeat} run(s) each, slacalc = {shlex.join(slacalc) if slacalc else '-'}")
+    print(month_end.render(results))
+    if args.json:
+        data = month_end.results_json(results)
+        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return 1 if month_end.failed(results) else 0
+
+
+def main_outages(args: argparse.Namespace, slacalc: list[str] | None) -> int:
     results: list[SizeResult] = []
     for rows in args.rows:
         result = bench_size(args, rows, slacalc)
