@@ -166,7 +166,7 @@ def test_budget_bad_policy_is_usage_error() -> None:
 # --- tiers -----------------------------------------------------------------------------------
 
 
-TIERS_HEADER = "target_pct,coefficient,credit_pct,cap_pct,default"
+TIERS_HEADER = "target_pct,coefficient,credit_pct,cap_pct,default,bands"
 
 
 @pytest.mark.parametrize("policy", ["standard", "standard-credit"])
@@ -175,16 +175,44 @@ def test_tiers_builtin_csv(policy: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         TIERS_HEADER,
-        "99.999,5.00,50,100,false",
-        "99.99,2.50,25,100,false",
-        "99.95,1.25,5,100,true",
+        "99.999,5.00,50,100,false,<99.999:50",
+        "99.99,2.50,25,100,false,<99.99:25",
+        "99.95,1.25,5,100,true,<99.95:5",
     ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "lines"),
+    [
+        ("aws-ec2-region", ["99.99,,10,100,true,<99.99:10 <99:30 <95:100"]),
+        ("azure-vm", None),
+        ("tencent-cvm", ["99.95,,10,100,true,<99.95:10 <99:25 <95:100"]),
+    ],
+)
+def test_presets_show_their_bands(policy: str, lines: list[str] | None) -> None:
+    result = run("tiers", "--policy", policy, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    if lines is not None:
+        assert result.stdout.splitlines()[1:] == lines
+    assert "<99.99:10 <99:25 <95:100" in result.stdout or policy != "azure-vm"
+
+
+def test_policies_lists_every_preset_with_its_source() -> None:
+    result = run("policies", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()
+    assert rows[0] == "name,mode,default_target,title,source,read_on,origin"
+    names = [r.split(",")[0] for r in rows[1:]]
+    assert names[:2] == ["standard", "standard-credit"]
+    assert {"aws-ec2-region", "azure-vm", "tencent-cvm"} <= set(names)
+    for row in rows[3:]:
+        assert ",https://" in row and ",2026-11-27,preset" in row
 
 
 def test_tiers_default_policy() -> None:
     result = run("tiers", "-f", "csv")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "99.95,1.25,5,100,true"
+    assert result.stdout.splitlines()[-1] == "99.95,1.25,5,100,true,<99.95:5"
 
 
 def test_tiers_policy_file_csv() -> None:
@@ -192,9 +220,9 @@ def test_tiers_policy_file_csv() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         TIERS_HEADER,
-        "99.999,5.00,50,50,false",
-        "99.99,2.50,25,50,true",
-        "99.95,1.25,5,50,false",
+        "99.999,5.00,50,50,false,<99.999:50",
+        "99.99,2.50,25,50,true,<99.99:25",
+        "99.95,1.25,5,50,false,<99.95:5",
     ]
 
 
@@ -208,6 +236,7 @@ def test_tiers_json_types() -> None:
         "credit_pct": "50",
         "cap_pct": "100",
         "default": False,
+        "bands": "<99.999:50",
     }
     assert data[2]["default"] is True
     assert [list(d) for d in data] == [TIERS_HEADER.split(",")] * 3
@@ -225,7 +254,7 @@ def test_tiers_table_credit_and_file() -> None:
     credit = run("tiers", "--policy", "standard-credit")
     assert credit.exit_code == 0, credit.output
     assert "mode credit" in credit.stdout
-    assert "credit % × monthly fee" in credit.stdout
+    assert "the lowest band the availability falls under × monthly fee" in credit.stdout
     premium = run("tiers", "--policy", str(SAMPLE_POLICY))
     assert premium.exit_code == 0, premium.output
     assert "Policy premium: mode coefficient, default tier 99.99, cap 50 %" in premium.stdout

@@ -98,3 +98,27 @@ def _targets(texts: list[str]) -> list[Decimal]:
 
 def _month(text: str) -> Month:
     return c.month(text)
+
+
+@app.command(
+    rich_help_panel=c.PANEL_PLANNING,
+    epilog="Example: slacalc policies --format csv",
+)
+@c.boundary
+def policies(
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+) -> None:
+    """The policies you can name with --policy: built-ins and the providers' published terms.
+
+    Each preset names its source and the day its terms were read; check them against your own
+    contract.
+
+    Example: slacalc policies
+    """
+    from slacalc.terms.policy import load_policy, policy_names
+    from slacalc.writing.planning_view import render_policies
+
+    found = [load_policy(name) for name in policy_names()]
+    fmt = choose_format(format, output)
+    write_output(output, lambda out: render_policies(found, fmt, out))

@@ -19,7 +19,9 @@ from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import print_tables
 
-TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default")
+# The founding contract's fields, then the band table of the real-terms issue.
+TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default", "bands")
+POLICY_FIELDS = ("name", "mode", "default_target", "title", "source", "read_on", "origin")
 
 
 def render_budget(rows: list[BudgetRow], month: Month, tz: str, fmt: Format, out: TextIO) -> None:
@@ -74,10 +76,11 @@ def tier_records(policy: Policy) -> Iterator[dict[str, Any]]:
     for tier in policy.tiers:
         yield {
             "target_pct": tier.label,
-            "coefficient": format_coefficient(tier.coefficient),
+            "coefficient": "" if tier.coefficient is None else format_coefficient(tier.coefficient),
             "credit_pct": format_pct(tier.credit_pct),
             "cap_pct": format_pct(policy.cap_pct),
             "default": tier.target == policy.default_target,
+            "bands": tier.bands_text(),
         }
 
 
@@ -94,25 +97,70 @@ def _policy_summary(policy: Policy) -> Text:
     if policy.mode == COEFFICIENT:
         rule = "downtime / month length × monthly fee × coefficient"
     else:
-        rule = "credit % × monthly fee"
+        rule = "the credit % of the lowest band the availability falls under × monthly fee"
     default = format_pct(policy.default_target)
-    return Text(
+    lines = [
         f"Policy {policy.name}: mode {policy.mode}, default tier {default}, "
-        f"cap {format_pct(policy.cap_pct)} % of the monthly fee\n"
-        f"A breached month costs {rule}, at most the cap."
-    )
+        f"cap {format_pct(policy.cap_pct)} % of the monthly fee",
+        f"A breached month costs {rule}, at most the cap.",
+    ]
+    if policy.title:
+        lines.insert(1, policy.title)
+    if policy.source:
+        read = f" (read {policy.read_on})" if policy.read_on else ""
+        lines.append(f"Source: {policy.source}{read}")
+    lines += [f"Rule: {line}" for line in policy.rules_text()]
+    return Text("\n".join(lines))
 
 
 def _tiers_table(policy: Policy) -> Table:
     table = Table(title="SLA tiers", title_justify="left", header_style="bold")
-    for name in ("Target %", "Coefficient", "Credit %", "Cap %", "Default"):
+    for name in ("Target %", "Coefficient", "Credit % by band", "Cap %", "Default"):
         table.add_column(name, justify="center" if name == "Default" else "right")
     for rec in tier_records(policy):
         table.add_row(
             rec["target_pct"],
             rec["coefficient"],
-            rec["credit_pct"],
+            rec["bands"].replace(" ", ", ") if " " in rec["bands"] else rec["credit_pct"],
             rec["cap_pct"],
             "yes" if rec["default"] else "no",
         )
     return table
+
+
+def policy_records(policies: list[Policy]) -> list[dict[str, Any]]:
+    """One record per policy, for `slacalc policies`."""
+    return [
+        {
+            "name": p.name,
+            "mode": p.mode,
+            "default_target": format_pct(p.default_target),
+            "title": p.title,
+            "source": p.source,
+            "read_on": p.read_on,
+            "origin": p.origin if p.origin in ("built-in", "preset") else "file",
+        }
+        for p in policies
+    ]
+
+
+def render_policies(policies: list[Policy], fmt: Format, out: TextIO) -> None:
+    records = policy_records(policies)
+    if fmt is Format.csv:
+        write_csv(records, POLICY_FIELDS, out)
+    elif fmt is Format.json:
+        write_json(records, out)
+    else:
+        table = Table(title="Policies", title_justify="left", header_style="bold")
+        for name in ("Name", "Mode", "Default", "Terms", "Source", "Read on"):
+            table.add_column(name, overflow="fold")
+        for r in records:
+            table.add_row(
+                Text(r["name"]), r["mode"], r["default_target"], Text(r["title"]),
+                Text(r["source"]), r["read_on"],
+            )  # fmt: skip
+        print_tables(
+            [table, Text("Presets are providers' published terms: check them against your "
+                         "own contract before you rely on them.")],
+            out,
+        )  # fmt: skip
