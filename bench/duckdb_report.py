@@ -40,9 +40,24 @@ from pathlib import Path
 DEFAULT_AS_OF = "2025-06-01 00:00:00"
 UTC_OFFSET = "+08:00"  # Asia/Shanghai, no DST
 ZERO_DECIMAL_CURRENCIES = (
-    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG",
-    "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF",
-)  # fmt: skip
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "PYG",
+    "RWF",
+    "UGX",
+    "UYI",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+)
 # the standard policy: target (percent x 1000), its label, its coefficient (x 100)
 TIERS = ((99_999, "99.999", 500), (99_990, "99.99", 250), (99_950, "99.95", 125))
 DEFAULT_TARGET = 99_950

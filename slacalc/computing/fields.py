@@ -118,8 +118,20 @@ class FieldTexts:
         by_key = pa.array(key)
         of_terms = terms.of_key[key] if len(key) else key
         by_terms = pa.array(of_terms)
-        part = {name: c[name][lo:hi] for name in ("down", "base", "period", "excluded", "band",
-                                                  "units", "count", "credit", "claim")}  # fmt: skip
+        part = {
+            name: c[name][lo:hi]
+            for name in (
+                "down",
+                "base",
+                "period",
+                "excluded",
+                "band",
+                "units",
+                "count",
+                "credit",
+                "claim",
+            )
+        }
         den = c["den"] if np.ndim(c["den"]) == 0 else c["den"][lo:hi]
         band = pa.array(part["band"])
         policy_of = terms.policy[of_terms]

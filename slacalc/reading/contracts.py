@@ -61,8 +61,9 @@ class ContractBook:
         if exact:
             ec = pa.array([self.contracts[i].customer_id for i in exact], pa.string())
             es = pa.array([self.contracts[i].service for i in exact], pa.string())
-            _, _, codes = pair_codes(pa.concat_arrays([customers, ec]),
-                                     pa.concat_arrays([services, es]))  # fmt: skip
+            _, _, codes = pair_codes(
+                pa.concat_arrays([customers, ec]), pa.concat_arrays([services, es])
+            )
             position = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
             position[codes[n:]] = exact
             out = position[codes[:n]]

@@ -111,8 +111,9 @@ class IncidentTable:
     def empty(cls) -> IncidentTable:
         z = np.zeros(0, dtype=np.int64)
         s = pa.array([], pa.string())
-        return cls(s, s, z, z, z, z.astype(np.int8), z.astype(np.int32), [], z.astype(np.int32),
-                   [], z, s)  # fmt: skip
+        return cls(
+            s, s, z, z, z, z.astype(np.int8), z.astype(np.int32), [], z.astype(np.int32), [], z, s
+        )
 
     def take(self, rows: Any) -> IncidentTable:
         """The rows at ``rows`` (an index array), keys renumbered in order of appearance."""

@@ -156,11 +156,20 @@ def render_policies(policies: list[Policy], fmt: Format, out: TextIO) -> None:
             table.add_column(name, overflow="fold")
         for r in records:
             table.add_row(
-                Text(r["name"]), r["mode"], r["default_target"], Text(r["title"]),
-                Text(r["source"]), r["read_on"],
-            )  # fmt: skip
+                Text(r["name"]),
+                r["mode"],
+                r["default_target"],
+                Text(r["title"]),
+                Text(r["source"]),
+                r["read_on"],
+            )
         print_tables(
-            [table, Text("Presets are providers' published terms: check them against your "
-                         "own contract before you rely on them.")],
+            [
+                table,
+                Text(
+                    "Presets are providers' published terms: check them against your "
+                    "own contract before you rely on them."
+                ),
+            ],
             out,
-        )  # fmt: skip
+        )
