@@ -314,3 +314,21 @@ def test_duplicating_every_row_only_doubles_the_count(
         # incident_count counts rows, so duplicated rows double it; nothing else moves
         assert b["incident_count"] == 2 * a["incident_count"]
         assert {**b, "incident_count": 0} == {**a, "incident_count": 0}
+
+
+@PROPS
+@given(log=logs, as_of=as_ofs)
+def test_the_two_thread_halves_change_nothing(folder: Path, log: list[Row], as_of: int) -> None:
+    # Large logs are typed and computed as two halves on two threads; forcing that on small
+    # random logs must give the same report as one piece.
+    from slacalc.computing import engine
+    from slacalc.reading import table
+
+    whole = report(folder, [log], as_of)
+    saved = engine.PARALLEL_ROWS, table.PARALLEL_ROWS
+    engine.PARALLEL_ROWS = table.PARALLEL_ROWS = 2
+    try:
+        halves = report(folder, [log], as_of)
+    finally:
+        engine.PARALLEL_ROWS, table.PARALLEL_ROWS = saved
+    assert halves == whole

@@ -534,13 +534,14 @@ def test_coefficient_pricing_equals_the_formula(
     if 2 * (scaled - expected) >= 1:
         expected += 1
     fee_r = rules.ratio(fee)
-    num, price_den = rules.coefficient_price(
-        np.array([downtime], dtype=object),
-        den,
-        np.array([period], dtype=object),
-        fee_r,
-        rules.ratio(Decimal(coefficient)),
+    x, m, t = rules.coefficient_price(
+        downtime, den, period, fee_r, rules.ratio(Decimal(coefficient))
     )
-    units, capped = rules.capped_units(num, price_den, fee_r, rules.ratio(Decimal(cap)), places)
-    assert int(units[0]) == expected
+    cap_r = rules.cap_of(fee_r, rules.ratio(Decimal(cap)))
+    # the int64 long division and the Python-integer path must both give the formula's units
+    for dtype in (np.int64, object):
+        units, capped = rules.capped_units(
+            np.array([x], dtype=dtype), np.array([t], dtype=dtype), [0], [m], [cap_r], [places]
+        )
+        assert int(units[0]) == expected
     assert bool(capped[0]) == (exact > limit)

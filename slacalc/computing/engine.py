@@ -158,11 +158,73 @@ def usage(
     """
     measure = measure or Measure()
     edges = np.asarray(edges, dtype=np.int64)
+    if not keep_segments and len(table) >= PARALLEL_ROWS and table.n_keys > 1:
+        return _in_halves(table, edges, as_of, measure, rules)
+    return _usage(table, edges, as_of, measure, rules, keep_segments, None)
+
+
+# Logs at least this large are computed as two halves of their keys on two threads: numpy
+# releases the GIL in its loops, and every key's months depend on its own incidents only.
+PARALLEL_ROWS = 200_000
+
+
+def _in_halves(
+    table: IncidentTable, edges: Any, as_of: int, measure: Measure, rules: OutageRules | None
+) -> Usage:
+    from concurrent.futures import ThreadPoolExecutor
+
+    middle = table.n_keys // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(
+            pool.map(
+                lambda keys: _usage(table, edges, as_of, measure, rules, False, keys),
+                [(0, middle), (middle, table.n_keys)],
+            )
+        )
+    a, b = parts
+    if np.ndim(a.down_den) == 0 and np.ndim(b.down_den) == 0:
+        # One denominator for both: each half's numerators scaled to the common one.
+        den = lcm(int(a.down_den), int(b.down_den))
+        nums = []
+        for p in parts:
+            factor = den // int(p.down_den)
+            top = int(np.abs(p.down_num).max()) if len(p.down_num) else 0
+            nums.append(exact(p.down_num, top * factor) * factor)
+        if any(n.dtype == object for n in nums):
+            nums = [n.astype(object) for n in nums]
+        down_num = np.concatenate(nums)
+    else:
+        den = np.concatenate(
+            [np.broadcast_to(np.asarray(p.down_den, dtype=object), p.cells.shape) for p in parts]
+        )
+        down_num = np.concatenate([p.down_num.astype(object) for p in parts])
+    return Usage(
+        a.n_months,
+        np.concatenate([a.cells, b.cells]),
+        down_num,
+        den,
+        np.concatenate([a.excluded, b.excluded]),
+        np.concatenate([a.count, b.count]),
+    )
+
+
+def _usage(
+    table: IncidentTable,
+    edges: Any,
+    as_of: int,
+    measure: Measure,
+    rules: OutageRules | None,
+    keep_segments: bool,
+    keys: tuple[int, int] | None,
+) -> Usage:
+    """:func:`usage` of the keys numbered ``keys[0]`` to ``keys[1]`` (None: all)."""
     n_months = len(edges) - 1
     lo, hi = int(edges[0]), int(edges[-1])
     s = np.maximum(table.start, lo)
     e = np.minimum(effective_ends(table, as_of), hi)
     live = e > s
+    if keys is not None:
+        live &= (table.key >= keys[0]) & (table.key < keys[1])
     rows = np.flatnonzero(live)
     key, s, e = table.key[rows], s[rows], e[rows]
     down = np.isin(table.category[rows], DOWN_CODES)

@@ -124,9 +124,10 @@ class Explanation:
         fee_r = rules.ratio(row.monthly_fee)
         if policy.mode == COEFFICIENT:
             d = rules.ratio(row.downtime_us)
-            num, den = rules.coefficient_price(
+            x, m, t = rules.coefficient_price(
                 d[0], d[1], row.base_us, fee_r, rules.ratio(row.tier.coefficient or 0)
             )
+            num, den = x * m, t
             lines.append(
                 f"compensation = {down} s / {base} x {fee} {cur} x "
                 f"{row.fields['coefficient']} = {_money_exact(Fraction(num, den), cur)} {cur}"
@@ -137,14 +138,15 @@ class Explanation:
                 lines.append("compensation = 0: no band of the tier covers this availability")
                 return lines
             band = next(b for b in reversed(row.tier.bands) if b.credit_pct == pct)
-            num, den = rules.credit_price(fee_r, rules.ratio(pct))
+            x, m, t = rules.credit_price(fee_r, rules.ratio(pct))
+            num, den = x * m, t
             lines.append(
                 f"band: availability below {rules.format_pct(band.below)} % -> credit "
                 f"{rules.format_pct(pct)} %; compensation = {fee} {cur} x "
                 f"{rules.format_pct(pct)} % = {_money_exact(Fraction(num, den), cur)} {cur}"
             )
         if row.capped:
-            cap = Fraction(row.monthly_fee) * Fraction(policy.cap_pct) / 100
+            cap = Fraction(*rules.cap_of(fee_r, rules.ratio(policy.cap_pct)))
             lines.append(
                 f"cap = {rules.format_pct(policy.cap_pct)} % of {fee} = "
                 f"{_money_exact(cap, cur)} {cur}: the cap applies"

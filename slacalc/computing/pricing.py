@@ -122,30 +122,72 @@ def _price_rows(
     policy: Policy, terms: Terms, rows: Any, row_terms: Any, down: Any, den: Any, base: Any
 ) -> tuple[Any, Any, Any]:
     """Minor units, cap flags and (credit policies) credit % of breached rows of one policy."""
-    fee = (terms.fee_num[row_terms], terms.fee_den[row_terms])
-    places = terms.places[row_terms]
-    d = np.asarray(down[rows]).astype(object)
-    dd = den if np.ndim(den) == 0 else np.asarray(den[rows]).astype(object)
-    b = np.asarray(base[rows]).astype(object)
+    fees = list(zip(terms.fee_num.tolist(), terms.fee_den.tolist(), strict=True))
+    places = terms.places.tolist()
+    cap_pct = rules.ratio(policy.cap_pct)
     pct = None
     if policy.mode == COEFFICIENT:
-        coef = [rules.ratio(c.tier.coefficient or 0) for c in terms.contracts]
-        cn = np.array([x[0] for x in coef], dtype=object)[row_terms]
-        cd = np.array([x[1] for x in coef], dtype=object)[row_terms]
-        num, price_den = rules.coefficient_price(d, dd, b, fee, (cn, cd))
+        d = np.asarray(down[rows])
+        dd = den if np.ndim(den) == 0 else np.asarray(den[rows])
+        b = np.asarray(base[rows])
+        coefficients = [rules.ratio(c.tier.coefficient or 0) for c in terms.contracts]
+        # x * multiplier / divisor per terms; the divisor's per-row part is den x base
+        parts = [rules.coefficient_price(1, 1, 1, f, k) for f, k in
+                 zip(fees, coefficients, strict=True)]  # fmt: skip
+        multiplier = [p[1] for p in parts]
+        span = max((p[2] for p in parts), default=1)
+        per_terms = np.array([p[2] for p in parts], dtype=np.int64 if span < 1 << 62 else object)
+        per_row = _times(_times(b, dd), per_terms[row_terms], bound=span)
+        units, capped = rules.capped_units(
+            d, per_row, row_terms, multiplier, [rules.cap_of(f, cap_pct) for f in fees], places
+        )
     else:
+        d = np.asarray(down[rows]).astype(object)
+        dd = den if np.ndim(den) == 0 else np.asarray(den[rows]).astype(object)
+        b = np.asarray(base[rows]).astype(object)
         pct = band_credit(policy, terms.tier[row_terms], d, dd, b)
-        ratios = [rules.ratio(p if p is not None else 0) for p in pct.tolist()]
-        pn = np.array([r[0] for r in ratios], dtype=object)
-        pd = np.array([r[1] for r in ratios], dtype=object)
-        num, price_den = rules.credit_price(fee, (pn, pd))
-    units, cap = rules.capped_units(num, price_den, fee, rules.ratio(policy.cap_pct), places)
+        # one price per (terms, credit %): a credit does not depend on the downtime
+        shares = sorted({p for p in pct.tolist() if p is not None})
+        code = np.array([0 if p is None else shares.index(p) + 1 for p in pct.tolist()],
+                        dtype=np.int64)  # fmt: skip
+        n_shares = len(shares) + 1
+        combos = row_terms * n_shares + code
+        multiplier, divisors, caps, combo_places = [], [], [], []
+        for t in range(len(fees)):
+            for s in range(n_shares):
+                share = rules.ratio(shares[s - 1]) if s else (0, 1)
+                _, m, dv = rules.credit_price(fees[t], share)
+                multiplier.append(m)
+                divisors.append(dv)
+                caps.append(rules.cap_of(fees[t], cap_pct))
+                combo_places.append(places[t])
+        divisor = np.array(divisors, dtype=object)[combos]
+        if max(divisors) < 1 << 50:
+            divisor = divisor.astype(np.int64)
+        units, capped = rules.capped_units(
+            np.ones(len(rows), dtype=np.int64), divisor, combos, multiplier, caps, combo_places
+        )
     if policy.min_credit:
-        floors = [rules.minor_units(policy.min_credit, p) for p in range(5)]
-        below = units < np.array(floors, dtype=object)[places]
+        floors = np.array([rules.minor_units(policy.min_credit, p) for p in places],
+                          dtype=object)[row_terms]  # fmt: skip
+        below = np.asarray(units < floors, dtype=bool)
         units = np.where(below, 0, units)
-        cap = np.where(below, False, cap)
-    return units, np.asarray(cap, dtype=bool), pct
+        capped = np.where(below, False, capped)
+    return units, np.asarray(capped, dtype=bool), pct
+
+
+def _times(a: Any, b: Any, *, bound: int = 1) -> Any:
+    """``a * b`` for integer arrays (or a scalar ``b``): ``int64`` when the product provably
+    fits (``bound`` is the largest ``b`` could be), else Python integers."""
+    a = np.asarray(a)
+    top_a = int(np.abs(a).max()) if a.size and a.dtype != object else None
+    b_arr = np.asarray(b)
+    if b_arr.dtype == object or a.dtype == object or top_a is None:
+        return a.astype(object) * (b_arr.astype(object) if b_arr.ndim else b)
+    top_b = int(np.abs(b_arr).max()) if b_arr.size else 0
+    if top_a * max(top_b, bound) < 1 << 62:
+        return a * b_arr.astype(np.int64)
+    return a.astype(object) * b_arr.astype(object)
 
 
 def band_credit(policy: Policy, tier_of: Any, d: Any, dd: Any, b: Any) -> Any:

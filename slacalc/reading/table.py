@@ -232,8 +232,8 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         )
         key_cols.append(key_map[t.key] if len(key_map) else t.key)
         imp_cols.append(imp_map[t.impact])
-        file_cols.append(t.file + len(files))
-        files.extend(t.files)
+        file_map = np.array([_index(files, f) for f in t.files] or [0], dtype=np.int32)
+        file_cols.append(file_map[t.file])
 
     def cat(name: str) -> Any:
         cols = [getattr(t, name) for t in tables]
@@ -265,6 +265,13 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     )
 
 
+def _index(names: list[str], name: str) -> int:
+    """The position of ``name`` in ``names``, appended if new (one file read in pieces)."""
+    if name not in names:
+        names.append(name)
+    return names.index(name)
+
+
 def pair_codes(customers: Any, services: Any) -> tuple[Any, Any, Any]:
     """The distinct (customer, service) pairs of two string arrays, in order of appearance, and
     each position's pair number: ``(customers, services, codes)``.
@@ -293,6 +300,11 @@ def pair_codes(customers: Any, services: Any) -> tuple[Any, Any, Any]:
 # --- from text cells to a table ---------------------------------------------------------------
 
 
+# Files of at least this many rows are typed as two halves on two threads (numpy and pyarrow
+# release the GIL in their loops); the halves' tables are joined in order.
+PARALLEL_ROWS = 200_000
+
+
 def build_table(
     part: RawPart, tz: tzinfo, *, keep_text: bool = False
 ) -> tuple[IncidentTable, list[Problem]]:
@@ -300,6 +312,27 @@ def build_table(
 
     Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped.
     """
+    n = len(part)
+    if n >= PARALLEL_ROWS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        middle = n // 2
+        halves = [_slice(part, 0, middle), _slice(part, middle, n)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(lambda p: _build(p, tz, keep_text), halves))
+        table = concat_tables([t for t, _ in done])
+        return table, [*part.problems, *done[0][1], *done[1][1]]
+    table, problems = _build(part, tz, keep_text)
+    return table, [*part.problems, *problems]
+
+
+def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
+    cells = {c: col.slice(lo, hi - lo) for c, col in part.cells.items()}
+    return RawPart(part.name, part.lines[lo:hi], cells)
+
+
+def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, list[Problem]]:
+    """:func:`build_table` of one piece of a file (its own problems only)."""
     n = len(part)
     name = part.name
     # Ids are kept as written (trimmed where shown): trimming a million unique ids costs time.
@@ -394,7 +427,7 @@ def build_table(
         end_text=part_text(part, "end", index) if keep_text else None,
     )
     found.sort(key=lambda item: (item[0], item[1]))
-    return table, [*part.problems, *(p for _, _, p in found)]
+    return table, [p for _, _, p in found]
 
 
 def part_text(part: RawPart, column: str, index: Any) -> Any:

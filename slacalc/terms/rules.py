@@ -389,6 +389,13 @@ def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
         top = max(abs(v) for v in values)
         lookup = np.array(values, dtype=np.int64 if top < _INT64_SAFE else object)
         return lookup[np.asarray(encoded.indices)]
+    if np.ndim(den):  # a denominator per row: Python integers
+        return (
+            np.asarray(base).astype(object)
+            * np.asarray(den).astype(object)
+            * (100 * td - tn)
+            // (100 * td)
+        )
     return _wide(base, den * 100 * td) * den * (100 * td - tn) // (100 * td)
 
 
@@ -422,29 +429,106 @@ def band_labels(labels: list[str]) -> list[str]:
 
 def coefficient_price(
     down_num: Any, den: Any, base: Any, fee: tuple[int, int], coefficient: tuple[int, int]
-) -> tuple[Any, Any]:
-    """A breach priced by the coefficient formula, as an exact ratio ``(num, den)`` of money:
-    ``downtime / base x fee x coefficient``."""
-    return down_num * fee[0] * coefficient[0], den * base * fee[1] * coefficient[1]
+) -> tuple[Any, int, Any]:
+    """A breach priced by the coefficient formula, ``downtime / base x fee x coefficient``, as
+    ``(x, multiplier, divisor)``: the price is ``x * multiplier / divisor`` (money)."""
+    return down_num, fee[0] * coefficient[0], den * base * fee[1] * coefficient[1]
 
 
-def credit_price(fee: tuple[int, int], credit_pct: tuple[Any, Any]) -> tuple[Any, Any]:
-    """A breach priced by a credit share: ``fee x credit_pct / 100``, as ``(num, den)``."""
-    return fee[0] * credit_pct[0], fee[1] * credit_pct[1] * 100
+def credit_price(fee: tuple[int, int], credit_pct: tuple[int, int]) -> tuple[int, int, int]:
+    """A breach priced by a credit share, ``fee x credit_pct / 100``, as ``(1, multiplier,
+    divisor)``."""
+    return 1, fee[0] * credit_pct[0], fee[1] * credit_pct[1] * 100
+
+
+def cap_of(fee: tuple[int, int], cap_pct: tuple[int, int]) -> tuple[int, int]:
+    """The most a month can cost, ``fee x cap_pct / 100``, as an exact ratio."""
+    return fee[0] * cap_pct[0], fee[1] * cap_pct[1] * 100
 
 
 def capped_units(
-    num: Any, den: Any, fee: tuple[int, int], cap_pct: tuple[int, int], places: Any
-) -> tuple[Any, Any]:
-    """Minor units of ``num / den`` capped at ``cap_pct`` % of the fee, rounded once, half-up,
-    and whether the cap bit."""
+    x: Any, divisor: Any, index: Any, multiplier: list[int], cap: list[tuple[int, int]],
+    places: list[int],
+) -> tuple[Any, Any]:  # fmt: skip
+    """Minor units of the prices ``x * multiplier / divisor``, each at most ``cap``, rounded
+    once, half-up, to ``places`` decimals; and whether the cap bit.
+
+    ``multiplier``, ``cap`` and ``places`` are given per contract terms and ``index`` picks each
+    row's. Exact: long division in base 1000 on ``int64`` while every step provably fits, Python
+    integers where it might not.
+    """
     import numpy as np
 
-    cap_num, cap_den = fee[0] * cap_pct[0], fee[1] * cap_pct[1] * 100
-    capped = num * cap_den > cap_num * den
-    num = np.where(capped, cap_num, num)
-    den = np.where(capped, cap_den, den)
-    return half_up(num * 10**places, den), capped
+    x = np.asarray(x)
+    divisor = np.asarray(divisor)
+    index = np.asarray(index, dtype=np.int64)
+    scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
+    limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
+    fits = x.dtype != object and divisor.dtype != object
+    if fits and len(x):
+        top_x, top_t, low_t = int(x.max()), int(divisor.max()), int(divisor.min())
+        fits = (
+            top_x < 1 << 52
+            and top_t * 1000 < _INT64_SAFE
+            and low_t > 0
+            and top_x * max(scaled) // low_t < _INT64_SAFE  # the largest quotient
+        )
+    if not fits:
+        m = np.array(scaled, dtype=object)[index]
+        num, den = x.astype(object) * m, divisor.astype(object)
+        cn = np.array([c[0] for c in limit], dtype=object)[index]
+        cd = np.array([c[1] for c in limit], dtype=object)[index]
+        capped = num * cd > cn * den
+        units = half_up(np.where(capped, cn, num), np.where(capped, cd, den))
+        return units, np.asarray(capped, dtype=bool)
+    q, r = _long_division(x.astype(np.int64), scaled, index, divisor.astype(np.int64))
+    units = q + (2 * r >= divisor)
+    whole = np.array([cn // cd for cn, cd in limit], dtype=object)
+    rest = np.array([cn % cd for cn, cd in limit], dtype=object)
+    small = all(w < 1 << 62 for w in whole.tolist())
+    cq = whole.astype(np.int64)[index] if small else whole[index]
+    capped = q > cq
+    tie = np.flatnonzero(q == cq)
+    if len(tie):  # the same whole units: compare the remainders exactly
+        cd = np.array([c[1] for c in limit], dtype=object)[index[tie]]
+        lhs = r[tie].astype(object) * cd
+        rhs = rest[index[tie]] * divisor[tie].astype(object)
+        capped[tie] = np.asarray(lhs > rhs, dtype=bool)
+    if capped.any():
+        cap_units = np.array([half_up(cn, cd) for cn, cd in limit], dtype=object)
+        units = units.astype(object) if not small else units
+        units[capped] = cap_units[index[capped]]
+    return units, capped
+
+
+def _long_division(x: Any, multiplier: list[int], index: Any, t: Any) -> tuple[Any, Any]:
+    """``divmod(x * multiplier[index], t)`` row by row in ``int64``: the multiplier is taken a
+    base-1000 digit at a time, so no intermediate passes ``t * 1000 + x * 999`` (the caller
+    checks that bound)."""
+    import numpy as np
+
+    digits = [_base1000(m) for m in multiplier]
+    width = max((len(d) for d in digits), default=1)
+    table = np.zeros((max(len(digits), 1), width), dtype=np.int64)
+    for i, d in enumerate(digits):
+        table[i, width - len(d) :] = d
+    q = np.zeros(len(x), dtype=np.int64)
+    r = np.zeros(len(x), dtype=np.int64)
+    for k in range(width):
+        acc = r * 1000 + x * table[index, k]
+        q = q * 1000 + acc // t
+        r = acc % t
+    return q, r
+
+
+def _base1000(m: int) -> list[int]:
+    """The base-1000 digits of ``m >= 0``, most significant first."""
+    out = []
+    while True:
+        m, d = divmod(m, 1000)
+        out.append(d)
+        if not m:
+            return out[::-1]
 
 
 # --- deadlines and status --------------------------------------------------------------------
