@@ -197,7 +197,7 @@ def parse_instants(texts: Any, tz: tzinfo) -> tuple[Any, Any, dict[int, str]]:
 
     texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
     n = len(texts)
-    empty = np.asarray(pc.fill_null(pc.equal(pc.utf8_length(texts), 0), True))
+    empty = np.array(pc.fill_null(pc.equal(pc.binary_length(texts), 0), True))
     if empty.any():
         texts = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), texts)
     out = np.zeros(n, dtype=np.int64)
@@ -207,8 +207,12 @@ def parse_instants(texts: Any, tz: tzinfo) -> tuple[Any, Any, dict[int, str]]:
         us, rest = _parse_block(np, pa, pc, block, tz)
         out[lo : lo + len(block)] = us
         for i in rest.tolist():  # cells pyarrow did not take: one by one, the exact rule
+            text = block[i].as_py()
+            if not text.strip():
+                empty[lo + i] = True  # only white space: as empty as an empty cell
+                continue
             try:
-                out[lo + i] = parse_instant(block[i].as_py(), tz)
+                out[lo + i] = parse_instant(text, tz)
             except (ValueError, OverflowError) as exc:
                 errors[lo + i] = str(exc)
     return out, empty, errors

@@ -9,6 +9,7 @@ None and :mod:`slacalc.reading.csv_rows` reads the file. Either way the cells go
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from slacalc.reading.table import RawPart
 
 # Below this many bytes the row reader is as fast.
 MIN_BYTES = 1 << 20
+_BLOCK = 16 << 20  # bytes scanned at a time: the checks never hold a copy of a whole file
 
 
 def read_csv_bulk(f: CsvFile) -> RawPart | None:
@@ -28,18 +30,14 @@ def read_csv_bulk(f: CsvFile) -> RawPart | None:
 
     ``f.data`` is released once pyarrow has the file, so a large log is not held twice.
     """
-    data: bytes = f.data
-    if not _plain(data):
+    data = f.data
+    shape = _shape(data)
+    if shape is None:
         return None
-    body_start = _body_start(data)
-    lines = 0
-    if body_start < len(data):
-        lines = data.count(b"\n", body_start) + (0 if data.endswith(b"\n") else 1)
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
     wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
     source = pa.py_buffer(data)
-    f.data = b""
     try:
         table = pcsv.read_csv(
             pa.BufferReader(source),
@@ -64,49 +62,73 @@ def read_csv_bulk(f: CsvFile) -> RawPart | None:
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException, OSError):
-        f.data = data
         return None
     del source
     n = table.num_rows
-    if n != lines:
-        f.data = data
+    if n != shape.rows:
         return None  # some line was not a row as Python reads it: let the row reader say why
+    f.data = b""
     cells = {c: table.column(f"c{i}").combine_chunks() for c, i in wanted.items()}
     del table
     return RawPart(name=f.name, lines=np.arange(2, n + 2, dtype=np.int64), cells=cells)
 
 
-def _body_start(data: bytes) -> int:
-    """The offset just after the header line."""
-    end = data.find(b"\n")
-    return len(data) if end < 0 else end + 1
+@dataclass
+class _Shape:
+    rows: int  # data rows (lines after the header)
 
 
-def _plain(data: bytes) -> bool:
-    """Whether pyarrow and Python's csv module read ``data`` alike, line for line."""
-    if b"\n\n" in data or b"\n\r\n" in data or data.endswith(b"\n\r"):
-        return False  # blank lines: Python skips them but counts them
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
-        return False  # a lone CR ends a row for one reader and not for the other
-    if len(data) <= MAX_CELL:
-        return b'"' not in data or _quotes_close_on_their_line(data)
-    return _short_lines(data) and (b'"' not in data or _quotes_close_on_their_line(data))
-
-
-def _short_lines(data: bytes) -> bool:
-    """No line is longer than a cell may be (so no cell is)."""
+def _shape(data: Any) -> _Shape | None:
+    """The number of data rows, if pyarrow and Python's csv module read ``data`` alike line for
+    line; None otherwise. Scanned a block at a time."""
     raw = np.frombuffer(data, dtype=np.uint8)
-    breaks = np.flatnonzero(raw == 10)
-    edges = np.concatenate([[-1], breaks, [len(raw)]])
-    return bool(np.diff(edges).max() <= MAX_CELL)
-
-
-def _quotes_close_on_their_line(data: bytes) -> bool:
-    """Every line holds an even number of quotes: no quoted cell runs on to the next line."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(raw == 34)
-    breaks: Any = np.flatnonzero(raw == 10)
-    before = np.searchsorted(quotes, breaks)  # quotes before each line break
-    if len(before) and (before % 2).any():
-        return False
-    return len(quotes) % 2 == 0
+    size = len(raw)
+    newlines = 0
+    carriage = 0
+    crlf = 0
+    quotes_open = False  # an odd number of quotes so far: a quoted cell runs on
+    last_break = -1  # offset of the previous line break
+    longest = 0
+    first_break = -1
+    for lo in range(0, size, _BLOCK):
+        block = raw[lo : lo + _BLOCK]
+        breaks = np.flatnonzero(block == 10) + lo
+        cr = np.flatnonzero(block == 13) + lo
+        carriage += len(cr)
+        if len(cr):
+            after = cr + 1
+            inside = after < size
+            crlf += int(np.count_nonzero(raw[after[inside]] == 10))
+        if len(breaks):
+            if first_break < 0:
+                first_break = int(breaks[0])
+            gaps = np.diff(breaks, prepend=last_break)
+            longest = max(longest, int(gaps.max()))
+            # blank lines: a break right after a break, or after a "\r" that follows one
+            prev = raw[np.maximum(breaks - 1, 0)]
+            if np.any((prev == 10) & (breaks > 0)):
+                return None
+            two_back = raw[np.maximum(breaks - 2, 0)]
+            if np.any((prev == 13) & (two_back == 10) & (breaks > 1)):
+                return None
+            last_break = int(breaks[-1])
+            newlines += len(breaks)
+        quotes = np.flatnonzero(block == 34)
+        if len(quotes):
+            # every line must close the quotes it opens: an even count before each break
+            counts = np.searchsorted(quotes + lo, breaks) if len(breaks) else np.zeros(0)
+            parity = (counts + int(quotes_open)) % 2
+            if len(breaks) and parity.any():
+                return None
+            quotes_open = (len(quotes) + int(quotes_open)) % 2 == 1
+        elif quotes_open and len(breaks):
+            return None
+    if quotes_open or carriage != crlf:
+        return None  # a quote never closed, or a lone CR (a row end for one reader only)
+    longest = max(longest, size - 1 - last_break)
+    if longest > MAX_CELL:
+        return None  # a line (so maybe a cell) longer than a cell may be: the row reader says
+    if first_break < 0 or first_break + 1 >= size:
+        return _Shape(0)
+    ends_with_break = raw[-1] == 10
+    return _Shape(newlines - 1 + (0 if ends_with_break else 1))

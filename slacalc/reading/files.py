@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import MAX_CELL
@@ -31,7 +34,7 @@ class CsvFile:
 
     name: str
     header: list[str]
-    data: bytes
+    data: Any  # bytes, or a read-only memory map of a large file
     # Called now and then with (bytes read, bytes in all) while rows are read: a progress hook.
     on_progress: Callable[[int, int], None] | None = None
 
@@ -94,15 +97,22 @@ def csv_problem(exc: csv.Error, line: int, reached: int) -> str:
     return f"cannot read CSV: {text}"
 
 
-def read_bytes(path: str) -> tuple[str, bytes]:
-    """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not)."""
+# Regular files at least this large are mapped into memory rather than read: the bytes then
+# live in the page cache once, not in the page cache and again in the process.
+MAP_BYTES = 32 << 20
+
+
+def read_bytes(path: str) -> tuple[str, Any]:
+    """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not).
+
+    Large regular files come back as a read-only memory map (a bytes-like object)."""
     name = "<stdin>" if path == STDIN else path
     try:
         if path == STDIN:
             data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
         else:
             with open(path, "rb") as fh:
-                data = fh.read()
+                data = _mapped(fh) or fh.read()
     except FileNotFoundError:
         raise InputError(Problem(name, None, "no such file")) from None
     except IsADirectoryError:
@@ -111,16 +121,16 @@ def read_bytes(path: str) -> tuple[str, bytes]:
         raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
     if isinstance(data, str):  # a text-only stdin (tests, some embedders)
         data = data.encode("utf-8")
-    if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = bytes(data[:nul]).count(b"\n") + 1
         raise InputError(
             Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
         )
     try:
-        if not data.isascii():  # ASCII is UTF-8; anything else is decoded once to be sure
-            data.decode("utf-8-sig")  # whole, so a bad byte is reported with its line
+        _check_utf8(data)
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = bytes(data[: exc.start]).count(b"\n") + 1
         raise InputError(
             Problem(
                 name,
@@ -132,11 +142,52 @@ def read_bytes(path: str) -> tuple[str, bytes]:
     return name, data
 
 
+def _mapped(fh: Any) -> Any:
+    """A read-only memory map of a large regular file, or None."""
+    import mmap
+
+    try:
+        st = os.fstat(fh.fileno())
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size < MAP_BYTES:
+        return None
+    try:
+        return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+
+
+def _check_utf8(data: Any, block: int = 16 << 20) -> None:
+    """Raise UnicodeDecodeError (with the offset in ``data``) unless ``data`` is UTF-8.
+
+    Decoded a block at a time, so a large file is never held again as text."""
+    import codecs
+
+    view = memoryview(data)
+    if len(view) <= block:
+        if not bytes(view).isascii():
+            bytes(view).decode("utf-8-sig")
+        return
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    for lo in range(0, len(view), block):
+        chunk = bytes(view[lo : lo + block])
+        if chunk.isascii() and not decoder.getstate()[0]:
+            continue
+        try:
+            decoder.decode(chunk, final=lo + block >= len(view))
+        except UnicodeDecodeError as exc:
+            raise UnicodeDecodeError(
+                exc.encoding, exc.object, lo + exc.start, lo + exc.end, exc.reason
+            ) from None
+    decoder.decode(b"", final=True)
+
+
 def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:
     """Open a CSV and check its header: names are matched case-insensitively, spaces ignored."""
     name, data = read_bytes(path)
-    text = data[:65536].decode("utf-8-sig", errors="replace")
-    if not data or data.isspace() or not text.strip():
+    text = bytes(data[:65536]).decode("utf-8-sig", errors="replace")
+    if not len(data) or not text.strip():
         raise InputError(
             Problem(name, None, f"empty file: expected a header line with {_names(required)}")
         )

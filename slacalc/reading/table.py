@@ -332,51 +332,64 @@ def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
 
 
 def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, list[Problem]]:
-    """:func:`build_table` of one piece of a file (its own problems only)."""
+    """:func:`build_table` of one piece of a file (its own problems only).
+
+    The columns of few distinct values (customer, service, category, impact, source) are
+    dictionary-encoded and only their distinct values are trimmed and read; timestamps are read
+    as they are (a cell with surrounding spaces takes the exact one-by-one path); ids are kept
+    as written. No full copy of a text column is made.
+    """
     n = len(part)
     name = part.name
-    # Ids are kept as written (trimmed where shown): trimming a million unique ids costs time.
-    cells = {c: _stripped(part.cells.get(c), n, trim=c != "incident_id") for c in _COLUMNS}
+    raw = {c: _text(part.cells.get(c), n) for c in _COLUMNS}
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
     lines = np.asarray(part.lines, dtype=np.int64)
 
-    def problem(rows: Any, order: int, column: str | None, message: Any, raw: Any = None) -> None:
+    def problem(rows: Any, order: int, column: str | None, message: Any, cells: Any = None) -> None:
         for r in np.asarray(rows).tolist():
-            text = None if raw is None else (raw[r].as_py() or "")
+            text = None if cells is None else (cells[r].as_py() or "")
             msg = message(r) if callable(message) else message
             found.append((r, order, Problem(name, int(lines[r]) or None, msg, column, text)))
 
-    blank = np.ones(n, dtype=bool)
-    for c in (*_TYPED, *_TEXT):
-        col = cells[c]
-        blank &= np.asarray(pc.equal(pc.binary_length(col), 0))
+    for c in _COLUMNS:
+        col = raw[c]
         if not pc.any(pc.greater(pc.binary_length(col), MAX_CELL)).as_py():
             continue  # no cell has that many bytes, so none has that many characters
         too_long = np.flatnonzero(np.asarray(pc.greater(pc.utf8_length(col), MAX_CELL)))
-        if len(too_long):
-            problem(
-                too_long,
-                -1,
-                c,
-                f"a cell longer than {MAX_CELL} characters: is a quote "
-                "left open, or is this not an incident log?",
-            )
+        problem(
+            too_long,
+            -1,
+            c,
+            f"a cell longer than {MAX_CELL} characters: is a quote left open, or is this not an "
+            "incident log?",
+        )
     bad = np.zeros(n, dtype=bool)
     for r, _, _ in found:
         bad[r] = True
 
-    start, start_empty, start_errors = parse_instants(cells["start"], tz)
+    coded = {c: _trimmed_codes(raw[c]) for c in ("customer_id", "service", "category", "impact")}
+    start, start_empty, start_errors = parse_instants(raw["start"], tz)
+    end, end_empty, end_errors = parse_instants(raw["end"], tz)
+    blank = start_empty & end_empty
+    for c in ("customer_id", "service", "category", "impact"):
+        words, codes = coded[c]
+        blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
+    for c in ("incident_id", "source"):
+        if blank.any():
+            maybe = np.flatnonzero(blank)
+            values = pc.utf8_trim_whitespace(raw[c].take(pa.array(maybe)))
+            blank[maybe] = np.asarray(pc.equal(pc.binary_length(values), 0))
+
     empty_rows = np.flatnonzero(start_empty & ~blank & ~bad)
-    problem(empty_rows, 0, "start", "empty timestamp", cells["start"])
+    problem(empty_rows, 0, "start", "empty timestamp", raw["start"])
     for r, msg in start_errors.items():
         if not bad[r]:
-            problem([r], 0, "start", msg, cells["start"])
-    end, end_empty, end_errors = parse_instants(cells["end"], tz)
+            problem([r], 0, "start", msg, raw["start"])
     for r, msg in end_errors.items():
         if not bad[r]:
-            problem([r], 1, "end", msg, cells["end"])
+            problem([r], 1, "end", msg, raw["end"])
 
-    category, cat_bad = _codes(cells["category"], lambda t: CATEGORIES.index(parse_category(t)))
+    category, cat_bad = _decoded(coded["category"], lambda t: CATEGORIES.index(parse_category(t)))
     impact_values: list[Fraction | int] = []
 
     def impact_code(text: str) -> int:
@@ -385,11 +398,11 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
             impact_values.append(value)
         return impact_values.index(value)
 
-    impact, imp_bad = _codes(cells["impact"], impact_code)
+    impact, imp_bad = _decoded(coded["impact"], impact_code)
     for rows, msg in cat_bad:
-        problem(rows[~blank[rows] & ~bad[rows]], 2, "category", msg, cells["category"])
+        problem(rows[~blank[rows] & ~bad[rows]], 2, "category", msg, raw["category"])
     for rows, msg in imp_bad:
-        problem(rows[~blank[rows] & ~bad[rows]], 3, "impact", msg, cells["impact"])
+        problem(rows[~blank[rows] & ~bad[rows]], 3, "impact", msg, raw["impact"])
     for r, _, _ in found:
         bad[r] = True
     backwards = np.flatnonzero(~bad & ~end_empty & (end < start))
@@ -397,8 +410,8 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         backwards,
         4,
         "end",
-        lambda r: f"ends before it starts (start '{cells['start'][r].as_py()}')",
-        cells["end"],
+        lambda r: f"ends before it starts (start '{raw['start'][r].as_py().strip()}')",
+        raw["end"],
     )
 
     keep = ~blank
@@ -406,13 +419,19 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         keep[r] = False
     rows = np.flatnonzero(keep)
     index = pa.array(rows)
-    key_customer, key_service, key = pair_codes(
-        cells["customer_id"].take(index), cells["service"].take(index)
-    )
+    cust_words, cust_codes = coded["customer_id"]
+    svc_words, svc_codes = coded["service"]
+    width = max(len(svc_words), 1)
+    pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
+    distinct = np.asarray(pairs.dictionary, dtype=np.int64)
+    source = None
+    if "source" in part.cells:
+        src_words, src_codes = _trimmed_codes(raw["source"])
+        source = src_words.take(pa.array(src_codes[rows]))
     table = IncidentTable(
-        key_customer=key_customer,
-        key_service=key_service,
-        key=key,
+        key_customer=cust_words.take(pa.array(distinct // width)),
+        key_service=svc_words.take(pa.array(distinct % width)),
+        key=np.asarray(pairs.indices, dtype=np.int64),
         start=start[rows],
         end=np.where(end_empty, NO_END, end)[rows],
         category=category[rows].astype(np.int8),
@@ -421,8 +440,8 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         file=np.zeros(len(rows), dtype=np.int32),
         files=[name],
         line=lines[rows],
-        incident_id=cells["incident_id"].take(index),
-        source=cells["source"].take(index) if "source" in part.cells else None,
+        incident_id=raw["incident_id"].take(index),
+        source=source,
         start_text=part_text(part, "start", index) if keep_text else None,
         end_text=part_text(part, "end", index) if keep_text else None,
     )
@@ -437,38 +456,42 @@ def part_text(part: RawPart, column: str, index: Any) -> Any:
     return col.take(index)
 
 
-def _stripped(col: Any, n: int, *, trim: bool = True) -> Any:
-    """A text column with nulls as "" and (``trim``) surrounding white space removed: Unicode
-    white space, as ``str.strip`` takes it (the ASCII kernel when the column is ASCII)."""
+def _text(col: Any, n: int) -> Any:
+    """A column as one pyarrow string array, nulls as "" (an absent column: all "")."""
     if col is None:
-        return (
-            pa.array([""] * n, pa.string())
-            if n < 1 << 16
-            else pc.cast(
-                pa.repeat("", n) if hasattr(pa, "repeat") else pa.array([""] * n), pa.string()
-            )
-        )
+        return pa.array([""], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     if col.type != pa.string():
         col = pc.cast(col, pa.string())
-    col = pc.fill_null(col, "")
-    if not trim:
-        return col
-    if pc.all(pc.string_is_ascii(col)).as_py() is not False:
-        return pc.ascii_trim_whitespace(col)
-    return pc.utf8_trim_whitespace(col)
+    return pc.fill_null(col, "") if col.null_count else col
 
 
-def _codes(col: Any, decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
-    """Codes of a column's distinct values through ``decode``; the rows of each bad value."""
+def _trimmed_codes(col: Any) -> tuple[Any, Any]:
+    """A column's distinct values with surrounding white space removed (as ``str.strip``
+    does), in order of first appearance, and each row's number among them."""
     encoded = col.dictionary_encode()
-    indices = np.asarray(encoded.indices.fill_null(0), dtype=np.int64)
-    codes = np.zeros(max(len(encoded.dictionary), 1), dtype=np.int64)
+    words = encoded.dictionary
+    trimmed = (
+        pc.ascii_trim_whitespace(words)
+        if pc.all(pc.string_is_ascii(words)).as_py() is not False
+        else pc.utf8_trim_whitespace(words)
+    )
+    again = trimmed.dictionary_encode()  # " acme" and "acme" are one customer
+    remap = np.asarray(again.indices, dtype=np.int64)
+    codes = np.asarray(encoded.indices, dtype=np.int64)
+    return again.dictionary, remap[codes] if len(remap) else codes
+
+
+def _decoded(coded: tuple[Any, Any], decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
+    """Codes of a column's distinct (trimmed) values through ``decode``; the rows of each bad
+    value."""
+    words, codes = coded
+    out = np.zeros(max(len(words), 1), dtype=np.int64)
     bad: list[tuple[Any, str]] = []
-    for i, text in enumerate(encoded.dictionary.to_pylist()):
+    for i, text in enumerate(words.to_pylist()):
         try:
-            codes[i] = decode(text)
+            out[i] = decode(text)
         except ValueError as exc:
-            bad.append((np.flatnonzero(indices == i), str(exc)))
-    return codes[indices], bad
+            bad.append((np.flatnonzero(codes == i), str(exc)))
+    return out[codes] if len(codes) else codes, bad

@@ -1,0 +1,117 @@
+"""Every reader gives the same table: which reader takes a file decides only speed.
+
+Random CSV files, well-formed or not (quotes, CRLF, blank lines, lone carriage returns, spaces,
+bad cells), are read row by row and in bulk, and must give the same incidents and the same
+problems; well-formed logs must also read the same from JSON Lines and Parquet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slacalc.dates.instants import get_zone
+from slacalc.errors import InputError
+from slacalc.reading import collect_incidents, csv_bulk
+from tests.logs import write_log
+
+SH = get_zone("Asia/Shanghai")
+HEADER = "incident_id,customer_id,service,category,start,end,impact"
+
+cells = {
+    "incident_id": st.sampled_from(["I1", "I2", "", '"quoted, id"', '"say ""hi"""', " I3 "]),
+    "customer_id": st.sampled_from(["acme", " acme", "globex", "", "阿里", '"a,b"']),
+    "service": st.sampled_from(["db", "db ", "web", ""]),
+    "category": st.sampled_from(["", "outage", "maintenance", "Data_Loss", "excluded", "nope"]),
+    "start": st.sampled_from(
+        [
+            "2025-05-01 10:00",
+            "2025-05-01T10:00:00+08:00",
+            " 2025-05-02 10:00",
+            "May 3 2025 10:00",
+            "2025-02-30 10:00",
+            "",
+            "2025-05-01T02:00:00Z",
+        ]
+    ),
+    "end": st.sampled_from(["2025-05-01 11:00", "", "2025-05-04", "2025-04-30 09:00", "later"]),
+    "impact": st.sampled_from(["", "1", "0.3", "30%", "0", "1.5", "50 %"]),
+}
+row = st.tuples(*cells.values()).map(",".join)
+separators = st.sampled_from(["\n", "\r\n"])
+
+
+@st.composite
+def csv_texts(draw: st.DrawFn) -> str:
+    sep = draw(separators)
+    rows = draw(st.lists(row, min_size=0, max_size=8))
+    extras = draw(st.sampled_from(["", "blank", "lone-cr", "only-commas", "no-final-break"]))
+    lines = [HEADER, *rows]
+    if extras == "blank" and rows:
+        lines.insert(2, "")
+    if extras == "only-commas":
+        lines.append(",,,,,,")
+    text = sep.join(lines) + ("" if extras == "no-final-break" else sep)
+    if extras == "lone-cr" and rows:
+        text = text.replace(sep, "\r", 1) if sep == "\n" else text
+    return text
+
+
+def read(path: Path, *, bulk: bool) -> tuple[list, list[str]]:
+    saved = csv_bulk.MIN_BYTES
+    csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
+    try:
+        table, problems = collect_incidents([str(path)], SH)
+    finally:
+        csv_bulk.MIN_BYTES = saved
+    return list(table), [str(p) for p in problems]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=csv_texts())
+def test_bulk_and_row_readers_agree(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    path = tmp_path_factory.mktemp("readers") / "log.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert read(path, bulk=True) == read(path, bulk=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(
+    st.sampled_from(["acme", "globex", "阿里"]), st.sampled_from(["db", "web"]),
+    st.sampled_from(["outage", "maintenance", "data_loss"]),
+    st.sampled_from(["2025-05-01 10:00:00", "2025-05-01T10:00:00+08:00", "2025-05-31 23:30:00"]),
+    st.sampled_from(["2025-05-01 11:00:00", "", "2025-06-01T01:00:00+08:00"]),
+    st.sampled_from(["", "1", "0.3", "30%"])), min_size=1, max_size=10))  # fmt: skip
+def test_every_format_reads_the_same_log(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]
+) -> None:
+    text = "customer_id,service,category,start,end,impact\n" + "".join(
+        ",".join(r) + "\n" for r in rows
+    )
+    folder = tmp_path_factory.mktemp("formats")
+    tables = []
+    for fmt in ("csv-rows", "jsonl", "parquet"):
+        path = write_log(folder, text, fmt)
+        table, problems = collect_incidents([str(path)], SH)
+        tables.append([(p.message, p.column, p.value) for p in problems])
+        tables.append([(i.start, i.end, i.customer_id, i.service, i.category, i.impact)
+                       for i in table])  # fmt: skip
+    assert tables[0:2] == tables[2:4] == tables[4:6]
+
+
+def test_an_unclosed_quote_is_a_problem_on_its_line_at_any_size(tmp_path: Path) -> None:
+    good = "I,acme,db,outage,2025-05-01 10:00,2025-05-01 11:00,\n"
+    body = good * 50_000 + 'I,acme,db,outage,"Hypervisor panic,2025-05-01 11:00,\n' + good * 10
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + "\n" + body, encoding="utf-8")
+    for bulk in (True, False):
+        _, problems = read(path, bulk=bulk)
+        assert problems and problems[0].startswith(f"{path}:50002: ")
+        assert "quote" in problems[0]
+    with pytest.raises(InputError):
+        from slacalc.reading import read_incidents
+
+        read_incidents([str(path)], SH)
