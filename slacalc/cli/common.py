@@ -333,6 +333,16 @@ def settings(
     )
 
 
+def with_target(settings: Settings, text: str) -> Settings:
+    """``settings`` with ``--sla-target`` read against its policy's tiers."""
+    from dataclasses import replace
+
+    try:
+        return replace(settings, sla_target=settings.policy.parse_target(text))
+    except ValueError as exc:
+        raise UsageError(f"--sla-target '{text}': {exc}") from None
+
+
 def work_calendar(name: str, holidays_file: str | None) -> WorkCalendar:
     """The working-day calendar of ``--calendar``, overridden by a ``--holidays`` file."""
     overrides = read_holidays_file(holidays_file) if holidays_file else None

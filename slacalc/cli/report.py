@@ -96,3 +96,77 @@ def render_report(result: Report, fmt: Format, out: TextIO, *, raw_csv: bool = F
         from slacalc.writing.tables import print_tables
 
         print_tables(report_tables(result), out)
+
+
+@app.command(
+    rich_help_panel=c.PANEL_MONTH,
+    epilog="Example: slacalc compare samples/incidents.csv --contracts samples/contracts.csv "
+    "--policy standard --policy aws-ec2-region --as-of 2025-07-01 -f csv",
+)
+@c.boundary
+def compare(
+    incidents: c.IncidentsArg,
+    policy: Annotated[
+        list[str],
+        typer.Option(
+            "--policy",
+            help="A policy to price under (repeat it: two or more). A preset name or a TOML file.",
+            metavar="NAME|FILE",
+        ),
+    ],
+    contracts: c.ContractsOpt = None,
+    month: c.MonthOpt = None,
+    monthly_fee: c.FeeOpt = None,
+    sla_target: c.TargetOpt = None,
+    tz: c.TzOpt = c.DEFAULT_TZ,
+    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
+    holidays: c.HolidaysOpt = None,
+    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
+    as_of: c.AsOfOpt = None,
+    input_format: c.InputFormatOpt = None,
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+    raw_csv: c.RawCsvOpt = False,
+) -> None:
+    """The same months priced under several policies, side by side, with totals.
+
+    Each contract keeps its fee and currency and is priced under each policy at its committed
+    target, or the policy's default tier where the policy has no such tier.
+
+    Example: slacalc compare samples/incidents.csv --contracts samples/contracts.csv
+    --policy standard --policy aws-ec2-region --policy azure-vm
+    """
+    from slacalc.computing.compare import compare as price_under
+    from slacalc.writing.compare_view import render_comparison
+
+    if len(policy) < 2:
+        raise c.UsageError("--policy: give two or more policies to compare")
+    fmt = choose_format(format, output)
+    months = c.months(month)
+    policies = [c.policy(name) for name in policy]
+    settings = c.settings(
+        policy_name=policy[0],
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=None,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    if sla_target is not None:
+        settings = c.with_target(settings, sla_target)
+    book = (
+        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
+        if contracts
+        else None
+    )
+    table = read_incidents(incidents, settings.tz, fmt=input_format)
+    result = price_under(table, settings, policies, contracts=book, months=months)
+    for message in result.reports[0].warnings:
+        c.warn(message)
+    write_output(
+        output,
+        lambda out: render_comparison(result, fmt, out, raw=raw_csv),
+        inputs=[*incidents, *([contracts] if contracts else [])],
+    )

@@ -133,11 +133,12 @@ class FieldTexts:
             )
         }
         den = c["den"] if np.ndim(c["den"]) == 0 else c["den"][lo:hi]
-        band = pa.array(part["band"])
+        band = part["band"]
         policy_of = terms.policy[of_terms]
         band_text = None
         for pi, labels in enumerate(self.labels):
-            text = labels.take(band)
+            # positions past this policy's tiers belong to other policies' rows
+            text = labels.take(pa.array(np.minimum(band, len(labels) - 1)))
             band_text = text if pi == 0 else pc.if_else(pa.array(policy_of == pi), text, band_text)
         up, total = rules.availability(part["down"], den, part["base"])
         breached = pa.array(c["breached"][lo:hi])
