@@ -13,7 +13,13 @@ from datetime import tzinfo
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.files import STDIN, open_csv
-from slacalc.reading.table import IncidentTable, RawPart, build_table, concat_tables
+from slacalc.reading.table import (
+    IncidentTable,
+    RawPart,
+    build_table,
+    concat_tables,
+    only_customers,
+)
 
 # A progress hook: (file name, bytes read, bytes in the file).
 Progress = Callable[[str, int, int], None]
@@ -54,6 +60,7 @@ def read_incidents(
     keep_text: bool = False,
     fmt: str | None = None,
     progress: Progress | None = None,
+    customers: Iterable[str] | None = None,
 ) -> IncidentTable:
     """Read one or more incident logs into one table; every problem raised together.
 
@@ -62,7 +69,9 @@ def read_incidents(
     >>> len(table), table.keys[0]
     (14, ('acme', 'compute'))
     """
-    table, problems = collect_incidents(paths, tz, keep_text=keep_text, fmt=fmt, progress=progress)
+    table, problems = collect_incidents(
+        paths, tz, keep_text=keep_text, fmt=fmt, progress=progress, customers=customers
+    )
     if problems:
         raise InputError(problems)
     return table
@@ -75,8 +84,12 @@ def collect_incidents(
     keep_text: bool = False,
     fmt: str | None = None,
     progress: Progress | None = None,
+    customers: Iterable[str] | None = None,
 ) -> tuple[IncidentTable, list[Problem]]:
-    """Read what can be read: the good rows of every file, and every problem, in file order."""
+    """Read what can be read: the good rows of every file, and every problem, in file order.
+
+    With ``customers``, only the rows of those customers are typed (and checked): what
+    ``explain`` needs of a large log."""
     paths = list(paths)
     if sum(1 for p in paths if p == STDIN) > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -88,6 +101,8 @@ def collect_incidents(
         except InputError as exc:  # a file-level problem: missing, binary, no header
             problems.extend(exc.problems)
             continue
+        if customers is not None:
+            part = only_customers(part, set(customers))
         table, found = build_table(part, tz, keep_text=keep_text)
         tables.append(table)
         problems.extend(sorted(found, key=lambda p: p.line or 0))

@@ -326,6 +326,17 @@ def build_table(
     return table, [*part.problems, *problems]
 
 
+def only_customers(part: RawPart, customers: set[str]) -> RawPart:
+    """The rows of ``part`` whose customer (trimmed) is one of ``customers``."""
+    col = part.cells.get("customer_id")
+    words, codes = _trimmed_codes(_text(col, len(part)))
+    wanted = np.isin(np.asarray(words.to_pylist(), dtype=object), list(customers))
+    rows = np.flatnonzero(wanted[codes]) if len(words) else np.zeros(0, dtype=np.int64)
+    index = pa.array(rows)
+    cells = {c: v.take(index) for c, v in part.cells.items()}
+    return RawPart(part.name, np.asarray(part.lines)[rows], cells, list(part.problems))
+
+
 def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
     cells = {c: col.slice(lo, hi - lo) for c, col in part.cells.items()}
     return RawPart(part.name, part.lines[lo:hi], cells)
