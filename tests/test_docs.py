@@ -12,7 +12,7 @@ from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = ["report", "explain", "validate", "disputes", "deadline", "budget", "tiers"]
+COMMANDS = ["report", "explain", "validate", "disputes", "deadline", "budget", "tiers", "import"]
 
 
 def quick_start() -> list[str]:

@@ -169,3 +169,26 @@ def test_an_imported_row_keeps_the_contract() -> None:
     ):
         with pytest.raises(ValueError):
             ImportedRow(**{**fields, **bad})
+
+
+def test_a_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    # A JSON string may hold a line break; no incident log cell may (a CSV row would split).
+    path = tmp_path / "incidents.json"
+    path.write_text(
+        '{"incidents": [{"id": "x1", "status": "resolved", "resolved_at": "2025-03-01T11:00:00Z",'
+        ' "incident_updates": [{"id": "u1", "status": "investigating", "created_at": '
+        '"2025-03-01T10:00:00Z", "affected_components": [{"code": "c1", "name": "API\\nGateway",'
+        ' "old_status": "operational", "new_status": "major_outage"}]}]}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        import_files("statuspage", [str(path)], tz=UTC)
+    assert info.value.lines() == [
+        f"{path}: the service holds a line break, which no incident log cell may: give it a "
+        "plain name in the map's [services] (value 'API\\nGateway')",
+        "1 problem found",
+    ]
+    mapping = tmp_path / "map.toml"
+    mapping.write_text('[services]\n"API\\nGateway" = "api"\n', encoding="utf-8")
+    (row,) = import_files("statuspage", [str(path)], mapping=read_map(str(mapping)), tz=UTC).rows
+    assert (row.service, row.incident_id) == ("api", "x1/u1")

@@ -163,10 +163,11 @@ def test_unmapped_names_are_an_error_listing_every_one(tmp_path: Path) -> None:
         import_files("statuspage", [src], mapping=read_map(path), tz=UTC)
     assert [str(p) for p in info.value.problems] == [
         f"{src}: 'Dedicated DB (acme)' is not in the [services] table of {path} (1 row): add "
-        '"Dedicated DB (acme)" = "<service>" or skip unmapped names (value \'Dedicated DB '
-        "(acme)')",
+        '"Dedicated DB (acme)" = "<service>" or skip unmapped names (--unmapped skip) '
+        "(value 'Dedicated DB (acme)')",
         f"{src}: 'Webhooks' is not in the [services] table of {path} (1 row): add "
-        '"Webhooks" = "<service>" or skip unmapped names (value \'Webhooks\')',
+        '"Webhooks" = "<service>" or skip unmapped names (--unmapped skip) '
+        "(value 'Webhooks')",
     ]
 
 
@@ -194,3 +195,13 @@ def test_impact_zero_means_no_row(tmp_path: Path) -> None:
     src = str(FIXTURES / "statuspage_incidents.json")
     rows = import_files("statuspage", [src], mapping=read_map(path), tz=UTC).rows
     assert {r.impact for r in rows} == {Fraction(1)}  # the partial-outage rows are gone
+
+
+def test_an_impact_keeps_at_most_the_ten_decimals_an_incident_log_holds(tmp_path: Path) -> None:
+    # What an import writes must read back: the log's impact cells have at most 10 decimals.
+    assert parse_share("0.0000000001") == Fraction(1, 10**10)
+    path = write(tmp_path, "[impact]\nlow = 0.00000000001\nhalf = 0.5\n")
+    assert problems_of(path) == [
+        f"{path}:2: [impact] 'low': too many decimals: an incident log keeps impacts to 10 "
+        "decimal places (value '1E-11')"
+    ]

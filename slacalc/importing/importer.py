@@ -12,6 +12,11 @@ from slacalc.importing.reading import SourceFile, read_source
 from slacalc.importing.rows import ImportedRow, ImportResult, SourceRow
 
 UNMAPPED_CHOICES = ("error", "skip")
+_BREAK_HINTS = {
+    "service": ": give it a plain name in the map's [services]",
+    "customer": ": give it plain ids in the map's [customers]",
+    "incident id": "",
+}
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def run_import(
     rows: dict[tuple, ImportedRow] = {}
     skipped: dict[str, int] = {}
     unmapped_seen: dict[str, tuple[int, str]] = {}
+    broken_seen: set[tuple[str, str]] = set()
     for raw in parsed.rows:
         if window is not None and not _overlaps(raw, window):
             continue
@@ -89,7 +95,23 @@ def run_import(
             unmapped_seen[raw.source_name] = (count + 1, first)
             continue
         source = f"{importer.name}:{basenames.get(raw.file, raw.file)}"
-        for customer in mapping.customers_for(raw.source_name, raw.customer_name):
+        customers = mapping.customers_for(raw.source_name, raw.customer_name)
+        broken = _line_break(raw, service, customers)
+        if broken is not None:
+            if broken not in broken_seen:
+                broken_seen.add(broken)
+                field_name, value = broken
+                problems.append(
+                    Problem(
+                        raw.file,
+                        None,
+                        f"the {field_name} holds a line break, which no incident log cell "
+                        f"may{_BREAK_HINTS[field_name]}",
+                        value=value,
+                    )
+                )
+            continue
+        for customer in customers:
             row = ImportedRow(
                 start=raw.start,
                 end=raw.end,
@@ -115,7 +137,7 @@ def run_import(
                         None,
                         f"'{name}' is not in the [services] table of {mapping.path} "
                         f"({count} row{'s' if count != 1 else ''}): add "
-                        f'"{name}" = "<service>" or skip unmapped names',
+                        f'"{name}" = "<service>" or skip unmapped names (--unmapped skip)',
                         value=name,
                     )
                 )
@@ -129,3 +151,13 @@ def _overlaps(row: SourceRow, window: tuple[datetime, datetime]) -> bool:
     if row.start >= until:
         return False
     return row.end is None or row.end > start
+
+
+def _line_break(raw: SourceRow, service: str, customers: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first name of a row that holds a line break (a CSV log would split there)."""
+    named = [("service", service), *(("customer", c) for c in customers)]
+    named.append(("incident id", raw.incident_id))
+    for field_name, value in named:
+        if "\n" in value or "\r" in value:
+            return field_name, value
+    return None

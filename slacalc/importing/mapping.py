@@ -27,6 +27,8 @@ from typing import Any
 from slacalc.errors import InputError, Problem
 from slacalc.importing.reading import decode_text, read_source
 from slacalc.importing.rows import ALL_CUSTOMERS
+from slacalc.reading.cells import parse_impact
+from slacalc.terms import rules
 
 TABLES = ("services", "customers", "impact", "labels")
 LABEL_KEYS = ("customer_id", "service", "impact")
@@ -106,6 +108,13 @@ def parse_share(value: Any) -> Fraction:
         raise ValueError(expected)
     if not 0 <= share <= 1:
         raise ValueError("impact must be from 0 (no row) to 1 (100%)")
+    if share:
+        try:  # the incident log's own rule: what the import writes must read back
+            parse_impact(rules.share(share))
+        except ValueError:
+            raise ValueError(
+                "too many decimals: an incident log keeps impacts to 10 decimal places"
+            ) from None
     return share
 
 

@@ -1,98 +1,174 @@
 """The incident log as JSON Lines: one object per line, the CSV log's columns as keys.
 
-Values may be strings, numbers (read as written: ``0.3`` stays exactly 0.3) or null (empty). A
-line that is not a JSON object is a ``FILE:LINE`` problem; the cells then go to
-:func:`slacalc.reading.table.build_table` like every other reader's.
+Keys are matched like CSV headers (case-insensitively, surrounding spaces ignored; unknown keys
+are ignored). Values are strings, numbers (read as written: ``0.3`` stays exactly 0.3) or null
+(an empty cell); ``start`` and ``end`` are timestamps written as strings. Every line that breaks
+one of these rules is a ``FILE:LINE`` problem, and the cells of the others go to
+:func:`slacalc.reading.table.build_table` like every other reader's, so a bad value gets the
+same message it would get in a CSV file. An empty file is a log of no incidents.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from slacalc.errors import InputError, Problem
+from slacalc.errors import Problem
 from slacalc.reading.cells import COLUMNS, MAX_CELL, REQUIRED
 from slacalc.reading.files import read_bytes
 from slacalc.reading.table import RawPart
+
+# Longer than any line of real incident text: a runaway line is refused before it is parsed.
+MAX_LINE = 16 * MAX_CELL
+# The columns that hold instants: JSON has no timestamp type, so only text is taken there.
+_TIMES = frozenset({"start", "end"})
+
+
+class _Number(str):
+    """A JSON number, kept as the text it was written as (exact: no binary float)."""
+
+
+class _Object(list):
+    """A JSON object as its (key, value) pairs in order: a key written twice stays visible."""
 
 
 def read_jsonl(path: str) -> RawPart:
     """One JSON Lines incident log's cells, with each object's line number."""
     name, data = read_bytes(path)
     text = data.decode("utf-8-sig")
-    if not text.strip():
-        raise InputError(
-            Problem(
-                name,
-                None,
-                "empty file: expected one JSON object per line, "
-                f"with at least {', '.join(repr(c) for c in REQUIRED)}",
-            )
-        )
     columns: dict[str, list[str]] = {c: [] for c in COLUMNS}
     lines: list[int] = []
     problems: list[Problem] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    # Lines end at LF (CRLF too) and only there: JSON strings may hold U+2028 and friends,
+    # which str.splitlines would take for line ends.
+    for number, raw in enumerate(text.split("\n"), 1):
+        line = raw[:-1] if raw.endswith("\r") else raw
         if not line.strip():
             continue
-        if len(line) > 16 * MAX_CELL:
-            problems.append(Problem(name, number, "a line longer than a JSON incident can be"))
-            continue
-        try:
-            obj = json.loads(line, parse_float=str, parse_int=str, parse_constant=_constant)
-        except (ValueError, RecursionError) as exc:
-            problems.append(Problem(name, number, f"not JSON: {_reason(exc)}"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(
-                Problem(
-                    name,
-                    number,
-                    f'expected a JSON object {{"start": ...}}, got {type(obj).__name__}',
-                )
-            )
-            continue
-        cells = {str(k).strip().lower(): v for k, v in obj.items()}
-        bad = False
-        for c in COLUMNS:
-            value = cells.get(c)
-            if isinstance(value, (dict, list)):
-                problems.append(
-                    Problem(
-                        name,
-                        number,
-                        "expected text or a number, not "
-                        f"{'an object' if isinstance(value, dict) else 'a list'}",
-                        c,
-                    )
-                )
-                bad = True
-        if "start" not in cells:
-            problems.append(Problem(name, number, "missing key 'start'"))
-            bad = True
-        if bad:
+        cells = _cells(line, name, number, problems)
+        if cells is None:
             continue
         lines.append(number)
         for c in COLUMNS:
-            value = cells.get(c)
-            columns[c].append(
-                ""
-                if value is None
-                else ("true" if value is True else "false" if value is False else str(value))
-            )
-    present = {c: pa.array(v, pa.string()) for c, v in columns.items()}
+            columns[c].append(cells.get(c, ""))
     return RawPart(
-        name=name, lines=np.array(lines, dtype=np.int64), cells=present, problems=problems
+        name=name,
+        lines=np.array(lines, dtype=np.int64),
+        cells={c: pa.array(v, pa.string()) for c, v in columns.items()},
+        problems=problems,
     )
+
+
+def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[str, str] | None:
+    """The known cells of one line as text, or None after recording why the line is unusable."""
+
+    def problem(message: str, column: str | None = None, value: str | None = None) -> None:
+        problems.append(Problem(name, number, message, column, value))
+
+    if len(line) > MAX_LINE:
+        problem(f"a line longer than {MAX_LINE} characters: is this a JSON Lines incident log?")
+        return None
+    try:
+        obj = json.loads(
+            line,
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_constant,
+            object_pairs_hook=_Object,
+        )
+    except RecursionError:
+        problem("not JSON: nested too deeply")
+        return None
+    except json.JSONDecodeError as exc:
+        problem(f"not JSON: {exc.msg} at column {exc.colno}; each line must be one JSON object")
+        return None
+    except ValueError as exc:
+        problem(f"not JSON: {exc}")
+        return None
+    if not isinstance(obj, _Object):
+        problem(
+            f'expected a JSON object such as {{"start": "2025-05-14T07:57:01+08:00"}}, '
+            f"got {_kind(obj)}",
+            value=_shown(obj),
+        )
+        return None
+    cells: dict[str, str] = {}
+    seen: set[str] = set()
+    ok = True
+    for key, value in obj:
+        column = key.strip().lower()
+        if column not in COLUMNS:
+            continue  # unknown keys are ignored, as unknown CSV columns are
+        if column in seen:
+            problem("appears more than once in the object", column)
+            ok = False
+            continue
+        seen.add(column)
+        text = _text(column, value)
+        if text is None:
+            expected = "a timestamp as a string" if column in _TIMES else "a string or a number"
+            problem(f"expected {expected}, not {_kind(value)}", column, _shown(value))
+            ok = False
+            continue
+        cells[column] = text
+    for column in REQUIRED:
+        if column not in cells and column not in seen:
+            problem(
+                f"missing field '{column}': every incident needs one, "
+                'such as "start": "2025-05-14T07:57:01+08:00"'
+            )
+            ok = False
+    return cells if ok else None
+
+
+def _text(column: str, value: Any) -> str | None:
+    """A value as the text a CSV cell would hold; None when its JSON type is wrong there."""
+    if value is None:
+        return ""
+    if isinstance(value, _Number):
+        return None if column in _TIMES else str(value)
+    if isinstance(value, str):
+        return value
+    return None  # true/false, an object, a list
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "a boolean"
+    if isinstance(value, _Number):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, _Object):
+        return "an object"
+    return "a list"
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as a problem's ``value``: what the line holds there, as JSON."""
+    if isinstance(value, str):  # numbers too: their text as written
+        return str(value)
+    try:
+        return json.dumps(_plain(value), ensure_ascii=False)
+    except RecursionError:
+        return "[nested too deeply to show]"
+
+
+def _plain(value: Any) -> Any:
+    """A parsed value back as plain JSON values (numbers as floats: for display only)."""
+    if isinstance(value, _Number):
+        return int(value) if value.lstrip("-").isdigit() else float(value)
+    if isinstance(value, _Object):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _constant(text: str) -> str:
     raise ValueError(f"{text} is not a number JSON allows")
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, RecursionError):
-        return "nested too deeply"
-    return str(exc).split(":")[0]

@@ -1,14 +1,20 @@
 """The incident log as Parquet: the CSV log's columns, read in bulk by pyarrow.
 
-Columns are matched by name, case-insensitively. Text columns are taken as they are; timestamp
-columns are written out as ISO 8601 (UTC with ``Z`` when the column has a zone, local wall
-clock when it has none, which then means the billing zone, as in CSV); numbers as their
-shortest exact text. Every cell then goes through the same rules as a CSV cell. A row's "line"
-is its 1-based row number.
+Columns are matched by name, case-insensitively, and only the known ones are read. Text columns
+are taken as they are; timestamp columns are written out as ISO 8601 (UTC with ``Z`` when the
+column has a zone, local wall clock when it has none, which then means the billing zone, as in
+CSV), to the microsecond (finer units are floored, as CSV's extra digits are dropped); numbers
+as their shortest exact text (``0.3`` of a float column is ``0.3``). Every cell then goes
+through the same rules as a CSV cell. A row's "line" is its 1-based row number.
+
+A file that is not Parquet, is cut short, or holds a known column of a type that cannot be
+text (a list, a struct; numbers where timestamps belong) is refused whole, with what it is.
 """
 
 from __future__ import annotations
 
+import io
+import sys
 from typing import Any
 
 import numpy as np
@@ -20,75 +26,169 @@ from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.files import STDIN
 from slacalc.reading.table import RawPart
 
+_TIMES = frozenset({"start", "end"})
+
 
 def read_parquet(path: str) -> RawPart:
     """One Parquet incident log's cells."""
+    name = "<stdin>" if path == STDIN else path
+    table = _read_table(path, name)
+    cells = {}
+    problems: list[Problem] = []
+    for column in COLUMNS:
+        field = table.schema.get_field_index(column)
+        if field < 0:
+            continue
+        try:
+            cells[column] = column_text(column, table.column(field).combine_chunks())
+        except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            kind = table.schema.field(field).type
+            problems.append(Problem(name, None, f"{kind} values: {_reason(exc)}", column))
+    if problems:
+        raise InputError(problems)
+    n = table.num_rows
+    return RawPart(name=name, lines=np.arange(1, n + 1, dtype=np.int64), cells=cells)
+
+
+def _read_table(path: str, name: str) -> pa.Table:
+    """The file's known columns, renamed to their normalised names; InputError saying why not."""
     import pyarrow.parquet as pq
 
-    name = "<stdin>" if path == STDIN else path
     try:
         if path == STDIN:
-            import sys
-
-            table = pq.read_table(pa.BufferReader(sys.stdin.buffer.read()))
+            stream = getattr(sys.stdin, "buffer", None)
+            handle: Any = io.BytesIO(stream.read() if stream is not None else b"")
         else:
-            table = pq.read_table(path)
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, after pyarrow read it
     except FileNotFoundError:
         raise InputError(Problem(name, None, "no such file")) from None
     except IsADirectoryError:
         raise InputError(Problem(name, None, "is a directory, not a Parquet file")) from None
-    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
-        raise InputError(Problem(name, None, f"not a readable Parquet file: {exc}")) from None
-    by_name = {}
-    for field in table.schema:
-        key = field.name.strip().lower()
-        if key in by_name and key in COLUMNS:
-            raise InputError(Problem(name, None, f"column '{key}' appears more than once"))
-        by_name.setdefault(key, field.name)
-    missing = [c for c in REQUIRED if c not in by_name]
-    if missing:
-        raise InputError(
-            Problem(
-                name,
-                None,
-                f"missing required column '{missing[0]}' (columns: "
-                f"{', '.join(repr(f) for f in table.column_names)})",
+    except OSError as exc:
+        raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
+    with handle:
+        try:
+            parquet = pq.ParquetFile(handle)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            handle.seek(0)
+            starts_right = handle.read(4) == b"PAR1"
+            raise InputError(Problem(name, None, _not_parquet(str(exc), starts_right))) from None
+        names = parquet.schema_arrow.names
+        wanted: dict[str, str] = {}
+        problems = []
+        for actual in names:
+            key = actual.strip().lower()
+            if key not in COLUMNS:
+                continue
+            if key in wanted:
+                problems.append(Problem(name, None, f"column '{key}' appears more than once"))
+            wanted[key] = actual
+        missing = [c for c in REQUIRED if c not in wanted]
+        if missing:
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    f"missing required column '{missing[0]}' (columns: "
+                    f"{', '.join(repr(n) for n in names) or 'none'})",
+                )
             )
+        if problems:
+            raise InputError(problems)
+        try:
+            table = parquet.read(columns=list(wanted.values()), use_threads=True)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise InputError(
+                Problem(name, None, f"a damaged Parquet file (cut short?): {_reason(exc)}")
+            ) from None
+    return table.rename_columns(list(wanted))
+
+
+def _not_parquet(reason: str, starts_right: bool) -> str:
+    if "size is 0 bytes" in reason:
+        return "empty file: expected a Parquet incident log"
+    if starts_right:  # Parquet's opening bytes, but no valid footer: cut short or damaged
+        return f"a damaged Parquet file (cut short?): {_reason_of(reason)}"
+    if "magic bytes" in reason:
+        return (
+            "not a Parquet file (no Parquet footer): a CSV or JSON Lines log needs a .csv or "
+            ".jsonl name, or --input-format csv|jsonl"
         )
-    cells = {}
-    problems: list[Problem] = []
-    for c in COLUMNS:
-        if c in by_name:
-            try:
-                cells[c] = as_text(table.column(by_name[c]).combine_chunks())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as exc:
-                problems.append(Problem(name, None, f"cannot read as text: {exc}", c))
-    n = table.num_rows
-    return RawPart(
-        name=name, lines=np.arange(1, n + 1, dtype=np.int64), cells=cells, problems=problems
-    )
+    return f"a damaged Parquet file (cut short?): {_reason_of(reason)}"
 
 
-def as_text(col: Any) -> Any:
-    """A column as the text a CSV cell would hold (null stays null: an empty cell)."""
+def _reason(exc: Exception) -> str:
+    return _reason_of(str(exc))
+
+
+def _reason_of(text: str) -> str:
+    return text.split("\n")[0]
+
+
+def column_text(column: str, col: Any) -> Any:
+    """A column as the text a CSV cell would hold (null stays null: an empty cell).
+
+    Raises TypeError for a type that has no text form in ``column``.
+    """
     kind = col.type
     if pa.types.is_dictionary(kind):
         col = col.dictionary_decode()
         kind = col.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+    if pa.types.is_null(kind):
+        return pa.nulls(len(col), pa.string())
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or _is_view(kind):
         return pc.cast(col, pa.string())
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        try:
+            return pc.cast(col, pa.string())
+        except pa.ArrowInvalid:
+            raise TypeError("not UTF-8 text") from None
     if pa.types.is_timestamp(kind):
-        us = pc.cast(col, pa.timestamp("us", kind.tz)) if kind.unit != "us" else col
-        if kind.tz is not None:
-            us = pc.cast(us, pa.timestamp("us", "UTC"))
-            text = pc.strftime(us, format="%Y-%m-%dT%H:%M:%S")
-            return pc.binary_join_element_wise(text, "Z", "")
-        return pc.strftime(us, format="%Y-%m-%dT%H:%M:%S")
+        return _timestamp_text(col)
     if pa.types.is_date(kind):
         return pc.strftime(pc.cast(col, pa.timestamp("s")), format="%Y-%m-%d")
+    number = (
+        pa.types.is_floating(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+    )
+    if number and column in _TIMES:
+        raise TypeError("expected timestamps, or ISO 8601 text such as 2025-05-14T07:57:01+08:00")
     if pa.types.is_floating(kind):
-        values = [None if v is None else repr(float(v)) for v in col.to_pylist()]
-        return pa.array(values, pa.string())
-    if pa.types.is_integer(kind) or pa.types.is_decimal(kind) or pa.types.is_boolean(kind):
+        values = col.to_numpy(zero_copy_only=False)
+        valid = np.asarray(col.is_valid())
+        return pa.array(
+            [
+                np.format_float_positional(v, unique=True, trim="-") if ok else None
+                for v, ok in zip(values, valid, strict=True)
+            ],
+            pa.string(),
+        )
+    if number:
         return pc.cast(col, pa.string())
-    raise TypeError(f"a {kind} column")
+    raise TypeError("expected text, timestamps or numbers")
+
+
+def _timestamp_text(col: Any) -> Any:
+    """ISO 8601 text of a timestamp column, to the microsecond (finer units floored)."""
+    kind = col.type
+    if kind.unit == "ns":
+        ns = np.asarray(pc.cast(col, pa.int64()).fill_null(0))
+        col = pa.array(ns // 1000, pa.int64(), mask=~np.asarray(col.is_valid())).cast(
+            pa.timestamp("us", kind.tz)
+        )
+    elif kind.unit != "us":
+        col = pc.cast(col, pa.timestamp("us", kind.tz))
+    if kind.tz is not None:
+        col = pc.cast(col, pa.timestamp("us", "UTC"))
+    # %S writes the microseconds too; whole seconds read better without ".000000".
+    text = pc.replace_substring_regex(
+        pc.strftime(col, format="%Y-%m-%dT%H:%M:%S"), pattern=r"\.0{6}$", replacement=""
+    )
+    return text if kind.tz is None else pc.binary_join_element_wise(text, "Z", "")
+
+
+def _is_view(kind: Any) -> bool:
+    check = getattr(pa.types, "is_string_view", None)
+    return bool(check and check(kind))
