@@ -294,3 +294,19 @@ def test_explain_shows_the_band_and_rules_that_applied(tmp_path: Path) -> None:
     assert "outage rules" in out and "downtime 1301 s counts 1320 s" in out
     assert "band: availability below 99.95 % -> credit 10 %" in out
     assert "claim window:" in out
+
+
+def test_customer_wide_rows_need_contracts_in_validate_as_in_report(tmp_path: Path) -> None:
+    path = log(tmp_path, "i,*,api,outage,2025-06-10 00:00,2025-06-10 01:00,\n")
+    for command in (["report", path, "--monthly-fee", "1"], ["validate", path]):
+        result = run(*command, "--as-of", AS_OF)
+        assert result.exit_code == 1, (command, result.output)
+        assert "customer '*' (every customer of the service) needs --contracts" in result.output
+
+
+def test_customer_wide_rows_nobody_has_are_a_warning(tmp_path: Path) -> None:
+    book = contracts(tmp_path, "a,web,100,USD,,\n")
+    path = log(tmp_path, "i,*,api,outage,2025-06-10 00:00,2025-06-10 01:00,\n")
+    result = run("report", path, "--contracts", book, "--as-of", AS_OF, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert "customer '*' rows of service 'api' reach no contract" in result.stderr

@@ -69,9 +69,10 @@ def plan_keys(
     book: ContractBook | None,
     grid: MonthGrid,
     wanted: list[int] | None,
+    warnings: list[str] | None = None,
 ) -> tuple[KeyPlan, list[int]]:
     """The key plan, and the reported months (``wanted`` given, or those incidents touch)."""
-    table, alias = customer_wide(table, book, _signature(settings.policy))
+    table, alias = customer_wide(table, book, _signature(settings.policy), warnings)
     contracts, of_key = contracts_of(table, settings, book)
     groups, group_of_key, local_of_key = engine_groups(table, contracts, of_key, grid, settings)
     n_grid = len(grid.months)
@@ -131,7 +132,10 @@ def sort_order(customers: Any, services: Any) -> Any:
 
 
 def customer_wide(
-    table: IncidentTable, book: ContractBook | None, default: tuple = ()
+    table: IncidentTable,
+    book: ContractBook | None,
+    default: tuple = (),
+    warnings: list[str] | None = None,
 ) -> tuple[IncidentTable, dict[Key, int]]:
     """Rows of customer ``*`` reach every contract of their service.
 
@@ -144,6 +148,7 @@ def customer_wide(
     star = np.flatnonzero(np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER))).tolist()
     if not star:
         return table, {}
+    warnings = warnings if warnings is not None else []
     if book is None:
         first = table.first_row(star[0])
         raise InputError(
@@ -162,6 +167,13 @@ def customer_wide(
     for s in star:
         service = table.key_service[s].as_py()
         star_rows = np.flatnonzero(table.key == s)
+        if not book.customers_of(service):
+            first = table.first_row(s)
+            warnings.append(
+                f"{table.files[int(table.file[first])]}:{int(table.line[first])}: customer '*' "
+                f"rows of service '{service}' reach no contract (no customer has that service): "
+                "they count for nobody"
+            )
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)

@@ -364,7 +364,12 @@ def compute_report(
         plan = _empty_plan(table)
         return Report(settings, plan, [], [], [], _columns(plan, grid, [], settings), warnings)
     plan, wanted = plan_keys(
-        table, settings=settings, book=contracts, grid=grid, wanted=wanted if months else None
+        table,
+        settings=settings,
+        book=contracts,
+        grid=grid,
+        wanted=wanted if months else None,
+        warnings=warnings,
     )
     starts = [grid.edges[i] for i in wanted]
     ends = [grid.edges[i + 1] for i in wanted]

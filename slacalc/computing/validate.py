@@ -87,9 +87,32 @@ def validate(
             book = read_contracts(contracts, policy=policy, default_currency=currency)
         except InputError as exc:
             result.problems.extend(exc.problems)
+    result.problems.extend(_customer_wide_problems(table, book, contracts is not None))
     result.warnings.extend(_warnings(table, book, as_of, tz))
     result.summary = _summary(table, book, paths, tz, as_of)
     return result
+
+
+def _customer_wide_problems(
+    table: IncidentTable, book: ContractBook | None, given: bool
+) -> list[Problem]:
+    """Rows of customer ``*`` need a contracts file, as the report does (unless the file given
+    could not be read: its own problems say why)."""
+    if given:
+        return []
+    star = [k for k, (c, _) in enumerate(table.keys) if c == EVERY_CUSTOMER]
+    if not star:
+        return []
+    first = table.first_row(star[0])
+    return [
+        Problem(
+            table.files[int(table.file[first])],
+            int(table.line[first]),
+            "customer '*' (every customer of the service) needs --contracts to know who they are",
+            "customer_id",
+            "*",
+        )
+    ]
 
 
 def _warnings(
