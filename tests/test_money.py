@@ -6,6 +6,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slacalc.terms.rules import (
     format_money,
@@ -133,3 +135,38 @@ def test_parse_currency_refuses_codes_that_are_not_currencies(text: str, message
     with pytest.raises(ValueError) as info:
         parse_currency(text)
     assert str(info.value) == message
+
+
+@given(
+    st.lists(st.integers(-(2**63) + 1, 2**63 - 1), max_size=40),
+    st.integers(0, 6),
+    st.booleans(),
+    st.booleans(),
+)
+def test_decimal_texts_match_python_decimals(
+    values: list[int], places: int, strip: bool, wide: bool
+) -> None:
+    """The Arrow 128-bit path (int64) and the Python path (object) both write what Decimal
+    writes for ``value * 10**-places``."""
+    import numpy as np
+
+    from slacalc.terms.rules import decimal_texts
+
+    units = np.array(values, dtype=object if wide else np.int64)
+    expected = []
+    for v in values:
+        d = Decimal(v).scaleb(-places)
+        text = f"{d:.{places}f}"
+        if strip and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        expected.append(text)
+    assert decimal_texts(units, places, strip=strip).to_pylist() == expected
+
+
+def test_decimal_texts_with_places_per_value() -> None:
+    import numpy as np
+
+    from slacalc.terms.rules import decimal_texts
+
+    texts = decimal_texts(np.array([120000, 120000, 5]), np.array([2, 0, 3]))
+    assert texts.to_pylist() == ["1200.00", "120000", "0.005"]

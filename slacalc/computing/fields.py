@@ -147,13 +147,13 @@ class FieldTexts:
             "customer_id": plan.key_customer.take(by_key),
             "service": plan.key_service.take(by_key),
             "month": self.by_month["month"].take(month),
-            "period_seconds": rules.seconds_texts(part["period"]),
+            "period_seconds": _few(part["period"], rules.seconds_texts),
             "downtime_seconds": rules.seconds_texts(part["down"], den),
-            "excluded_seconds": rules.seconds_texts(part["excluded"]),
+            "excluded_seconds": _few(part["excluded"], rules.seconds_texts),
             "availability_pct": rules.pct_texts(up, total),
             "tier_band": band_text if band_text is not None else pa.array([], pa.string()),
             "breached": breached,
-            "compensation": rules.money_texts(part["units"], terms.places[of_terms]),
+            "compensation": rules.money_texts(part["units"], self.places(of_terms)),
             "capped": pa.array(c["capped"][lo:hi]),
             "incident_count": pa.array(part["count"]),
             "compensation_due_at": pc.if_else(breached, self.by_month["due"].take(month), ""),
@@ -166,6 +166,11 @@ class FieldTexts:
         for name, values in self.by_terms.items():
             out[name] = values.take(by_terms)
         return {name: out[name] for name in FIELDS}
+
+    def places(self, of_terms: Any) -> Any:
+        """The money decimals of each row: one number when every contract's currency agrees."""
+        places = self.terms.places
+        return int(places[0]) if len(set(places.tolist())) == 1 else places[of_terms]
 
     def _instants(self, values: Any) -> Any:
         """Instants (-1: none) as ISO 8601 text; each distinct one formatted once."""
@@ -190,3 +195,10 @@ def python_values(name: str, values: Any) -> list[Any]:
             v if isinstance(v, int) else (int(v) if "." not in v else Decimal(v)) for v in items
         ]
     return items
+
+
+def _few(values: Any, texts: Any) -> Any:
+    """``texts(values)`` for a column of few distinct numbers (month lengths): each formatted
+    once."""
+    encoded = pa.array(values).dictionary_encode()
+    return texts(encoded.dictionary.to_numpy(zero_copy_only=False)).take(encoded.indices)

@@ -191,41 +191,54 @@ def to_money(value: Fraction | Decimal | int, currency: str) -> Decimal:
 
 
 def decimal_texts(units: Any, places: Any, *, strip: bool = False) -> Any:
-    """Non-negative integers ``units`` of ``10**-places`` as decimal text, a pyarrow string
-    array: ``places`` digits after the point (``strip``: trailing zeros and a bare point
-    dropped). ``places`` is one number or one per value. The one text form of exact numbers."""
+    """Integers ``units`` of ``10**-places`` as decimal text, a pyarrow string array:
+    ``places`` digits after the point (``strip``: trailing zeros and a bare point dropped).
+    ``places`` is one number or one per value. The one text form of exact numbers."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     units = np.atleast_1d(np.asarray(units))
-    places_arr = np.broadcast_to(np.asarray(places, dtype=np.int64), units.shape)
-    distinct = np.unique(places_arr) if len(units) else np.zeros(0, dtype=np.int64)
-    out = None
+    if np.ndim(places) == 0:
+        return _scaled_texts(units, int(places), strip)
+    places_arr = np.asarray(places, dtype=np.int64)
+    distinct = np.unique(places_arr) if len(units) else np.zeros(1, dtype=np.int64)
+    if len(distinct) == 1:
+        return _scaled_texts(units, int(distinct[0]), strip)
+    out = pa.nulls(len(units), pa.string())
     for p in distinct.tolist():
-        whole, frac = units // 10**p, units % 10**p
-        text = _int_texts(whole)
-        if p:
-            digits = pc.utf8_lpad(_int_texts(frac), p, "0")
-            if strip:
-                digits = pc.utf8_rtrim(digits, "0")
-                joined = pc.binary_join_element_wise(text, digits, ".")
-                text = pc.if_else(pc.equal(pc.utf8_length(digits), 0), text, joined)
-            else:
-                text = pc.binary_join_element_wise(text, digits, ".")
-        if len(distinct) == 1:
-            return text
-        out = text if out is None else pc.if_else(pa.array(places_arr == p), text, out)
-    return out if out is not None else pa.array([], pa.string())
+        out = pc.if_else(pa.array(places_arr == p), _scaled_texts(units, p, strip), out)
+    return out
 
 
-def _int_texts(values: Any) -> Any:
+def _scaled_texts(units: Any, places: int, strip: bool) -> Any:
+    """``units`` with the point ``places`` digits from the right: each ``int64`` widened to a
+    128-bit decimal's unscaled integer and cast to text by Arrow; larger values in Python."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if values.dtype == object:
-        return pa.array([str(v) for v in values.tolist()], pa.string())
-    return pc.cast(pa.array(values), pa.string())
+    if units.dtype == object:
+        texts = [_scaled_text(int(v), places) for v in units.tolist()]
+        text = pa.array(texts, pa.string())
+    else:
+        wide = np.empty((len(units), 2), dtype=np.int64)
+        wide[:, 0] = units
+        wide[:, 1] = np.right_shift(units, 63)  # sign extension: the high word
+        kind = pa.decimal128(38, places)
+        decimals = pa.Array.from_buffers(kind, len(units), [None, pa.py_buffer(wide)])
+        text = pc.cast(decimals, pa.string())
+    if strip and places:
+        text = pc.utf8_rtrim(pc.utf8_rtrim(text, "0"), ".")
+    return text
+
+
+def _scaled_text(value: int, places: int) -> str:
+    sign, digits = ("-" if value < 0 else ""), str(abs(value))
+    if not places:
+        return sign + digits
+    digits = digits.rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
 def money_texts(units: Any, places: Any) -> Any:
