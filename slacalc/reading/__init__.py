@@ -7,7 +7,8 @@ its format (and, for CSV, whether the bulk reader can vouch for it) and returns 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import tzinfo
 
 from slacalc.errors import InputError, Problem, UsageError
@@ -93,49 +94,94 @@ def collect_incidents(
     paths = list(paths)
     if sum(1 for p in paths if p == STDIN) > 1:
         raise UsageError("standard input ('-') can be read only once")
+    wanted = None if customers is None else set(customers)
     tables: list[IncidentTable] = []
     problems: list[Problem] = []
     for path in paths:
         try:
-            part = read_part(path, fmt=input_format(path, fmt), progress=progress)
+            table, found = _read_file(
+                path,
+                tz,
+                fmt=input_format(path, fmt),
+                progress=progress,
+                keep_text=keep_text,
+                customers=wanted,
+            )
         except InputError as exc:  # a file-level problem: missing, binary, no header
             problems.extend(exc.problems)
             continue
-        if customers is not None:
-            part = only_customers(part, set(customers))
-        table, found = build_table(part, tz, keep_text=keep_text)
         tables.append(table)
         problems.extend(sorted(found, key=lambda p: p.line or 0))
     return concat_tables(tables), problems
 
 
-def read_part(path: str, *, fmt: str = "csv", progress: Progress | None = None) -> RawPart:
-    """One file's incident cells, by the fastest reader that reads it exactly."""
+def _read_file(
+    path: str,
+    tz: tzinfo,
+    *,
+    fmt: str,
+    progress: Progress | None,
+    keep_text: bool,
+    customers: set[str] | None,
+) -> tuple[IncidentTable, list[Problem]]:
+    """One file's table and problems, by the fastest reader that reads it exactly."""
     if fmt == "jsonl":
         from slacalc.reading.jsonl import read_jsonl
 
-        return read_jsonl(path)
+        return build_pieces(iter([read_jsonl(path)]), tz, keep_text, customers)
     if fmt == "parquet":
         from slacalc.reading.parquet import read_parquet
 
-        return read_parquet(path)
+        return build_pieces(iter([read_parquet(path)]), tz, keep_text, customers)
     f = open_csv(path, required=REQUIRED, known=COLUMNS)
     from slacalc.reading import csv_bulk, csv_rows
 
     if len(f.data) >= csv_bulk.MIN_BYTES:
-        part = csv_bulk.read_csv_bulk(f)
-        if part is not None:
-            return part
+        pieces = csv_bulk.bulk_pieces(f)
+        if pieces is not None:
+            try:
+                return build_pieces(pieces, tz, keep_text, customers)
+            except csv_bulk.NotBulk:
+                pass  # the row reader reads it, and says what pyarrow stumbled on
     if progress is not None:
         f.on_progress = lambda done, total: progress(f.name, done, total)
-    return csv_rows.csv_part(f)
+    return build_pieces(iter([csv_rows.csv_part(f)]), tz, keep_text, customers)
+
+
+def build_pieces(
+    pieces: Iterator[RawPart],
+    tz: tzinfo,
+    keep_text: bool = False,
+    customers: set[str] | None = None,
+) -> tuple[IncidentTable, list[Problem]]:
+    """The table of a file read in pieces: each piece typed as soon as it is read, two at a time
+    on two threads (numpy and pyarrow release the GIL), so only the pieces in hand are ever
+    held as text. The tables are joined in order."""
+    first = next(pieces, None)
+    if first is None:
+        return IncidentTable.empty(), []
+    second = next(pieces, None)
+    if second is None:  # one piece: typed as two halves if it is large
+        return build_table(_only(first, customers), tz, keep_text=keep_text)
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
+        return build_table(_only(part, customers), tz, keep_text=keep_text, halves=False)
+
+    done: list[tuple[IncidentTable, list[Problem]]] = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pending = deque([pool.submit(build, first), pool.submit(build, second)])
+        for piece in pieces:
+            done.append(pending.popleft().result())
+            pending.append(pool.submit(build, piece))
+        done.extend(f.result() for f in pending)
+    return concat_tables([t for t, _ in done]), [p for _, found in done for p in found]
+
+
+def _only(part: RawPart, customers: set[str] | None) -> RawPart:
+    return part if customers is None else only_customers(part, customers)
 
 
 def read_tables(parts: Sequence[RawPart], tz: tzinfo) -> tuple[IncidentTable, list[Problem]]:
     """Tables of parts already read (the importers hand theirs over this way)."""
-    tables, problems = [], []
-    for part in parts:
-        table, found = build_table(part, tz)
-        tables.append(table)
-        problems.extend(found)
-    return concat_tables(tables), problems
+    return build_pieces(iter(parts), tz)

@@ -1,14 +1,15 @@
-"""The CSV incident log read in bulk by pyarrow's multithreaded CSV reader.
+"""The CSV incident log read in bulk by pyarrow's multithreaded CSV reader, a piece at a time.
 
-It takes a file only when it can vouch that pyarrow sees exactly the rows and cells Python's csv
-module would, with each row's line number its index plus two: no blank lines, no lone carriage
-returns, no quoted cell spanning lines, no line longer than a cell may be. Anything else returns
-None and :mod:`slacalc.reading.csv_rows` reads the file. Either way the cells go to the same
+It takes a file only when it can vouch that pyarrow sees exactly the rows and cells Python's
+csv module would, with each row's line number its index plus two: no blank lines, no lone
+carriage returns, no quoted cell spanning lines, no line longer than a cell may be. Anything
+else goes to :mod:`slacalc.reading.csv_rows`. Either way the cells go to the same
 :func:`slacalc.reading.table.build_table`, so the choice changes the speed, never the result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,29 +24,38 @@ from slacalc.reading.table import RawPart
 # Below this many bytes the row reader is as fast.
 MIN_BYTES = 1 << 20
 _BLOCK = 16 << 20  # bytes scanned at a time: the checks never hold a copy of a whole file
+# Bytes of the file typed at a time: a large log is never held as text whole, only its typed
+# table grows. Pieces are typed two at a time, on two threads.
+PIECE_BYTES = 16 << 20
 
 
-def read_csv_bulk(f: CsvFile) -> RawPart | None:
-    """The cells of an opened CSV file through pyarrow, or None when the row reader must read it.
+class NotBulk(Exception):
+    """pyarrow read the file otherwise than Python's csv module would: the row reader reads it."""
 
-    ``f.data`` is released once pyarrow has the file, so a large log is not held twice.
-    """
-    data = f.data
-    shape = _shape(data)
+
+def bulk_pieces(f: CsvFile) -> Iterator[RawPart] | None:
+    """The cells of an opened CSV file through pyarrow, a piece of about ``PIECE_BYTES`` at a
+    time; None when the checks show the row reader must read it. The pieces raise
+    :class:`NotBulk` if pyarrow's rows turn out to differ after all (nothing is lost: the file
+    is still open and is read again by the row reader)."""
+    shape = _shape(f.data)
     if shape is None:
         return None
+    return _pieces(f, shape)
+
+
+def _pieces(f: CsvFile, shape: _Shape) -> Iterator[RawPart]:
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
     wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
-    source = pa.py_buffer(data)
     try:
-        table = pcsv.read_csv(
-            pa.BufferReader(source),
+        reader = pcsv.open_csv(
+            pa.BufferReader(pa.py_buffer(f.data)),
             read_options=pcsv.ReadOptions(
                 column_names=names,
                 skip_rows=1,
                 use_threads=True,
-                block_size=4 << 20,
+                block_size=PIECE_BYTES,
                 encoding="utf8",
             ),
             parse_options=pcsv.ParseOptions(
@@ -61,16 +71,25 @@ def read_csv_bulk(f: CsvFile) -> RawPart | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except (pa.ArrowInvalid, pa.ArrowException, OSError):
-        return None
-    del source
-    n = table.num_rows
-    if n != shape.rows:
-        return None  # some line was not a row as Python reads it: let the row reader say why
-    f.data = b""
-    cells = {c: table.column(f"c{i}").combine_chunks() for c, i in wanted.items()}
-    del table
-    return RawPart(name=f.name, lines=np.arange(2, n + 2, dtype=np.int64), cells=cells)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise NotBulk from exc
+    done = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+            raise NotBulk from exc
+        n = batch.num_rows
+        if not n:
+            continue
+        cells = {c: batch.column(f"c{i}") for c, i in wanted.items()}
+        lines = np.arange(done + 2, done + n + 2, dtype=np.int64)
+        done += n
+        yield RawPart(name=f.name, lines=lines, cells=cells)
+    if done != shape.rows:
+        raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
 
 
 @dataclass

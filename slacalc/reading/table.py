@@ -306,14 +306,16 @@ PARALLEL_ROWS = 200_000
 
 
 def build_table(
-    part: RawPart, tz: tzinfo, *, keep_text: bool = False
+    part: RawPart, tz: tzinfo, *, keep_text: bool = False, halves: bool = True
 ) -> tuple[IncidentTable, list[Problem]]:
     """Give one file's cells their meaning: the good rows as a table, and every problem.
 
-    Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped.
+    Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped. A
+    large part is typed as two halves on two threads unless ``halves`` is off (the caller
+    already runs parts side by side).
     """
     n = len(part)
-    if n >= PARALLEL_ROWS:
+    if halves and n >= PARALLEL_ROWS:
         from concurrent.futures import ThreadPoolExecutor
 
         middle = n // 2
