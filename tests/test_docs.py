@@ -12,7 +12,18 @@ from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = ["report", "explain", "validate", "disputes", "deadline", "budget", "tiers", "import"]
+COMMANDS = [
+    "report",
+    "explain",
+    "validate",
+    "disputes",
+    "deadline",
+    "budget",
+    "tiers",
+    "policies",
+    "compare",
+    "import",
+]
 
 
 def quick_start() -> list[str]:
@@ -136,3 +147,16 @@ def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch, capsys) ->
     exec(compile(code, "README.md", "exec"), {})
     first = capsys.readouterr().out.splitlines()[0]
     assert "'customer_id': 'acme'" in first and "'compensation': '11.48'" in first
+
+
+def test_the_formatter_decides_everywhere() -> None:
+    """No marker turns the formatter off: `ruff format --check` in CI holds every line."""
+    marker = "fmt: " + "skip"
+    found = [
+        str(path.relative_to(ROOT))
+        for folder in ("slacalc", "tests", "bench")
+        for path in (ROOT / folder).rglob("*.py")
+        if marker in path.read_text(encoding="utf-8")
+        or ("fmt: " + "off") in path.read_text(encoding="utf-8")
+    ]
+    assert not found

@@ -102,12 +102,22 @@ def test_pieces_keep_line_numbers_keys_and_order(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(
-    st.sampled_from(["acme", "globex", "阿里"]), st.sampled_from(["db", "web"]),
-    st.sampled_from(["outage", "maintenance", "data_loss"]),
-    st.sampled_from(["2025-05-01 10:00:00", "2025-05-01T10:00:00+08:00", "2025-05-31 23:30:00"]),
-    st.sampled_from(["2025-05-01 11:00:00", "", "2025-06-01T01:00:00+08:00"]),
-    st.sampled_from(["", "1", "0.3", "30%"])), min_size=1, max_size=10))  # fmt: skip
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["acme", "globex", "阿里"]),
+            st.sampled_from(["db", "web"]),
+            st.sampled_from(["outage", "maintenance", "data_loss"]),
+            st.sampled_from(
+                ["2025-05-01 10:00:00", "2025-05-01T10:00:00+08:00", "2025-05-31 23:30:00"]
+            ),
+            st.sampled_from(["2025-05-01 11:00:00", "", "2025-06-01T01:00:00+08:00"]),
+            st.sampled_from(["", "1", "0.3", "30%"]),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
 def test_every_format_reads_the_same_log(
     tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]
 ) -> None:
@@ -120,8 +130,9 @@ def test_every_format_reads_the_same_log(
         path = write_log(folder, text, fmt)
         table, problems = collect_incidents([str(path)], SH)
         tables.append([(p.message, p.column, p.value) for p in problems])
-        tables.append([(i.start, i.end, i.customer_id, i.service, i.category, i.impact)
-                       for i in table])  # fmt: skip
+        tables.append(
+            [(i.start, i.end, i.customer_id, i.service, i.category, i.impact) for i in table]
+        )
     assert tables[0:2] == tables[2:4] == tables[4:6]
 
 

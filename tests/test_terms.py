@@ -29,8 +29,9 @@ def log(tmp_path: Path, body: str, name: str = "incidents.csv") -> str:
 
 def contracts(tmp_path: Path, body: str) -> str:
     path = tmp_path / "contracts.csv"
-    path.write_text("customer_id,service,monthly_fee,currency,sla_target,policy\n" + body,
-                    encoding="utf-8")  # fmt: skip
+    path.write_text(
+        "customer_id,service,monthly_fee,currency,sla_target,policy\n" + body, encoding="utf-8"
+    )
     return str(path)
 
 
@@ -48,8 +49,9 @@ def outage_of(tmp_path: Path, seconds: int, *, impact: str = "", day: str = "202
 
     start = datetime.fromisoformat(f"{day} 00:00:00")
     end = start + timedelta(seconds=seconds)
-    return log(tmp_path, f"i,c,s,outage,{start:%Y-%m-%d %H:%M:%S},{end:%Y-%m-%d %H:%M:%S},"
-                         f"{impact}\n")  # fmt: skip
+    return log(
+        tmp_path, f"i,c,s,outage,{start:%Y-%m-%d %H:%M:%S},{end:%Y-%m-%d %H:%M:%S},{impact}\n"
+    )
 
 
 # --- band credits -------------------------------------------------------------------------------
@@ -110,10 +112,13 @@ def test_outage_rules_apply_to_each_merged_interval_after_exclusion(tmp_path: Pa
     # 10:00:00-10:01:30 outage with maintenance 10:00:40-10:01:00 inside: two intervals of 40 s
     # and 30 s after exclusion, each at most 60 s: both ignored -> 0. Two overlapping 40 s
     # outages merged into one 70 s interval -> rounded to 120 s.
-    path = log(tmp_path, "a,c,s,outage,2025-06-10 10:00:00,2025-06-10 10:01:30,\n"
-                         "m,c,s,maintenance,2025-06-10 10:00:40,2025-06-10 10:01:00,\n"
-                         "b,c,x,outage,2025-06-10 10:00:00,2025-06-10 10:00:40,\n"
-                         "d,c,x,outage,2025-06-10 10:00:30,2025-06-10 10:01:10,\n")  # fmt: skip
+    path = log(
+        tmp_path,
+        "a,c,s,outage,2025-06-10 10:00:00,2025-06-10 10:01:30,\n"
+        "m,c,s,maintenance,2025-06-10 10:00:40,2025-06-10 10:01:00,\n"
+        "b,c,x,outage,2025-06-10 10:00:00,2025-06-10 10:00:40,\n"
+        "d,c,x,outage,2025-06-10 10:00:30,2025-06-10 10:01:10,\n",
+    )
     got = {r["service"]: r for r in rows(path, "--monthly-fee", "1000", "--policy", "tencent-cvm")}
     assert got["s"]["downtime_seconds"] == "0"
     assert got["x"]["downtime_seconds"] == "120"
@@ -141,8 +146,10 @@ def test_min_credit_withholds_small_credits_and_says_so(tmp_path: Path) -> None:
     small = rows(path, "--monthly-fee", "40", "--policy", terms)[0]  # 10 % of 40 = 4.00 < 5
     big = rows(path, "--monthly-fee", "60", "--policy", terms)[0]  # 6.00 >= 5.00
     assert (small["breached"], small["compensation"], small["claim_status"]) == (
-        "true", "0.00", "below_min_credit"
-    )  # fmt: skip
+        "true",
+        "0.00",
+        "below_min_credit",
+    )
     assert (big["compensation"], big["claim_status"]) == ("6.00", "open")
 
 
@@ -150,8 +157,11 @@ def test_availability_base_can_leave_out_excluded_time(tmp_path: Path) -> None:
     # 1 day of maintenance and 1 hour of outage in June (2592000 s):
     # period base:  1 - 3600 / 2592000         = 99.8611 %
     # minus excluded: 1 - 3600 / (2592000 - 86400) = 99.8563 %
-    path = log(tmp_path, "o,c,s,outage,2025-06-10 10:00,2025-06-10 11:00,\n"
-                         "m,c,s,maintenance,2025-06-20 00:00,2025-06-21 00:00,\n")  # fmt: skip
+    path = log(
+        tmp_path,
+        "o,c,s,outage,2025-06-10 10:00,2025-06-10 11:00,\n"
+        "m,c,s,maintenance,2025-06-20 00:00,2025-06-21 00:00,\n",
+    )
     plain = write_policy(tmp_path, CREDIT_10.format(name="plain", extra=""), "a.toml")
     minus = write_policy(
         tmp_path,
@@ -173,8 +183,11 @@ def test_service_hours_count_only_working_hours(tmp_path: Path) -> None:
             extra='service_hours = { days = "working", from = "08:00", to = "20:00" }',
         ),
     )
-    path = log(tmp_path, "a,c,s,outage,2025-06-10 19:00,2025-06-10 21:00,\n"
-                         "b,c,s,outage,2025-06-08 10:00,2025-06-08 11:00,\n")  # fmt: skip
+    path = log(
+        tmp_path,
+        "a,c,s,outage,2025-06-10 19:00,2025-06-10 21:00,\n"
+        "b,c,s,outage,2025-06-08 10:00,2025-06-08 11:00,\n",
+    )
     (row,) = rows(path, "--monthly-fee", "100", "--policy", terms)
     assert (row["period_seconds"], row["downtime_seconds"]) == ("864000", "3600")
     # 1 - 3600 / 864000 = 99.5833 % -> below 99.9 -> 10 % of 100
@@ -201,15 +214,27 @@ def test_tencent_claim_windows_across_chinese_holidays(
     (row,) = rows(path, "--monthly-fee", "1000", "--policy", "tencent-cvm")
     assert (row["claim_opens_at"], row["claim_closes_at"]) == (opens, closes)
     assert (row["credit_form"], row["policy"], row["claim_status"]) == (
-        "voucher", "tencent-cvm", "claim_expired"
-    )  # fmt: skip
+        "voucher",
+        "tencent-cvm",
+        "claim_expired",
+    )
 
 
 def test_aws_claims_close_at_the_end_of_the_second_billing_cycle(tmp_path: Path) -> None:
     # May 2025 ends 1 June; two billing cycles later: 1 August 00:00
     path = log(tmp_path, "i,c,s,outage,2025-05-10 00:00,2025-05-10 05:00,\n")
-    result = run("report", path, "--monthly-fee", "1000", "--policy", "aws-ec2-region",
-                 "--as-of", "2025-07-15T00:00:00+08:00", "-f", "csv")  # fmt: skip
+    result = run(
+        "report",
+        path,
+        "--monthly-fee",
+        "1000",
+        "--policy",
+        "aws-ec2-region",
+        "--as-of",
+        "2025-07-15T00:00:00+08:00",
+        "-f",
+        "csv",
+    )
     header, line = result.stdout.splitlines()
     row = dict(zip(header.split(","), line.split(","), strict=True))
     assert row["claim_closes_at"] == "2025-08-01T00:00:00+08:00"
@@ -240,9 +265,22 @@ def test_per_contract_policies_price_customers_under_their_own_terms(tmp_path: P
 def test_compare_prices_the_same_month_under_each_policy(tmp_path: Path) -> None:
     book = contracts(tmp_path, "a,s,1000,USD,99.99,\n")
     path = log(tmp_path, "i,a,s,outage,2025-06-10 00:00,2025-06-10 21:36,\n")
-    result = run("compare", path, "--contracts", book, "--policy", "standard",
-                 "--policy", "aws-ec2-region", "--policy", "azure-vm", "--as-of", AS_OF,
-                 "-f", "json")  # fmt: skip
+    result = run(
+        "compare",
+        path,
+        "--contracts",
+        book,
+        "--policy",
+        "standard",
+        "--policy",
+        "aws-ec2-region",
+        "--policy",
+        "azure-vm",
+        "--as-of",
+        AS_OF,
+        "-f",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     import json
 

@@ -132,8 +132,9 @@ def _price_rows(
         b = np.asarray(base[rows])
         coefficients = [rules.ratio(c.tier.coefficient or 0) for c in terms.contracts]
         # x * multiplier / divisor per terms; the divisor's per-row part is den x base
-        parts = [rules.coefficient_price(1, 1, 1, f, k) for f, k in
-                 zip(fees, coefficients, strict=True)]  # fmt: skip
+        parts = [
+            rules.coefficient_price(1, 1, 1, f, k) for f, k in zip(fees, coefficients, strict=True)
+        ]
         multiplier = [p[1] for p in parts]
         span = max((p[2] for p in parts), default=1)
         per_terms = np.array([p[2] for p in parts], dtype=np.int64 if span < 1 << 62 else object)
@@ -148,8 +149,9 @@ def _price_rows(
         pct = band_credit(policy, terms.tier[row_terms], d, dd, b)
         # one price per (terms, credit %): a credit does not depend on the downtime
         shares = sorted({p for p in pct.tolist() if p is not None})
-        code = np.array([0 if p is None else shares.index(p) + 1 for p in pct.tolist()],
-                        dtype=np.int64)  # fmt: skip
+        code = np.array(
+            [0 if p is None else shares.index(p) + 1 for p in pct.tolist()], dtype=np.int64
+        )
         n_shares = len(shares) + 1
         combos = row_terms * n_shares + code
         multiplier, divisors, caps, combo_places = [], [], [], []
@@ -168,8 +170,9 @@ def _price_rows(
             np.ones(len(rows), dtype=np.int64), divisor, combos, multiplier, caps, combo_places
         )
     if policy.min_credit:
-        floors = np.array([rules.minor_units(policy.min_credit, p) for p in places],
-                          dtype=object)[row_terms]  # fmt: skip
+        floors = np.array([rules.minor_units(policy.min_credit, p) for p in places], dtype=object)[
+            row_terms
+        ]
         below = np.asarray(units < floors, dtype=bool)
         units = np.where(below, 0, units)
         capped = np.where(below, False, capped)

@@ -460,9 +460,13 @@ def cap_of(fee: tuple[int, int], cap_pct: tuple[int, int]) -> tuple[int, int]:
 
 
 def capped_units(
-    x: Any, divisor: Any, index: Any, multiplier: list[int], cap: list[tuple[int, int]],
+    x: Any,
+    divisor: Any,
+    index: Any,
+    multiplier: list[int],
+    cap: list[tuple[int, int]],
     places: list[int],
-) -> tuple[Any, Any]:  # fmt: skip
+) -> tuple[Any, Any]:
     """Minor units of the prices ``x * multiplier / divisor``, each at most ``cap``, rounded
     once, half-up, to ``places`` decimals; and whether the cap bit.
 

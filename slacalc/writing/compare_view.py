@@ -45,9 +45,13 @@ def comparison_tables(result: Comparison) -> list[Any]:
         grid.add(*cells, style="bold red" if any(r["breached"] for r in group) else None)
     totals = Grid(
         "Compensation by policy and currency",
-        [Column("Policy"), Column("Currency"), Column("Breached rows", "right"),
-         Column("Total", "right")],
-    )  # fmt: skip
+        [
+            Column("Policy"),
+            Column("Currency"),
+            Column("Breached rows", "right"),
+            Column("Total", "right"),
+        ],
+    )
     for t in _totals_records(result):
         totals.add(t["policy"], t["currency"], str(t["breached_rows"]), t["compensation"])
     return [grid, totals]
