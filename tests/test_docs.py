@@ -12,7 +12,17 @@ from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = ["report", "explain", "validate", "disputes", "deadline", "budget", "tiers", "import"]
+COMMANDS = [
+    "report",
+    "explain",
+    "validate",
+    "disputes",
+    "deadline",
+    "budget",
+    "tiers",
+    "import",
+    "statement",
+]
 
 
 def quick_start() -> list[str]:
