@@ -23,6 +23,7 @@ COMMANDS = [
     "policies",
     "compare",
     "import",
+    "statement",
 ]
 
 

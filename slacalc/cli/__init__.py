@@ -13,6 +13,7 @@ from slacalc.cli import explain as _explain  # noqa: F401
 from slacalc.cli import validate as _validate  # noqa: F401
 from slacalc.cli import disputes as _disputes  # noqa: F401
 from slacalc.cli import tools as _tools  # noqa: F401
+from slacalc.cli import statement as _statement  # noqa: F401
 from slacalc.cli import importing as _importing  # noqa: F401
 # isort: on
 

@@ -1,0 +1,150 @@
+"""`slacalc statement`: a customer's monthly SLA statement as a self-contained HTML page or PDF."""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import Annotated
+
+import typer
+
+from slacalc.cli import common as c
+from slacalc.cli.common import app
+from slacalc.reading import read_incidents
+from slacalc.reading.contracts import read_contracts
+from slacalc.reading.files import STDIN
+from slacalc.writing.statement import (
+    StatementFormat,
+    build_statements,
+    choose_format,
+    default_lang,
+    parse_lang,
+    source_files,
+    write_statement,
+    write_statements,
+)
+
+
+@app.command(
+    "statement",
+    rich_help_panel=c.PANEL_MONTH,
+    epilog="Example: slacalc statement samples/incidents.csv --contracts samples/contracts.csv "
+    "--all-customers --month 2025-05 --lang zh --format pdf -o statements/",
+)
+@c.boundary
+def statement_cmd(
+    incidents: c.IncidentsArg,
+    month: Annotated[
+        str, typer.Option("--month", "-m", help="The month, YYYY-MM.", metavar="YYYY-MM")
+    ],
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="The customer_id of the statement.")
+    ] = None,
+    all_customers: Annotated[
+        bool,
+        typer.Option(
+            "--all-customers",
+            help="One statement per customer with a row in the month, into the folder -o DIR.",
+        ),
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="SLACALC_LANG",
+            help="en or zh (Simplified Chinese). Default: zh in a Chinese locale, else en.",
+            metavar="en|zh",
+        ),
+    ] = None,
+    format: Annotated[
+        StatementFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html, or pdf (printed by headless Chromium). Default: from -o's extension, "
+            "else html.",
+            case_sensitive=False,
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to FILE (atomically) instead of stdout; with --all-customers, a folder.",
+            metavar="FILE|DIR",
+        ),
+    ] = None,
+    contracts: c.ContractsOpt = None,
+    monthly_fee: c.FeeOpt = None,
+    sla_target: c.TargetOpt = None,
+    policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    tz: c.TzOpt = c.DEFAULT_TZ,
+    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
+    holidays: c.HolidaysOpt = None,
+    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
+    as_of: c.AsOfOpt = None,
+    input_format: c.InputFormatOpt = None,
+) -> None:
+    """A customer's monthly SLA statement: availability, timeline, incidents, formula,
+    compensation, claim window, dispute deadlines, terms and each input's SHA-256.
+
+    Example: slacalc statement samples/incidents.csv --contracts samples/contracts.csv
+    --customer acme --month 2025-05 -o acme-2025-05.html
+    """
+    if all_customers == (customer is not None):
+        raise c.UsageError("give either --customer ID or --all-customers -o DIR")
+    if all_customers and (output is None or output == "-"):
+        raise c.UsageError("--all-customers writes one file per customer: give -o DIR")
+    language = _language(lang)
+    fmt = choose_format(format, None if all_customers else output)
+    settings = c.settings(
+        policy_name=policy,
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    wanted = c.month(month)
+    # standard input is read here, once, to take its digest, then handed to the reader
+    stdin = sys.stdin.buffer.read() if STDIN in incidents or contracts == STDIN else None
+    inputs = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
+    book = (
+        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
+        if contracts
+        else None
+    )
+    table = read_incidents(incidents, settings.tz, keep_text=True, fmt=input_format)
+    statements = build_statements(
+        table,
+        settings,
+        month=wanted,
+        contracts=book,
+        customers=None if customer is None else [customer],
+        inputs=inputs,
+    )
+    for message in statements[0].warnings if statements else []:
+        c.warn(message)
+    c.warn_unconfirmed(settings.work_calendar, {y for s in statements for y in s.calendar_years})
+    read = [*incidents, *([contracts] if contracts else [])]
+    if all_customers:
+        for path in write_statements(str(output), statements, language, fmt, inputs=read):
+            c.err(f"wrote {path}")
+    else:
+        write_statement(output, statements[0], language, fmt, inputs=read)
+        if output not in (None, "-"):
+            c.err(f"wrote {output}")
+
+
+def _language(lang: str | None) -> str:
+    if lang is None:
+        return default_lang()
+    try:
+        return parse_lang(lang)
+    except ValueError as exc:
+        raise c.UsageError(f"--lang '{lang}': {exc}") from None

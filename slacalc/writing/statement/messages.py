@@ -1,0 +1,520 @@
+"""Every word of a statement, in English and Simplified Chinese, and the forms of dates, months,
+durations and amounts in each language.
+
+Templates never hold text of their own: they ask :class:`Catalogue` for a message by key. A key
+missing from a language is a bug the tests catch (both languages have the same keys).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from markupsafe import Markup
+
+from slacalc.terms import rules
+
+EN, ZH = "en", "zh"
+LANGS = (EN, ZH)
+HTML_LANG = {EN: "en", ZH: "zh-CN"}
+
+MESSAGES: dict[str, dict[str, str]] = {
+    EN: {
+        # page
+        "raw": "{text}",
+        "title": "Monthly SLA statement",
+        "subtitle": "{customer} · {month}",
+        "customer": "Customer",
+        "period": "Period",
+        "period_range": "{start} to {end} ({zone}, UTC{offset})",
+        "as_of": "As of",
+        "status": "Status",
+        "status.final": "final",
+        "status.provisional": "provisional: the month was not over at the as-of time",
+        "generated_by": "Made by slacalc {version} from the files listed under “Input files”.",
+        "times_note": "All times are local times in {zone}.",
+        "no_services": "This customer has no report row in {month}.",
+        # summary
+        "summary": "Summary",
+        "service": "Service",
+        "availability": "Availability",
+        "committed": "Committed target",
+        "tier_reached": "Tier reached",
+        "result": "Result",
+        "compensation": "Compensation",
+        "breached": "breached",
+        "met": "met",
+        "total_compensation": "Total compensation",
+        "total_in": "in {currency}",
+        # one service
+        "service_heading": "Service {service}",
+        "monthly_fee": "Monthly fee",
+        "policy": "Policy",
+        "downtime": "Downtime",
+        "excluded_time": "Excluded time",
+        "incident_count": "Incidents counted",
+        "seconds_and_duration": "{seconds} s ({duration})",
+        "timeline": "Timeline of the month",
+        "timeline_title": "Downtime of {service} in {month}",
+        "legend.down": "down (darker: larger impact)",
+        "legend.partial": "partial impact",
+        "legend.excluded": "maintenance / excluded",
+        "legend.rest": "grey numbers: rest days",
+        "no_downtime": "No downtime in the month.",
+        "interval_title": "{start} to {end}: impact {impact}, downtime {downtime}",
+        "window_title": "{category} {start} to {end}",
+        "incidents": "Incidents as counted",
+        "incidents_none": "No incident of this service falls in the month.",
+        "incidents_outside": "{count} other incident(s) of this service fall outside the month.",
+        "col.id": "Id",
+        "col.category": "Category",
+        "col.impact": "Impact",
+        "col.as_read": "Start and end as read",
+        "col.counted": "Counted in the month",
+        "col.excluded": "Excluded",
+        "col.interval": "Interval",
+        "col.notes": "Notes",
+        "col.start": "Start",
+        "col.end": "End",
+        "col.length": "Length",
+        "col.downtime": "Downtime",
+        "col.counted_downtime": "Counted",
+        "col.incidents": "Incidents merged",
+        "ongoing": "ongoing",
+        "line_ref": "line {line}",
+        "impact_partial": "{pct} % (partial)",
+        "impact_full": "{pct} %",
+        "intervals": "Downtime intervals",
+        "intervals_note": "Overlapping incidents are merged and counted once; where impacts "
+        "overlap the largest counts; maintenance and excluded time is taken out.",
+        "windows": "Maintenance and excluded time",
+        "formula": "How the figures are computed",
+        "claim": "Compensation and claim",
+        "credit_form": "Paid as",
+        "credit_form.cash": "cash",
+        "credit_form.voucher": "vouchers",
+        "compensation_due": "Compensation due",
+        "claim_window": "Claim window",
+        "claim_open_ended": "onwards, with no end",
+        "claim_status": "Claim status at the as-of time",
+        "claim_status.not_open": "not open yet",
+        "claim_status.open": "open",
+        "claim_status.claim_expired": "expired",
+        "no_claim": "No compensation: the committed target is met.",
+        "report_row": "The report's row",
+        "report_row_note": "These are the report's CSV fields for this service, exactly as "
+        "slacalc report prints them.",
+        "field": "Field",
+        "value": "Value",
+        # categories and notes
+        "category.outage": "outage",
+        "category.data_loss": "data loss",
+        "category.maintenance": "maintenance",
+        "category.excluded": "excluded",
+        "note.customer_wide": "customer-wide (*) incident",
+        "note.ongoing": "ongoing: counted up to the as-of time",
+        "note.ends_after_as_of": "ends after the as-of time: counted up to it",
+        "note.outside": "outside the month",
+        "note.clipped": "clipped to the month",
+        "note.not_downtime": "{category}: excluded from downtime",
+        "note.partly_excluded": "partly inside maintenance or excluded time",
+        "note.larger_impact": "a larger impact may overlap it: the largest counts",
+        "note.merged_with": "merged with {ids}",
+        "note.fully_excluded": "wholly inside maintenance or excluded time",
+        "note.rule_ignored": "interval #{run} counts 0 under the outage rules",
+        "note.rule_rounded": "interval #{run} is rounded up by the outage rules",
+        # formula
+        "f.service_hours": "period = service time in the month ({hours}): {period} s",
+        "f.outage_rules": "outage rules: {runs} interval(s), {ignored} ignored; {raw} s of "
+        "downtime count {counted} s",
+        "f.availability": "availability = 1 − {down} s ÷ {base} = {exact} % (shown truncated "
+        "to 4 decimals: {pct} %)",
+        "f.base": "{period} s",
+        "f.base_minus_excluded": "({period} s − {excluded} s excluded)",
+        "f.breached": "tier reached {band}; committed target {target} % → breached",
+        "f.met": "tier reached {band}; committed target {target} % → met",
+        "f.no_compensation": "compensation = 0 (the committed target is met)",
+        "f.coefficient": "compensation = {down} s ÷ {base} × {fee} {currency} × {coefficient} "
+        "= {exact} {currency}",
+        "f.credit": "availability below {below} % → credit {pct} % of the fee: {fee} "
+        "{currency} × {pct} % = {exact} {currency}",
+        "f.no_band": "compensation = 0: no band of the tier covers this availability",
+        "f.cap": "cap = {cap} % of {fee} {currency} = {exact} {currency}: the cap applies",
+        "f.min_credit": "below the minimum credit of {min} {currency}: no credit is issued",
+        "f.rounded": "rounded half-up to {places} decimal(s): {amount} {currency}",
+        # deadlines
+        "deadlines": "Dispute deadlines",
+        "deadlines_none": "No dispute deadline opens for this month.",
+        "col.level": "Level",
+        "col.reference": "Reference",
+        "col.opened": "Opened",
+        "col.due": "Due",
+        "col.counting": "How it is counted",
+        "col.escalation": "Escalates",
+        "level.1": "1 · SLA breach: automatic compensation",
+        "level.2": "2 · data loss: special investigation group",
+        "level.3": "3 · resource allocation: account manager and technical expert",
+        "count.hours": "72 hours after it opens",
+        "count.working_days": "{count} working days after the opening day: {days}",
+        "escalation_note": "A dispute unresolved 15 days after it opened goes to the "
+        "customer-service committee, with an independent third-party audit.",
+        # policy
+        "policy_heading": "Policy and terms",
+        "policy_name": "Name",
+        "policy_title": "Title",
+        "policy_services": "Applies to",
+        "policy_mode": "Pricing",
+        "mode.coefficient": "downtime ÷ period × monthly fee × coefficient",
+        "mode.credit": "a share of the monthly fee by availability band",
+        "policy_cap": "Cap",
+        "policy_cap_value": "{cap} % of the monthly fee",
+        "policy_source": "Source",
+        "policy_read_on": "Terms read on",
+        "policy_origin": "Defined in",
+        "origin.built-in": "built into slacalc",
+        "origin.preset": "preset shipped with slacalc",
+        "col.target": "Target %",
+        "col.coefficient": "Coefficient",
+        "col.bands": "Credit by band",
+        "band": "below {below} %: {pct} %",
+        "policy_rules": "Rules",
+        "rule.min_outage": "outages of {seconds} s or less count 0",
+        "rule.round_up": "each outage is rounded up to a multiple of {seconds} s",
+        "rule.min_credit": "credits below {amount} are not issued",
+        "rule.base_minus_excluded": "excluded time is taken out of the month's length",
+        "rule.service_hours": "service hours: {hours}",
+        "rule.claim_window": "claim window: {opens}, {closes}",
+        "rule.credit_form": "credit paid as {form}",
+        "hours": "{days} {start}–{end}",
+        "days.all": "every day",
+        "days.working": "working days",
+        "days.mon-fri": "Monday to Friday",
+        "claim.opens_at_end": "opens when the month ends",
+        "claim.opens_after": "opens after the {days}th working day of the next month",
+        "claim.closes_months": "closes {months} month(s) after the month ends",
+        "claim.closes_days": "closes {days} days after the month ends",
+        "claim.never": "does not close",
+        # inputs
+        "inputs": "Input files",
+        "inputs_note": "Both parties can check that they hold the same files: the SHA-256 of "
+        "each file is computed from its bytes.",
+        "col.role": "Role",
+        "col.file": "File",
+        "col.size": "Bytes",
+        "col.sha256": "SHA-256",
+        "role.incidents": "incident log",
+        "role.contracts": "contracts",
+        "role.policy": "policy",
+        "role.holidays": "working-day overrides",
+        "settings": "Settings",
+        "setting.tz": "Time zone",
+        "setting.calendar": "Working-day calendar",
+        "warnings": "Warnings",
+        # units
+        "unit.d": "d",
+        "unit.h": "h",
+        "unit.m": "m",
+        "unit.s": "s",
+    },
+    ZH: {
+        "raw": "{text}",
+        "title": "服务健康报告",
+        "subtitle": "{customer} · {month}",
+        "customer": "客户",
+        "period": "服务周期",
+        "period_range": "{start} 至 {end}（{zone}，UTC{offset}）",
+        "as_of": "数据截至",
+        "status": "状态",
+        "status.final": "最终",
+        "status.provisional": "暂定：截至时间时该月尚未结束",
+        "generated_by": "由 slacalc {version} 根据“输入文件”所列文件生成。",
+        "times_note": "所有时间均为 {zone} 当地时间。",
+        "no_services": "该客户在 {month} 没有报告记录。",
+        "summary": "概览",
+        "service": "服务",
+        "availability": "可用性",
+        "committed": "承诺目标",
+        "tier_reached": "达到等级",
+        "result": "结果",
+        "compensation": "赔偿金额",
+        "breached": "未达标",
+        "met": "达标",
+        "total_compensation": "赔偿合计",
+        "total_in": "{currency}",
+        "service_heading": "服务 {service}",
+        "monthly_fee": "月服务费",
+        "policy": "赔偿政策",
+        "downtime": "不可用时长",
+        "excluded_time": "排除时长",
+        "incident_count": "计入的事件数",
+        "seconds_and_duration": "{seconds} 秒（{duration}）",
+        "timeline": "本月时间线",
+        "timeline_title": "{service} 在 {month} 的不可用时间",
+        "legend.down": "不可用（颜色越深，影响越大）",
+        "legend.partial": "部分影响",
+        "legend.excluded": "维护 / 排除时间",
+        "legend.rest": "灰色日期为休息日",
+        "no_downtime": "本月没有不可用时间。",
+        "interval_title": "{start} 至 {end}：影响 {impact}，不可用 {downtime}",
+        "window_title": "{category} {start} 至 {end}",
+        "incidents": "计入的事件",
+        "incidents_none": "本月没有该服务的事件。",
+        "incidents_outside": "另有 {count} 个该服务的事件不在本月内。",
+        "col.id": "编号",
+        "col.category": "类别",
+        "col.impact": "影响",
+        "col.as_read": "记录的开始与结束",
+        "col.counted": "本月计入",
+        "col.excluded": "排除",
+        "col.interval": "区间",
+        "col.notes": "说明",
+        "col.start": "开始",
+        "col.end": "结束",
+        "col.length": "时长",
+        "col.downtime": "不可用时长",
+        "col.counted_downtime": "计入时长",
+        "col.incidents": "合并的事件",
+        "ongoing": "尚未结束",
+        "line_ref": "第 {line} 行",
+        "impact_partial": "{pct}%（部分）",
+        "impact_full": "{pct}%",
+        "intervals": "不可用区间",
+        "intervals_note": "重叠的事件合并后只计一次；影响重叠时取最大值；维护与排除时间不计入。",
+        "windows": "维护与排除时间",
+        "formula": "计算过程",
+        "claim": "赔偿与申请",
+        "credit_form": "赔付方式",
+        "credit_form.cash": "现金",
+        "credit_form.voucher": "代金券",
+        "compensation_due": "赔偿截止",
+        "claim_window": "申请期",
+        "claim_open_ended": "起，不设截止",
+        "claim_status": "截至时间的申请状态",
+        "claim_status.not_open": "尚未开放",
+        "claim_status.open": "可申请",
+        "claim_status.claim_expired": "已过期",
+        "no_claim": "无赔偿：已达到承诺目标。",
+        "report_row": "报告记录",
+        "report_row_note": "以下为该服务在 slacalc report 的 CSV 输出中的字段，原样列出。",
+        "field": "字段",
+        "value": "值",
+        "category.outage": "故障",
+        "category.data_loss": "数据丢失",
+        "category.maintenance": "维护",
+        "category.excluded": "排除",
+        "note.customer_wide": "全客户（*）事件",
+        "note.ongoing": "尚未结束：计至截至时间",
+        "note.ends_after_as_of": "结束于截至时间之后：计至截至时间",
+        "note.outside": "不在本月内",
+        "note.clipped": "已截取到本月",
+        "note.not_downtime": "{category}：不计入不可用时间",
+        "note.partly_excluded": "部分处于维护或排除时间内",
+        "note.larger_impact": "可能与更大影响的事件重叠：取最大值",
+        "note.merged_with": "与 {ids} 合并",
+        "note.fully_excluded": "完全处于维护或排除时间内",
+        "note.rule_ignored": "按故障规则，区间 #{run} 不计",
+        "note.rule_rounded": "按故障规则，区间 #{run} 向上取整",
+        "f.service_hours": "周期 = 本月服务时间（{hours}）：{period} 秒",
+        "f.outage_rules": "故障规则：{runs} 个区间，忽略 {ignored} 个；"
+        "不可用 {raw} 秒，计入 {counted} 秒",
+        "f.availability": "可用性 = 1 − {down} 秒 ÷ {base} = {exact}%（截断保留 4 位小数：{pct}%）",
+        "f.base": "{period} 秒",
+        "f.base_minus_excluded": "（{period} 秒 − 排除的 {excluded} 秒）",
+        "f.breached": "达到等级 {band}；承诺目标 {target}% → 未达标",
+        "f.met": "达到等级 {band}；承诺目标 {target}% → 达标",
+        "f.no_compensation": "赔偿 = 0（已达到承诺目标）",
+        "f.coefficient": "赔偿 = {down} 秒 ÷ {base} × {fee} {currency} × {coefficient} "
+        "= {exact} {currency}",
+        "f.credit": "可用性低于 {below}% → 按月服务费的 {pct}% 赔付：{fee} {currency} × {pct}% "
+        "= {exact} {currency}",
+        "f.no_band": "赔偿 = 0：该等级没有覆盖此可用性的档位",
+        "f.cap": "上限 = {fee} {currency} 的 {cap}% = {exact} {currency}：按上限赔付",
+        "f.min_credit": "低于最低赔付额 {min} {currency}：不予赔付",
+        "f.rounded": "四舍五入保留 {places} 位小数：{amount} {currency}",
+        "deadlines": "争议处理时限",
+        "deadlines_none": "本月没有开启的争议时限。",
+        "col.level": "级别",
+        "col.reference": "对象",
+        "col.opened": "开启",
+        "col.due": "处理时限",
+        "col.counting": "计算方式",
+        "col.escalation": "升级时间",
+        "level.1": "1 · SLA 未达标：自动赔偿流程",
+        "level.2": "2 · 数据丢失：专项调查组",
+        "level.3": "3 · 资源分配争议：客户经理与技术专家",
+        "count.hours": "开启后 72 小时",
+        "count.working_days": "开启当日之后的 {count} 个工作日：{days}",
+        "escalation_note": "争议开启 15 日后仍未解决的，提交客户服务委员会，并由独立第三方审计。",
+        "policy_heading": "赔偿政策与条款",
+        "policy_name": "名称",
+        "policy_title": "标题",
+        "policy_services": "适用服务",
+        "policy_mode": "计价方式",
+        "mode.coefficient": "不可用时长 ÷ 周期 × 月服务费 × 赔偿系数",
+        "mode.credit": "按可用性档位赔付月服务费的一定比例",
+        "policy_cap": "赔偿上限",
+        "policy_cap_value": "月服务费的 {cap}%",
+        "policy_source": "条款来源",
+        "policy_read_on": "条款读取日期",
+        "policy_origin": "定义位置",
+        "origin.built-in": "slacalc 内置",
+        "origin.preset": "slacalc 预置条款",
+        "col.target": "目标 %",
+        "col.coefficient": "赔偿系数",
+        "col.bands": "各档赔付比例",
+        "band": "低于 {below}%：{pct}%",
+        "policy_rules": "规则",
+        "rule.min_outage": "{seconds} 秒及以下的故障不计",
+        "rule.round_up": "每次故障时长向上取整到 {seconds} 秒的整数倍",
+        "rule.min_credit": "低于 {amount} 的赔偿不予发放",
+        "rule.base_minus_excluded": "排除时间从本月时长中扣除",
+        "rule.service_hours": "服务时间：{hours}",
+        "rule.claim_window": "申请期：{opens}，{closes}",
+        "rule.credit_form": "以{form}赔付",
+        "hours": "{days} {start}–{end}",
+        "days.all": "每天",
+        "days.working": "工作日",
+        "days.mon-fri": "周一至周五",
+        "claim.opens_at_end": "当月结束时开放",
+        "claim.opens_after": "次月第 {days} 个工作日之后开放",
+        "claim.closes_months": "当月结束后 {months} 个月截止",
+        "claim.closes_days": "当月结束后 {days} 天截止",
+        "claim.never": "不设截止",
+        "inputs": "输入文件",
+        "inputs_note": "双方可据此核对所持文件是否一致：SHA-256 按文件字节计算。",
+        "col.role": "用途",
+        "col.file": "文件",
+        "col.size": "字节",
+        "col.sha256": "SHA-256",
+        "role.incidents": "事件记录",
+        "role.contracts": "合同",
+        "role.policy": "赔偿政策",
+        "role.holidays": "工作日调整",
+        "settings": "设置",
+        "setting.tz": "时区",
+        "setting.calendar": "工作日历",
+        "warnings": "提示",
+        "unit.d": "天",
+        "unit.h": "小时",
+        "unit.m": "分",
+        "unit.s": "秒",
+    },
+}
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def parse_lang(text: str) -> str:
+    """``zh``, ``zh-CN``, ``zh_CN.UTF-8`` → ``zh``; ``en``, ``en-GB`` → ``en``. ValueError else."""
+    code = text.strip().lower().replace("_", "-")
+    for lang in LANGS:
+        if code == lang or code.startswith(lang + "-") or code.startswith(lang + "."):
+            return lang
+    raise ValueError(f"expected one of {', '.join(LANGS)}")
+
+
+def default_lang(environ: Mapping[str, str] | None = None) -> str:
+    """Chinese when the locale is Chinese (``LC_ALL``, then ``LC_MESSAGES``, then ``LANG``, as
+    POSIX reads them), else English."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return ZH if value.lower().startswith("zh") else EN
+    return EN
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message to be said later, in the statement's language: a key and its values (which
+    may be messages themselves)."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The messages and text forms of one language."""
+
+    lang: str
+
+    @property
+    def html_lang(self) -> str:
+        return HTML_LANG[self.lang]
+
+    def __call__(self, key: str, **values: Any) -> Markup:
+        """The message ``key`` with ``values`` put in (messages among them said first).
+
+        The messages are ours, so they are markup; the values are escaped unless they are
+        markup already (a figure the template wrapped in its element).
+        """
+        text = Markup(MESSAGES[self.lang][key])
+        if not values:
+            return text
+        said = {k: self(v.key, **v.values) if isinstance(v, Msg) else v for k, v in values.items()}
+        return text.format(**said)
+
+    def say(self, msg: Msg) -> Markup:
+        return self(msg.key, **msg.values)
+
+    # --- dates and times ---------------------------------------------------------------------
+    def date(self, day: date) -> str:
+        """``4 Jun 2025`` / ``2025年6月4日``."""
+        if self.lang == ZH:
+            return f"{day.year}年{day.month}月{day.day}日"
+        return f"{day.day} {_MONTH_ABBR[day.month - 1]} {day.year}"
+
+    def short_date(self, day: date) -> str:
+        """``4 Jun`` / ``6月4日``: a day of a list within one year."""
+        if self.lang == ZH:
+            return f"{day.month}月{day.day}日"
+        return f"{day.day} {_MONTH_ABBR[day.month - 1]}"
+
+    def datetime(self, dt: datetime) -> str:
+        """``4 Jun 2025 00:00:00`` / ``2025年6月4日 00:00:00`` (microseconds when present)."""
+        clock = dt.strftime("%H:%M:%S") + (f".{dt.microsecond:06d}" if dt.microsecond else "")
+        return f"{self.date(dt.date())} {clock}"
+
+    def month(self, year: int, month: int) -> str:
+        """``May 2025`` / ``2025年5月``."""
+        if self.lang == ZH:
+            return f"{year}年{month}月"
+        return f"{_MONTH_NAMES[month - 1]} {year}"
+
+    def duration(self, us: Any) -> str:
+        """:func:`rules.duration` with the language's units: ``1h 2m 0s`` / ``1小时 2分 0秒``."""
+        text = rules.duration(us)
+        if self.lang == EN:
+            return text
+        units = {u: self(f"unit.{u}") for u in "dhms"}
+        return " ".join(part[:-1] + units[part[-1]] for part in text.split())
+
+    # --- numbers -----------------------------------------------------------------------------
+    def symbol(self, currency: str) -> str:
+        """The currency's symbol, or its code when it has none we know."""
+        return rules.CURRENCY_SYMBOLS.get(currency, "")
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        """An amount as the report prints it (:func:`rules.format_money`) with its symbol."""
+        text = rules.format_money(amount, currency)
+        symbol = self.symbol(currency)
+        return f"{symbol}{text} {currency}" if symbol else f"{text} {currency}"

@@ -1,0 +1,136 @@
+"""A statement as one self-contained HTML page: Jinja2 templates with autoescape always on, the
+stylesheet inlined, the charts as inline SVG; no script, font, image or link leaves the page."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from slacalc.computing.fields import FIELDS
+from slacalc.dates.instants import format_instant, from_us
+from slacalc.terms import rules
+from slacalc.writing.statement.chart import timeline_chart
+from slacalc.writing.statement.messages import Catalogue, Msg
+from slacalc.writing.statement.model import Statement, hours_msg
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The templates' environment: autoescape on for every template, undefined names an error."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(statement: Statement, lang: str) -> str:
+    """The statement as HTML in ``lang`` (``en`` or ``zh``)."""
+    t = Catalogue(lang)
+    view = _View(statement, t)
+    return environment().get_template("statement.html.j2").render(s=statement, t=t, v=view)
+
+
+class _View:
+    """Text forms the templates need, in the statement's language and zone."""
+
+    def __init__(self, statement: Statement, t: Catalogue) -> None:
+        self.s = statement
+        self.t = t
+        self.tz = statement.settings.tz
+        self.fields = FIELDS
+
+    @property
+    def zone(self) -> str:
+        return getattr(self.tz, "key", str(self.tz))
+
+    def when(self, us: int | None) -> str:
+        """A local date and time: ``4 Jun 2025 00:00:00`` / ``2025年6月4日 00:00:00``."""
+        return "" if us is None else self.t.datetime(from_us(us, self.tz))
+
+    def iso(self, us: int | None) -> str:
+        """ISO 8601 with the offset, as the report's CSV writes instants."""
+        return "" if us is None else format_instant(us, self.tz)
+
+    def offset(self, us: int) -> str:
+        text = from_us(us, self.tz).strftime("%z")
+        return f"{text[:3]}:{text[3:]}"
+
+    def month(self) -> str:
+        return self.t.month(self.s.month.year, self.s.month.month)
+
+    def say(self, msg: Msg) -> str:
+        return self.t.say(msg)
+
+    def duration(self, us: Any) -> str:
+        return self.t.duration(us)
+
+    def seconds(self, us: Any) -> str:
+        return str(rules.seconds(us))
+
+    def share_pct(self, value: Any) -> str:
+        """A share of 1 as a percentage: ``0.3`` → ``30``."""
+        return rules.share(value * 100)
+
+    def money(self, amount: Any, currency: str) -> str:
+        return rules.format_money(amount, currency)
+
+    def symbol(self, currency: str) -> str:
+        return self.t.symbol(currency)
+
+    def pct(self, value: Any) -> str:
+        return rules.format_pct(value)
+
+    def chart(self, service: Any) -> Any:
+        start, end = service.row.period_start, service.row.period_end
+        return timeline_chart(
+            start,
+            end,
+            service.stretches,
+            service.windows,
+            tz=self.tz,
+            calendar=self.s.settings.work_calendar,
+        )
+
+    def day_list(self, days: Any) -> str:
+        sep = "、" if self.t.lang == "zh" else ", "
+        return sep.join(self.t.short_date(d) for d in days)
+
+    def policy_rules(self, policy: Any) -> list[str]:
+        """A policy's rules beyond its tiers, one line each (as ``Policy.rules_text`` lists
+        them), in the statement's language."""
+        t, out = self.t, []
+        if policy.min_outage_seconds:
+            out.append(t("rule.min_outage", seconds=policy.min_outage_seconds))
+        if policy.round_up_seconds:
+            out.append(t("rule.round_up", seconds=policy.round_up_seconds))
+        if policy.min_credit:
+            out.append(t("rule.min_credit", amount=rules.format_pct(policy.min_credit)))
+        if policy.availability_base == "period-minus-excluded":
+            out.append(t("rule.base_minus_excluded"))
+        if policy.service_hours is not None:
+            out.append(t("rule.service_hours", hours=hours_msg(policy)))
+        window = policy.claim_window
+        if window is not None:
+            opens = (
+                Msg("claim.opens_after", {"days": window.opens_after_working_days})
+                if window.opens_after_working_days
+                else Msg("claim.opens_at_end")
+            )
+            if window.closes_after_months is not None:
+                closes = Msg("claim.closes_months", {"months": window.closes_after_months})
+            elif window.closes_after_days is not None:
+                closes = Msg("claim.closes_days", {"days": window.closes_after_days})
+            else:
+                closes = Msg("claim.never")
+            out.append(t("rule.claim_window", opens=opens, closes=closes))
+        out.append(t("rule.credit_form", form=Msg(f"credit_form.{policy.credit_form}")))
+        return out
