@@ -1,6 +1,6 @@
 """Compare two report CSVs: byte-identical, or where and in which numbers they differ.
 
-    python bench/report_diff.py A.csv B.csv      # exit 0 when byte-identical
+    python bench/report_diff.py A.csv B.csv      # exit 0 when identical (in the columns both have)
 
 Rows are matched by (customer_id, service, month).  The summary counts rows only in one file
 and, for matched rows, differing values of each column; downtime, compensation and breached
@@ -23,6 +23,7 @@ WATCHED = ("downtime_seconds", "compensation", "breached")
 @dataclass
 class ReportDiff:
     identical: bool
+    shared: int = 0  # columns in both (one header a prefix of the other), identical row by row
     first: list[tuple[str, str, str]] = field(default_factory=list)  # (key, row a, row b)
     only_a: int = 0
     only_b: int = 0
@@ -35,6 +36,13 @@ class ReportDiff:
     def summary(self, name_a: str, name_b: str) -> str:
         if self.identical:
             return "byte-identical"
+        if self.shared:
+            wider = name_a if len(self.header_a) > len(self.header_b) else name_b
+            extra = abs(len(self.header_a) - len(self.header_b))
+            return (
+                f"identical in the {self.shared} shared columns, row by row and in order "
+                f"({wider} has {extra} more columns after them)"
+            )
         out = [f"DIFFER ({name_a}: {self.rows_a} rows, {name_b}: {self.rows_b} rows)"]
         if self.header_a != self.header_b:
             out.append(f"  header {name_a}: {','.join(self.header_a)}")
@@ -67,6 +75,12 @@ def compare_reports(a: Path, b: Path, *, limit: int = 5) -> ReportDiff:
     in ``b``."""
     if filecmp.cmp(a, b, shallow=False):
         return ReportDiff(identical=True)
+    shared = _shared_prefix(a, b)
+    if shared:
+        diff = ReportDiff(identical=False, shared=shared)
+        with a.open(encoding="utf-8", newline="") as fa, b.open(encoding="utf-8", newline="") as fb:
+            diff.header_a, diff.header_b = next(csv.reader(fa)), next(csv.reader(fb))
+        return diff
     diff = ReportDiff(identical=False)
     diff.header_a, rows_a = _rows(a)
     diff.header_b, rows_b = _rows(b)
@@ -98,6 +112,23 @@ def compare_reports(a: Path, b: Path, *, limit: int = 5) -> ReportDiff:
     return diff
 
 
+def _shared_prefix(a: Path, b: Path) -> int:
+    """The number of leading columns both files have, when one header extends the other and
+    every row agrees on those columns (same rows, same order); else 0."""
+    with a.open(encoding="utf-8", newline="") as fa, b.open(encoding="utf-8", newline="") as fb:
+        ra, rb = csv.reader(fa), csv.reader(fb)
+        ha, hb = next(ra, []), next(rb, [])
+        k = min(len(ha), len(hb))
+        if not k or ha[:k] != hb[:k]:
+            return 0
+        for row_a, row_b in zip(ra, rb, strict=False):
+            if row_a[:k] != row_b[:k]:
+                return 0
+        if next(ra, None) is not None or next(rb, None) is not None:
+            return 0
+    return k
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
@@ -106,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     a, b = Path(args[0]), Path(args[1])
     diff = compare_reports(a, b)
     print(diff.summary(a.name, b.name))
-    return 0 if diff.identical else 1
+    return 0 if diff.identical or diff.shared else 1
 
 
 if __name__ == "__main__":
