@@ -34,6 +34,11 @@ def _keep_freed_memory() -> None:
     libc.mallopt(m_mmap_threshold, 1 << 30)
     libc.mallopt(m_trim_threshold, 1 << 31)
     libc.mallopt(m_top_pad, 64 << 20)
+    # No transparent huge pages for this process: each first touch of a huge page zeroes 2 MB,
+    # and on a 5M-row log that took a third of the system time (35.5 s instead of 38.5-42.6 s
+    # wall, 8.2 s of system time instead of 13).
+    pr_set_thp_disable = 41
+    libc.prctl(pr_set_thp_disable, 1, 0, 0, 0)
 
 
 def main() -> None:
