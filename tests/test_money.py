@@ -170,3 +170,22 @@ def test_decimal_texts_with_places_per_value() -> None:
 
     texts = decimal_texts(np.array([120000, 120000, 5]), np.array([2, 0, 3]))
     assert texts.to_pylist() == ["1200.00", "120000", "0.005"]
+
+
+@given(st.integers(0, 10**15), st.integers(1, 10**6))
+def test_one_duration_in_seconds_is_the_columns_text(num: int, den: int) -> None:
+    from slacalc.terms.rules import seconds, seconds_texts
+
+    assert str(seconds(Fraction(num, den))) == seconds_texts([num], [den])[0].as_py()
+
+
+@given(st.integers(0, 10**14), st.integers(1, 10**4))
+def test_duration_reads_as_days_hours_minutes_and_rounded_seconds(num: int, den: int) -> None:
+    from slacalc.terms.rules import duration
+
+    secs = Fraction(num, den) / 10**6
+    text = duration(Fraction(num, den))
+    units = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    total = sum(Fraction(Decimal(p[:-1])) * units[p[-1]] for p in text.split())
+    assert abs(total - secs) <= Fraction(1, 2000)  # the seconds rounded half-up to 3 decimals
+    assert text.split()[-1].endswith("s")

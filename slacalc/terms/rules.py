@@ -64,6 +64,8 @@ def half_up(num: Any, den: Any) -> Any:
 
 def ratio(value: Decimal | Fraction | int) -> tuple[int, int]:
     """An exact decimal or fraction as ``(numerator, denominator)`` integers."""
+    if type(value) is int:
+        return value, 1
     if isinstance(value, Fraction):
         return value.numerator, value.denominator
     return Fraction(value).numerator, Fraction(value).denominator
@@ -342,21 +344,26 @@ def seconds_texts(num: Any, den: Any = 1) -> Any:
 def seconds(us: Fraction | int) -> int | Decimal:
     """One duration in microseconds as seconds (see :func:`seconds_texts`): an ``int`` when
     whole, else a ``Decimal``, the number a JSON file shows."""
-    num, den = ratio(us)
-    text = seconds_texts([num], [den])[0].as_py()
+    return _seconds(*ratio(us))
+
+
+def _seconds(num: int, den: int) -> int | Decimal:
+    # seconds_texts for one value, in Python integers (an explanation calls this per incident)
+    text = _scaled_text(half_up(num, den * 1000), 3).rstrip("0").rstrip(".")
     return int(text) if "." not in text else Decimal(text)
 
 
 def duration(us: Fraction | int) -> str:
     """A human duration: ``1h 32m 59s``, ``21m 36s``, ``2d 3h 0m 0s``, ``0.4s``."""
-    secs = Fraction(us) / US_PER_SECOND
-    if secs == 0:
+    num, den = ratio(us)
+    if num == 0:
         return "0s"
-    whole = int(secs)
+    scale = den * US_PER_SECOND
+    whole = num // scale
     days, rem = divmod(whole, 86400)
     hours, rem = divmod(rem, 3600)
     minutes, sec = divmod(rem, 60)
-    sec_text = str(seconds((sec + secs - whole) * US_PER_SECOND))
+    sec_text = str(_seconds(sec * scale + num - whole * scale, den))
     parts = []
     if days:
         parts.append(f"{days}d")
@@ -368,6 +375,7 @@ def duration(us: Fraction | int) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=1024)
 def share(value: Fraction | int) -> str:
     """A share of 1 as an exact decimal: ``0.3``, ``1``, ``0.125`` (``1/3`` stays a fraction)."""
     value = Fraction(value)
