@@ -7,17 +7,33 @@ from dataclasses import dataclass
 
 MAX_REPORTED_PROBLEMS = 50
 
-# C0 and C1 control characters (and DEL): never sent raw to a terminal or a log.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 control characters (and DEL), and the bidirectional overrides that make a terminal
+# show text in another order than it is read ("Trojan Source"): never sent raw to a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+SHOWN_LIMIT = 60
 
 
 def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes (``\\x1b``, ``\\n``): data from a file
-    can then never move the cursor, set a title, ring a bell or hide a line."""
+    """``text`` with control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``):
+    data from a file can then never move the cursor, set a title, ring a bell, hide a line or
+    reverse the text around it."""
     if not _CONTROL.search(text):
         return text
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(0), f"\\x{ord(m.group(0)):02x}"), text)
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group(0)
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def shown(value: str, limit: int = SHOWN_LIMIT) -> str:
+    """A value quoted in a message: printable, and cut to ``limit`` characters (a 5,000-digit
+    number is named by its start, not printed whole)."""
+    text = printable(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -37,13 +53,8 @@ class Problem:
             text += f"column '{self.column}': "
         text += printable(self.message)
         if self.value is not None:
-            text += f" (value '{_shorten(self.value)}')"
+            text += f" (value '{shown(self.value)}')"
         return text
-
-
-def _shorten(value: str, limit: int = 60) -> str:
-    value = printable(value)
-    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 class SlacalcError(Exception):

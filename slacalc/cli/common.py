@@ -19,7 +19,8 @@ from slacalc.computing.report import Settings
 from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.errors import InputError, SlacalcError, UsageError, printable
+from slacalc.errors import InputError, SlacalcError, UsageError, printable, shown
+from slacalc.reading.files import note_input, tracking_inputs
 from slacalc.reading.holidays import read_holidays_file
 from slacalc.terms.policy import Policy, load_policy
 from slacalc.terms.rules import parse_amount, parse_currency
@@ -182,13 +183,27 @@ def warn(message: str) -> None:
     err(f"warning: {message}")
 
 
+# Parameters that name files a command reads: its -o must never overwrite one of them.
+INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes")
+
+
 def boundary(fn: F) -> F:
-    """Translate domain exceptions, once, into stderr messages and exit codes (1 data, 2 usage)."""
+    """Translate domain exceptions, once, into stderr messages and exit codes (1 data, 2 usage).
+
+    While the command runs, every file it reads is remembered, so that ``-o`` cannot overwrite
+    one of them (see :func:`slacalc.writing.output.write_output`).
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with tracking_inputs():
+                for name in INPUT_PARAMETERS:
+                    value = kwargs.get(name)
+                    for path in value if isinstance(value, list | tuple) else [value]:
+                        if isinstance(path, str):
+                            note_input(path)
+                return fn(*args, **kwargs)
         except InputError as exc:
             for line in exc.lines():
                 err(line)
@@ -231,14 +246,19 @@ def zone(name: str) -> ZoneInfo:
 
 
 def policy(name: str) -> Policy:
-    return load_policy(name)
+    try:
+        return load_policy(name)
+    except (ValueError, OverflowError) as exc:  # a value the TOML reader itself refuses
+        raise UsageError(
+            f"--policy '{shown(name)}': cannot be read: {shown(str(exc), 200)}"
+        ) from None
 
 
 def currency(text: str) -> str:
     try:
         return parse_currency(text)
     except ValueError as exc:
-        raise UsageError(f"--currency '{text}': {exc}") from None
+        raise UsageError(f"--currency '{shown(text)}': {exc}") from None
 
 
 def amount(text: str | None, option: str) -> Decimal | None:
@@ -247,7 +267,7 @@ def amount(text: str | None, option: str) -> Decimal | None:
     try:
         return parse_amount(text)
     except ValueError as exc:
-        raise UsageError(f"{option} '{text}': {exc}") from None
+        raise UsageError(f"{option} '{shown(text)}': {exc}") from None
 
 
 def instant(text: str | None, tz: ZoneInfo, option: str) -> int:
@@ -266,7 +286,7 @@ def months(texts: list[str] | None) -> list[Month] | None:
         try:
             out.append(Month.parse(text))
         except ValueError as exc:
-            raise UsageError(f"--month: {exc}") from None
+            raise UsageError(f"--month: {shown(str(exc), 200)}") from None
     return out
 
 
@@ -278,7 +298,7 @@ def when(text: str, tz: ZoneInfo, option: str) -> datetime:
     try:
         return parse_datetime(text, tz)
     except (ValueError, OverflowError) as exc:
-        raise UsageError(f"{option} '{text}': {exc}") from None
+        raise UsageError(f"{option} '{shown(text)}': {shown(str(exc), 200)}") from None
 
 
 def version_callback(value: bool) -> None:
@@ -321,7 +341,7 @@ def settings(
         try:
             target = pol.parse_target(sla_target)
         except ValueError as exc:
-            raise UsageError(f"--sla-target '{sla_target}': {exc}") from None
+            raise UsageError(f"--sla-target '{shown(sla_target)}': {exc}") from None
     return Settings(
         policy=pol,
         tz=z,

@@ -6,12 +6,14 @@ that silently swallows the rest of the file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,32 @@ STDIN = "-"
 MAX_FILE_BYTES = 16 << 30  # a guard against reading a device or a runaway pipe whole
 
 csv.field_size_limit(MAX_CELL)
+
+# The files a command has read so far (while tracking_inputs is active): its output must never
+# overwrite one of them.
+_INPUTS: ContextVar[list[str] | None] = ContextVar("slacalc_inputs", default=None)
+
+
+@contextlib.contextmanager
+def tracking_inputs() -> Iterator[list[str]]:
+    """Remember every file read inside the block (see :func:`note_input`)."""
+    token = _INPUTS.set([])
+    try:
+        yield _INPUTS.get()  # type: ignore[misc]
+    finally:
+        _INPUTS.reset(token)
+
+
+def note_input(path: str) -> None:
+    """Record ``path`` as an input of the running command (no-op outside tracking_inputs)."""
+    found = _INPUTS.get()
+    if found is not None and path != STDIN:
+        found.append(path)
+
+
+def inputs_read() -> list[str]:
+    """The inputs recorded so far by the running command."""
+    return list(_INPUTS.get() or ())
 
 
 @dataclass
@@ -107,6 +135,7 @@ def read_bytes(path: str) -> tuple[str, Any]:
 
     Large regular files come back as a read-only memory map (a bytes-like object)."""
     name = "<stdin>" if path == STDIN else path
+    note_input(path)
     try:
         if path == STDIN:
             data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()

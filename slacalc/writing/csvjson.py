@@ -153,7 +153,7 @@ def csv_piece(
     if not any(_has_quotes(columns[f]) for f in fields if f in text_fields):
         return _unquoted(cells)  # no cell needs quotes: pyarrow's writer, which checks it
     lines = pc.binary_join_element_wise(*cells, ",")
-    return _joined(pc.binary_join_element_wise(lines, "\n", ""))
+    return array_bytes(pc.binary_join_element_wise(lines, "\n", ""))
 
 
 def write_bytes(out: TextIO, data: bytes) -> None:
@@ -201,7 +201,7 @@ def _plain_cells(values: Any) -> Any:
     return values
 
 
-def _joined(lines: Any) -> bytes:
+def array_bytes(lines: Any) -> bytes:
     """A string array's values end to end (its data buffer, copied once)."""
     import numpy as np
 
@@ -265,5 +265,5 @@ def json_piece(columns: dict[str, Any], fields: Sequence[str], numbers: Collecti
         head = "  {\n" if i == 0 else ",\n"
         parts += [pa.scalar(f"{head}    {json.dumps(f)}: "), token]
     rows = pc.binary_join_element_wise(*parts, pa.scalar("\n  }"), "")
-    text = _joined(pc.binary_join_element_wise(rows, ",\n", ""))
+    text = array_bytes(pc.binary_join_element_wise(rows, ",\n", ""))
     return text[:-2]

@@ -13,7 +13,8 @@ from slacalc.computing.disputes import DEADLINE_FIELDS, FIELDS, DeadlineResult
 from slacalc.terms.deadlines import DisputeResult, DisputeStatus
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
-from slacalc.writing.tables import print_tables
+from slacalc.writing.tables import Column, Grid, print_tables
+from slacalc.writing.times import compact_clock
 
 _STATUS_STYLE = {
     DisputeStatus.OVERDUE: "bold red",
@@ -35,33 +36,55 @@ def render_disputes(
         print_tables(disputes_tables(results, title=title), out)
 
 
-def disputes_tables(results: list[DisputeResult], *, title: str) -> list[Table | Text]:
-    """The disputes by due date, late ones highlighted, then a count per status."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for name in (
-        "Dispute",
-        "Customer",
-        "Level",
-        "Opened",
-        "Due",
-        "Escalates",
-        "Resolved",
-        "Status",
-    ):
-        table.add_column(name)
-    for r in sorted(results, key=lambda r: (r.due_at, r.opened_at, r.dispute_id)):
-        table.add_row(
-            Text(r.dispute_id),
-            Text(r.customer_id),
+def disputes_tables(results: list[DisputeResult], *, title: str) -> list[Grid | Text]:
+    """The disputes by due date, late ones highlighted, then a count per status.
+
+    The order is total (due, opening, id, customer, level, resolution), so the input's row
+    order never changes the table. On a narrow terminal the level is shown by its number and
+    times without the year they share; the opening, escalation and resolution times give way
+    first.
+    """
+    ordered = sorted(results, key=_order)
+    opened = [local_text(r.opened_at) for r in ordered]
+    due = [local_text(r.due_at) for r in ordered]
+    escalates = [local_text(r.escalation_at) for r in ordered]
+    resolved = ["" if r.resolved_at is None else local_text(r.resolved_at) for r in ordered]
+    grid = Grid(
+        title,
+        [
+            Column("Dispute"),
+            Column("Customer"),
+            Column("Level", compact=lambda text: text.split(" ", 1)[0]),
+            _time_column("Opened", opened, rank=1),
+            _time_column("Due", due),
+            _time_column("Escalates", escalates, rank=2),
+            _time_column("Resolved", resolved, rank=3),
+            Column("Status"),
+        ],
+    )
+    for r, o, d, e, x in zip(ordered, opened, due, escalates, resolved, strict=True):
+        grid.add(
+            r.dispute_id,
+            r.customer_id,
             f"{r.level} {r.category}",
-            local_text(r.opened_at),
-            local_text(r.due_at),
-            local_text(r.escalation_at),
-            "" if r.resolved_at is None else local_text(r.resolved_at),
+            o,
+            d,
+            e,
+            x,
             str(r.status),
             style=_STATUS_STYLE.get(DisputeStatus(r.status)),
         )
-    return [table, Text(_summary(results))]
+    return [grid, Text(_summary(results))]
+
+
+def _order(r: DisputeResult) -> tuple:
+    resolved = "" if r.resolved_at is None else r.resolved_at.isoformat()
+    return (r.due_at, r.opened_at, r.dispute_id, r.customer_id, int(r.level), resolved)
+
+
+def _time_column(header: str, texts: list[str], *, rank: int = 0) -> Column:
+    compact, year = compact_clock(texts)
+    return Column(header, rank=rank, compact=compact, short=f"{header} {year}" if year else None)
 
 
 def _summary(results: list[DisputeResult]) -> str:
@@ -84,8 +107,8 @@ def deadline_table(result: DeadlineResult, *, calendar: str) -> Table:
     """A key/value view of one dispute's deadlines, with the working days that were counted."""
     d = result.to_dict()
     table = Table(title="Dispute deadline", title_justify="left", show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
     table.add_row("level", str(d["level"]))
     table.add_row("category", d["category"])
     table.add_row("opened_at", d["opened_at"])

@@ -1,10 +1,13 @@
 """Output files that appear whole or not at all, and never clobber what they should not.
 
 ``-o FILE`` is written to a temporary file beside its destination and renamed into place only
-once the output is complete: a failed or interrupted run leaves neither a partial file nor a
-temporary one. A symlink is followed to its target; an existing file keeps its permissions; a
-FIFO or a character device (``/dev/stdout``) is written into, never replaced; an input of the same
-run is never overwritten.
+once the output is complete: a failed or interrupted run (an error, Ctrl-C, SIGTERM) leaves
+neither a partial file nor a temporary one. A symlink is followed to its target; an existing
+file keeps its permissions, and a read-only one is refused; a FIFO or a character device
+(``/dev/null``, a terminal) is written into, never replaced; ``/dev/stdout`` is standard output;
+a file the same run reads (an incident log, the contracts, a policy or holidays file) is never
+overwritten. Every write error is a one-line :class:`OutputError` (exit 1), every refusal a
+:class:`UsageError` (exit 2).
 """
 
 from __future__ import annotations
@@ -13,16 +16,21 @@ import contextlib
 import errno
 import io
 import os
+import signal
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from slacalc.errors import SlacalcError, UsageError
+from slacalc.errors import SlacalcError, UsageError, shown
+from slacalc.reading.files import inputs_read
 
 STDOUT = "-"
+# Names of standard output itself: written like '-', never replaced by a regular file.
+_STDOUT_NAMES = frozenset({"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
 
 
 class OutputError(SlacalcError):
@@ -32,76 +40,104 @@ class OutputError(SlacalcError):
 def write_output(
     output: str | None, write: Callable[[TextIO], None], *, inputs: Iterable[str] = ()
 ) -> None:
-    """Run ``write`` on stdout, or on ``output`` atomically (see the module's notes)."""
-    if output is None or output == STDOUT:
+    """Run ``write`` on stdout, or on ``output`` atomically (see the module's notes).
+
+    ``inputs`` are files this run reads; the files read through :mod:`slacalc.reading` while
+    :func:`slacalc.reading.files.tracking_inputs` is active count too.
+    """
+    if output is None or output == STDOUT or output in _STDOUT_NAMES:
         # Rendered whole first: a failure half-way prints nothing rather than half a CSV.
         buffer = io.StringIO()
         write(_TtyLike(buffer, sys.stdout))
         _emit(buffer.getvalue())
         return
-    target = Path(os.path.realpath(output))  # a symlink is followed to its target
-    _refuse_inputs(output, target, inputs)
+    if not output.strip():
+        raise UsageError("-o: the file name is empty")
+    name = shown(output)
     try:
-        info = os.stat(target)
+        info = os.stat(output)  # a symlink is followed to its target
     except FileNotFoundError:
         info = None
     except OSError as exc:
-        raise UsageError(f"cannot write '{output}': {exc.strerror}") from None
+        raise UsageError(f"cannot write '{name}': {exc.strerror}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"cannot write '{output}': it is a directory")
+        raise UsageError(f"cannot write '{name}': it is a folder")
     if info is not None and not stat.S_ISREG(info.st_mode):
-        _write_device(output, target, write)  # a FIFO, /dev/stdout, /dev/null: write into it
+        _write_device(output, write)  # a FIFO, /dev/null, a terminal: write into it
         return
+    _refuse_inputs(output, info, [*inputs, *inputs_read()])
+    if info is not None and not os.access(output, os.W_OK):
+        raise UsageError(f"cannot write '{name}': the file is read-only")
+    target = Path(os.path.realpath(output))
     folder = target.parent
     if not folder.is_dir():
-        raise UsageError(f"cannot write '{output}': folder '{folder}' does not exist")
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"cannot write '{name}': folder '{shown(str(folder))}' {what}")
+    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise UsageError(f"cannot write '{output}': {exc.strerror} (in '{folder}')") from None
-    try:
+        with _signals_deferred():  # an interrupt now would leave a file nobody knows about
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
         mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise OutputError(f"cannot write '{output}': {exc.strerror or exc}") from None
+        _remove(tmp)
+        if tmp is None:  # the temporary file could not even be created: a folder problem
+            raise UsageError(
+                f"cannot write '{name}': {exc.strerror or exc} (in '{shown(str(folder))}')"
+            ) from None
+        raise OutputError(f"cannot write '{name}': {exc.strerror or exc}") from None
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
 
 
-def _refuse_inputs(output: str, target: Path, inputs: Iterable[str]) -> None:
+def _refuse_inputs(output: str, info: os.stat_result | None, inputs: Iterable[str]) -> None:
+    """A regular file that is also an input of this run (by name, symlink or hard link)."""
+    if info is None:
+        return
     for path in inputs:
-        if path == STDOUT or not os.path.exists(path):
+        if not path or path == STDOUT:
             continue
-        with contextlib.suppress(OSError):
-            if os.path.samefile(path, target):
-                raise UsageError(
-                    f"-o '{output}' is the input file '{path}': refusing to "
-                    "overwrite what is being read"
-                )
+        try:
+            other = os.stat(path)
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+            raise UsageError(
+                f"-o '{shown(output)}' is the input file '{shown(path)}': refusing to "
+                "overwrite what is being read; write to another file"
+            )
 
 
-def _write_device(output: str, target: Path, write: Callable[[TextIO], None]) -> None:
+def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
+    """Into a FIFO or a device, as the shell's ``>`` would: the rendering first, then one
+    write (a reader of a FIFO never sees half an output because of an error of ours)."""
     buffer = io.StringIO()
     write(buffer)
     try:
-        with open(target, "w", encoding="utf-8", newline="") as fh:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
             fh.write(buffer.getvalue())
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        raise OutputError(f"cannot write '{output}': {exc.strerror or exc}") from None
+        if exc.errno == errno.EPIPE:
+            raise BrokenPipeError from None
+        raise OutputError(f"cannot write '{shown(output)}': {exc.strerror or exc}") from None
 
 
 def _emit(text: str) -> None:
     """Write to standard output; a closed or full stdout is an OutputError, not a traceback."""
+    out = sys.stdout
+    if out is None:  # started with stdout closed (`slacalc ... >&-`)
+        raise OutputError("cannot write to standard output: it is closed")
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out.write(text)
+        out.flush()
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -112,11 +148,35 @@ def _emit(text: str) -> None:
         raise OutputError("cannot write to standard output: it is closed") from None
 
 
+def _remove(path: str | None) -> None:
+    if path is None:
+        return
+    with _signals_deferred(), contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for a moment: they are delivered (as KeyboardInterrupt)
+    when the block ends, after the temporary file's name is known or it is gone."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "pthread_sigmask"
+    ):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 class _TtyLike(io.TextIOBase):
     """A text buffer that answers ``isatty`` (and the width) like the stream it will be copied
     to."""
 
-    def __init__(self, buffer: io.StringIO, like: TextIO) -> None:
+    def __init__(self, buffer: io.StringIO, like: TextIO | None) -> None:
         self._buffer = buffer
         self._like = like
 
@@ -125,11 +185,13 @@ class _TtyLike(io.TextIOBase):
 
     def isatty(self) -> bool:
         try:
-            return hasattr(self._like, "isatty") and self._like.isatty()
-        except ValueError:
+            return self._like is not None and self._like.isatty()
+        except (ValueError, AttributeError):
             return False
 
     def fileno(self) -> int:
+        if self._like is None:
+            raise io.UnsupportedOperation("fileno")
         return self._like.fileno()
 
 

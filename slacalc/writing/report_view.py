@@ -12,6 +12,7 @@ from slacalc.computing.report import Deadline, Report
 from slacalc.dates.instants import from_us
 from slacalc.terms import rules
 from slacalc.writing.tables import Column, Grid
+from slacalc.writing.times import short_duration
 
 
 def compact_times(instants: list[int | None], tz: tzinfo) -> tuple[list[str], str]:
@@ -49,14 +50,14 @@ def report_tables(report: Report) -> list[Any]:
         Column("Service"),
         Column("Month"),
         Column("Avail. %", "right"),
-        Column("Band / target", "right"),
-        Column("Downtime", "right"),
+        Column("Band / target", "right", compact=_joined, short="Band/target"),
+        Column("Downtime", "right", compact=short_duration),
         Column("Compensation", "right"),
         Column(f"Due {year}".strip(), rank=1),
         Column("Status", rank=2),
         Column("Breached", "center", rank=3),
         Column("Fee", "right", rank=4),
-        Column("Excluded", "right", rank=5),
+        Column("Excluded", "right", rank=5, compact=short_duration),
         Column("Inc.", "right", rank=6),
     ]
     if credit:
@@ -109,6 +110,11 @@ def report_tables(report: Report) -> list[Any]:
     if report.deadlines:
         parts.append(deadline_table(report.deadlines, tz))
     return parts
+
+
+def _joined(text: str) -> str:
+    """``<99.95 / 99.99`` as ``<99.95/99.99``."""
+    return text.replace(" / ", "/")
 
 
 def _den(cols: dict[str, Any], i: int) -> int:

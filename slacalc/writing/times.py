@@ -2,32 +2,127 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
-from slacalc.dates.instants import format_local
+from slacalc.dates.instants import US_PER_SECOND, format_local, from_us
+from slacalc.terms import rules
+
+_US_PER_MINUTE = 60 * US_PER_SECOND
 
 
-def local_texts(instants: Any, tz: tzinfo) -> list[str]:
-    """``YYYY-MM-DD HH:MM:SS`` (with microseconds when an instant has them), local in ``tz``.
+def durations(num: Any, den: int = 1) -> Any:
+    """:func:`slacalc.terms.rules.duration` of many microsecond counts ``num / den`` at once
+    (``num >= 0``), as a pyarrow string array: the same text, days, hours and minutes split by
+    integer arithmetic and the seconds written by the rules' own
+    :func:`~slacalc.terms.rules.seconds_texts`.
 
-    pyarrow formats the column when it knows the zone; otherwise each goes through
-    :func:`format_local`, which is the same text.
+    A timeline of a million stretches is written in a second instead of ten minutes.
     """
-    instants = np.asarray(instants, dtype=np.int64)
-    if len(instants) < 64 or not getattr(tz, "key", None):
-        return [format_local(int(us), tz) for us in instants.tolist()]
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    try:
-        stamps = pa.array(instants, pa.timestamp("us", tz=tz.key))  # type: ignore[attr-defined]
-        text = [t[:19] for t in pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S").to_pylist()]
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return [format_local(int(us), tz) for us in instants.tolist()]
-    fraction = instants % 1_000_000
-    for i in np.flatnonzero(fraction).tolist():
-        text[i] += f".{int(fraction[i]):06d}"
+    num = np.asarray(num)
+    if not len(num):
+        return pa.array([], pa.string())
+    if num.dtype == object or int(num.max()) >= (1 << 62) // max(den * _US_PER_MINUTE, 1):
+        return pa.array(
+            [rules.duration(rules.Fraction(int(n), den)) for n in num.tolist()], pa.string()
+        )
+    num = num.astype(np.int64)
+    minutes = num // (den * _US_PER_MINUTE)  # whole minutes: the seconds' rounding comes after
+    rest = num - minutes * den * _US_PER_MINUTE
+    days, left = np.divmod(minutes, 1440)
+    hours, mins = np.divmod(left, 60)
+
+    def unit(values: Any, suffix: str) -> Any:
+        return pc.binary_join_element_wise(pa.array(values).cast(pa.string()), suffix, "")
+
+    s = unit(rules.seconds_texts(rest, den), "s")  # 0 microseconds: "0s"
+    m = pc.binary_join_element_wise(unit(mins, "m"), s, " ")
+    h = pc.binary_join_element_wise(unit(hours, "h"), m, " ")
+    d = pc.binary_join_element_wise(unit(days, "d"), h, " ")
+    return pc.if_else(days > 0, d, pc.if_else(hours > 0, h, pc.if_else(mins > 0, m, s)))
+
+
+def compact_clock(texts: list[str]) -> tuple[Callable[[str], str], str]:
+    """How to write a column of ``YYYY-MM-DD HH:MM:SS`` local times in fewer characters, and
+    the year it leaves out: without ``:SS`` when every time is on the minute, and without
+    ``YYYY-`` when all fall in one year (the header then names it). Empty cells stay empty."""
+    real = [t for t in texts if t]
+    years = {t[:4] for t in real}
+    year = next(iter(years)) if len(years) == 1 else ""
+    minutes = all(len(t) == 19 and t.endswith(":00") for t in real)
+
+    def compact(text: str) -> str:
+        if not text or len(text) < 19:
+            return text
+        if minutes:
+            text = text[:16]
+        return text[5:] if year else text
+
+    return compact, year
+
+
+def short_duration(text: str) -> str:
+    """A duration's text without its trailing zero units: ``1d 9h 0m 0s`` as ``1d 9h``,
+    ``20m 0s`` as ``20m`` (``0s`` stays): the same value in fewer columns."""
+    while text.endswith((" 0s", " 0m", " 0h")):
+        text = text[:-3]
     return text
+
+
+_US_PER_HOUR = 3600 * US_PER_SECOND
+
+
+def local_texts(instants: Any, tz: tzinfo) -> Any:
+    """``YYYY-MM-DD HH:MM:SS`` (with microseconds when an instant has them), local in ``tz``:
+    :func:`~slacalc.dates.instants.format_local` of every instant, a column at a time, as a
+    pyarrow string array.
+
+    The zone's offset is looked up once per distinct day (both ends of it; a day with an
+    offset change hour by hour, and an hour with one through ``format_local``), added, and
+    pyarrow writes the local clock readings.
+    """
+    instants = np.asarray(instants, dtype=np.int64)
+    if len(instants) < 64:
+        return pa.array([format_local(int(us), tz) for us in instants.tolist()], pa.string())
+    offsets, steady = _offsets(instants, tz, 24 * _US_PER_HOUR)
+    if not steady.all():  # days with an offset change: hour by hour there
+        odd = ~steady
+        offsets[odd], steady[odd] = _offsets(instants[odd], tz, _US_PER_HOUR)
+    local = instants + offsets
+    seconds = pa.array(local // US_PER_SECOND, pa.int64()).cast(pa.timestamp("s"))
+    text = seconds.cast(pa.string())  # YYYY-MM-DD HH:MM:SS
+    finer = np.flatnonzero(local % US_PER_SECOND)
+    odd_hours = np.flatnonzero(~steady)
+    if not len(finer) and not len(odd_hours):
+        return text
+    texts = text.to_pylist()
+    for i in finer.tolist():  # microseconds where there are
+        texts[i] += f".{int(local[i] % US_PER_SECOND):06d}"
+    for i in odd_hours.tolist():
+        texts[i] = format_local(int(instants[i]), tz)
+    return pa.array(texts, pa.string())
+
+
+def _offsets(instants: Any, tz: tzinfo, span: int) -> tuple[Any, Any]:
+    """Each instant's UTC offset in ``tz``, looked up once per distinct ``span`` of time, and
+    whether the offset is the same at both ends of that span (else it is not to be trusted)."""
+    spans = instants // span
+    distinct, index = np.unique(spans, return_inverse=True)
+    offsets = np.zeros(len(distinct), dtype=np.int64)
+    steady = np.ones(len(distinct), dtype=bool)
+    for k, start in enumerate((distinct * span).tolist()):
+        offsets[k] = _offset_us(start, tz)
+        steady[k] = offsets[k] == _offset_us(start + span - 1, tz)
+    return offsets[index], steady[index]
+
+
+def _offset_us(us: int, tz: tzinfo) -> int:
+    offset = from_us(us, tz).utcoffset()
+    assert offset is not None
+    return (offset.days * 86_400 + offset.seconds) * US_PER_SECOND + offset.microseconds
