@@ -47,6 +47,10 @@ def main() -> None:
     if hasattr(signal, "SIGPIPE"):
         # `slacalc ... | head` ends quietly, as csvkit does.
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    # SIGTERM is handled like Ctrl-C: the output being written is removed, exit 130.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM is handled like Ctrl-C: the output being written is removed, exit 130. Both
+    # wait while a temporary output file is being created or removed.
+    from slacalc.writing.output import interrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     app()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from slacalc.computing.report import Settings
 from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.errors import InputError, SlacalcError, UsageError, printable, shown
+from slacalc.errors import SHOWN_LIMIT, InputError, SlacalcError, UsageError, printable, shown
 from slacalc.reading.files import note_input, tracking_inputs
 from slacalc.reading.holidays import read_holidays_file
 from slacalc.terms.policy import Policy, load_policy
@@ -174,9 +175,16 @@ DEFAULT_CURRENCY = "CNY"
 DEFAULT_POLICY = "standard"
 
 
+# A run of this many non-blank characters in a message is a value quoted whole (a 5,000-digit
+# number): it is cut, so that every message stays a line a person can read.
+_LONG_WORD = re.compile(rf"\S{{{4 * SHOWN_LIMIT},}}")
+
+
 def err(message: str) -> None:
-    """One line on stderr, control characters escaped (messages quote the data)."""
-    typer.echo(printable(message), err=True)
+    """One line on stderr, control characters escaped (messages quote the data), overlong
+    values cut."""
+    text = _LONG_WORD.sub(lambda m: shown(m.group(0)) + f" ({len(m.group(0))} characters)", message)
+    typer.echo(printable(text), err=True)
 
 
 def warn(message: str) -> None:

@@ -85,6 +85,7 @@ class CsvFile:
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(stream, strict=True)
         progress, total = self.on_progress, len(self.data)
+        reported = False  # a small file never shows a progress bar, not even a full one
         line = last = 1
         try:
             next(reader)
@@ -94,12 +95,13 @@ class CsvFile:
                 last = reader.line_num
                 if progress is not None and not line & 0xFFFF:
                     progress(raw.tell(), total)
+                    reported = True
                 if not cells:
                     continue
                 if skip_blank and not cells[0].strip() and not any(c.strip() for c in cells):
                     continue  # only separators (",,," from spreadsheet exports)
                 yield line, last, cells
-            if progress is not None:
+            if progress is not None and reported:
                 progress(total, total)
         except csv.Error as exc:
             raise InputError(

@@ -16,16 +16,14 @@ import contextlib
 import errno
 import io
 import os
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from slacalc.errors import SlacalcError, UsageError, shown
+from slacalc.errors import SlacalcError, UsageError, printable
 from slacalc.reading.files import inputs_read
 
 STDOUT = "-"
@@ -53,7 +51,7 @@ def write_output(
         return
     if not output.strip():
         raise UsageError("-o: the file name is empty")
-    name = shown(output)
+    name = printable(output)
     try:
         info = os.stat(output)  # a symlink is followed to its target
     except FileNotFoundError:
@@ -72,7 +70,7 @@ def write_output(
     folder = target.parent
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
-        raise UsageError(f"cannot write '{name}': folder '{shown(str(folder))}' {what}")
+        raise UsageError(f"cannot write '{name}': folder '{printable(str(folder))}' {what}")
     tmp: str | None = None
     try:
         with _signals_deferred():  # an interrupt now would leave a file nobody knows about
@@ -88,7 +86,7 @@ def write_output(
         _remove(tmp)
         if tmp is None:  # the temporary file could not even be created: a folder problem
             raise UsageError(
-                f"cannot write '{name}': {exc.strerror or exc} (in '{shown(str(folder))}')"
+                f"cannot write '{name}': {exc.strerror or exc} (in '{printable(str(folder))}')"
             ) from None
         raise OutputError(f"cannot write '{name}': {exc.strerror or exc}") from None
     except BaseException:
@@ -109,7 +107,7 @@ def _refuse_inputs(output: str, info: os.stat_result | None, inputs: Iterable[st
             continue
         if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
             raise UsageError(
-                f"-o '{shown(output)}' is the input file '{shown(path)}': refusing to "
+                f"-o '{printable(output)}' is the input file '{printable(path)}': refusing to "
                 "overwrite what is being read; write to another file"
             )
 
@@ -127,7 +125,7 @@ def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
     except OSError as exc:
         if exc.errno == errno.EPIPE:
             raise BrokenPipeError from None
-        raise OutputError(f"cannot write '{shown(output)}': {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write '{printable(output)}': {exc.strerror or exc}") from None
 
 
 def _emit(text: str) -> None:
@@ -155,21 +153,37 @@ def _remove(path: str | None) -> None:
         os.unlink(path)
 
 
+# Interrupts (SIGINT, and SIGTERM in the CLI) are held back while a temporary file is being
+# created or removed: a KeyboardInterrupt there would leave a file nobody knows about. Python
+# runs signal handlers in the main thread whichever thread the signal hit, so a flag the
+# handler reads is enough (blocking the signal in one thread is not: pyarrow's threads would
+# still take it).
+_held = 0
+_pending = False
+
+
+def interrupt(signum: int, frame: object) -> None:
+    """The CLI's handler for SIGINT and SIGTERM: KeyboardInterrupt, held back while
+    :func:`write_output` creates or removes its temporary file."""
+    global _pending
+    if _held:
+        _pending = True
+        return
+    raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for a moment: they are delivered (as KeyboardInterrupt)
-    when the block ends, after the temporary file's name is known or it is gone."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
-        yield
-        return
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold interrupts back for the block; one that came meanwhile is raised at its end."""
+    global _held, _pending
+    _held += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _held -= 1
+        if not _held and _pending:
+            _pending = False
+            raise KeyboardInterrupt
 
 
 class _TtyLike(io.TextIOBase):
