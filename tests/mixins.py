@@ -29,6 +29,9 @@ AS_OF = "2025-06-28T12:00:00+08:00"
 # A value for every parameter a command may require, by parameter name.
 SAMPLES: dict[str, Any] = {
     "incidents": [str(SAMPLE_DIR / "incidents.csv")],
+    "policy": ["standard", "tencent-cvm"],  # compare: two or more
+    "source_format": "statuspage",
+    "files": [str(SAMPLE_DIR / "imports" / "statuspage.json")],
     "disputes": str(SAMPLE_DIR / "disputes.csv"),
     "customer": "acme",
     "month": "2025-05",
@@ -40,6 +43,7 @@ PINNED: dict[str, Any] = {
     "contracts": str(SAMPLE_DIR / "contracts.csv"),
     "as_of": AS_OF,
     "service": "storage",
+    "customer": "acme",  # statement: one customer (or --all-customers)
 }
 # Parameters that name an input file, and the exit code of a bad one: 1 for data, 2 for a
 # policy (an option value: a built-in name or a TOML file).
@@ -52,6 +56,8 @@ HEADERS = {
     "disputes": "dispute_id,customer_id,level,opened_at\n",
     "holidays": "date,kind\n",
 }
+# Commands that write other formats than CSV and JSON (the last is used for the -o cases).
+OUTPUT_FORMATS = {"explain": ["json"], "import": ["csv", "jsonl"], "statement": ["html"]}
 QUICK = 5.0  # seconds: every case here is over long before (most in well under one)
 # Commands whose output *is* the list of problems (stdout or -o): their data errors are there.
 REPORTS_PROBLEMS = frozenset({"validate"})
@@ -144,7 +150,12 @@ class CommandCase:
         return [name for name in FILE_PARAMETERS if self.has(name)]
 
     def with_file(self, name: str, path: str) -> list[str]:
-        value: Any = [path] if name == "incidents" else path
+        sample = SAMPLES.get(name)
+        value: Any = path
+        if name == "incidents":
+            value = [path]
+        elif isinstance(sample, list) and self.parameters()[name].multiple:
+            value = [path, *sample[1:]]  # compare's other policies stay
         return self.args(**{name: value})
 
 
@@ -283,7 +294,12 @@ class OutputTests(CommandCase):
             pytest.skip("no -o")
 
     def _formats(self) -> list[str]:
-        return ["csv", "json"] if self.command != "explain" else ["json"]
+        """The file formats the command writes, as their extensions (``-f`` names)."""
+        return OUTPUT_FORMATS.get(self.command, ["csv", "json"])
+
+    @property
+    def ext(self) -> str:
+        return self._formats()[-1]
 
     def test_output_file_holds_what_stdout_shows(self, tmp_path: Path) -> None:
         self._out()
@@ -330,9 +346,9 @@ class OutputTests(CommandCase):
 
     def test_missing_folder_and_folder_target(self, tmp_path: Path) -> None:
         self._out()
-        result = run([*self.args(), "-o", str(tmp_path / "nope" / "out.json")])
+        result = run([*self.args(), "-o", str(tmp_path / "nope" / f"out.{self.ext}")])
         assert_clean_failure(result, 2)
-        result = run([*self.args(), "-o", str(tmp_path), "-f", "json"])
+        result = run([*self.args(), "-o", str(tmp_path), "-f", self.ext])
         assert_clean_failure(result, 2)
         assert leftovers(tmp_path) == []
 
@@ -344,16 +360,16 @@ class OutputTests(CommandCase):
 
     def test_keeps_permissions_and_follows_symlinks(self, tmp_path: Path) -> None:
         self._out()
-        real = tmp_path / "real.json"
+        real = tmp_path / f"real.{self.ext}"
         real.write_text("old\n", encoding="utf-8")
         real.chmod(0o640)
-        link = tmp_path / "link.json"
+        link = tmp_path / f"link.{self.ext}"
         link.symlink_to(real)
         result = run(self.args(output=str(link)))
         assert result.exit_code == 0, result.stderr
-        assert link.is_symlink() and real.read_text(encoding="utf-8").startswith(("[", "{"))
+        assert link.is_symlink() and real.read_text(encoding="utf-8").startswith(("[", "{", "<"))
         assert stat.S_IMODE(real.stat().st_mode) == 0o640
-        assert leftovers(tmp_path) == ["link.json", "real.json"]
+        assert leftovers(tmp_path) == [f"link.{self.ext}", f"real.{self.ext}"]
 
     def test_writes_into_devices_and_fifos(self, tmp_path: Path) -> None:
         self._out()
@@ -384,7 +400,7 @@ class OutputTests(CommandCase):
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         self._out()
-        target = tmp_path / "out.json"
+        target = tmp_path / f"out.{self.ext}"
         target.write_text("old\n", encoding="utf-8")
 
         def full(fd: int) -> None:
@@ -395,13 +411,13 @@ class OutputTests(CommandCase):
         lines = assert_clean_failure(result, 1)
         assert "No space left on device" in lines[0]
         assert target.read_text(encoding="utf-8") == "old\n"
-        assert leftovers(tmp_path) == ["out.json"]
+        assert leftovers(tmp_path) == [f"out.{self.ext}"]
 
     def test_an_interrupt_leaves_no_file(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         self._out()
-        target = tmp_path / "out.json"
+        target = tmp_path / f"out.{self.ext}"
 
         def interrupted(fd: int) -> None:
             raise KeyboardInterrupt
@@ -417,7 +433,7 @@ class OutputTests(CommandCase):
         self._out()
         locked = tmp_path / "locked"
         locked.mkdir()
-        target = locked / "out.json"
+        target = locked / f"out.{self.ext}"
         target.write_text("old\n", encoding="utf-8")
         target.chmod(0o444)
         locked.chmod(0o555)
@@ -435,9 +451,9 @@ class OutputTests(CommandCase):
                     raise PermissionError(13, "Permission denied")
 
                 monkeypatch.setattr(tempfile, "mkstemp", denied)
-            result = run(self.args(output=str(locked / "new.json")))
+            result = run(self.args(output=str(locked / f"new.{self.ext}")))
             lines = assert_clean_failure(result, 2)
             assert "Permission denied" in lines[0], lines
-            assert leftovers(locked) == ["out.json"]
+            assert leftovers(locked) == [f"out.{self.ext}"]
         finally:
             locked.chmod(0o755)

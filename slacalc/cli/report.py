@@ -139,11 +139,11 @@ def compare(
     from slacalc.computing.compare import compare as price_under
     from slacalc.writing.compare_view import render_comparison
 
+    policies = [c.policy(name) for name in policy]  # a bad one is named first
     if len(policy) < 2:
         raise c.UsageError("--policy: give two or more policies to compare")
     fmt = choose_format(format, output)
     months = c.months(month)
-    policies = [c.policy(name) for name in policy]
     settings = c.settings(
         policy_name=policy[0],
         tz=tz,

@@ -111,7 +111,6 @@ def statement_cmd(
     wanted = c.month(month)
     # standard input is read here, once, to take its digest, then handed to the reader
     stdin = sys.stdin.buffer.read() if STDIN in incidents or contracts == STDIN else None
-    inputs = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
     if stdin is not None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
     book = (
@@ -120,6 +119,8 @@ def statement_cmd(
         else None
     )
     table = read_incidents(incidents, settings.tz, keep_text=True, fmt=input_format)
+    # digests once the readers have vouched for the files (a missing one is their error)
+    inputs = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
     statements = build_statements(
         table,
         settings,

@@ -29,10 +29,17 @@ class StatementFormat(StrEnum):
 
 
 def choose_format(given: StatementFormat | None, output: str | None) -> StatementFormat:
-    """``--format``, else PDF for ``-o *.pdf``, else HTML."""
+    """``--format``, else PDF for ``-o *.pdf``, else HTML. A file named with another extension
+    (``out.xlsx``) is a usage error: nobody should get HTML under a spreadsheet's name."""
     if given is not None:
         return given
-    if output and output.lower().endswith(".pdf"):
+    suffix = "" if not output or output.endswith(("/", os.sep)) else Path(output).suffix.lower()
+    if suffix and suffix not in (".html", ".htm", ".pdf") and not Path(output or "").is_dir():
+        raise UsageError(
+            f"cannot tell the format of '{output}' from its extension: use .html or .pdf, "
+            "or give --format"
+        )
+    if suffix == ".pdf":
         return StatementFormat.pdf
     return StatementFormat.html
 
