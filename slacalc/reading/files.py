@@ -9,10 +9,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import MAX_CELL
@@ -125,15 +128,25 @@ def csv_problem(exc: csv.Error, line: int, reached: int) -> str:
 
 
 def read_bytes(path: str) -> tuple[str, bytes]:
-    """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not)."""
+    """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not).
+
+    A regular file is read at once; anything else (a pipe, a FIFO, a device such as
+    ``/dev/zero``) a piece at a time, stopping at the first NUL byte, at a line longer than
+    a piece, or past ``MAX_FILE_BYTES``, so an endless binary stream is refused in a moment.
+    """
     name = "<stdin>" if path == STDIN else path
     note_input(path)
     try:
         if path == STDIN:
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
+            data = _read_stream(stream, name)
         else:
             with open(path, "rb") as fh:
-                data = fh.read()
+                info = os.fstat(fh.fileno())
+                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+                    data = fh.read()
+                else:
+                    data = _read_stream(fh, name)
     except FileNotFoundError:
         raise InputError(Problem(name, None, "no such file")) from None
     except IsADirectoryError:
@@ -143,10 +156,7 @@ def read_bytes(path: str) -> tuple[str, bytes]:
     if isinstance(data, str):  # a text-only stdin (tests, some embedders)
         data = data.encode("utf-8")
     if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise InputError(
-            Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
-        )
+        raise InputError(_binary(name, data))
     try:
         if not data.isascii():  # ASCII is UTF-8; anything else is decoded once to be sure
             data.decode("utf-8-sig")  # whole, so a bad byte is reported with its line
@@ -161,6 +171,39 @@ def read_bytes(path: str) -> tuple[str, bytes]:
             )
         ) from None
     return name, data
+
+
+PIECE = 16 << 20
+
+
+def _read_stream(stream: Any, name: str) -> bytes | str:
+    """A stream read a piece at a time, given up at the first sign it is no incident log."""
+    pieces: list[Any] = []
+    size = 0
+    while True:
+        piece = stream.read(PIECE)
+        if not piece:
+            break
+        if isinstance(piece, str):  # a text stream (tests, embedders): read as it is
+            return "".join([*pieces, piece, stream.read()])
+        pieces.append(piece)
+        size += len(piece)
+        if b"\x00" in piece:
+            raise InputError(_binary(name, b"".join(pieces)))
+        if len(piece) == PIECE and b"\n" not in piece and b"\r" not in piece:
+            raise InputError(
+                Problem(name, None, f"a line longer than {PIECE >> 20} MiB: not an incident log")
+            )
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                Problem(name, None, f"larger than {MAX_FILE_BYTES >> 30} GiB: not an incident log")
+            )
+    return b"".join(pieces)
+
+
+def _binary(name: str, data: bytes) -> Problem:
+    line = data[: data.index(b"\x00")].count(b"\n") + 1
+    return Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
 
 
 def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:
