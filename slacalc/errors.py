@@ -8,8 +8,9 @@ from dataclasses import dataclass
 MAX_REPORTED_PROBLEMS = 50
 
 # C0 and C1 control characters (and DEL), and the bidirectional overrides that make a terminal
-# show text in another order than it is read ("Trojan Source"): never sent raw to a terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# show text in another order than it is read ("Trojan Source"), and the Unicode line and
+# paragraph separators: never sent raw to a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 SHOWN_LIMIT = 60
 

@@ -6,25 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMANDS = [
-    "report",
-    "explain",
-    "validate",
-    "disputes",
-    "deadline",
-    "budget",
-    "tiers",
-    "policies",
-    "compare",
-    "import",
-    "statement",
-]
+# The commands registered on the app, in --help order: a new one is documented or fails here.
+COMMANDS = list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
 
 def quick_start() -> list[str]:
@@ -45,11 +35,83 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help_with_an_example_and_a_readme_section(command: str) -> None:
+def test_every_command_has_help_with_an_example_and_is_in_the_reference(command: str) -> None:
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout
-    assert f"### `slacalc {command}`" in README
+    assert f"#### `slacalc {command} --help`" in README
+
+
+# --- the command reference is generated from the app --------------------------------------
+REFERENCE_START = "<!-- command reference: generated from the app, do not edit by hand -->"
+REFERENCE_END = "<!-- end of the command reference -->"
+REFERENCE_WIDTH = "100"
+
+
+def help_text(args: list[str]) -> str:
+    """What `slacalc ARGS --help` prints on a terminal REFERENCE_WIDTH columns wide, without
+    colours or trailing spaces."""
+    result = CliRunner().invoke(
+        app, [*args, "--help"], env={"COLUMNS": REFERENCE_WIDTH, "NO_COLOR": "1", "TERM": "dumb"}
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def render_reference() -> str:
+    """The README's command reference: every command's --help (usage, arguments, options with
+    their env vars and defaults, the example), as sqlite-utils' cog-generated CLI reference."""
+    parts = [
+        REFERENCE_START,
+        "",
+        "Every command's `--help`, as printed. `SLACALC_UPDATE_README=1 python -m pytest "
+        "tests/test_docs.py` regenerates this section when an option changes.",
+    ]
+    for args in ([], *([c] for c in COMMANDS)):
+        name = " ".join(["slacalc", *args])
+        parts += ["", f"#### `{name} --help`", "", "```", help_text(args), "```"]
+    parts += ["", REFERENCE_END]
+    return "\n".join(parts)
+
+
+def readme_with_reference(text: str) -> str:
+    head, rest = text.split(REFERENCE_START, 1)
+    _, tail = rest.split(REFERENCE_END, 1)
+    return head + render_reference() + tail
+
+
+def test_readme_command_reference_is_current() -> None:
+    """The reference between the markers is exactly the app's --help output.
+
+    SLACALC_UPDATE_README=1 rewrites it instead (then review the diff).
+    """
+    import os
+
+    assert README.count(REFERENCE_START) == 1 and README.count(REFERENCE_END) == 1
+    current = readme_with_reference(README)
+    if current != README and os.environ.get("SLACALC_UPDATE_README"):
+        (ROOT / "README.md").write_text(current, encoding="utf-8")
+        return
+    assert current == README, (
+        "README command reference out of date (SLACALC_UPDATE_README=1 fixes it)"
+    )
+
+
+def test_the_reference_names_every_option_and_env_var() -> None:
+    reference = render_reference()
+    for command in typer.main.get_command(app).commands.values():  # type: ignore[attr-defined]
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--"):
+                    assert opt in reference, (command.name, opt)
+            envvar = getattr(param, "envvar", None)
+            if envvar:
+                assert envvar in reference, (command.name, envvar)
 
 
 def test_the_quick_start_report_runs_on_the_samples(monkeypatch: pytest.MonkeyPatch) -> None:

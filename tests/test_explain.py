@@ -194,3 +194,98 @@ def test_explain_bad_month_is_a_usage_error() -> None:
         ]
     )
     assert result.exit_code == 2
+
+
+def test_imported_rows_show_their_source(tmp_path: Path) -> None:
+    log = tmp_path / "imported.csv"
+    log.write_text(
+        "start,end,customer_id,service,incident_id,source\n"
+        "2025-05-03 02:14:00,2025-05-03 02:31:30,acme,compute,SP-1,statuspage:export.json\n"
+        "2025-05-04 02:14:00,2025-05-04 02:20:00,acme,compute,PD-7,pagerduty:incidents.csv\n",
+        encoding="utf-8",
+    )
+    args = [
+        "explain",
+        str(log),
+        "--monthly-fee",
+        "100",
+        "--as-of",
+        AS_OF,
+        "--customer",
+        "acme",
+        "--month",
+        "2025-05",
+    ]
+    result = invoke(args)
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "File:line" in line)
+    assert "Source" in header
+    assert "statuspage:export.json" in result.stdout and "pagerduty:incidents.csv" in result.stdout
+    plain = invoke([*args[:2], str(ROOT / "samples" / "incidents.csv"), *args[3:]])
+    assert "Source" not in plain.stdout  # a log without provenance has no such column
+
+
+def test_a_long_timeline_is_aligned_plain_text(tmp_path: Path) -> None:
+    from slacalc.writing import tables
+
+    log = tmp_path / "many.csv"
+    rows = ["start,end,customer_id,service,incident_id"]
+    for i in range(tables.LARGE + 500):
+        minute = i * 3
+        start = f"2025-05-{1 + minute // 1440:02d} {minute // 60 % 24:02d}:{minute % 60:02d}:00"
+        end = f"2025-05-{1 + minute // 1440:02d} {minute // 60 % 24:02d}:{minute % 60:02d}:30"
+        rows.append(f"{start},{end},acme,compute,I{i}")
+    log.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = invoke(
+        [
+            "explain",
+            str(log),
+            "--monthly-fee",
+            "100",
+            "--as-of",
+            AS_OF,
+            "--customer",
+            "acme",
+            "--month",
+            "2025-05",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "┃" not in out.split("3. Merged downtime timeline")[1]  # plain text, not a rich table
+    assert out.count("\n") > 2 * (tables.LARGE + 500)
+    assert "2025-05-01 00:00:00  2025-05-01 00:00:30" in out
+
+
+def test_explain_scales(tmp_path: Path) -> None:
+    """A key with 100,000 incidents is explained in seconds (a million: tests/scale_explain.py).
+    The view used to format each duration with a pyarrow call: ten minutes for a million."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from scale_explain import write_log
+
+    log = tmp_path / "key.csv"
+    write_log(log, 100_000)
+    started = time.perf_counter()
+    result = invoke(
+        [
+            "explain",
+            str(log),
+            "--monthly-fee",
+            "100",
+            "--as-of",
+            "2025-07-01",
+            "--customer",
+            "acme",
+            "--month",
+            "2025-05",
+            "-o",
+            str(tmp_path / "out.txt"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 30
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert text.count("INC-") == 100_000

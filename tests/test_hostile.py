@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -407,3 +408,38 @@ def test_absurd_dispute_dates(tmp_path: Path) -> None:
     lines = assert_clean_failure(result, 1)
     assert [line.split(":")[1] for line in lines[:3]] == ["2", "3", "4"], lines
     assert result.seconds < FAST  # type: ignore[attr-defined]
+
+
+# --- files that are not what they claim --------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_endless_binary_device_is_refused_at_once(device: str, fmt: str) -> None:
+    result = run(["report", device, "--monthly-fee", "1", "--input-format", fmt])
+    lines = assert_clean_failure(result, 1)
+    assert lines[0].startswith(f"{device}:") and "binary data" in lines[0]
+    assert result.seconds < FAST  # type: ignore[attr-defined]
+
+
+def test_a_stream_without_line_breaks_is_refused_after_one_piece() -> None:
+    result = run(["report", "-", "--monthly-fee", "1"], input="start," + "x" * (17 << 20))
+    lines = assert_clean_failure(result, 1)
+    assert lines[0] == "<stdin>: a line longer than 16 MiB: not an incident log"
+
+
+def test_a_log_given_twice_is_refused_not_counted_twice(tmp_path: Path) -> None:
+    path = log(tmp_path, [GOOD])
+    twin = tmp_path / "twin.csv"
+    os.link(path, twin)
+    for second in (path, f"{tmp_path}/./incidents.csv", str(twin)):
+        result = run(["report", path, second, "--monthly-fee", "1", "--as-of", AS_OF])
+        lines = assert_clean_failure(result, 2)
+        assert "is the same file as" in lines[0] and "count twice" in lines[0], lines
+
+
+def test_standard_input_is_read_once(tmp_path: Path) -> None:
+    for args in (["report", "-", "-", "--monthly-fee", "1"], ["report", "-", "--contracts", "-"]):
+        result = run(args, input=HEADER + GOOD + "\n")
+        lines = assert_clean_failure(result, 2)
+        assert lines == ["Error: standard input ('-') can be read only once"]

@@ -311,3 +311,19 @@ def test_an_unknown_output_folder_is_a_usage_error(tmp_path: Path) -> None:
     assert lines == [
         f"Error: cannot write '{tmp_path}/a/b.csv': folder '{tmp_path}/a' does not exist"
     ]
+
+
+def test_a_policy_file_cannot_drive_the_terminal_either(tmp_path: Path) -> None:
+    """Text from a policy file (its name, title, source) goes through the same escaping."""
+    policy = tmp_path / "evil.toml"
+    policy.write_text(
+        'name = "\\u001b]0;pwned\\u0007[link=https://x]p[/link]"\n'
+        'title = "\\u001b[2Jclear"\nmode = "coefficient"\ndefault_target = 99.95\n'
+        "cap_pct = 100\n[[tiers]]\ntarget = 99.95\ncoefficient = 1.25\ncredit_pct = 5\n",
+        encoding="utf-8",
+    )
+    result = run(["tiers", "--policy", str(policy)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b]0;pwned" in result.stdout and "[link=https://x]p[/link]" in result.stdout
+    assert "\\x1b[2Jclear" in result.stdout

@@ -165,3 +165,19 @@ def test_rich_text_and_tables_from_other_views_are_escaped() -> None:
     text = render_text([table, Text("line one\nbell\x07"), "raw\x9b"], width=80)
     assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text
     assert "\\x1b[2Jcell" in text and "\\x1b]0;x\\x07" in text and "raw\\x9b" in text
+
+
+def test_the_bulk_escape_matches_printable_for_every_character() -> None:
+    """The pyarrow pre-check and the one-value escape agree on every character up to U+FFFF
+    (and a few above): a table escapes exactly what a message does."""
+    import pyarrow as pa
+
+    from slacalc.errors import printable
+    from slacalc.writing.tables import _may_hold_controls, _shown_column
+
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    chars += ["\U0001f600", "\U000e0001"]
+    shown = _shown_column(pa.array(chars), None).to_pylist()
+    assert shown == [printable(c) for c in chars]
+    escaped = [c for c in chars if printable(c) != c]
+    assert all(_may_hold_controls(pa.array([f"x{c}y"])) for c in escaped)

@@ -118,7 +118,7 @@ def test_the_disputes_table_fits_with_whole_values(width: int) -> None:
     assert any(line.startswith("10 disputes:") for line in lines)
 
 
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", [80])  # the narrowest: explain is also run at every width
 @pytest.mark.parametrize(
     "args",
     [
@@ -150,6 +150,29 @@ def test_every_other_table_fits_without_an_ellipsis(args: list[str], width: int)
     assert "…" not in text
     if args[0] != "validate":  # validate prints messages, not a table
         assert_fits(text, width)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_explain_fits_at_every_width(width: int) -> None:
+    args = [
+        "explain",
+        "samples/incidents.csv",
+        "--contracts",
+        "samples/contracts.csv",
+        "--customer",
+        "acme",
+        "--service",
+        "storage",
+        "--month",
+        "2025-05",
+        "--as-of",
+        AS_OF,
+    ]
+    code, text = on_terminal(args, width)
+    assert code == 0
+    lines = assert_fits(text, width)
+    assert any("INC-1004" in line and "20m 0s" in line for line in lines)
+    assert sum(line.startswith("(not shown") for line in lines) <= 1
 
 
 def test_piped_output_keeps_every_column() -> None:

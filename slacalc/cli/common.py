@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import sys
 import traceback
 from collections.abc import Callable
@@ -195,6 +196,38 @@ def warn(message: str) -> None:
 INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes")
 
 
+def check_inputs(kwargs: dict[str, Any]) -> None:
+    """Note the files a command is given (its -o must not overwrite them) and refuse to read
+    one twice: standard input can be read once, and a log given twice would count each of its
+    incidents twice."""
+    stdin = 0
+    for name in INPUT_PARAMETERS:
+        value = kwargs.get(name)
+        seen: dict[tuple[int, int], str] = {}
+        for path in value if isinstance(value, list | tuple) else [value]:
+            if not isinstance(path, str):
+                continue
+            note_input(path)
+            if path == "-":
+                stdin += 1
+                continue
+            try:
+                info = os.stat(path)
+            except (OSError, ValueError):
+                continue  # the reader says what is wrong with it
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                raise UsageError(
+                    f"'{printable(path)}' is the same file as '{printable(seen[key])}': give each "
+                    "file once (its incidents would count twice)"
+                )
+            seen[key] = path
+    if stdin > 1:
+        raise UsageError("standard input ('-') can be read only once")
+
+
 def boundary(fn: F) -> F:
     """Translate domain exceptions, once, into stderr messages and exit codes (1 data, 2 usage).
 
@@ -206,11 +239,7 @@ def boundary(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             with tracking_inputs():
-                for name in INPUT_PARAMETERS:
-                    value = kwargs.get(name)
-                    for path in value if isinstance(value, list | tuple) else [value]:
-                        if isinstance(path, str):
-                            note_input(path)
+                check_inputs(kwargs)
                 return fn(*args, **kwargs)
         except InputError as exc:
             for line in exc.lines():

@@ -135,15 +135,24 @@ MAP_BYTES = 32 << 20
 def read_bytes(path: str) -> tuple[str, Any]:
     """Read a whole file (``-`` is standard input), checked to be UTF-8 text (BOM or not).
 
-    Large regular files come back as a read-only memory map (a bytes-like object)."""
+    A regular file is read at once (a large one comes back as a read-only memory map, a
+    bytes-like object); anything else (a pipe, a FIFO, a device such as ``/dev/zero``) a piece
+    at a time, stopping at the first NUL byte, at a line longer than a piece, or past
+    ``MAX_FILE_BYTES``, so an endless binary stream is refused in a moment.
+    """
     name = "<stdin>" if path == STDIN else path
     note_input(path)
     try:
         if path == STDIN:
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else sys.stdin
+            data = _read_stream(stream, name)
         else:
             with open(path, "rb") as fh:
-                data = _mapped(fh) or fh.read()
+                info = os.fstat(fh.fileno())
+                if stat.S_ISREG(info.st_mode) and info.st_size <= MAX_FILE_BYTES:
+                    data = _mapped(fh, info.st_size) or fh.read()
+                else:
+                    data = _read_stream(fh, name)
     except FileNotFoundError:
         raise InputError(Problem(name, None, "no such file")) from None
     except IsADirectoryError:
@@ -154,10 +163,7 @@ def read_bytes(path: str) -> tuple[str, Any]:
         data = data.encode("utf-8")
     nul = data.find(b"\x00")
     if nul >= 0:
-        line = bytes(data[:nul]).count(b"\n") + 1
-        raise InputError(
-            Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
-        )
+        raise InputError(_binary(name, data))
     try:
         _check_utf8(data)
     except UnicodeDecodeError as exc:
@@ -173,15 +179,11 @@ def read_bytes(path: str) -> tuple[str, Any]:
     return name, data
 
 
-def _mapped(fh: Any) -> Any:
+def _mapped(fh: Any, size: int) -> Any:
     """A read-only memory map of a large regular file, or None."""
     import mmap
 
-    try:
-        st = os.fstat(fh.fileno())
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size < MAP_BYTES:
+    if size < MAP_BYTES:
         return None
     try:
         return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -212,6 +214,39 @@ def _check_utf8(data: Any, block: int = 16 << 20) -> None:
                 exc.encoding, exc.object, lo + exc.start, lo + exc.end, exc.reason
             ) from None
     decoder.decode(b"", final=True)
+
+
+PIECE = 16 << 20
+
+
+def _read_stream(stream: Any, name: str) -> bytes | str:
+    """A stream read a piece at a time, given up at the first sign it is no incident log."""
+    pieces: list[Any] = []
+    size = 0
+    while True:
+        piece = stream.read(PIECE)
+        if not piece:
+            break
+        if isinstance(piece, str):  # a text stream (tests, embedders): read as it is
+            return "".join([*pieces, piece, stream.read()])
+        pieces.append(piece)
+        size += len(piece)
+        if b"\x00" in piece:
+            raise InputError(_binary(name, b"".join(pieces)))
+        if len(piece) == PIECE and b"\n" not in piece and b"\r" not in piece:
+            raise InputError(
+                Problem(name, None, f"a line longer than {PIECE >> 20} MiB: not an incident log")
+            )
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                Problem(name, None, f"larger than {MAX_FILE_BYTES >> 30} GiB: not an incident log")
+            )
+    return b"".join(pieces)
+
+
+def _binary(name: str, data: Any) -> Problem:
+    line = bytes(data[: data.find(b"\x00")]).count(b"\n") + 1
+    return Problem(name, line, "binary data (a NUL byte): this is not a CSV text file")
 
 
 def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:

@@ -265,7 +265,7 @@ class Grid:
 
 
 # Control characters as RE2 (pyarrow) sees them: the same set as errors.printable's.
-_CONTROL_RE2 = r"[\x00-\x1f\x7f-\x{9f}\x{61c}\x{200e}\x{200f}\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+_CONTROL_RE2 = r"[\x00-\x1f\x7f-\x{9f}\x{61c}\x{200e}\x{200f}\x{2028}-\x{202e}\x{2066}-\x{2069}]"
 
 
 def _shown_column(texts: Sequence[str], form: Callable[[str], str] | None) -> Any:
