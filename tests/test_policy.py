@@ -349,3 +349,13 @@ def test_toml_nested_5000_deep_is_refused_at_once(tmp_path: Path) -> None:
 def test_non_utf8_policy(tmp_path: Path) -> None:
     path = write(tmp_path, b"name = 'caf\xe9'\n")
     assert problems(path) == [f"policy file '{path}': not UTF-8 text"]
+
+
+def test_a_policy_number_of_thousands_of_digits_is_a_policy_error(tmp_path) -> None:
+    """tomllib raises a plain ValueError past Python's 4300-digit limit: still exit 2."""
+    from slacalc.terms.policy import PolicyError, read_policy_file
+
+    path = tmp_path / "big.toml"
+    path.write_text(f'name = "big"\nmode = "credit"\ncap_pct = {"9" * 5000}\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match="too long"):
+        read_policy_file(path)

@@ -296,6 +296,9 @@ def read_policy_file(path: Path, *, origin: str | None = None) -> Policy:
         raise PolicyError(f"policy file '{name}': not valid TOML: {exc}") from None
     except RecursionError:
         raise PolicyError(f"policy file '{name}': nested too deeply to be a policy") from None
+    except ValueError as exc:  # an integer of thousands of digits: Python's own limit
+        msg = f"policy file '{name}': a number too long to be a policy's: {exc}"
+        raise PolicyError(msg) from None
     except OSError as exc:
         raise PolicyError(f"policy file '{name}': cannot read: {exc.strerror}") from None
     reader = _Reader(name)
