@@ -240,3 +240,11 @@ def test_zone_names_and_absurd_offsets_are_refused_with_a_reason(text: str, reas
 )
 def test_utc_names_are_exact(text: str) -> None:
     assert parse_datetime(text, SH).utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-06-01 10:00+08:60", "2025-06-01T10:00:00+0860", "2025-06-01 10:00 -05:75"]
+)
+def test_offset_minutes_of_60_or_more_are_refused_not_carried(text: str) -> None:
+    with pytest.raises(ValueError, match="minutes must be below 60"):
+        parse_datetime(text, SH)

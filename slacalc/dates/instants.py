@@ -74,6 +74,8 @@ def parse_datetime(text: str, tz: tzinfo) -> datetime:
         raise ValueError("empty timestamp")
     if len(text) > 64:
         raise ValueError("not a timestamp: too long (at most 64 characters)")
+    if re.search(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*[+-]\d\d:?[6-9]\d\s*$", text):
+        raise ValueError("the UTC offset's minutes must be below 60 (+08:60 is not +09:00)")
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
