@@ -108,6 +108,8 @@ class FieldTexts:
         from slacalc.computing.pricing import CLAIM_STATES
 
         self.claims = strings(list(CLAIM_STATES))
+        distinct = set(terms.places.tolist())
+        self.one_places = distinct.pop() if len(distinct) == 1 else None
 
     def chunk(self, lo: int, hi: int) -> dict[str, Any]:
         """Every field of rows ``lo`` to ``hi`` (keys major, months minor) as pyarrow arrays."""
@@ -169,8 +171,7 @@ class FieldTexts:
 
     def places(self, of_terms: Any) -> Any:
         """The money decimals of each row: one number when every contract's currency agrees."""
-        places = self.terms.places
-        return int(places[0]) if len(set(places.tolist())) == 1 else places[of_terms]
+        return self.one_places if self.one_places is not None else self.terms.places[of_terms]
 
     def _instants(self, values: Any) -> Any:
         """Instants (-1: none) as ISO 8601 text; each distinct one formatted once."""
