@@ -170,6 +170,17 @@ InputFormatOpt = Annotated[
     ),
 ]
 
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory",
+        help="Memory to stay within, e.g. 2G or 500M. A log that needs more is read as a stream "
+        "into buckets of customers on disk ($TMPDIR), computed one bucket at a time; the output "
+        "is the same bytes. Default: a quarter of the machine's memory.",
+        metavar="SIZE",
+    ),
+]
+
 DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_CALENDAR = "CN"
 DEFAULT_CURRENCY = "CNY"
@@ -471,3 +482,30 @@ class RunProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def memory_budget(text: str | None) -> int:
+    """``--memory``: bytes from ``2G``, ``500M``, ``1.5GiB`` or a plain number of bytes; by
+    default a quarter of the machine's memory."""
+    import re
+
+    if text is None:
+        from slacalc.computing.partitioned import default_budget
+
+        return default_budget()
+    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,6})?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if match is None:
+        raise UsageError(f"--memory '{text}': expected a size such as 2G, 500M or 1.5GiB")
+    number, unit = match.groups()
+    size = int(Decimal(number) * _SIZE_UNITS[unit])
+    from slacalc.computing.partitioned import MIN_BUDGET
+
+    if size < MIN_BUDGET:
+        raise UsageError(
+            f"--memory '{text}': at least {MIN_BUDGET >> 20}M (Python and its libraries alone "
+            "take about a third of that)"
+        )
+    return size

@@ -9,6 +9,7 @@ import typer
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.computing.fields import FIELDS, NUMBER_FIELDS, TEXT_FIELDS
+from slacalc.computing.partitioned import PartitionedReport, memory_needed, report_in_buckets
 from slacalc.computing.report import Report, compute_report
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
@@ -42,6 +43,7 @@ def report(
         bool, typer.Option("--fail-on-breach", help="Exit 3 when any row is breached.")
     ] = False,
     raw_csv: c.RawCsvOpt = False,
+    memory: c.MemoryOpt = None,
 ) -> None:
     """Availability, SLA tier, breach and compensation per customer, service and month.
 
@@ -59,12 +61,32 @@ def report(
         calendar=calendar,
         holidays=holidays,
     )
-    progress = c.RunProgress(incidents)
+    budget = c.memory_budget(memory)
     book = (
         read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
         if contracts
         else None
     )
+    needed = memory_needed(incidents)
+    if fmt is not Format.table and needed is not None and needed > budget:
+        # Larger than the budget: read as a stream, computed a bucket of customers at a time.
+        with report_in_buckets(
+            incidents, settings, budget=budget, contracts=book, months=months, fmt=input_format
+        ) as result:
+            for message in result.warnings:
+                c.warn(message)
+            c.warn_unconfirmed(settings.work_calendar, result.calendar_years())
+            write_output(
+                output,
+                lambda out: render_report(result, fmt, out, raw_csv=raw_csv),
+                inputs=[*incidents, *([contracts] if contracts else [])],
+                stream=True,
+            )
+            breached = result.any_breached()
+        if fail_on_breach and breached:
+            raise typer.Exit(3)
+        return
+    progress = c.RunProgress(incidents)
     progress.stage("reading", 0.05)
     table = read_incidents(incidents, settings.tz, fmt=input_format, progress=progress)
     progress.stage("computing", 0.7)
@@ -86,7 +108,9 @@ def report(
         raise typer.Exit(3)
 
 
-def render_report(result: Report, fmt: Format, out: TextIO, *, raw_csv: bool = False) -> None:
+def render_report(
+    result: Report | PartitionedReport, fmt: Format, out: TextIO, *, raw_csv: bool = False
+) -> None:
     if fmt is Format.csv:
         write_columns_csv(result.text_parts(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
     elif fmt is Format.json:

@@ -168,12 +168,7 @@ def customer_wide(
         service = table.key_service[s].as_py()
         star_rows = np.flatnonzero(table.key == s)
         if not book.customers_of(service):
-            first = table.first_row(s)
-            warnings.append(
-                f"{table.files[int(table.file[first])]}:{int(table.line[first])}: customer '*' "
-                f"rows of service '{service}' reach no contract (no customer has that service): "
-                "they count for nobody"
-            )
+            warnings.append(unreached_warning(table, s, service))
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)
@@ -183,6 +178,16 @@ def customer_wide(
             else:
                 alias[key] = s
     return (concat_tables(parts) if len(parts) > 1 else table), alias
+
+
+def unreached_warning(table: IncidentTable, key: int, service: str) -> str:
+    """The warning for customer-wide rows of ``service`` that no contract takes."""
+    first = table.first_row(key)
+    return (
+        f"{table.files[int(table.file[first])]}:{int(table.line[first])}: customer '*' "
+        f"rows of service '{service}' reach no contract (no customer has that service): "
+        "they count for nobody"
+    )
 
 
 def contracts_of(

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
-from slacalc.computing.engine import effective_ends, usage
+from slacalc.computing.engine import effective_ends
 from slacalc.computing.fields import (
     FIELDS,
     KINDS,
@@ -349,10 +349,15 @@ def compute_report(
     contracts: ContractBook | None = None,
     months: Sequence[Month] | None = None,
     include: Sequence[Month] = (),
+    whole: bool = True,
 ) -> Report:
     """Compute the report for ``months`` (default: every month an incident touches, and the
-    months of ``include``)."""
-    warnings = _late_ends(table, settings.as_of)
+    months of ``include``).
+
+    ``whole=False`` says ``table`` is one part of a log (a bucket of customers, a Spark group)
+    whose months are given: the warnings that speak of the whole log (late ends, customer-wide
+    rows that reach nobody) are then the caller's to give, once."""
+    warnings = late_end_warning(*late_ends(table, settings.as_of), settings.as_of) if whole else []
     if include and not months:
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months)
@@ -369,7 +374,7 @@ def compute_report(
         book=contracts,
         grid=grid,
         wanted=wanted if months else None,
-        warnings=warnings,
+        warnings=warnings if whole else None,
     )
     starts = [grid.edges[i] for i in wanted]
     ends = [grid.edges[i + 1] for i in wanted]
@@ -387,25 +392,39 @@ def compute_report(
 
 
 def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
-    """Every month (in the billing zone) that some incident overlaps by more than zero."""
+    """Every month (in the billing zone) that some incident overlaps by more than zero: the
+    months :func:`usage` gives cells in. Each incident touches the months from the one holding
+    its start to the one holding its last microsecond, so the months of a log are the union of
+    the months of its pieces."""
     grid, _ = _grid(table, settings, None)
     if grid is None:
         return []
-    result = usage(table, grid.edges, settings.as_of)
+    edges = np.asarray(grid.edges, dtype=np.int64)
+    ends = effective_ends(table, settings.as_of)
+    live = ends > table.start
     n = len(grid.months)
-    return [grid.months[i] for i in np.unique(result.cells % n).tolist()]
+    first = np.searchsorted(edges, table.start[live], side="right") - 1
+    last = np.searchsorted(edges, ends[live] - 1, side="right") - 1
+    depth = np.cumsum(np.bincount(first, minlength=n + 1) - np.bincount(last + 1, minlength=n + 1))
+    return [m for m, on in zip(grid.months, (depth[:n] > 0).tolist(), strict=True) if on]
 
 
-def _late_ends(table: IncidentTable, as_of: int) -> list[str]:
-    """Closed incidents that end after ``--as-of``: counted only up to it, with a warning."""
+def late_ends(table: IncidentTable, as_of: int) -> tuple[int, list[str]]:
+    """How many closed incidents end after ``as_of`` (counted only up to it), and where the
+    first ten are (``file:line``)."""
     late = np.flatnonzero((table.end != NO_END) & (table.end > as_of))
-    if not len(late):
+    shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
+    return len(late), shown
+
+
+def late_end_warning(count: int, shown: list[str], as_of: int) -> list[str]:
+    """The warning for :func:`late_ends` (none when ``count`` is 0)."""
+    if not count:
         return []
     at = format_instant(as_of, ZoneInfo("UTC"))
-    shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
-    more = f" and {len(late) - 10} more" if len(late) > 10 else ""
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
     return [
-        f"{len(late)} incident(s) end after --as-of {at} and count only up to it: "
+        f"{count} incident(s) end after --as-of {at} and count only up to it: "
         f"{', '.join(shown)}{more}"
     ]
 

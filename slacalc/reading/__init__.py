@@ -8,8 +8,10 @@ its format (and, for CSV, whether the bulk reader can vouch for it) and returns 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import tzinfo
+
+import numpy as np
 
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.cells import COLUMNS, REQUIRED
@@ -163,19 +165,100 @@ def build_pieces(
     second = next(pieces, None)
     if second is None:  # one piece: typed as two halves if it is large
         return build_table(_only(first, customers), tz, keep_text=keep_text)
+    done = list(
+        typed_pieces(iter([first, second]), pieces, tz=tz, keep_text=keep_text, customers=customers)
+    )
+    return concat_tables([t for t, _ in done]), [p for _, found in done for p in found]
+
+
+def typed_pieces(
+    *sources: Iterator[RawPart],
+    tz: tzinfo,
+    keep_text: bool = False,
+    customers: set[str] | None = None,
+) -> Iterator[tuple[IncidentTable, list[Problem]]]:
+    """Each piece's table and problems, in order, typed two at a time on two threads: a log
+    read as a stream is never held whole, as text or as a table."""
     from concurrent.futures import ThreadPoolExecutor
+    from itertools import chain
 
     def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
         return build_table(_only(part, customers), tz, keep_text=keep_text, halves=False)
 
-    done: list[tuple[IncidentTable, list[Problem]]] = []
+    pieces = chain(*sources)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        pending = deque([pool.submit(build, first), pool.submit(build, second)])
+        pending: deque = deque()
         for piece in pieces:
-            done.append(pending.popleft().result())
             pending.append(pool.submit(build, piece))
-        done.extend(f.result() for f in pending)
-    return concat_tables([t for t, _ in done]), [p for _, found in done for p in found]
+            if len(pending) == 2:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class Reread(Exception):
+    """The bulk reader met, part-way through a CSV file, rows it cannot vouch for: read the
+    log again with the row reader for ``path``."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+# A stream is read in smaller pieces than a file read whole: less in hand at once.
+STREAM_ROWS = 50_000  # rows per part of the row reader
+STREAM_BYTES = 4 << 20  # bytes per piece of the bulk reader
+
+
+def stream_incidents(
+    paths: Iterable[str],
+    tz: tzinfo,
+    *,
+    fmt: str | None = None,
+    row_reader: Collection[str] = (),
+) -> Iterator[tuple[IncidentTable, list[Problem]]]:
+    """Every file's rows as a stream of typed pieces, in order, each with its problems: a log
+    of any size, never held whole. A file-level problem (missing, binary, no header) comes as
+    a piece with no rows. CSV files in ``row_reader`` go to the row reader; if the bulk reader
+    gives up on a file part-way, :class:`Reread` is raised to start again so."""
+    paths = list(paths)
+    if sum(1 for p in paths if p == STDIN) > 1:
+        raise UsageError("standard input ('-') can be read only once")
+
+    def parts() -> Iterator[RawPart]:
+        for path in paths:
+            try:
+                yield from _file_parts(path, input_format(path, fmt), path in row_reader)
+            except InputError as exc:
+                name = "<stdin>" if path == STDIN else path
+                yield RawPart(name, np.zeros(0, dtype=np.int64), {}, list(exc.problems))
+
+    return typed_pieces(parts(), tz=tz)
+
+
+def _file_parts(path: str, fmt: str, rows_only: bool) -> Iterator[RawPart]:
+    if fmt == "jsonl":
+        from slacalc.reading.jsonl import read_jsonl
+
+        yield read_jsonl(path)
+        return
+    if fmt == "parquet":
+        from slacalc.reading.parquet import read_parquet
+
+        yield read_parquet(path)
+        return
+    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    from slacalc.reading import csv_bulk, csv_rows
+
+    if not rows_only and len(f.data) >= csv_bulk.MIN_BYTES:
+        pieces = csv_bulk.bulk_pieces(f, STREAM_BYTES)
+        if pieces is not None:
+            try:
+                yield from pieces
+            except csv_bulk.NotBulk:
+                raise Reread(path) from None
+            return
+    yield from csv_rows.csv_parts(f, STREAM_ROWS)
 
 
 def _only(part: RawPart, customers: set[str] | None) -> RawPart:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from slacalc.reading.cells import COLUMNS, MAX_CELL
-from slacalc.reading.files import CsvFile
+from slacalc.reading.files import CsvFile, release
 from slacalc.reading.table import RawPart
 
 # Below this many bytes the row reader is as fast.
@@ -33,7 +33,7 @@ class NotBulk(Exception):
     """pyarrow read the file otherwise than Python's csv module would: the row reader reads it."""
 
 
-def bulk_pieces(f: CsvFile) -> Iterator[RawPart] | None:
+def bulk_pieces(f: CsvFile, piece_bytes: int = PIECE_BYTES) -> Iterator[RawPart] | None:
     """The cells of an opened CSV file through pyarrow, a piece of about ``PIECE_BYTES`` at a
     time; None when the checks show the row reader must read it. The pieces raise
     :class:`NotBulk` if pyarrow's rows turn out to differ after all (nothing is lost: the file
@@ -41,10 +41,10 @@ def bulk_pieces(f: CsvFile) -> Iterator[RawPart] | None:
     shape = _shape(f.data)
     if shape is None:
         return None
-    return _pieces(f, shape)
+    return _pieces(f, shape, piece_bytes)
 
 
-def _pieces(f: CsvFile, shape: _Shape) -> Iterator[RawPart]:
+def _pieces(f: CsvFile, shape: _Shape, piece_bytes: int) -> Iterator[RawPart]:
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
     wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
@@ -55,7 +55,7 @@ def _pieces(f: CsvFile, shape: _Shape) -> Iterator[RawPart]:
                 column_names=names,
                 skip_rows=1,
                 use_threads=True,
-                block_size=PIECE_BYTES,
+                block_size=piece_bytes,
                 encoding="utf8",
             ),
             parse_options=pcsv.ParseOptions(
@@ -81,6 +81,7 @@ def _pieces(f: CsvFile, shape: _Shape) -> Iterator[RawPart]:
             break
         except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
             raise NotBulk from exc
+        release(f.data)  # the piece's bytes are cells now
         n = batch.num_rows
         if not n:
             continue
@@ -142,6 +143,7 @@ def _shape(data: Any) -> _Shape | None:
             quotes_open = (len(quotes) + int(quotes_open)) % 2 == 1
         elif quotes_open and len(breaks):
             return None
+        release(data)
     if quotes_open or carriage != crlf:
         return None  # a quote never closed, or a lone CR (a row end for one reader only)
     longest = max(longest, size - 1 - last_break)

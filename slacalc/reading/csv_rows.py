@@ -7,7 +7,7 @@ meaning comes from :func:`slacalc.reading.table.build_table`, as for every other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -30,14 +30,33 @@ def read_csv_rows(path: str, *, on_progress: Callable[[int, int], None] | None =
 
 def csv_part(f: CsvFile) -> RawPart:
     """The cells of an opened CSV file, with every row-shape problem collected."""
+    return next(csv_parts(f))
+
+
+def csv_parts(f: CsvFile, rows: int | None = None) -> Iterator[RawPart]:
+    """The cells of an opened CSV file, ``rows`` rows at a time (all at once when None), with
+    every row-shape problem collected in the part where it was met. At least one part."""
     name, width = f.name, len(f.header)
     wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
     columns: dict[str, list[str]] = {c: [] for c in wanted}
     lines: list[int] = []
     problems: list[Problem] = []
     pad = [""] * width
+
+    def part() -> RawPart:
+        return RawPart(
+            name=name,
+            lines=np.array(lines, dtype=np.int64),
+            cells={c: pa.array(v, pa.string()) for c, v in columns.items()},
+            problems=list(problems),
+        )
+
     try:
         for line, last, cells in f.rows(skip_blank=False):
+            if rows is not None and len(lines) >= rows:
+                yield part()
+                columns = {c: [] for c in wanted}
+                lines, problems = [], []
             n = len(cells)
             if n > width and any(c.strip() for c in cells[width:]):
                 problems.append(
@@ -68,9 +87,4 @@ def csv_part(f: CsvFile) -> RawPart:
                 columns[c].append(cells[i])
     except InputError as exc:  # a quote never closed: the rows before it still count
         problems.extend(exc.problems)
-    return RawPart(
-        name=name,
-        lines=np.array(lines, dtype=np.int64),
-        cells={c: pa.array(v, pa.string()) for c, v in columns.items()},
-        problems=problems,
-    )
+    yield part()

@@ -81,7 +81,7 @@ class CsvFile:
         gives its row the number of the line it starts on and ``last_line`` the one it ends on.
         A quote that is never closed properly is an :class:`InputError` on the line it opened.
         """
-        raw = io.BytesIO(self.data)
+        raw = _byte_stream(self.data)
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(stream, strict=True)
         progress, total = self.on_progress, len(self.data)
@@ -93,9 +93,11 @@ class CsvFile:
             for cells in reader:
                 line = last + 1
                 last = reader.line_num
-                if progress is not None and not line & 0xFFFF:
-                    progress(raw.tell(), total)
-                    reported = True
+                if not line & 0xFFFF:
+                    release(self.data)
+                    if progress is not None:
+                        progress(raw.tell(), total)
+                        reported = True
                 if not cells:
                     continue
                 if skip_blank and not cells[0].strip() and not any(c.strip() for c in cells):
@@ -161,8 +163,7 @@ def read_bytes(path: str) -> tuple[str, Any]:
         raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
     if isinstance(data, str):  # a text-only stdin (tests, some embedders)
         data = data.encode("utf-8")
-    nul = data.find(b"\x00")
-    if nul >= 0:
+    if _find_nul(data) >= 0:
         raise InputError(_binary(name, data))
     try:
         _check_utf8(data)
@@ -191,6 +192,58 @@ def _mapped(fh: Any, size: int) -> Any:
         return None
 
 
+class _ViewReader(io.RawIOBase):
+    """A read-only stream over a bytes-like object, copying only what is read (``io.BytesIO``
+    copies a memory map whole)."""
+
+    def __init__(self, data: Any) -> None:
+        self._view = memoryview(data)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), len(self._view) - self._pos)
+        buffer[:n] = self._view[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+    def tell(self) -> int:
+        return self._pos
+
+
+def _byte_stream(data: Any) -> Any:
+    return io.BytesIO(data) if isinstance(data, bytes) else io.BufferedReader(_ViewReader(data))
+
+
+def _find_nul(data: Any, block: int = 16 << 20) -> int:
+    """The offset of the first NUL byte, or -1; a large map is searched a block at a time and
+    let go after each."""
+    if len(data) <= block:
+        return data.find(b"\x00")
+    for lo in range(0, len(data), block):
+        at = data.find(b"\x00", lo, lo + block)
+        release(data)
+        if at >= 0:
+            return at
+    return -1
+
+
+def release(data: Any) -> None:
+    """Let go of the pages of a memory-mapped file this process has read so far.
+
+    They stay in the page cache (reading them again costs a minor fault, not a disk read), but
+    no longer count in the process's memory: a scan of a log larger than memory stays small.
+    Bytes (not a map) are left as they are."""
+    import mmap
+
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        # closed, or a platform without it: only the memory figure changes
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED)
+
+
 def _check_utf8(data: Any, block: int = 16 << 20) -> None:
     """Raise UnicodeDecodeError (with the offset in ``data``) unless ``data`` is UTF-8.
 
@@ -205,6 +258,7 @@ def _check_utf8(data: Any, block: int = 16 << 20) -> None:
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     for lo in range(0, len(view), block):
         chunk = bytes(view[lo : lo + block])
+        release(data)
         if chunk.isascii() and not decoder.getstate()[0]:
             continue
         try:

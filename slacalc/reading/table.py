@@ -265,6 +265,41 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     )
 
 
+def from_columns(
+    *,
+    customers: Any,
+    services: Any,
+    start: Any,
+    end: Any,
+    category: Any,
+    impact: Any,
+    impacts: list[Fraction | int],
+    file: Any,
+    files: list[str],
+    line: Any,
+    incident_id: Any,
+    source: Any = None,
+) -> IncidentTable:
+    """A table of typed columns, one entry per row (each row's customer and service as text):
+    what a bucket of a large log stored on disk reads back as."""
+    key_customer, key_service, key = pair_codes(customers, services)
+    return IncidentTable(
+        key_customer=key_customer,
+        key_service=key_service,
+        key=key,
+        start=np.asarray(start, dtype=np.int64),
+        end=np.asarray(end, dtype=np.int64),
+        category=np.asarray(category, dtype=np.int8),
+        impact=np.asarray(impact, dtype=np.int32),
+        impacts=impacts,
+        file=np.asarray(file, dtype=np.int32),
+        files=files,
+        line=np.asarray(line, dtype=np.int64),
+        incident_id=incident_id,
+        source=source,
+    )
+
+
 def _index(names: list[str], name: str) -> int:
     """The position of ``name`` in ``names``, appended if new (one file read in pieces)."""
     if name not in names:

@@ -72,22 +72,26 @@ def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
 # --- columns of text, for large outputs ------------------------------------------------------
 
 
-def ordered_parallel(jobs: Sequence[Callable[[], Any]], *, workers: int = 2) -> Iterator[Any]:
+def ordered_parallel(jobs: Iterable[Callable[[], Any]], *, workers: int = 2) -> Iterator[Any]:
     """The results of ``jobs`` in order, computed a few at a time on ``workers`` threads (numpy
-    and pyarrow release the GIL in their loops, so two cores do twice the formatting)."""
-    if len(jobs) <= 1 or workers <= 1:
+    and pyarrow release the GIL in their loops, so two cores do twice the formatting). Jobs are
+    taken from ``jobs`` only as threads come free: it may be a stream."""
+    if (isinstance(jobs, Sequence) and len(jobs) <= 1) or workers <= 1:
         for job in jobs:
             yield job()
         return
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
 
+    stream = iter(jobs)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = [pool.submit(job) for job in jobs[:workers]]
-        for i in range(len(jobs)):
-            result = pending[0].result()
-            pending = pending[1:]
-            if i + workers < len(jobs):
-                pending.append(pool.submit(jobs[i + workers]))
+        pending = deque(pool.submit(job) for job in islice(stream, workers))
+        while pending:
+            result = pending.popleft().result()
+            job = next(stream, None)
+            if job is not None:
+                pending.append(pool.submit(job))
             yield result
 
 
@@ -119,7 +123,7 @@ def column_cells(values: Any, *, guard: bool) -> Any:
 
 
 def write_columns_csv(
-    parts: Sequence[Callable[[], dict[str, Any]]],
+    parts: Iterable[Callable[[], dict[str, Any]]],
     fields: Sequence[str],
     out: TextIO,
     *,
@@ -134,7 +138,7 @@ def write_columns_csv(
         return csv_piece(part(), fields, text_fields=text_fields, raw=raw)
 
     out.write(",".join(fields) + "\n")
-    for data in ordered_parallel([partial(encode, p) for p in parts]):
+    for data in ordered_parallel(partial(encode, p) for p in parts):
         write_bytes(out, data)
 
 
@@ -214,7 +218,7 @@ def array_bytes(lines: Any) -> bytes:
 
 
 def write_columns_json(
-    parts: Sequence[Callable[[], dict[str, Any]]],
+    parts: Iterable[Callable[[], dict[str, Any]]],
     fields: Sequence[str],
     numbers: Collection[str],
     out: TextIO,
@@ -225,19 +229,14 @@ def write_columns_json(
     def encode(part: Callable[[], dict[str, Any]]) -> bytes:
         return json_piece(part(), fields, numbers)
 
-    if not parts:
-        out.write("[]\n")
-        return
-    out.write("[\n")
     first = True
-    for data in ordered_parallel([partial(encode, p) for p in parts]):
+    for data in ordered_parallel(partial(encode, p) for p in parts):
         if not data:
             continue
-        if not first:
-            out.write(",\n")
+        out.write("[\n" if first else ",\n")
         write_bytes(out, data)
         first = False
-    out.write("\n]\n" if not first else "]\n")
+    out.write("[]\n" if first else "\n]\n")
 
 
 def json_piece(columns: dict[str, Any], fields: Sequence[str], numbers: Collection[str]) -> bytes:

@@ -36,13 +36,22 @@ class OutputError(SlacalcError):
 
 
 def write_output(
-    output: str | None, write: Callable[[TextIO], None], *, inputs: Iterable[str] = ()
+    output: str | None,
+    write: Callable[[TextIO], None],
+    *,
+    inputs: Iterable[str] = (),
+    stream: bool = False,
 ) -> None:
     """Run ``write`` on stdout, or on ``output`` atomically (see the module's notes).
 
     ``inputs`` are files this run reads; the files read through :mod:`slacalc.reading` while
-    :func:`slacalc.reading.files.tracking_inputs` is active count too.
+    :func:`slacalc.reading.files.tracking_inputs` is active count too. ``stream`` writes to
+    stdout and devices as the text comes, not rendered whole first: for an output larger than
+    memory, whose values are all computed already.
     """
+    if stream and (output is None or output == STDOUT or output in _STDOUT_NAMES):
+        _to_stdout(write)
+        return
     if output is None or output == STDOUT or output in _STDOUT_NAMES:
         # Rendered whole first: a failure half-way prints nothing rather than half a CSV.
         buffer = io.StringIO()
@@ -130,11 +139,16 @@ def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
 
 def _emit(text: str) -> None:
     """Write to standard output; a closed or full stdout is an OutputError, not a traceback."""
+    _to_stdout(lambda out: out.write(text))
+
+
+def _to_stdout(write: Callable[[TextIO], object]) -> None:
+    """``write`` on standard output, then flush; a closed or full stdout is an OutputError."""
     out = sys.stdout
     if out is None:  # started with stdout closed (`slacalc ... >&-`)
         raise OutputError("cannot write to standard output: it is closed")
     try:
-        out.write(text)
+        write(out)
         out.flush()
     except BrokenPipeError:
         raise
