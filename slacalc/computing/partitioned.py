@@ -46,7 +46,10 @@ BASE_BYTES = 160 << 20
 PER_INPUT_BYTE = 10
 PER_BUCKET_BYTE = 16
 MIN_BUDGET = 256 << 20
-_BATCH_ROWS = 1 << 12  # rows per record batch of a bucket's stored text
+# A stream is read in pieces of a 128th of the budget (1 to 16 MB): pyarrow holds about 30
+# pieces at a time, read ahead, parsed and typed.
+STREAM_SHARE = 128
+_BATCH_ROWS = 1 << 10  # rows per record batch of a bucket's stored text
 _KEY_BATCH = 1 << 12  # keys per batch of a bucket's stored keys (merged a batch at a time)
 _MERGE_ROWS = 1 << 15  # rows per merged piece of output
 
@@ -150,9 +153,12 @@ def report_in_buckets(
     from slacalc.reading import Reread, stream_incidents
 
     buckets = bucket_count(paths, budget)
+    piece_bytes = min(max(budget // STREAM_SHARE, 1 << 20), 16 << 20)
     row_reader: set[str] = set()
     while True:
-        pieces = stream_incidents(paths, settings.tz, fmt=fmt, row_reader=row_reader)
+        pieces = stream_incidents(
+            paths, settings.tz, fmt=fmt, row_reader=row_reader, piece_bytes=piece_bytes
+        )
         try:
             return compute_partitioned(
                 pieces,

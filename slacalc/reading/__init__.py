@@ -206,8 +206,7 @@ class Reread(Exception):
 
 
 # A stream is read in smaller pieces than a file read whole: less in hand at once.
-STREAM_ROWS = 50_000  # rows per part of the row reader
-STREAM_BYTES = 4 << 20  # bytes per piece of the bulk reader
+STREAM_BYTES = 4 << 20  # bytes per piece (the row reader: rows of about that many bytes)
 
 
 def stream_incidents(
@@ -216,11 +215,14 @@ def stream_incidents(
     *,
     fmt: str | None = None,
     row_reader: Collection[str] = (),
+    piece_bytes: int = STREAM_BYTES,
 ) -> Iterator[tuple[IncidentTable, list[Problem]]]:
     """Every file's rows as a stream of typed pieces, in order, each with its problems: a log
     of any size, never held whole. A file-level problem (missing, binary, no header) comes as
     a piece with no rows. CSV files in ``row_reader`` go to the row reader; if the bulk reader
-    gives up on a file part-way, :class:`Reread` is raised to start again so."""
+    gives up on a file part-way, :class:`Reread` is raised to start again so. pyarrow holds
+    about 30 pieces of ``piece_bytes`` at a time (read ahead, parsed, typed): the memory a
+    stream needs."""
     paths = list(paths)
     if sum(1 for p in paths if p == STDIN) > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -228,7 +230,9 @@ def stream_incidents(
     def parts() -> Iterator[RawPart]:
         for path in paths:
             try:
-                yield from _file_parts(path, input_format(path, fmt), path in row_reader)
+                yield from _file_parts(
+                    path, input_format(path, fmt), path in row_reader, piece_bytes
+                )
             except InputError as exc:
                 name = "<stdin>" if path == STDIN else path
                 yield RawPart(name, np.zeros(0, dtype=np.int64), {}, list(exc.problems))
@@ -236,7 +240,7 @@ def stream_incidents(
     return typed_pieces(parts(), tz=tz)
 
 
-def _file_parts(path: str, fmt: str, rows_only: bool) -> Iterator[RawPart]:
+def _file_parts(path: str, fmt: str, rows_only: bool, piece_bytes: int) -> Iterator[RawPart]:
     if fmt == "jsonl":
         from slacalc.reading.jsonl import read_jsonl
 
@@ -251,14 +255,14 @@ def _file_parts(path: str, fmt: str, rows_only: bool) -> Iterator[RawPart]:
     from slacalc.reading import csv_bulk, csv_rows
 
     if not rows_only and len(f.data) >= csv_bulk.MIN_BYTES:
-        pieces = csv_bulk.bulk_pieces(f, STREAM_BYTES)
+        pieces = csv_bulk.bulk_pieces(f, piece_bytes)
         if pieces is not None:
             try:
                 yield from pieces
             except csv_bulk.NotBulk:
                 raise Reread(path) from None
             return
-    yield from csv_rows.csv_parts(f, STREAM_ROWS)
+    yield from csv_rows.csv_parts(f, max(1000, piece_bytes // 80))
 
 
 def _only(part: RawPart, customers: set[str] | None) -> RawPart:
