@@ -169,11 +169,8 @@ def customer_wide(
         star_rows = np.flatnonzero(table.key == s)
         if not book.customers_of(service):
             first = table.first_row(s)
-            warnings.append(
-                f"{table.files[int(table.file[first])]}:{int(table.line[first])}: customer '*' "
-                f"rows of service '{service}' reach no contract (no customer has that service): "
-                "they count for nobody"
-            )
+            where = f"{table.files[int(table.file[first])]}:{int(table.line[first])}"
+            warnings.append(reaches_nobody(where, service))
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)
@@ -183,6 +180,14 @@ def customer_wide(
             else:
                 alias[key] = s
     return (concat_tables(parts) if len(parts) > 1 else table), alias
+
+
+def reaches_nobody(where: str, service: str) -> str:
+    """The warning for customer ``*`` rows (the first at ``where``) that no contract takes."""
+    return (
+        f"{where}: customer '*' rows of service '{service}' reach no contract (no customer has "
+        "that service): they count for nobody"
+    )
 
 
 def contracts_of(

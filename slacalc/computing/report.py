@@ -60,6 +60,10 @@ __all__ = [
 # A report spans at most this many months: an ongoing incident with --as-of centuries ahead is a
 # mistake to point out, not a million rows to compute.
 MAX_MONTHS = 1200
+NO_MONTH = (
+    "no incident lasts more than zero in any month, and no --month was given: there is no "
+    "month to report"
+)
 
 
 @dataclass(frozen=True)
@@ -357,10 +361,7 @@ def compute_report(
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months)
     if grid is None:
-        warnings.append(
-            "no incident lasts more than zero in any month, and no --month was "
-            "given: there is no month to report"
-        )
+        warnings.append(NO_MONTH)
         plan = _empty_plan(table)
         return Report(settings, plan, [], [], [], _columns(plan, grid, [], settings), warnings)
     plan, wanted = plan_keys(
@@ -398,16 +399,27 @@ def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
 
 def _late_ends(table: IncidentTable, as_of: int) -> list[str]:
     """Closed incidents that end after ``--as-of``: counted only up to it, with a warning."""
-    late = np.flatnonzero((table.end != NO_END) & (table.end > as_of))
+    late = late_ends(table, as_of)
     if not len(late):
         return []
-    at = format_instant(as_of, ZoneInfo("UTC"))
     shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
-    more = f" and {len(late) - 10} more" if len(late) > 10 else ""
-    return [
-        f"{len(late)} incident(s) end after --as-of {at} and count only up to it: "
+    return [late_ends_warning(len(late), shown, as_of)]
+
+
+def late_ends(table: IncidentTable, as_of: int) -> Any:
+    """The rows of closed incidents that end after ``as_of``."""
+    return np.flatnonzero((table.end != NO_END) & (table.end > as_of))
+
+
+def late_ends_warning(count: int, shown: Sequence[str], as_of: int) -> str:
+    """The warning for ``count`` incidents that end after ``--as-of``, naming ``shown`` (at most
+    ten of them)."""
+    at = format_instant(as_of, ZoneInfo("UTC"))
+    more = f" and {count - len(shown)} more" if count > len(shown) else ""
+    return (
+        f"{count} incident(s) end after --as-of {at} and count only up to it: "
         f"{', '.join(shown)}{more}"
-    ]
+    )
 
 
 def _grid(
