@@ -119,8 +119,6 @@ def test_library_function_gives_the_report_text(spark) -> None:
 def test_parquet_in_and_parquet_out(spark, tmp_path: Path) -> None:
     log = write_log(tmp_path, Path(INCIDENTS).read_text(encoding="utf-8"), "parquet")
     args = [str(log), "--contracts", CONTRACTS, "--as-of", "2025-07-01"]
-    memory = invoke([*args, "-f", "csv"])
-    assert invoke([*args, "-f", "csv", "--engine", "spark"]).stdout_bytes == memory.stdout_bytes
     out = tmp_path / "report.parquet"
     result = invoke([*args, "--engine", "spark", "-o", str(out)])
     assert result.exit_code == 0, result.output
