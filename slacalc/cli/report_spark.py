@@ -116,7 +116,7 @@ def _write_parquet(frame: Any, output: str, inputs: Sequence[str]) -> bool:
         raise UsageError(f"cannot write '{name}': a Parquet report is a folder, and this is a file")
     real = os.path.realpath(output)
     for path in inputs:
-        if os.path.exists(path) and os.path.realpath(path) in (real, os.path.dirname(real)):
+        if os.path.exists(path) and os.path.realpath(path) == real:
             raise UsageError(f"-o '{name}' is the input '{printable(path)}': refusing to overwrite")
     try:
         frame.write.mode("overwrite").parquet(output)
