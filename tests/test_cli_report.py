@@ -634,3 +634,22 @@ def test_naive_year_9999_is_bad_data(tmp_path: Path) -> None:
     result = invoke(["report", log, "--monthly-fee", "1", "-f", "csv"])
     assert "internal error" not in result.stderr
     assert result.exit_code in (0, 1)
+
+
+def test_spark_engine_without_pyspark_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark now raises ImportError
+    result = invoke([*SAMPLE, "--engine", "spark", "-f", "csv"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "pip install 'slacalc[spark]'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_spark_master_needs_the_spark_engine() -> None:
+    result = invoke([*SAMPLE, "--spark-master", "local[2]", "-f", "csv"])
+    assert result.exit_code == 2
+    assert "--spark-master goes with --engine spark" in result.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TextIO
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -16,6 +18,13 @@ from slacalc.reading.contracts import read_contracts
 from slacalc.writing.csvjson import write_columns_csv, write_columns_json
 from slacalc.writing.formats import Format, choose_format
 from slacalc.writing.output import write_output
+
+
+class Engine(StrEnum):
+    """Where ``report`` computes."""
+
+    memory = "memory"
+    spark = "spark"
 
 
 @app.command(
@@ -44,12 +53,29 @@ def report(
     ] = False,
     raw_csv: c.RawCsvOpt = False,
     memory: c.MemoryOpt = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="Where to compute: 'memory' (this process) or 'spark' (a Spark cluster, CSV or "
+            "Parquet inputs on any path Spark reads; writes CSV, JSON or -o DIR.parquet).",
+        ),
+    ] = Engine.memory,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: the master URL (default: spark-submit's, else local[*]).",
+            metavar="URL",
+        ),
+    ] = None,
 ) -> None:
     """Availability, SLA tier, breach and compensation per customer, service and month.
 
     Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
     """
-    fmt = choose_format(format, output)
+    if spark_master is not None and engine is not Engine.spark:
+        raise c.UsageError("--spark-master goes with --engine spark")
     months = c.months(month)
     settings = c.settings(
         policy_name=policy,
@@ -61,6 +87,23 @@ def report(
         calendar=calendar,
         holidays=holidays,
     )
+    if engine is Engine.spark:
+        from slacalc.cli.report_spark import spark_report
+
+        spark_report(
+            incidents,
+            contracts=contracts,
+            settings=settings,
+            months=months,
+            input_format=input_format,
+            fmt=format,
+            output=output,
+            raw_csv=raw_csv,
+            fail_on_breach=fail_on_breach,
+            master=spark_master,
+        )
+        return
+    fmt = choose_format(format, output)
     budget = c.memory_budget(memory)
     book = (
         read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
@@ -111,15 +154,24 @@ def report(
 def render_report(
     result: Report | PartitionedReport, fmt: Format, out: TextIO, *, raw_csv: bool = False
 ) -> None:
-    if fmt is Format.csv:
-        write_columns_csv(result.text_parts(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
-    elif fmt is Format.json:
-        write_columns_json(result.text_parts(), FIELDS, NUMBER_FIELDS, out)
+    if fmt in (Format.csv, Format.json):
+        render_columns(result.text_parts(), fmt, out, raw_csv=raw_csv)
     else:  # rich is imported only for people
         from slacalc.writing.report_view import report_tables
         from slacalc.writing.tables import print_tables
 
         print_tables(report_tables(result), out)
+
+
+def render_columns(
+    parts: Iterable[Callable[[], dict[str, Any]]], fmt: Format, out: TextIO, *, raw_csv: bool
+) -> None:
+    """The report's fields, given as pieces of columns (:meth:`Report.text_parts`), as CSV or
+    JSON."""
+    if fmt is Format.csv:
+        write_columns_csv(parts, FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
+    else:
+        write_columns_json(parts, FIELDS, NUMBER_FIELDS, out)
 
 
 @app.command(

@@ -168,7 +168,9 @@ def customer_wide(
         service = table.key_service[s].as_py()
         star_rows = np.flatnonzero(table.key == s)
         if not book.customers_of(service):
-            warnings.append(unreached_warning(table, s, service))
+            first = table.first_row(s)
+            where = f"{table.files[int(table.file[first])]}:{int(table.line[first])}"
+            warnings.append(reaches_nobody(where, service))
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)
@@ -180,13 +182,11 @@ def customer_wide(
     return (concat_tables(parts) if len(parts) > 1 else table), alias
 
 
-def unreached_warning(table: IncidentTable, key: int, service: str) -> str:
-    """The warning for customer-wide rows of ``service`` that no contract takes."""
-    first = table.first_row(key)
+def reaches_nobody(where: str, service: str) -> str:
+    """The warning for customer ``*`` rows (the first at ``where``) that no contract takes."""
     return (
-        f"{table.files[int(table.file[first])]}:{int(table.line[first])}: customer '*' "
-        f"rows of service '{service}' reach no contract (no customer has that service): "
-        "they count for nobody"
+        f"{where}: customer '*' rows of service '{service}' reach no contract (no customer has "
+        "that service): they count for nobody"
     )
 
 

@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from slacalc.computing.keys import sort_order, unreached_warning
+from slacalc.computing.keys import customer_wide, reaches_nobody, sort_order
 from slacalc.computing.report import (
     Report,
     Settings,
     compute_report,
-    late_end_warning,
     late_ends,
+    late_ends_warning,
     touched_months,
 )
 from slacalc.dates.months import Month
@@ -42,16 +42,16 @@ from slacalc.reading.table import IncidentTable, from_columns
 # Memory of an in-memory report, measured on realistic logs (bench/): about this much to start
 # (Python, numpy, pyarrow) and this much per byte of CSV log (its rows as text, as a table,
 # in the engine and priced). A bucket is read back from Parquet, so it needs less per row.
-BASE_BYTES = 160 << 20
+BASE_BYTES = 200 << 20
 PER_INPUT_BYTE = 10
 PER_BUCKET_BYTE = 16
-MIN_BUDGET = 256 << 20
+MIN_BUDGET = 384 << 20
 # A stream is read in pieces of a 128th of the budget (1 to 16 MB): pyarrow holds about 30
 # pieces at a time, read ahead, parsed and typed.
 STREAM_SHARE = 128
 _BATCH_ROWS = 1 << 10  # rows per record batch of a bucket's stored text
 _KEY_BATCH = 1 << 12  # keys per batch of a bucket's stored keys (merged a batch at a time)
-_MERGE_ROWS = 1 << 15  # rows per merged piece of output
+_MERGE_ROWS = 1 << 13  # rows per merged piece of output
 
 
 def default_budget() -> int:
@@ -208,9 +208,10 @@ def _compute(
             problems.setdefault(p.file or "", []).append(p)
         if problems:
             continue  # still read on, to report every problem at once
-        count, where = late_ends(table, settings.as_of)
-        late += count
-        shown.extend(where[: 10 - len(shown)])
+        rows = late_ends(table, settings.as_of)
+        late += len(rows)
+        for r in rows[: 10 - len(shown)].tolist():
+            shown.append(f"{table.files[int(table.file[r])]}:{int(table.line[r])}")
         if not months:
             touched.update(touched_months(table, settings))
         split.add(table)
@@ -218,17 +219,21 @@ def _compute(
     _let_go()
     if problems:
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
-    warnings = late_end_warning(late, shown, settings.as_of)
+    warnings = [late_ends_warning(late, shown, settings.as_of)] if late else []
     chosen = sorted(set(months)) if months else sorted(touched)
     if not chosen:  # nothing to report: the in-memory report says so, with no rows
         empty = compute_report(IncidentTable.empty(), settings, contracts=book)
         return _single(empty, settings, [*warnings, *empty.warnings], tmp)
 
     stars = split.read_stars()
+    if book is None and len(stars):
+        customer_wide(stars, None)  # raises: customer '*' needs contracts (once, not per bucket)
     if book is not None and len(stars):
         for k, service in enumerate(stars.key_service.to_pylist()):
             if not book.customers_of(service):
-                warnings.append(unreached_warning(stars, k, service))
+                first = stars.first_row(k)
+                where = f"{stars.files[int(stars.file[first])]}:{int(stars.line[first])}"
+                warnings.append(reaches_nobody(where, service))
     stored: list[_Stored] = []
     failed: list[Problem] = []
     breached = False

@@ -60,6 +60,10 @@ __all__ = [
 # A report spans at most this many months: an ongoing incident with --as-of centuries ahead is a
 # mistake to point out, not a million rows to compute.
 MAX_MONTHS = 1200
+NO_MONTH = (
+    "no incident lasts more than zero in any month, and no --month was given: there is no "
+    "month to report"
+)
 
 
 @dataclass(frozen=True)
@@ -357,15 +361,12 @@ def compute_report(
     ``whole=False`` says ``table`` is one part of a log (a bucket of customers, a Spark group)
     whose months are given: the warnings that speak of the whole log (late ends, customer-wide
     rows that reach nobody) are then the caller's to give, once."""
-    warnings = late_end_warning(*late_ends(table, settings.as_of), settings.as_of) if whole else []
+    warnings = _late_ends(table, settings.as_of) if whole else []
     if include and not months:
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months)
     if grid is None:
-        warnings.append(
-            "no incident lasts more than zero in any month, and no --month was "
-            "given: there is no month to report"
-        )
+        warnings.append(NO_MONTH)
         plan = _empty_plan(table)
         return Report(settings, plan, [], [], [], _columns(plan, grid, [], settings), warnings)
     plan, wanted = plan_keys(
@@ -409,24 +410,29 @@ def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
     return [m for m, on in zip(grid.months, (depth[:n] > 0).tolist(), strict=True) if on]
 
 
-def late_ends(table: IncidentTable, as_of: int) -> tuple[int, list[str]]:
-    """How many closed incidents end after ``as_of`` (counted only up to it), and where the
-    first ten are (``file:line``)."""
-    late = np.flatnonzero((table.end != NO_END) & (table.end > as_of))
-    shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
-    return len(late), shown
-
-
-def late_end_warning(count: int, shown: list[str], as_of: int) -> list[str]:
-    """The warning for :func:`late_ends` (none when ``count`` is 0)."""
-    if not count:
+def _late_ends(table: IncidentTable, as_of: int) -> list[str]:
+    """Closed incidents that end after ``--as-of``: counted only up to it, with a warning."""
+    late = late_ends(table, as_of)
+    if not len(late):
         return []
+    shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
+    return [late_ends_warning(len(late), shown, as_of)]
+
+
+def late_ends(table: IncidentTable, as_of: int) -> Any:
+    """The rows of closed incidents that end after ``as_of``."""
+    return np.flatnonzero((table.end != NO_END) & (table.end > as_of))
+
+
+def late_ends_warning(count: int, shown: Sequence[str], as_of: int) -> str:
+    """The warning for ``count`` incidents that end after ``--as-of``, naming ``shown`` (at most
+    ten of them)."""
     at = format_instant(as_of, ZoneInfo("UTC"))
     more = f" and {count - len(shown)} more" if count > len(shown) else ""
-    return [
+    return (
         f"{count} incident(s) end after --as-of {at} and count only up to it: "
         f"{', '.join(shown)}{more}"
-    ]
+    )
 
 
 def _grid(

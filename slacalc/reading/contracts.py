@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,7 @@ from slacalc.terms.rules import parse_amount, parse_currency
 
 WILDCARD = "*"
 COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target", "policy")
+REQUIRED = ("customer_id", "monthly_fee")
 
 
 @dataclass(frozen=True)
@@ -90,75 +92,97 @@ def read_contracts(path: str, *, policy: Policy, default_currency: str) -> Contr
     ``policy`` prices the contracts whose ``policy`` cell is empty; a cell names a built-in or
     preset policy, or a TOML file relative to the contracts file.
     """
-    f = open_csv(path, required=("customer_id", "monthly_fee"), known=COLUMNS)
+    f = open_csv(path, required=REQUIRED, known=COLUMNS)
     col = {c: f.column(c) for c in COLUMNS}
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for line, _, cells in f.rows():
+            yield line, {c: cells[i] for c, i in col.items() if i is not None and i < len(cells)}
+
+    folder = Path(path).parent if path != STDIN else Path(".")
+    return contracts_of_rows(
+        f.name, rows(), policy=policy, default_currency=default_currency, folder=folder
+    )
+
+
+def contracts_of_rows(
+    name: str,
+    rows: Iterable[tuple[int | None, Mapping[str, str | None]]],
+    *,
+    policy: Policy,
+    default_currency: str,
+    folder: Path = Path("."),
+) -> ContractBook:
+    """Contracts from rows of cells by column name (a missing or None cell is empty), with
+    :func:`read_contracts`' checks; ``line`` is None where the rows' source has no lines (a
+    Spark DataFrame). ``folder`` is where the policy files the rows name are looked up."""
     problems: list[Problem] = []
     contracts: list[Contract] = []
-    seen: dict[tuple[str, str], int] = {}
-    folder = Path(path).parent if path != STDIN else Path(".")
+    seen: dict[tuple[str, str], int | None] = {}
 
-    def cell(cells: list[str], name: str) -> str:
-        i = col[name]
-        return cells[i] if i is not None and i < len(cells) else ""
+    for line, cells in rows:
 
-    for line, _, cells in f.rows():
+        def cell(column: str) -> str:
+            return cells.get(column) or ""  # noqa: B023 - called within this iteration only
+
         before = len(problems)
-        cust = cell(cells, "customer_id").strip()
+        cust = cell("customer_id").strip()
         if not cust:
             problems.append(
                 Problem(
-                    f.name, line, "is empty; every contract names a customer", "customer_id", cust
+                    name, line, "is empty; every contract names a customer", "customer_id", cust
                 )
             )
         elif cust == WILDCARD:
             problems.append(
-                Problem(f.name, line, "a contract names one customer, not '*'", "customer_id", cust)
+                Problem(name, line, "a contract names one customer, not '*'", "customer_id", cust)
             )
-        service = cell(cells, "service").strip() or WILDCARD
-        fee_text = cell(cells, "monthly_fee")
+        service = cell("service").strip() or WILDCARD
+        fee_text = cell("monthly_fee")
         try:
             fee = parse_amount(fee_text)
         except ValueError as exc:
-            problems.append(Problem(f.name, line, str(exc), "monthly_fee", fee_text))
-        cur_text = cell(cells, "currency")
+            problems.append(Problem(name, line, str(exc), "monthly_fee", fee_text))
+        cur_text = cell("currency")
         currency = default_currency
         if cur_text.strip():
             try:
                 currency = parse_currency(cur_text)
             except ValueError as exc:
-                problems.append(Problem(f.name, line, str(exc), "currency", cur_text))
+                problems.append(Problem(name, line, str(exc), "currency", cur_text))
         pol = policy
-        pol_text = cell(cells, "policy").strip()
+        pol_text = cell("policy").strip()
         if pol_text:
             try:
                 pol = load_policy(pol_text, relative_to=folder)
             except UsageError as exc:
-                problems.append(Problem(f.name, line, str(exc), "policy", pol_text))
+                problems.append(Problem(name, line, str(exc), "policy", pol_text))
                 continue
-        target_text = cell(cells, "sla_target")
+        target_text = cell("sla_target")
         tier = pol.default_tier
         if target_text.strip():
             try:
                 tier = pol.parse_target(target_text)
             except ValueError as exc:
-                problems.append(Problem(f.name, line, str(exc), "sla_target", target_text))
+                problems.append(Problem(name, line, str(exc), "sla_target", target_text))
         if len(problems) > before:
             continue
         key = (cust, service)
         if key in seen:
+            first = seen[key]
+            where = f" (first on line {first})" if first is not None else ""
             problems.append(
                 Problem(
-                    f.name,
+                    name,
                     line,
-                    f"a second contract for the same customer and service "
-                    f"(first on line {seen[key]})",
+                    f"a second contract for the same customer and service{where}",
                     "customer_id",
                     cust,
                 )
             )
             continue
         seen[key] = line
-        contracts.append(Contract(cust, service, fee, currency, tier, pol, f.name, line))
+        contracts.append(Contract(cust, service, fee, currency, tier, pol, name, line))
     if problems:
         raise InputError(problems)
     return ContractBook(contracts)

@@ -1,0 +1,275 @@
+"""The monthly report on Spark: the same rows, bytes and warnings as ``slacalc report``.
+
+Spark only moves rows; every rule stays in slacalc. The rows are grouped by customer (a
+customer's ``*`` contract gets rows only when none of its keys used it, so all of a customer's
+keys must meet) and each group goes through :func:`slacalc.reading.table.build_table` and
+:func:`slacalc.computing.report.compute_report` on an executor, with the group's contracts
+beside it (a cogroup, so a customer without incidents still gets its rows). Customer ``*``
+rows reach the customers :meth:`ContractBook.customers_of` names through a broadcast join.
+
+A run is three passes over the log: the services of the ``*`` rows; a summary of each group
+(the problems of its rows, its months, its late ends, an unpriced key), so every error is
+raised and the months of the whole log are known before any row is computed; then the rows,
+each group computed for those months.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from slacalc.computing.keys import reaches_nobody
+from slacalc.computing.report import MAX_MONTHS, NO_MONTH, Settings, late_ends_warning
+from slacalc.dates.months import Month
+from slacalc.errors import InputError, Problem, UsageError
+from slacalc.reading.cells import COLUMNS
+from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
+from slacalc.reading.contracts import REQUIRED as CONTRACT_REQUIRED
+from slacalc.reading.contracts import ContractBook, contracts_of_rows
+from slacalc.spark.groups import (
+    CONTRACT,
+    CUSTOMER,
+    ERROR,
+    FILE,
+    GROUP,
+    LATE,
+    MONTH,
+    OWN,
+    PROBLEM,
+    ROWS,
+    SERVICE,
+    STAR_GROUP,
+    SUMMARY,
+    USAGE,
+    report_rows,
+    summary,
+    text_batches,
+)
+
+ORDER = ("customer_id", "service", "month")
+
+
+@dataclass
+class SparkReport:
+    """The report's rows as a Spark DataFrame (not yet computed), its months and warnings."""
+
+    frame: Any  # pyspark.sql.DataFrame: the report's fields, in order, sorted by ORDER
+    months: list[Month]
+    warnings: list[str] = field(default_factory=list)
+    contracts: ContractBook | None = None
+
+
+def report_frame(
+    incidents: Any,
+    contracts: Any,
+    settings: Settings,
+    *,
+    months: Sequence[Month] | None = None,
+    warnings: list[str] | None = None,
+) -> Any:
+    """The report of ``incidents`` as a Spark DataFrame: :data:`slacalc.computing.fields.FIELDS`
+    in order, with the values ``slacalc report`` writes (text; ``breached`` and ``capped``
+    booleans, ``incident_count`` a long), sorted by customer, service and month.
+
+    ``contracts`` is a DataFrame of the contracts CSV's columns, a :class:`ContractBook` or
+    None; ``warnings``, if given, receives what the CLI would warn about. Problems in the input
+    raise :class:`InputError` before the DataFrame is returned.
+
+    >>> frame = report_frame(spark.read.csv("incidents.csv", header=True),  # doctest: +SKIP
+    ...                      spark.read.csv("contracts.csv", header=True), settings)
+    """
+    result = spark_report(incidents, contracts, settings, months=months)
+    if warnings is not None:
+        warnings.extend(result.warnings)
+    return result.frame
+
+
+def spark_report(
+    incidents: Any,
+    contracts: Any,
+    settings: Settings,
+    *,
+    months: Sequence[Month] | None = None,
+    contracts_name: str = "contracts",
+    contracts_folder: Path = Path("."),
+) -> SparkReport:
+    """:func:`report_frame`, with the months and warnings beside the frame.
+
+    ``contracts_name`` names a contracts DataFrame in messages; ``contracts_folder`` is where
+    the policy files its ``policy`` column names are found.
+    """
+    from pyspark.sql import functions as F
+
+    from slacalc.spark.frames import incident_columns
+
+    book = contract_book(contracts, settings, name=contracts_name, folder=contracts_folder)
+    text = _text(incident_columns(incidents, "incidents"))
+    star = text.filter(F.col(CUSTOMER) == STAR_GROUP)
+    services = sorted(
+        (r[FILE], r[SERVICE]) for r in star.groupBy(SERVICE).agg(F.min(FILE).alias(FILE)).collect()
+    )
+    targets = [(s, c) for _, s in services for c in book.customers_of(s)] if book else []
+    keyed = _keyed(text, [s for _, s in services], targets)
+    contracts_list = book.contracts if book is not None else None
+    found = _grouped(
+        keyed,
+        book,
+        partial(summary, settings=settings, book=contracts_list, months=months),
+        SUMMARY,
+    ).toArrow()
+    warnings = _check(found, settings)
+    chosen = sorted(set(months)) if months else _months(found)
+    if not chosen:
+        warnings.append(NO_MONTH)
+        frame = text.sparkSession.createDataFrame([], _ddl(ROWS))
+        return SparkReport(frame, [], warnings, book)
+    if not months:
+        _check_span(chosen)
+    if book is not None:
+        warnings.extend(reaches_nobody(f, s) for f, s in services if not book.customers_of(s))
+    rows = _grouped(
+        keyed.filter(F.col(GROUP) != STAR_GROUP),
+        book,
+        partial(report_rows, settings=settings, book=contracts_list, months=chosen),
+        ROWS,
+    )
+    return SparkReport(rows.orderBy(*ORDER), chosen, warnings, book)
+
+
+def contract_book(
+    contracts: Any, settings: Settings, *, name: str = "contracts", folder: Path = Path(".")
+) -> ContractBook | None:
+    """A contracts DataFrame (the contracts CSV's columns) read with
+    :func:`read_contracts`' checks; a :class:`ContractBook` or None as it is."""
+    if contracts is None or isinstance(contracts, ContractBook):
+        return contracts
+    from pyspark.sql import functions as F
+
+    names = [n.lstrip("\ufeff").strip().lower() for n in contracts.columns]
+    missing = [c for c in CONTRACT_REQUIRED if c not in names]
+    if missing:
+        header = ", ".join(repr(c) for c in contracts.columns) or "nothing"
+        raise InputError(
+            Problem(name, None, f"missing required column '{missing[0]}' (header has: {header})")
+        )
+    known = [c for c in CONTRACT_COLUMNS if c in names]
+    frame = contracts.toDF(*names).select(*[F.col(c).cast("string") for c in known])
+    rows = (r.asDict() for r in frame.collect())
+    return contracts_of_rows(
+        name,
+        ((None, r) for r in rows if any((v or "").strip() for v in r.values())),
+        policy=settings.policy,
+        default_currency=settings.currency,
+        folder=folder,
+    )
+
+
+def _text(frame: Any) -> Any:
+    """Every known column as text, with the trimmed customer and service (on the executors)."""
+    known = [c for c in COLUMNS if c in frame.columns]
+    names = [*known, FILE, CUSTOMER, SERVICE]
+    return frame.mapInArrow(
+        partial(text_batches, columns=known), ", ".join(f"{n} string" for n in names)
+    )
+
+
+def _keyed(text: Any, services: list[str], targets: list[tuple[str, str]]) -> Any:
+    """Each row with the group that takes it: its customer's; a ``*`` row goes to group ``*``
+    (once, for its problems and months) and to every customer it reaches, by a broadcast join
+    on (customer ``*``, service)."""
+    from pyspark.sql import functions as F
+
+    if not services:
+        return text.withColumn(GROUP, F.col(CUSTOMER)).withColumn(OWN, F.lit(True))
+    reach = [
+        *((STAR_GROUP, s, STAR_GROUP, True) for s in services),
+        *((STAR_GROUP, s, c, False) for s, c in targets),
+    ]
+    schema = f"{CUSTOMER} string, {SERVICE} string, {GROUP} string, {OWN} boolean"
+    groups = text.sparkSession.createDataFrame(reach, schema)
+    keyed = text.join(F.broadcast(groups), on=[CUSTOMER, SERVICE], how="left")
+    return keyed.select(
+        *[c for c in text.columns if c not in (CUSTOMER, SERVICE)],
+        F.coalesce(F.col(GROUP), F.col(CUSTOMER)).alias(GROUP),
+        F.coalesce(F.col(OWN), F.lit(True)).alias(OWN),
+    )
+
+
+def _grouped(keyed: Any, book: ContractBook | None, func: Callable, schema: pa.Schema) -> Any:
+    """``func(key, rows, contracts)`` on every customer's group, its contracts beside it."""
+    ddl = _ddl(schema)
+    if book is None:
+        return keyed.groupBy(GROUP).applyInArrow(partial(_alone, func=func), ddl)
+    spark = keyed.sparkSession
+    numbers = [(c.customer_id, i) for i, c in enumerate(book.contracts)]
+    contracts = spark.createDataFrame(numbers, f"{GROUP} string, {CONTRACT} int")
+    return (
+        keyed.groupBy(GROUP)
+        .cogroup(contracts.groupBy(GROUP))
+        .applyInArrow(partial(_paired, func=func), ddl)
+    )
+
+
+def _alone(key: tuple, rows: pa.Table, *, func: Callable) -> pa.Table:
+    return func(key, rows, None)
+
+
+def _paired(key: tuple, rows: pa.Table, contracts: pa.Table, *, func: Callable) -> pa.Table:
+    return func(key, rows, contracts)
+
+
+def _ddl(schema: pa.Schema) -> str:
+    kinds = {pa.string(): "string", pa.bool_(): "boolean", pa.int64(): "bigint"}
+    return ", ".join(f"`{f.name}` {kinds[f.type]}" for f in schema)
+
+
+def _check(found: pa.Table, settings: Settings) -> list[str]:
+    """Raise the summaries' problems as ``slacalc report`` would (those of the files first,
+    then a key without a price); return the warning about late ends, if any."""
+    rows = found.to_pylist()
+
+    def problems(kind: str) -> list[Problem]:
+        return sorted(
+            (
+                Problem(r["file"], None, r["message"], r["column"], r["value"])
+                for r in rows
+                if r["kind"] == kind
+            ),
+            key=lambda p: (p.file, p.column or "", p.value or "", p.message),
+        )
+
+    if reading := problems(PROBLEM):
+        raise InputError(reading)
+    if usage := [r["message"] for r in rows if r["kind"] == USAGE]:
+        raise UsageError(sorted(usage)[0])
+    if errors := problems(ERROR):
+        star = [p for p in errors if p.value == STAR_GROUP]
+        raise InputError(star[:1] or errors)
+    late = [r for r in rows if r["kind"] == LATE]
+    if not late:
+        return []
+    shown = sorted(ref for r in late for ref in json.loads(r["value"]))[:10]
+    return [late_ends_warning(sum(r["count"] for r in late), shown, settings.as_of)]
+
+
+def _months(found: pa.Table) -> list[Month]:
+    rows = found.filter(pc.equal(found.column("kind"), MONTH))
+    return [Month(n // 12, n % 12 + 1) for n in sorted(set(rows.column("count").to_pylist()))]
+
+
+def _check_span(months: list[Month]) -> None:
+    first, last = months[0], months[-1]
+    span = (last.year - first.year) * 12 + last.month - first.month + 1
+    if span > MAX_MONTHS:
+        raise UsageError(
+            f"the incidents (and --as-of for ongoing ones) span {span} months ({first}..{last}), "
+            f"more than {MAX_MONTHS}: check --as-of and the timestamps, or choose months with "
+            "--month"
+        )
