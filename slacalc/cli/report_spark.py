@@ -10,14 +10,18 @@ table needs the report's deadlines, which a cluster run does not gather).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 
 from slacalc.cli import common as c
+from slacalc.cli.report import render_columns
 from slacalc.computing.report import Settings
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError, printable
@@ -84,9 +88,14 @@ def spark_report(
             breached = _write_parquet(result.frame, output, inputs)
         else:
             assert fmt is not None
-            table = result.frame.toArrow()
-            write_output(output, partial(_render, table, fmt, raw_csv=raw_csv), inputs=inputs)
-            breached = bool(table.num_rows) and bool(pc.any(table.column("breached")).as_py())
+            with _sorted_rows(spark, result.frame) as rows:
+                write_output(
+                    output,
+                    lambda out: render_columns(rows, fmt, out, raw_csv=raw_csv),
+                    inputs=inputs,
+                    stream=True,
+                )
+                breached = rows.breached
     finally:
         if started:
             spark.stop()
@@ -94,19 +103,49 @@ def spark_report(
         raise typer.Exit(3)
 
 
-def _render(table: Any, fmt: Format, out: Any, *, raw_csv: bool) -> None:
-    from slacalc.cli.report import render_columns
-    from slacalc.spark.groups import ROWS
+class _sorted_rows:
+    """The report's rows on the driver, in order, as pieces of columns for the writers, noting
+    whether any row is breached. On a local master Spark writes the sorted rows to a temporary
+    Parquet folder (its part files are in order) that is read back a piece at a time, so the
+    driver never holds the report whole; on a cluster the rows are collected."""
 
-    table = table.cast(ROWS)
-    n = table.num_rows
-    parts = [partial(_piece, table, lo, min(lo + PIECE_ROWS, n)) for lo in range(0, n, PIECE_ROWS)]
-    render_columns(parts, fmt, out, raw_csv=raw_csv)
+    def __init__(self, spark: Any, frame: Any) -> None:
+        self.spark, self.frame = spark, frame
+        self.folder: str | None = None
+        self.breached = False
 
+    def __enter__(self) -> _sorted_rows:
+        if self.spark.sparkContext.master.startswith("local"):
+            self.folder = tempfile.mkdtemp(prefix="slacalc-spark-")
+            self.frame.write.mode("overwrite").parquet(self.folder)
+        return self
 
-def _piece(table: Any, lo: int, hi: int) -> dict[str, Any]:
-    piece = table.slice(lo, hi - lo)
-    return {name: piece.column(name).combine_chunks() for name in piece.column_names}
+    def __exit__(self, *exc: object) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def __iter__(self) -> Iterator[Callable[[], dict[str, Any]]]:
+        for batch in self._batches():
+            yield partial(self._piece, batch)
+
+    def _batches(self) -> Iterator[Any]:
+        import pyarrow.parquet as pq
+
+        if self.folder is None:
+            yield from self.frame.toArrow().to_batches(PIECE_ROWS)
+            return
+        for name in sorted(os.listdir(self.folder)):
+            if name.startswith("part-") and name.endswith(".parquet"):
+                part = pq.ParquetFile(os.path.join(self.folder, name))
+                yield from part.iter_batches(PIECE_ROWS)
+
+    def _piece(self, batch: Any) -> dict[str, Any]:
+        from slacalc.spark.groups import ROWS
+
+        table = pa.Table.from_batches([batch]).cast(ROWS)
+        if table.num_rows and pc.any(table.column("breached")).as_py():
+            self.breached = True
+        return {name: table.column(name).combine_chunks() for name in table.column_names}
 
 
 def _write_parquet(frame: Any, output: str, inputs: Sequence[str]) -> bool:

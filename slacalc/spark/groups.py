@@ -1,10 +1,12 @@
-"""What runs on Spark's executors: cells to text, and one customer's rows through slacalc.
+"""What runs on Spark's executors: cells to text, and a bucket of customers through slacalc.
 
 Nothing here imports pyspark: each function takes and returns pyarrow tables, and the report's
 rules stay in :mod:`slacalc.reading.table` and :func:`slacalc.computing.report.compute_report`.
-A group holds one customer's rows (``GROUP`` = the customer) and copies of the customer ``*``
-rows of the services its contracts cover (``OWN`` false: counted, never reported as problems
-twice), or, in group ``*``, every customer ``*`` row once (``OWN`` true).
+A group (``BUCKET``) holds the rows of the customers whose name hashes to it (``GROUP`` = the
+customer), with one copy of each customer ``*`` row whose service a contract of the bucket
+covers (``OWN`` false: counted, never reported as problems twice), or, in bucket -1, every
+customer ``*`` row once (``OWN`` true). A bucket of many customers is one call of the report,
+not one per customer: a call costs milliseconds whatever its size.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ FILE = "_file"  # the file each row came from
 CUSTOMER = "_customer"  # customer_id and service as slacalc reads them (trimmed)
 SERVICE = "_service"
 GROUP = "_group"  # the customer whose group takes the row
+BUCKET = "_bucket"  # the bucket of customers (hash of GROUP) computed together; -1: '*' rows
+ROW = "_row"  # a row's number in the log (to send a '*' row to a bucket once)
 OWN = "_own"  # the row belongs to its group (not a copy of a customer '*' row)
 CONTRACT = "_contract"  # on the contracts side: the contract's number in the book
 STAR_GROUP = EVERY_CUSTOMER

@@ -34,6 +34,7 @@ from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
 from slacalc.reading.contracts import REQUIRED as CONTRACT_REQUIRED
 from slacalc.reading.contracts import ContractBook, contracts_of_rows
 from slacalc.spark.groups import (
+    BUCKET,
     CONTRACT,
     CUSTOMER,
     ERROR,
@@ -99,30 +100,38 @@ def spark_report(
     months: Sequence[Month] | None = None,
     contracts_name: str = "contracts",
     contracts_folder: Path = Path("."),
+    buckets: int | None = None,
 ) -> SparkReport:
     """:func:`report_frame`, with the months and warnings beside the frame.
 
     ``contracts_name`` names a contracts DataFrame in messages; ``contracts_folder`` is where
-    the policy files its ``policy`` column names are found.
+    the policy files its ``policy`` column names are found. Customers are computed in
+    ``buckets`` groups (default: twice the cluster's parallelism, or the log's number of input
+    partitions if more, so a group is about one input split).
     """
     from pyspark.sql import functions as F
 
     from slacalc.spark.frames import incident_columns
 
     book = contract_book(contracts, settings, name=contracts_name, folder=contracts_folder)
-    text = _text(incident_columns(incidents, "incidents"))
+    frame = incident_columns(incidents, "incidents")
+    if buckets is None:
+        parallel = frame.sparkSession.sparkContext.defaultParallelism
+        buckets = max(2 * parallel, frame.rdd.getNumPartitions())
+    text = _text(frame)
     star = text.filter(F.col(CUSTOMER) == STAR_GROUP)
     services = sorted(
         (r[FILE], r[SERVICE]) for r in star.groupBy(SERVICE).agg(F.min(FILE).alias(FILE)).collect()
     )
     targets = [(s, c) for _, s in services for c in book.customers_of(s)] if book else []
-    keyed = _keyed(text, [s for _, s in services], targets)
+    keyed = _keyed(text, [s for _, s in services], targets, buckets)
     contracts_list = book.contracts if book is not None else None
     found = _grouped(
         keyed,
         book,
         partial(summary, settings=settings, book=contracts_list, months=months),
         SUMMARY,
+        buckets,
     ).toArrow()
     warnings = _check(found, settings)
     chosen = sorted(set(months)) if months else _months(found)
@@ -135,10 +144,11 @@ def spark_report(
     if book is not None:
         warnings.extend(reaches_nobody(f, s) for f, s in services if not book.customers_of(s))
     rows = _grouped(
-        keyed.filter(F.col(GROUP) != STAR_GROUP),
+        keyed.filter(F.col(BUCKET) >= 0),
         book,
         partial(report_rows, settings=settings, book=contracts_list, months=chosen),
         ROWS,
+        buckets,
     )
     return SparkReport(rows.orderBy(*ORDER), chosen, warnings, book)
 
@@ -180,39 +190,62 @@ def _text(frame: Any) -> Any:
     )
 
 
-def _keyed(text: Any, services: list[str], targets: list[tuple[str, str]]) -> Any:
-    """Each row with the group that takes it: its customer's; a ``*`` row goes to group ``*``
-    (once, for its problems and months) and to every customer it reaches, by a broadcast join
-    on (customer ``*``, service)."""
+def _keyed(text: Any, services: list[str], targets: list[tuple[str, str]], buckets: int) -> Any:
+    """Each row with the bucket that takes it: its customer's; a ``*`` row goes to bucket -1
+    (once, for its problems and months) and, once each, to every bucket holding a customer it
+    reaches, by a broadcast join on (customer ``*``, service)."""
     from pyspark.sql import functions as F
 
     if not services:
-        return text.withColumn(GROUP, F.col(CUSTOMER)).withColumn(OWN, F.lit(True))
-    reach = [
-        *((STAR_GROUP, s, STAR_GROUP, True) for s in services),
-        *((STAR_GROUP, s, c, False) for s, c in targets),
-    ]
-    schema = f"{CUSTOMER} string, {SERVICE} string, {GROUP} string, {OWN} boolean"
-    groups = text.sparkSession.createDataFrame(reach, schema)
-    keyed = text.join(F.broadcast(groups), on=[CUSTOMER, SERVICE], how="left")
+        return text.withColumn(OWN, F.lit(True)).withColumn(
+            BUCKET, _bucket(F.col(CUSTOMER), buckets)
+        )
+    spark = text.sparkSession
+    reach = spark.createDataFrame(
+        [(STAR_GROUP, s, c) for s, c in targets],
+        f"{CUSTOMER} string, {SERVICE} string, {GROUP} string",
+    )
+    copies = (
+        reach.select(CUSTOMER, SERVICE, _bucket(F.col(GROUP), buckets).alias(BUCKET))
+        .distinct()
+        .withColumn(OWN, F.lit(False))
+    )
+    once = spark.createDataFrame(
+        [(STAR_GROUP, s, -1, True) for s in services],
+        f"{CUSTOMER} string, {SERVICE} string, {BUCKET} int, {OWN} boolean",
+    )
+    keyed = text.join(F.broadcast(once.unionByName(copies)), on=[CUSTOMER, SERVICE], how="left")
     return keyed.select(
         *[c for c in text.columns if c not in (CUSTOMER, SERVICE)],
-        F.coalesce(F.col(GROUP), F.col(CUSTOMER)).alias(GROUP),
+        F.coalesce(F.col(BUCKET), _bucket(F.col(CUSTOMER), buckets)).alias(BUCKET),
         F.coalesce(F.col(OWN), F.lit(True)).alias(OWN),
     )
 
 
-def _grouped(keyed: Any, book: ContractBook | None, func: Callable, schema: pa.Schema) -> Any:
-    """``func(key, rows, contracts)`` on every customer's group, its contracts beside it."""
+def _bucket(customer: Any, buckets: int) -> Any:
+    """A customer's bucket: Spark's hash of the name, modulo the number of buckets."""
+    from pyspark.sql import functions as F
+
+    return F.pmod(F.hash(customer), F.lit(buckets)).cast("int")
+
+
+def _grouped(
+    keyed: Any, book: ContractBook | None, func: Callable, schema: pa.Schema, buckets: int
+) -> Any:
+    """``func(key, rows, contracts)`` on every bucket of customers, its contracts beside it."""
+    from pyspark.sql import functions as F
+
     ddl = _ddl(schema)
     if book is None:
-        return keyed.groupBy(GROUP).applyInArrow(partial(_alone, func=func), ddl)
+        return keyed.groupBy(BUCKET).applyInArrow(partial(_alone, func=func), ddl)
     spark = keyed.sparkSession
     numbers = [(c.customer_id, i) for i, c in enumerate(book.contracts)]
-    contracts = spark.createDataFrame(numbers, f"{GROUP} string, {CONTRACT} int")
+    contracts = spark.createDataFrame(numbers, f"{GROUP} string, {CONTRACT} int").select(
+        _bucket(F.col(GROUP), buckets).alias(BUCKET), CONTRACT
+    )
     return (
-        keyed.groupBy(GROUP)
-        .cogroup(contracts.groupBy(GROUP))
+        keyed.groupBy(BUCKET)
+        .cogroup(contracts.groupBy(BUCKET))
         .applyInArrow(partial(_paired, func=func), ddl)
     )
 

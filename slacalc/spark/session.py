@@ -11,6 +11,7 @@ from slacalc.errors import UsageError
 
 LOG_SETTINGS = Path(__file__).with_name("log4j2.properties")
 DEFAULT_MASTER = "local[*]"
+LOCAL_DRIVER_MEMORY = "4g"
 
 
 def spark_session(master: str | None = None) -> tuple[Any, bool]:
@@ -32,6 +33,8 @@ def spark_session(master: str | None = None) -> tuple[Any, bool]:
     if not submitted:
         if (master or DEFAULT_MASTER).startswith("local"):
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            # the driver is the executor: room for the shuffle of a large log
+            builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)
         builder = builder.config("spark.ui.showConsoleProgress", "false").config(
             "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile=file:{LOG_SETTINGS}"
         )
