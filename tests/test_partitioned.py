@@ -29,8 +29,9 @@ from slacalc.reading import csv_bulk, read_incidents
 from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.csv_rows import csv_part, csv_parts
 from slacalc.reading.files import open_csv
+from slacalc.reading.parquet import parquet_parts, read_parquet
 from slacalc.writing.csvjson import write_columns_csv, write_columns_json
-from tests.logs import contract, contracts_text, incident, log_text, star_case
+from tests.logs import contract, contracts_text, incident, log_text, star_case, write_log
 
 ROOT = Path(__file__).parent.parent
 INCIDENTS = str(ROOT / "samples" / "incidents.csv")
@@ -300,3 +301,20 @@ def peak_bytes(args: list[str]) -> int:
         [sys.executable, "-c", _PEAK, *args], check=True, capture_output=True, text=True
     )
     return int(done.stdout.split()[-1]) * 1024
+
+
+def test_parquet_parts_join_to_the_whole_file(tmp_path: Path) -> None:
+    log = str(write_log(tmp_path, Path(INCIDENTS).read_text(encoding="utf-8"), "parquet"))
+    whole = read_parquet(log)
+    parts = list(parquet_parts(log, rows=4))
+    assert len(parts) == -(-len(whole) // 4) > 1
+    assert [int(x) for p in parts for x in p.lines] == whole.lines.tolist()
+    for column, cells in whole.cells.items():
+        assert [v for p in parts for v in p.cells[column].to_pylist()] == cells.to_pylist()
+
+
+def test_cli_bucketed_parquet_log(tiny_budget: list[int], tmp_path: Path) -> None:
+    log = write_log(tmp_path, Path(INCIDENTS).read_text(encoding="utf-8"), "parquet")
+    assert_same(
+        [str(log), "--contracts", CONTRACTS, "--as-of", "2025-07-01", "-f", "csv"], tiny_budget
+    )

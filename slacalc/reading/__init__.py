@@ -247,9 +247,9 @@ def _file_parts(path: str, fmt: str, rows_only: bool, piece_bytes: int) -> Itera
         yield read_jsonl(path)
         return
     if fmt == "parquet":
-        from slacalc.reading.parquet import read_parquet
+        from slacalc.reading.parquet import parquet_parts
 
-        yield read_parquet(path)
+        yield from parquet_parts(path, max(1000, piece_bytes // 80))
         return
     f = open_csv(path, required=REQUIRED, known=COLUMNS)
     from slacalc.reading import csv_bulk, csv_rows

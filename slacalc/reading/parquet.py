@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -31,27 +32,38 @@ _TIMES = frozenset({"start", "end"})
 
 def read_parquet(path: str) -> RawPart:
     """One Parquet incident log's cells."""
+    return next(parquet_parts(path))
+
+
+def parquet_parts(path: str, rows: int | None = None) -> Iterator[RawPart]:
+    """A Parquet incident log's cells, ``rows`` rows at a time (all at once when None): a log
+    larger than memory is read a batch at a time. At least one part."""
     name = "<stdin>" if path == STDIN else path
-    table = _read_table(path, name)
-    cells = {}
-    problems: list[Problem] = []
-    for column in COLUMNS:
-        field = table.schema.get_field_index(column)
-        if field < 0:
-            continue
-        try:
-            cells[column] = column_text(column, table.column(field).combine_chunks())
-        except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            kind = table.schema.field(field).type
-            problems.append(Problem(name, None, f"{kind} values: {_reason(exc)}", column))
-    if problems:
-        raise InputError(problems)
-    n = table.num_rows
-    return RawPart(name=name, lines=np.arange(1, n + 1, dtype=np.int64), cells=cells)
+    done = 0
+    for table in _read_tables(path, name, rows):
+        cells = {}
+        problems: list[Problem] = []
+        for column in COLUMNS:
+            field = table.schema.get_field_index(column)
+            if field < 0:
+                continue
+            try:
+                cells[column] = column_text(column, table.column(field).combine_chunks())
+            except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                kind = table.schema.field(field).type
+                problems.append(Problem(name, None, f"{kind} values: {_reason(exc)}", column))
+        if problems:
+            raise InputError(problems)
+        n = table.num_rows
+        yield RawPart(
+            name=name, lines=np.arange(done + 1, done + n + 1, dtype=np.int64), cells=cells
+        )
+        done += n
 
 
-def _read_table(path: str, name: str) -> pa.Table:
-    """The file's known columns, renamed to their normalised names; InputError saying why not."""
+def _read_tables(path: str, name: str, rows: int | None) -> Iterator[pa.Table]:
+    """The file's known columns, renamed to their normalised names, whole or ``rows`` rows at
+    a time (at least one table); InputError saying why not."""
     import pyarrow.parquet as pq
 
     try:
@@ -95,13 +107,23 @@ def _read_table(path: str, name: str) -> pa.Table:
             )
         if problems:
             raise InputError(problems)
+        columns = list(wanted.values())
         try:
-            table = parquet.read(columns=list(wanted.values()), use_threads=True)
+            if rows is None:
+                yield parquet.read(columns=columns, use_threads=True).rename_columns(list(wanted))
+                return
+            empty = True
+            for batch in parquet.iter_batches(batch_size=rows, columns=columns):
+                empty = False
+                yield pa.Table.from_batches([batch]).rename_columns(list(wanted))
+            if empty:
+                yield (
+                    parquet.schema_arrow.empty_table().select(columns).rename_columns(list(wanted))
+                )
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise InputError(
                 Problem(name, None, f"a damaged Parquet file (cut short?): {_reason(exc)}")
             ) from None
-    return table.rename_columns(list(wanted))
 
 
 def _not_parquet(reason: str, starts_right: bool) -> str:

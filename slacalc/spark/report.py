@@ -1,11 +1,12 @@
 """The monthly report on Spark: the same rows, bytes and warnings as ``slacalc report``.
 
-Spark only moves rows; every rule stays in slacalc. The rows are grouped by customer (a
-customer's ``*`` contract gets rows only when none of its keys used it, so all of a customer's
-keys must meet) and each group goes through :func:`slacalc.reading.table.build_table` and
-:func:`slacalc.computing.report.compute_report` on an executor, with the group's contracts
-beside it (a cogroup, so a customer without incidents still gets its rows). Customer ``*``
-rows reach the customers :meth:`ContractBook.customers_of` names through a broadcast join.
+Spark only moves rows; every rule stays in slacalc. The rows are grouped in buckets of
+customers by a hash of the name (a customer's ``*`` contract gets rows only when none of its
+keys used it, so all of a customer's keys must meet) and each bucket goes through
+:func:`slacalc.reading.table.build_table` and :func:`slacalc.computing.report.compute_report`
+on an executor in one call, with the bucket's contracts beside it (a cogroup, so a customer
+without incidents still gets its rows). A customer ``*`` row reaches each bucket holding a
+customer :meth:`ContractBook.customers_of` names, once, through a broadcast join.
 
 A run is three passes over the log: the services of the ``*`` rows; a summary of each group
 (the problems of its rows, its months, its late ends, an unpriced key), so every error is
