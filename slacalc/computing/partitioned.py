@@ -238,13 +238,12 @@ def _compute(
     failed: list[Problem] = []
     breached = False
     years: set[int] = set()
+    books: list[list[Any]] = [[] for _ in range(n_buckets)]
+    for c in book.contracts if book is not None else ():
+        books[split.bucket_of(c.customer_id)].append(c)
     for b in range(n_buckets):
         table = split.read(b, stars)
-        part_book = None
-        if book is not None:
-            part_book = ContractBook(
-                [c for c in book.contracts if split.bucket_of(c.customer_id) == b]
-            )
+        part_book = ContractBook(books[b]) if book is not None else None
         try:
             report = compute_report(
                 table, settings, contracts=part_book, months=chosen, whole=False
