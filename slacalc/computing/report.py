@@ -496,8 +496,8 @@ def _columns(
                 continue
             local = np.repeat(plan.local[keys_in], n_m)
             cell_ids = local * n_grid + np.tile(month_pos, len(keys_in))
-            pos = np.minimum(np.searchsorted(u.cells, cell_ids), len(u.cells) - 1)
-            found = (local >= 0) & (u.cells[pos] == cell_ids)
+            pos = _cell_positions(u.cells, cell_ids, local >= 0)
+            found = pos >= 0
             hit_rows, hit = rows[found], pos[found]
             if u.down_num.dtype == object and down.dtype != object:
                 down = down.astype(object)
@@ -517,6 +517,26 @@ def _columns(
     cols["terms"] = terms
     price(cols, terms, n_m, [grid.edges[i + 1] for i in wanted] if grid else [], settings)
     return cols
+
+
+def _cell_positions(cells: Any, wanted: Any, valid: Any) -> Any:
+    """Where each ``wanted`` cell is in the sorted ``cells`` (-1: absent, or not ``valid``).
+
+    Cell numbers are ``key * months + month``, dense enough that a table indexed by cell number
+    answers each in one step; a sparse grid (few keys over many months) takes a binary search.
+    """
+    ids = np.where(valid, wanted, 0)
+    size = int(cells[-1]) + 1
+    if size <= max(4 * len(wanted), 1 << 20):
+        where = np.full(size, -1, dtype=np.int64)
+        where[cells] = np.arange(len(cells))
+        pos = where[np.minimum(ids, size - 1)]
+        pos[ids >= size] = -1
+    else:
+        pos = np.minimum(np.searchsorted(cells, ids), len(cells) - 1)
+        pos[cells[pos] != ids] = -1
+    pos[~valid] = -1
+    return pos
 
 
 def _denominators(parts: list[tuple], n: int) -> Any:
