@@ -266,10 +266,10 @@ def test_a_log_twice_the_budget_stays_within_it(tmp_path: Path) -> None:
     estimate) runs within the budget, in a process of its own, and writes the same bytes."""
     budget = 384 << 20
     rows = ["incident_id,customer_id,service,category,impact,start,end"]
-    for i in range(700_000):
+    for i in range(900_000):
         day, minute = 1 + i % 28, i % 1440
         rows.append(
-            f"I{i},cust-{i % 70_000:05d},{('compute', 'db', 'storage')[i % 3]},"
+            f"I{i},cust-{i % 90_000:05d},{('compute', 'db', 'storage')[i % 3]},"
             f"{('outage', 'outage', 'maintenance', 'data_loss')[i % 4]},{('', '0.3')[i % 2]},"
             f"2025-05-{day:02d} {minute // 60:02d}:{minute % 60:02d},"
             f"2025-05-{day:02d} {minute // 60:02d}:{minute % 60:02d}:59"

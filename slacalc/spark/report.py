@@ -238,7 +238,7 @@ def _grouped(
 
     ddl = _ddl(schema)
     if book is None:
-        return keyed.groupBy(BUCKET).applyInArrow(partial(_alone, func=func), ddl)
+        return keyed.groupBy(BUCKET).applyInArrow(_alone(func), ddl)
     spark = keyed.sparkSession
     numbers = [(c.customer_id, i) for i, c in enumerate(book.contracts)]
     contracts = spark.createDataFrame(numbers, f"{GROUP} string, {CONTRACT} int").select(
@@ -251,8 +251,14 @@ def _grouped(
     )
 
 
-def _alone(key: tuple, rows: pa.Table, *, func: Callable) -> pa.Table:
-    return func(key, rows, None)
+def _alone(func: Callable) -> Callable[[tuple, pa.Table], pa.Table]:
+    """``func`` for a group without contracts. A plain function with full type hints: pyspark
+    4.3 infers the kind of an Arrow function from its hints, and fails on a ``partial``."""
+
+    def run(key: tuple, rows: pa.Table) -> pa.Table:
+        return func(key, rows, None)
+
+    return run
 
 
 def _paired(key: tuple, rows: pa.Table, contracts: pa.Table, *, func: Callable) -> pa.Table:
