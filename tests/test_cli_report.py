@@ -653,3 +653,28 @@ def test_spark_master_needs_the_spark_engine() -> None:
     result = invoke([*SAMPLE, "--spark-master", "local[2]", "-f", "csv"])
     assert result.exit_code == 2
     assert "--spark-master goes with --engine spark" in result.stderr
+
+
+def test_the_cli_never_imports_pandas_it_does_not_use(tmp_path: Path) -> None:
+    """pyarrow imports pandas where it is installed (0.3-0.6 s); slacalc tells it there is
+    none, except for --engine spark, which needs it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom slacalc.cli import main\nsys.argv = ['slacalc', *sys.argv[1:]]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('pandas' in sys.modules, file=sys.stderr)\n"
+    )
+    args = ["report", "samples/incidents.csv", "--contracts", "samples/contracts.csv"]
+    args += ["--as-of", "2025-07-01", "-f", "csv", "-o", str(tmp_path / "r.csv")]
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True)
+    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("customer_id,")
+
+    from slacalc.cli import _NoPandas, _without_pandas
+
+    before = list(sys.meta_path)
+    _without_pandas(["report", "x.csv", "--engine", "spark"])
+    assert sys.meta_path == before
+    assert not any(isinstance(f, _NoPandas) for f in sys.meta_path)
