@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Annotated, Any, TextIO
@@ -111,43 +112,42 @@ def report(
         else None
     )
     needed = memory_needed(incidents)
-    if fmt is not Format.table and needed is not None and needed > budget:
-        # Larger than the budget: read as a stream, computed a bucket of customers at a time.
-        with report_in_buckets(
-            incidents, settings, budget=budget, contracts=book, months=months, fmt=input_format
-        ) as result:
-            for message in result.warnings:
-                c.warn(message)
-            c.warn_unconfirmed(settings.work_calendar, result.calendar_years())
-            write_output(
-                output,
-                lambda out: render_report(result, fmt, out, raw_csv=raw_csv),
-                inputs=[*incidents, *([contracts] if contracts else [])],
-                stream=True,
+    bucketed = fmt is not Format.table and needed is not None and needed > budget
+    progress = c.RunProgress(() if bucketed else incidents)  # a bar for the in-memory stages
+    with contextlib.ExitStack() as stack:
+        result: Report | PartitionedReport
+        if bucketed:  # larger than the budget: read as a stream, a bucket of customers at a time
+            result = stack.enter_context(
+                report_in_buckets(
+                    incidents,
+                    settings,
+                    budget=budget,
+                    contracts=book,
+                    months=months,
+                    fmt=input_format,
+                )
             )
-            breached = result.any_breached()
-        if fail_on_breach and breached:
-            raise typer.Exit(3)
-        return
-    progress = c.RunProgress(incidents)
-    progress.stage("reading", 0.05)
-    table = read_incidents(incidents, settings.tz, fmt=input_format, progress=progress)
-    progress.stage("computing", 0.7)
-    result = compute_report(table, settings, contracts=book, months=months)
-    for message in result.warnings:
-        c.warn(message)
-    years = result.calendar_years(deadlines=fmt is Format.table)
-    c.warn_unconfirmed(settings.work_calendar, years)
-    if output is None or output == "-":
-        progress.close()  # the bar and the output would share the terminal
-    progress.stage("writing", 0.9)
-    write_output(
-        output,
-        lambda out: render_report(result, fmt, out, raw_csv=raw_csv),
-        inputs=[*incidents, *([contracts] if contracts else [])],
-    )
-    progress.close()
-    if fail_on_breach and result.any_breached():
+        else:
+            progress.stage("reading", 0.05)
+            table = read_incidents(incidents, settings.tz, fmt=input_format, progress=progress)
+            progress.stage("computing", 0.7)
+            result = compute_report(table, settings, contracts=book, months=months)
+        for message in result.warnings:
+            c.warn(message)
+        years = result.calendar_years(deadlines=fmt is Format.table)
+        c.warn_unconfirmed(settings.work_calendar, years)
+        if output is None or output == "-":
+            progress.close()  # the bar and the output would share the terminal
+        progress.stage("writing", 0.9)
+        write_output(
+            output,
+            lambda out: render_report(result, fmt, out, raw_csv=raw_csv),
+            inputs=[*incidents, *([contracts] if contracts else [])],
+            stream=bucketed,  # every value is computed already; the text need not fit in memory
+        )
+        progress.close()
+        breached = result.any_breached()
+    if fail_on_breach and breached:
         raise typer.Exit(3)
 
 

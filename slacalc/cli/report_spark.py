@@ -88,7 +88,7 @@ def spark_report(
             breached = _write_parquet(result.frame, output, inputs)
         else:
             assert fmt is not None
-            with _sorted_rows(spark, result.frame) as rows:
+            with _SortedRows(spark, result.frame) as rows:
                 write_output(
                     output,
                     lambda out: render_columns(rows, fmt, out, raw_csv=raw_csv),
@@ -103,7 +103,7 @@ def spark_report(
         raise typer.Exit(3)
 
 
-class _sorted_rows:
+class _SortedRows:
     """The report's rows on the driver, in order, as pieces of columns for the writers, noting
     whether any row is breached. On a local master Spark writes the sorted rows to a temporary
     Parquet folder (its part files are in order) that is read back a piece at a time, so the
@@ -114,7 +114,7 @@ class _sorted_rows:
         self.folder: str | None = None
         self.breached = False
 
-    def __enter__(self) -> _sorted_rows:
+    def __enter__(self) -> _SortedRows:
         if self.spark.sparkContext.master.startswith("local"):
             self.folder = tempfile.mkdtemp(prefix="slacalc-spark-")
             self.frame.write.mode("overwrite").parquet(self.folder)

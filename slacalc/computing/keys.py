@@ -168,9 +168,7 @@ def customer_wide(
         service = table.key_service[s].as_py()
         star_rows = np.flatnonzero(table.key == s)
         if not book.customers_of(service):
-            first = table.first_row(s)
-            where = f"{table.files[int(table.file[first])]}:{int(table.line[first])}"
-            warnings.append(reaches_nobody(where, service))
+            warnings.append(reaches_nobody(table.where(table.first_row(s)), service))
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)

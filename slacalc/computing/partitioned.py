@@ -37,7 +37,7 @@ from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import ContractBook
-from slacalc.reading.table import IncidentTable, from_columns
+from slacalc.reading.table import IncidentTable, from_columns, index_of
 
 # Memory of an in-memory report, measured on realistic logs (bench/): about this much to start
 # (Python, numpy, pyarrow) and this much per byte of CSV log (its rows as text, as a table,
@@ -211,7 +211,7 @@ def _compute(
         rows = late_ends(table, settings.as_of)
         late += len(rows)
         for r in rows[: 10 - len(shown)].tolist():
-            shown.append(f"{table.files[int(table.file[r])]}:{int(table.line[r])}")
+            shown.append(table.where(r))
         if not months:
             touched.update(touched_months(table, settings))
         split.add(table)
@@ -231,9 +231,7 @@ def _compute(
     if book is not None and len(stars):
         for k, service in enumerate(stars.key_service.to_pylist()):
             if not book.customers_of(service):
-                first = stars.first_row(k)
-                where = f"{stars.files[int(stars.file[first])]}:{int(stars.line[first])}"
-                warnings.append(reaches_nobody(where, service))
+                warnings.append(reaches_nobody(stars.where(stars.first_row(k)), service))
     stored: list[_Stored] = []
     failed: list[Problem] = []
     breached = False
@@ -342,7 +340,7 @@ class _Split:
         if not len(table):
             return
         imp = np.array([self.impacts.setdefault(v, len(self.impacts)) for v in table.impacts])
-        names = np.array([_index(self.files, f) for f in table.files], dtype=np.int32)
+        names = np.array([index_of(self.files, f) for f in table.files], dtype=np.int32)
         customers = table.key_customer.to_pylist()
         of_key = np.array(
             [-1 if c == EVERY_CUSTOMER else self.bucket_of(c) for c in customers], np.int64
@@ -416,12 +414,6 @@ class _Split:
             incident_id=t.column("incident_id").combine_chunks(),
             source=source if source.null_count < len(source) else None,
         )
-
-
-def _index(names: list[str], name: str) -> int:
-    if name not in names:
-        names.append(name)
-    return names.index(name)
 
 
 # --- storing each bucket's rows and merging them ----------------------------------------------

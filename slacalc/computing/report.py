@@ -415,7 +415,7 @@ def _late_ends(table: IncidentTable, as_of: int) -> list[str]:
     late = late_ends(table, as_of)
     if not len(late):
         return []
-    shown = [f"{table.files[int(table.file[r])]}:{int(table.line[r])}" for r in late[:10].tolist()]
+    shown = [table.where(r) for r in late[:10].tolist()]
     return [late_ends_warning(len(late), shown, as_of)]
 
 
@@ -574,7 +574,7 @@ def _data_losses(plan: KeyPlan, starts: list[int], ends: list[int]) -> list[tupl
     ids = table.incident_id.take(pa.array(rows)).to_pylist()
     out = []
     for r, ident, a, b in zip(rows.tolist(), ids, lo.tolist(), hi.tolist(), strict=True):
-        ref = (ident or "").strip() or f"{table.files[int(table.file[r])]}:{int(table.line[r])}"
+        ref = (ident or "").strip() or table.where(r)
         for ki in by_source[a:b].tolist():
             out.append((ki, int(table.start[r]), ref))
     return out

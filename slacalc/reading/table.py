@@ -205,6 +205,10 @@ class IncidentTable:
             out[inc.key].append(inc)
         return out
 
+    def where(self, row: int) -> str:
+        """Where a row was read: ``file:line``."""
+        return f"{self.files[int(self.file[row])]}:{int(self.line[row])}"
+
     def first_row(self, key_index: int) -> int:
         return int(np.flatnonzero(self.key == key_index)[0])
 
@@ -232,7 +236,7 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         )
         key_cols.append(key_map[t.key] if len(key_map) else t.key)
         imp_cols.append(imp_map[t.impact])
-        file_map = np.array([_index(files, f) for f in t.files] or [0], dtype=np.int32)
+        file_map = np.array([index_of(files, f) for f in t.files] or [0], dtype=np.int32)
         file_cols.append(file_map[t.file])
 
     def cat(name: str) -> Any:
@@ -300,7 +304,7 @@ def from_columns(
     )
 
 
-def _index(names: list[str], name: str) -> int:
+def index_of(names: list[str], name: str) -> int:
     """The position of ``name`` in ``names``, appended if new (one file read in pieces)."""
     if name not in names:
         names.append(name)

@@ -339,7 +339,7 @@ def _idents(ex: Explanation, rows: Any) -> list[tuple[str, bool]]:
     out = []
     for r, ident in zip(rows.tolist(), ids, strict=True):
         ident = (ident or "").strip()
-        where = f"{t.files[int(t.file[r])]}:{int(t.line[r])}"
+        where = t.where(r)
         out.append((ident, True) if ident else (where, False))
     return out
 
