@@ -300,3 +300,29 @@ def test_supported_codes_are_the_packages_own_list() -> None:
     from slacalc.dates.workdays import _supported_codes
 
     assert _supported_codes() == frozenset(holidays.list_supported_countries())
+
+
+@pytest.mark.parametrize("code", ["CN", "US", "UK", "DEU", "RU"])
+def test_one_country_loaded_alone_answers_as_the_package_does(code: str) -> None:
+    """A fresh process loads only the calendar's country module (not ``holidays.countries``,
+    which imports all 250): the answers match ``holidays.country_holidays``, and the package
+    imports normally afterwards."""
+    import subprocess
+    import sys
+
+    probe = f"""
+import sys
+from datetime import date, timedelta
+from slacalc.dates.workdays import WorkCalendar
+cal = WorkCalendar.create({code!r})
+days = [date(2025, 1, 1) + timedelta(days=i) for i in range(730)]
+ours = [cal.is_working_day(d) for d in days]
+alone = "holidays.countries" not in sys.modules
+modules = sum(m.startswith("holidays.countries.") for m in sys.modules)
+import holidays
+theirs = holidays.country_holidays({code!r})
+print(alone, modules < 5, ours == [theirs.is_working_day(d) for d in days])
+"""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "True"]

@@ -13,16 +13,10 @@ from slacalc.cli.common import app
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
 from slacalc.reading.files import STDIN
-from slacalc.writing.statement import (
-    StatementFormat,
-    build_statements,
-    choose_format,
-    default_lang,
-    parse_lang,
-    source_files,
-    write_statement,
-    write_statements,
-)
+from slacalc.writing.formats import StatementFormat
+
+# slacalc.writing.statement (Jinja2, the statement model: 0.1 s) is imported when the command
+# runs, not when the CLI starts: every other command would pay for it.
 
 
 @app.command(
@@ -96,6 +90,14 @@ def statement_cmd(
         raise c.UsageError("give either --customer ID or --all-customers -o DIR")
     if all_customers and (output is None or output == "-"):
         raise c.UsageError("--all-customers writes one file per customer: give -o DIR")
+    from slacalc.writing.statement import (
+        build_statements,
+        choose_format,
+        source_files,
+        write_statement,
+        write_statements,
+    )
+
     language = _language(lang)
     fmt = choose_format(format, None if all_customers else output)
     settings = c.settings(
@@ -143,6 +145,8 @@ def statement_cmd(
 
 
 def _language(lang: str | None) -> str:
+    from slacalc.writing.statement import default_lang, parse_lang
+
     if lang is None:
         return default_lang()
     try:

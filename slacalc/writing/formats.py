@@ -16,6 +16,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class StatementFormat(StrEnum):
+    """What a statement is written as (``slacalc statement --format``)."""
+
+    html = "html"
+    pdf = "pdf"
+
+
 def choose_format(fmt: Format | None, output: str | None) -> Format:
     """``--format`` if given, else the output file's extension, else a table."""
     if fmt is not None:

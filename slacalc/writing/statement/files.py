@@ -9,23 +9,16 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
+from slacalc.writing.formats import StatementFormat
 from slacalc.writing.output import STDOUT, write_output
 from slacalc.writing.statement.model import Statement
 from slacalc.writing.statement.pdf import html_to_pdf
 from slacalc.writing.statement.render import render_html
-
-
-class StatementFormat(StrEnum):
-    """What a statement is written as."""
-
-    html = "html"
-    pdf = "pdf"
 
 
 def choose_format(given: StatementFormat | None, output: str | None) -> StatementFormat:
