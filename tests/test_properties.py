@@ -321,14 +321,16 @@ def test_duplicating_every_row_only_doubles_the_count(
 def test_the_two_thread_halves_change_nothing(folder: Path, log: list[Row], as_of: int) -> None:
     # Large logs are typed and computed as two halves on two threads; forcing that on small
     # random logs must give the same report as one piece.
-    from slacalc.computing import engine
+    from slacalc.computing import engine, pricing
     from slacalc.reading import table
 
     whole = report(folder, [log], as_of)
-    saved = engine.PARALLEL_ROWS, table.PARALLEL_ROWS
-    engine.PARALLEL_ROWS = table.PARALLEL_ROWS = 2
+    saved = engine.PARALLEL_ROWS, table.PARALLEL_ROWS, table.PARALLEL_WORDS, pricing.PARALLEL_ROWS
+    engine.PARALLEL_ROWS = table.PARALLEL_ROWS = table.PARALLEL_WORDS = pricing.PARALLEL_ROWS = 2
     try:
         halves = report(folder, [log], as_of)
     finally:
-        engine.PARALLEL_ROWS, table.PARALLEL_ROWS = saved
+        engine.PARALLEL_ROWS, table.PARALLEL_ROWS, table.PARALLEL_WORDS, pricing.PARALLEL_ROWS = (
+            saved
+        )
     assert halves == whole

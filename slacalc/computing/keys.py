@@ -25,7 +25,7 @@ from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import WILDCARD, Contract, ContractBook
-from slacalc.reading.table import IncidentTable, Key, concat_tables
+from slacalc.reading.table import IncidentTable, Key, concat_tables, encoded
 from slacalc.terms import rules
 from slacalc.terms.policy import Policy
 
@@ -121,10 +121,10 @@ def sort_order(customers: Any, services: Any) -> Any:
         return np.zeros(0, dtype=np.int64)
 
     def ranks(values: Any) -> tuple[Any, int]:
-        encoded = values.dictionary_encode()
-        rank = np.empty(len(encoded.dictionary), dtype=np.int64)
-        rank[np.asarray(pc.sort_indices(encoded.dictionary))] = np.arange(len(rank))
-        return rank[np.asarray(encoded.indices)], len(rank)
+        words, indices = encoded(values)
+        rank = np.empty(len(words), dtype=np.int64)
+        rank[np.asarray(pc.sort_indices(words))] = np.arange(len(rank))
+        return rank[indices], len(rank)
 
     c, _ = ranks(customers)
     s, width = ranks(services)

@@ -7,7 +7,7 @@ row. Prices are exact: Python integers where a product could pass 2**62.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +15,7 @@ import numpy as np
 
 from slacalc.dates.instants import from_us
 from slacalc.reading.contracts import Contract
+from slacalc.reading.table import index_of
 from slacalc.terms import rules
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy
 
@@ -62,8 +63,57 @@ class Terms:
         )
 
 
+# Reports of at least this many rows are priced as two halves of their keys on two threads
+# (the rules are numpy loops over whole columns, which release the GIL).
+PARALLEL_ROWS = 1_000_000
+
+# What price() reads of each row, and what it adds.
+_ROW_INPUTS = ("down", "den", "period", "excluded")
+_ROW_OUTPUTS = (
+    "band",
+    "breached",
+    "units",
+    "capped",
+    "credit",
+    "base",
+    "claim_opens",
+    "claim_closes",
+    "claim",
+    "final",
+)
+
+
 def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
-    """Add every row's band, breach, price, cap, credit and claim to ``cols``."""
+    """Add every row's band, breach, price, cap, credit and claim to ``cols``.
+
+    Rows are key-major: a large report is priced as two halves of its keys side by side, and
+    the halves' columns joined (their credit percentages renumbered into one list)."""
+    n_k = len(terms.of_key)
+    if n_k < 2 or n_k * n_m < PARALLEL_ROWS:
+        _price(cols, terms, n_m, ends, settings)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    cut = (n_k // 2) * n_m
+    halves = []
+    for keys, rows in (
+        (slice(0, n_k // 2), slice(0, cut)),
+        (slice(n_k // 2, n_k), slice(cut, None)),
+    ):
+        part = {f: v if np.ndim(v) == 0 else v[rows] for f, v in cols.items() if f in _ROW_INPUTS}
+        halves.append((part, replace(terms, of_key=terms.of_key[keys])))
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda h: _price(h[0], h[1], n_m, ends, settings), halves))
+    (first, _), (second, _) = halves
+    credits = list(first["credits"])
+    renumber = np.array([index_of(credits, c) for c in second["credits"]] or [0], dtype=np.int64)
+    later = second["credit"]
+    second["credit"] = np.where(later >= 0, renumber[np.maximum(later, 0)], -1)
+    cols.update({f: np.concatenate([first[f], second[f]]) for f in _ROW_OUTPUTS})
+    cols["credits"] = credits
+
+
+def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
     n = len(terms.of_key) * n_m
     down, den, period, excluded = cols["down"], cols["den"], cols["period"], cols["excluded"]
     row_terms = np.repeat(terms.of_key, n_m)

@@ -187,7 +187,6 @@ class Report:
     ends: list[int]
     cols: dict[str, Any]  # per row (key-major, month-minor): exact values as arrays
     warnings: list[str] = field(default_factory=list)
-    losses: list[tuple[int, int, str]] = field(default_factory=list)  # (key, start, reference)
 
     def __len__(self) -> int:
         return len(self.plan) * len(self.months)
@@ -291,6 +290,12 @@ class Report:
         return self._per_currency(self.cols["breached"].astype(np.int64))
 
     @cached_property
+    def losses(self) -> list[tuple[int, int, str]]:
+        """``(key, start, reference)`` of every data loss that starts in a reported month: found
+        when the deadlines are first asked for (a CSV report never needs them)."""
+        return _data_losses(self.plan, self.starts, self.ends)
+
+    @cached_property
     def deadlines(self) -> list[Deadline]:
         """Level 1 for every breached row (72 h after its period), level 2 for every data loss
         that starts in a reported month (5 working days after its start day), in due order."""
@@ -338,8 +343,8 @@ class Report:
     @property
     def claims_count_working_days(self) -> bool:
         return any(
-            c.policy.claim_window is not None and c.policy.claim_window.opens_after_working_days
-            for c in self.contracts
+            p.claim_window is not None and p.claim_window.opens_after_working_days
+            for p in self.cols["terms"].policies  # the policies of the rows' contracts
         )
 
 
@@ -379,7 +384,7 @@ def compute_report(
     )
     starts = [grid.edges[i] for i in wanted]
     ends = [grid.edges[i + 1] for i in wanted]
-    report = Report(
+    return Report(
         settings,
         plan,
         [grid.months[i] for i in wanted],
@@ -388,8 +393,6 @@ def compute_report(
         _columns(plan, grid, wanted, settings),
         warnings,
     )
-    report.losses = _data_losses(plan, starts, ends)
-    return report
 
 
 def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:

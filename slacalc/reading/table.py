@@ -321,19 +321,42 @@ def pair_codes(customers: Any, services: Any) -> tuple[Any, Any, Any]:
     if len(customers) == 0:
         empty = pa.array([], pa.string())
         return empty, empty, np.zeros(0, dtype=np.int64)
-    cust = customers.dictionary_encode()
-    svc = services.dictionary_encode()
-    width = max(len(svc.dictionary), 1)
-    pair = pc.add(
-        pc.multiply(pc.cast(cust.indices, pa.int64()), width), pc.cast(svc.indices, pa.int64())
-    )
-    encoded = pair.dictionary_encode()
-    codes = np.asarray(encoded.dictionary)
+    cust_words, cust = encoded(customers)
+    svc_words, svc = encoded(services)
+    width = max(len(svc_words), 1)
+    pair = pa.array(cust.astype(np.int64) * width + svc).dictionary_encode()
+    pairs = np.asarray(pair.dictionary)
     return (
-        cust.dictionary.take(pa.array(codes // width)),
-        svc.dictionary.take(pa.array(codes % width)),
-        np.asarray(encoded.indices, dtype=np.int64),
+        cust_words.take(pa.array(pairs // width)),
+        svc_words.take(pa.array(pairs % width)),
+        np.asarray(pair.indices, dtype=np.int64),
     )
+
+
+# Text columns of at least this many values are hashed as two halves on two threads (pyarrow's
+# hash kernels release the GIL) and the halves' dictionaries unified: a third less wall time
+# for 5M customer ids. (Integers hash faster alone: the unifying costs more than it saves.)
+PARALLEL_WORDS = 1_000_000
+
+
+def encoded(words: Any) -> tuple[Any, Any]:
+    """``(dictionary, indices)`` of a string array, the dictionary in order of first appearance.
+
+    A large array is encoded as two halves side by side and their dictionaries unified: the
+    unifier keeps the first half's entries in order, then appends the second's new ones in
+    theirs, so the result is the same as one pass."""
+    n = len(words)
+    if n < PARALLEL_WORDS:
+        whole = words.dictionary_encode()
+        return whole.dictionary, np.asarray(whole.indices)
+    from concurrent.futures import ThreadPoolExecutor
+
+    half = n // 2
+    with ThreadPoolExecutor(2) as pool:
+        parts = list(pool.map(pc.dictionary_encode, [words.slice(0, half), words.slice(half)]))
+    unified = pa.chunked_array(parts).unify_dictionaries()
+    indices = np.concatenate([np.asarray(chunk.indices) for chunk in unified.chunks])
+    return unified.chunk(0).dictionary, indices
 
 
 # --- from text cells to a table ---------------------------------------------------------------
