@@ -309,7 +309,7 @@ def test_cli_a_table_is_always_computed_in_memory(tiny_budget: list[int]) -> Non
 
 def test_a_log_twice_the_budget_stays_within_it(tmp_path: Path) -> None:
     """A log whose in-memory report needs well over --memory (measured: 1.5x; slacalc's own
-    estimate says more) runs within the budget, in a process of its own, and writes the same bytes."""
+    estimate says more) runs within the budget, in a process of its own, with the same bytes."""
     budget = 384 << 20
     rows = ["incident_id,customer_id,service,category,impact,start,end"]
     for i in range(900_000):
