@@ -10,7 +10,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slacalc.computing.engine import usage
 from slacalc.computing.report import Settings, compute_report
@@ -382,3 +385,25 @@ def test_keys_do_not_mix(tmp_path: Path) -> None:
     assert got["c", "compute", "2025-06"]["downtime_seconds"] == 3600
     assert got["c", "storage", "2025-06"]["downtime_seconds"] == 0
     assert got["c", "storage", "2025-06"]["excluded_seconds"] == 3600
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    events=st.lists(st.tuples(st.integers(5, 60), st.integers(0, 999)), min_size=1, max_size=80),
+    safe_bits=st.integers(10, 16),
+)
+def test_events_sort_by_key_then_time_when_cut_into_key_ranges(
+    events: list[tuple[int, int]], safe_bits: int
+) -> None:
+    """Keys times the time span past 63 bits are sorted a range of keys at a time: forced here
+    with a small bound, the (key, time) sequence is the two-column sort's."""
+    from slacalc.computing import engine
+
+    key = np.array([k for k, _ in events], dtype=np.int64)
+    t = np.array([1000 + v for _, v in events], dtype=np.int64)
+    expected = sorted(zip(key.tolist(), t.tolist(), strict=True))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(engine, "_INT64_SAFE", 1 << safe_bits)  # 1..64 keys of 1000 instants a range
+        order = engine._sort_events(key, t, 1000, 1999)
+    assert sorted(order.tolist()) == list(range(len(events)))
+    assert list(zip(key[order].tolist(), t[order].tolist(), strict=True)) == expected
