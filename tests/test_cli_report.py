@@ -665,8 +665,7 @@ def test_a_report_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
 
     unwanted = ["pandas", "pydantic", "jinja2", "slacalc.writing.statement", "holidays.countries"]
     probe = (
-        "import sys\nfrom slacalc.cli import main\nsys.argv = ['slacalc', *sys.argv[1:]]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom slacalc.cli import run\nsys.argv = ['slacalc', *sys.argv[1:]]\nrun()\n"
         f"print([m for m in {unwanted!r} if m in sys.modules], file=sys.stderr)\n"
         "print('holidays.countries.china' in sys.modules, file=sys.stderr)\n"
     )
@@ -683,3 +682,38 @@ def test_a_report_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
     _without_pandas(["report", "x.csv", "--engine", "spark"])
     assert sys.meta_path == before
     assert not any(isinstance(f, _NoPandas) for f in sys.meta_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (
+            [
+                "report",
+                "samples/incidents.csv",
+                "--contracts",
+                "samples/contracts.csv",
+                "-f",
+                "csv",
+            ],
+            0,
+        ),
+        (["report", "samples/incidents.csv", "--monthly-fee", "100", "--fail-on-breach"], 3),
+        (["report", "samples/incidents.csv", "--tz", "Mars/Olympus"], 2),
+        (["report", "no-such-log.csv"], 1),
+    ],
+)
+def test_the_console_script_leaves_at_once_with_every_byte_and_its_status(
+    args: list[str], code: int
+) -> None:
+    """``slacalc`` exits without tearing the interpreter down (os._exit): standard output and
+    error are flushed whole first, and the exit status is the command's."""
+    import subprocess
+    import sys
+
+    script = [sys.executable, "-c", "from slacalc.cli import main; main()"]
+    done = subprocess.run([*script, *args, "--as-of", "2025-07-01"], capture_output=True)
+    library = CliRunner().invoke(app, [*args, "--as-of", "2025-07-01"])
+    assert done.returncode == code == library.exit_code
+    assert done.stdout.decode("utf-8") == library.stdout
+    assert done.stderr.decode("utf-8").strip() == library.stderr.strip()
