@@ -104,6 +104,7 @@ def _leave(code: int | str | None) -> None:
         print(code, file=sys.stderr)
         code = 1
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+        # None when the descriptor was closed at start; a closed pipe: nothing more to say
+        with contextlib.suppress(AttributeError, OSError, ValueError):
             stream.flush()
     os._exit(code or 0)

@@ -95,8 +95,9 @@ def ordered_parallel(jobs: Iterable[Callable[[], Any]], *, workers: int = 2) -> 
             yield result
 
 
-def column_cells(values: Any, *, guard: bool) -> Any:
-    """A pyarrow column as CSV cells (booleans as true/false), guarded and quoted as needed.
+def column_cells(values: Any, *, guard: bool) -> tuple[Any, bool]:
+    """A pyarrow column as CSV cells (booleans as true/false), guarded and quoted as needed, and
+    whether any cell is quoted.
 
     The work is done once per distinct value: a report repeats each customer on every month.
     """
@@ -104,9 +105,9 @@ def column_cells(values: Any, *, guard: bool) -> Any:
     import pyarrow.compute as pc
 
     if values.type == pa.bool_():
-        return pc.if_else(values, "true", "false")
+        return pc.if_else(values, "true", "false"), False
     if values.type != pa.string():
-        return pc.cast(values, pa.string())
+        return pc.cast(values, pa.string()), False
     encoded = values.dictionary_encode()
     words = encoded.dictionary
     if guard:
@@ -116,10 +117,11 @@ def column_cells(values: Any, *, guard: bool) -> Any:
             words,
         )
     quote = pc.match_substring_regex(words, _QUOTE)
-    if pc.any(quote).as_py():
+    quoted = bool(pc.any(quote).as_py())
+    if quoted:
         doubled = pc.replace_substring(words, '"', '""')
         words = pc.if_else(quote, pc.binary_join_element_wise('"', doubled, '"', ""), words)
-    return words.take(encoded.indices)
+    return words.take(encoded.indices), quoted
 
 
 def write_columns_csv(
@@ -148,13 +150,17 @@ def csv_piece(
     """The CSV lines of one piece of columns, as UTF-8 bytes."""
     import pyarrow.compute as pc
 
-    cells = [
-        column_cells(columns[f], guard=not raw) if f in text_fields else _plain_cells(columns[f])
-        for f in fields
-    ]
+    cells, quoted = [], False
+    for f in fields:
+        if f in text_fields:
+            text, any_quoted = column_cells(columns[f], guard=not raw)
+            quoted = quoted or any_quoted
+        else:
+            text = _plain_cells(columns[f])
+        cells.append(text)
     if not len(cells[0]):
         return b""
-    if not any(_has_quotes(columns[f]) for f in fields if f in text_fields):
+    if not quoted:
         return _unquoted(cells)  # no cell needs quotes: pyarrow's writer, which checks it
     lines = pc.binary_join_element_wise(*cells, ",")
     return array_bytes(pc.binary_join_element_wise(lines, "\n", ""))
@@ -168,14 +174,6 @@ def write_bytes(out: TextIO, data: bytes) -> None:
         buffer.write(data)
     else:
         out.write(data.decode("utf-8"))
-
-
-def _has_quotes(values: Any) -> bool:
-    """Whether a text column holds a comma, a quote or a line break (checked per distinct value)."""
-    import pyarrow.compute as pc
-
-    words = values.dictionary_encode().dictionary
-    return bool(pc.any(pc.match_substring_regex(words, _QUOTE)).as_py())
 
 
 def _unquoted(cells: list[Any]) -> bytes:
