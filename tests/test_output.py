@@ -97,3 +97,24 @@ def test_an_interrupt_is_held_back_while_the_temporary_file_is_made(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(KeyboardInterrupt):  # outside: at once
         output.interrupt(15, None)
+
+
+def test_a_large_output_is_written_behind_and_whole(tmp_path: Path, monkeypatch) -> None:
+    """Pages of a large output are handed to the kernel as they are written (here every byte);
+    the file still holds every byte, in order."""
+    advised: list[int] = []
+    real = os.posix_fadvise
+    monkeypatch.setattr(output._WrittenBehind, "_STEP", 1)
+    monkeypatch.setattr(
+        output.os, "posix_fadvise", lambda fd, *a: advised.append(fd) or real(fd, *a)
+    )
+    lines = [f"row {i}," * 50 + "\n" for i in range(2000)]
+    target = tmp_path / "big.csv"
+
+    def write(out) -> None:
+        for line in lines:
+            out.write(line)
+
+    write_output(str(target), write)
+    assert target.read_text(encoding="utf-8") == "".join(lines)
+    assert advised  # the buffer's writes reached the file, each followed by the advice
