@@ -166,7 +166,8 @@ class WorkCalendar:
         Countries that stopped moving weekends (in holidays 0.109, e.g. UA after 2022, AM after
         2021, BG after 2016) are reported for every later year; an overrides file silences it.
         """
-        if self._confirmed is None:
+        years = set(years)
+        if not years or self._confirmed is None:  # no year asked: the package is not loaded
             return []
         first, last = self._confirmed
         return sorted(
