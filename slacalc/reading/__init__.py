@@ -166,7 +166,14 @@ def build_pieces(
     if second is None:  # one piece: typed as two halves if it is large
         return build_table(_only(first, customers), tz, keep_text=keep_text)
     done = list(
-        typed_pieces(iter([first, second]), pieces, tz=tz, keep_text=keep_text, customers=customers)
+        typed_pieces(
+            iter([first, second]),
+            pieces,
+            tz=tz,
+            keep_text=keep_text,
+            customers=customers,
+            row_keys=True,  # the join below numbers every piece's keys at once
+        )
     )
     return concat_tables([t for t, _ in done]), [p for _, found in done for p in found]
 
@@ -176,14 +183,18 @@ def typed_pieces(
     tz: tzinfo,
     keep_text: bool = False,
     customers: set[str] | None = None,
+    row_keys: bool = False,
 ) -> Iterator[tuple[IncidentTable, list[Problem]]]:
     """Each piece's table and problems, in order, typed two at a time on two threads: a log
-    read as a stream is never held whole, as text or as a table."""
+    read as a stream is never held whole, as text or as a table. ``row_keys``: see
+    :func:`~slacalc.reading.table.build_table` (for pieces joined at once)."""
     from concurrent.futures import ThreadPoolExecutor
     from itertools import chain
 
     def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
-        return build_table(_only(part, customers), tz, keep_text=keep_text, halves=False)
+        return build_table(
+            _only(part, customers), tz, keep_text=keep_text, halves=False, row_keys=row_keys
+        )
 
     pieces = chain(*sources)
     with ThreadPoolExecutor(max_workers=2) as pool:

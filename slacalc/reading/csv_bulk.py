@@ -33,15 +33,15 @@ class NotBulk(Exception):
     """pyarrow read the file otherwise than Python's csv module would: the row reader reads it."""
 
 
-def bulk_pieces(f: CsvFile, piece_bytes: int = PIECE_BYTES) -> Iterator[RawPart] | None:
-    """The cells of an opened CSV file through pyarrow, a piece of about ``PIECE_BYTES`` at a
-    time; None when the checks show the row reader must read it. The pieces raise
-    :class:`NotBulk` if pyarrow's rows turn out to differ after all (nothing is lost: the file
-    is still open and is read again by the row reader)."""
+def bulk_pieces(f: CsvFile, piece_bytes: int | None = None) -> Iterator[RawPart] | None:
+    """The cells of an opened CSV file through pyarrow, a piece of about ``piece_bytes``
+    (default :data:`PIECE_BYTES`) at a time; None when the checks show the row reader must
+    read it. The pieces raise :class:`NotBulk` if pyarrow's rows turn out to differ after all
+    (nothing is lost: the file is still open and is read again by the row reader)."""
     shape = _shape(f.data)
     if shape is None:
         return None
-    return _pieces(f, shape, piece_bytes)
+    return _pieces(f, shape, piece_bytes or PIECE_BYTES)
 
 
 def _pieces(f: CsvFile, shape: _Shape, piece_bytes: int) -> Iterator[RawPart]:

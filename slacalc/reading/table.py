@@ -368,13 +368,22 @@ PARALLEL_ROWS = 200_000
 
 
 def build_table(
-    part: RawPart, tz: tzinfo, *, keep_text: bool = False, halves: bool = True
+    part: RawPart,
+    tz: tzinfo,
+    *,
+    keep_text: bool = False,
+    halves: bool = True,
+    row_keys: bool = False,
 ) -> tuple[IncidentTable, list[Problem]]:
     """Give one file's cells their meaning: the good rows as a table, and every problem.
 
     Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped. A
     large part is typed as two halves on two threads unless ``halves`` is off (the caller
     already runs parts side by side).
+
+    ``row_keys``: each row is its own key (its trimmed customer and service), for a piece that
+    :func:`concat_tables` joins with others at once. That join numbers the keys of all pieces
+    in one pass; numbering each piece's first would hash every customer id twice.
     """
     n = len(part)
     if halves and n >= PARALLEL_ROWS:
@@ -383,10 +392,10 @@ def build_table(
         middle = n // 2
         halves = [_slice(part, 0, middle), _slice(part, middle, n)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            done = list(pool.map(lambda p: _build(p, tz, keep_text), halves))
+            done = list(pool.map(lambda p: _build(p, tz, keep_text, True), halves))
         table = concat_tables([t for t, _ in done])
         return table, [*part.problems, *done[0][1], *done[1][1]]
-    table, problems = _build(part, tz, keep_text)
+    table, problems = _build(part, tz, keep_text, row_keys)
     return table, [*part.problems, *problems]
 
 
@@ -406,7 +415,9 @@ def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
     return RawPart(part.name, part.lines[lo:hi], cells)
 
 
-def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, list[Problem]]:
+def _build(
+    part: RawPart, tz: tzinfo, keep_text: bool, row_keys: bool = False
+) -> tuple[IncidentTable, list[Problem]]:
     """:func:`build_table` of one piece of a file (its own problems only).
 
     The columns of few distinct values (customer, service, category, impact, source) are
@@ -442,7 +453,11 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     for r, _, _ in found:
         bad[r] = True
 
-    coded = {c: _trimmed_codes(raw[c]) for c in ("customer_id", "service", "category", "impact")}
+    key_columns = ("customer_id", "service")
+    coded = {
+        c: _trimmed_rows(raw[c]) if row_keys and c in key_columns else _trimmed_codes(raw[c])
+        for c in ("customer_id", "service", "category", "impact")
+    }
     start, start_empty, start_errors = parse_instants(raw["start"], tz)
     end, end_empty, end_errors = parse_instants(raw["end"], tz)
     blank = start_empty & end_empty
@@ -494,19 +509,27 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         keep[r] = False
     rows = np.flatnonzero(keep)
     index = pa.array(rows)
-    cust_words, cust_codes = coded["customer_id"]
-    svc_words, svc_codes = coded["service"]
-    width = max(len(svc_words), 1)
-    pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
-    distinct = np.asarray(pairs.dictionary, dtype=np.int64)
+    if row_keys:
+        key_customer = coded["customer_id"][0].take(index)
+        key_service = coded["service"][0].take(index)
+        key = np.arange(len(rows), dtype=np.int64)
+    else:
+        cust_words, cust_codes = coded["customer_id"]
+        svc_words, svc_codes = coded["service"]
+        width = max(len(svc_words), 1)
+        pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
+        distinct = np.asarray(pairs.dictionary, dtype=np.int64)
+        key_customer = cust_words.take(pa.array(distinct // width))
+        key_service = svc_words.take(pa.array(distinct % width))
+        key = np.asarray(pairs.indices, dtype=np.int64)
     source = None
     if "source" in part.cells:
         src_words, src_codes = _trimmed_codes(raw["source"])
         source = src_words.take(pa.array(src_codes[rows]))
     table = IncidentTable(
-        key_customer=cust_words.take(pa.array(distinct // width)),
-        key_service=svc_words.take(pa.array(distinct % width)),
-        key=np.asarray(pairs.indices, dtype=np.int64),
+        key_customer=key_customer,
+        key_service=key_service,
+        key=key,
         start=start[rows],
         end=np.where(end_empty, NO_END, end)[rows],
         category=category[rows].astype(np.int8),
@@ -556,6 +579,17 @@ def _trimmed_codes(col: Any) -> tuple[Any, Any]:
     remap = np.asarray(again.indices, dtype=np.int64)
     codes = np.asarray(encoded.indices, dtype=np.int64)
     return again.dictionary, remap[codes] if len(remap) else codes
+
+
+def _trimmed_rows(col: Any) -> tuple[Any, Any]:
+    """Every cell with surrounding white space removed (as ``str.strip`` does), in the shape
+    :func:`_trimmed_codes` gives: each row its own word."""
+    trimmed = (
+        pc.ascii_trim_whitespace(col)
+        if pc.all(pc.string_is_ascii(col)).as_py() is not False
+        else pc.utf8_trim_whitespace(col)
+    )
+    return trimmed, np.arange(len(col), dtype=np.int64)
 
 
 def _decoded(coded: tuple[Any, Any], decode: Any) -> tuple[Any, list[tuple[Any, str]]]:
