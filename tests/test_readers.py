@@ -149,3 +149,25 @@ def test_an_unclosed_quote_is_a_problem_on_its_line_at_any_size(tmp_path: Path) 
         from slacalc.reading import read_incidents
 
         read_incidents([str(path)], SH)
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=csv_texts(), piece=st.sampled_from([128, 256, 1 << 20]))
+def test_keys_sort_as_python_sorts_them(
+    tmp_path_factory: pytest.TempPathFactory, text: str, piece: int
+) -> None:
+    """A table's key order (through the words its join kept, when read in pieces) is Python's
+    order of the (customer, service) tuples; a subset of its rows renumbers its keys and sorts
+    them the same way."""
+    path = tmp_path_factory.mktemp("order") / "log.csv"
+    path.write_bytes(text.encode("utf-8"))
+    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES
+    csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = 0, piece
+    try:
+        table, _ = collect_incidents([str(path)], SH)
+    finally:
+        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = saved
+    assert [table.keys[i] for i in table.key_order()] == sorted(table.keys)
+    part = table.take(range(0, len(table), 2))
+    assert part.key_words is None
+    assert [part.keys[i] for i in part.key_order()] == sorted(part.keys)

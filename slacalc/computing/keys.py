@@ -25,7 +25,7 @@ from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import WILDCARD, Contract, ContractBook
-from slacalc.reading.table import IncidentTable, Key, concat_tables, encoded
+from slacalc.reading.table import IncidentTable, Key, concat_tables, sort_order
 from slacalc.terms import rules
 from slacalc.terms.policy import Policy
 
@@ -90,10 +90,15 @@ def plan_keys(
             cells = g.usage.cells
             hit = month_wanted[cells % n_grid]
             used[g.table_keys[cells[hit] // n_grid]] = True
-    customers, services, contract, source = _chosen(
+    customers, services, contract, source, own = _chosen(
         table, alias, contracts, of_key, used, book, settings
     )
-    order = sort_order(customers, services)
+    if own == len(source):  # the table's own keys only: sorted through its distinct words
+        rank = np.empty(table.n_keys, dtype=np.int64)
+        rank[table.key_order()] = np.arange(table.n_keys)
+        order = np.argsort(rank[source])
+    else:
+        order = sort_order(customers, services)
     customers, services = customers.take(pa.array(order)), services.take(pa.array(order))
     contract, source = contract[order], source[order]
     group = np.zeros(len(order), dtype=np.int64)
@@ -108,27 +113,6 @@ def plan_keys(
         group[~has] = by_contract[contract[~has]]
     plan = KeyPlan(customers, services, contracts, contract, group, local, source, groups, table)
     return plan, wanted
-
-
-def sort_order(customers: Any, services: Any) -> Any:
-    """The order that sorts keys by (customer, service), as Python sorts the tuples.
-
-    Each column is ranked through its (smaller) dictionary of distinct values; the two ranks make
-    one integer per key, sorted by numpy.
-    """
-    n = len(customers)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-
-    def ranks(values: Any) -> tuple[Any, int]:
-        words, indices = encoded(values)
-        rank = np.empty(len(words), dtype=np.int64)
-        rank[np.asarray(pc.sort_indices(words))] = np.arange(len(rank))
-        return rank[indices], len(rank)
-
-    c, _ = ranks(customers)
-    s, width = ranks(services)
-    return np.argsort(c * width + s, kind="stable")
 
 
 def customer_wide(
@@ -273,10 +257,11 @@ def _chosen(
     used: Any,
     book: ContractBook | None,
     settings: Any,
-) -> tuple[Any, Any, Any, Any]:
-    """Every key that gets rows: ``(customers, services, contract, source)``, where source is
-    the table key whose usage it takes (-1: none). An unpriced key with incidents in the
-    reported months is an error naming it."""
+) -> tuple[Any, Any, Any, Any, int]:
+    """Every key that gets rows: ``(customers, services, contract, source, own)``, where source
+    is the table key whose usage it takes (-1: none) and the first ``own`` keys are the table's
+    own (the others take a customer-wide key's usage, or none). An unpriced key with incidents
+    in the reported months is an error naming it."""
     star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER)) if table.n_keys else used
     picked = np.flatnonzero(used & ~star)
     unpriced = picked[of_key[picked] < 0]
@@ -329,4 +314,5 @@ def _chosen(
         pa.concat_arrays(services),
         np.concatenate(contract).astype(np.int64),
         np.concatenate(source).astype(np.int64),
+        len(picked),
     )

@@ -94,6 +94,10 @@ class IncidentTable:
     source: Any = None  # pyarrow string array (imports' provenance) or None
     start_text: Any = None  # pyarrow string arrays of the cells as read (explain), or None
     end_text: Any = None
+    # The keys as numbers into their distinct customers and services, when the join that
+    # numbered them kept those: (customers, each key's customer, services, each key's service).
+    # Sorting the keys then hashes nothing (see key_order).
+    key_words: Any = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.start)
@@ -106,6 +110,12 @@ class IncidentTable:
     def keys(self) -> list[Key]:
         """The keys as ``(customer_id, service)`` tuples (built on first use)."""
         return list(zip(self.key_customer.to_pylist(), self.key_service.to_pylist(), strict=True))
+
+    def key_order(self) -> Any:
+        """The order that sorts the keys by (customer, service), as Python sorts the tuples."""
+        if self.key_words is None:
+            return sort_order(self.key_customer, self.key_service)
+        return _by_ranks(*self.key_words)
 
     @classmethod
     def empty(cls) -> IncidentTable:
@@ -140,6 +150,7 @@ class IncidentTable:
             source=text(self.source),
             start_text=text(self.start_text),
             end_text=text(self.end_text),
+            key_words=None,  # the keys are renumbered
         )
 
     def relabel(self, key: Key) -> IncidentTable:
@@ -149,6 +160,7 @@ class IncidentTable:
             key_customer=pa.array([key[0]], pa.string()),
             key_service=pa.array([key[1]], pa.string()),
             key=np.zeros(len(self), dtype=np.int64),
+            key_words=None,
         )
 
     def rows_of(self, key: Key) -> Any:
@@ -220,7 +232,7 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         return IncidentTable.empty()
     if len(tables) == 1:
         return tables[0]
-    customers, services, codes = pair_codes(
+    customers, services, codes, words = _pairs(
         pa.concat_arrays([t.key_customer for t in tables]),
         pa.concat_arrays([t.key_service for t in tables]),
     )
@@ -266,6 +278,7 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         source=cat("source"),
         start_text=cat("start_text"),
         end_text=cat("end_text"),
+        key_words=words,
     )
 
 
@@ -318,19 +331,57 @@ def pair_codes(customers: Any, services: Any) -> tuple[Any, Any, Any]:
     Each column is dictionary-encoded (a hash pass), the two codes are combined into one
     integer, and that is dictionary-encoded again: pyarrow keeps first appearances in order.
     """
+    customers, services, codes, _ = _pairs(customers, services)
+    return customers, services, codes
+
+
+def _pairs(customers: Any, services: Any) -> tuple[Any, Any, Any, Any]:
+    """:func:`pair_codes`, and the pairs as numbers into their distinct customers and services
+    (an :attr:`IncidentTable.key_words`)."""
     if len(customers) == 0:
         empty = pa.array([], pa.string())
-        return empty, empty, np.zeros(0, dtype=np.int64)
+        none = np.zeros(0, dtype=np.int64)
+        return empty, empty, none, (empty, none, empty, none)
     cust_words, cust = encoded(customers)
     svc_words, svc = encoded(services)
     width = max(len(svc_words), 1)
     pair = pa.array(cust.astype(np.int64) * width + svc).dictionary_encode()
     pairs = np.asarray(pair.dictionary)
+    of_customer, of_service = pairs // width, pairs % width
     return (
-        cust_words.take(pa.array(pairs // width)),
-        svc_words.take(pa.array(pairs % width)),
+        cust_words.take(pa.array(of_customer)),
+        svc_words.take(pa.array(of_service)),
         np.asarray(pair.indices, dtype=np.int64),
+        (cust_words, of_customer, svc_words, of_service),
     )
+
+
+def sort_order(customers: Any, services: Any) -> Any:
+    """The order that sorts keys by (customer, service), as Python sorts the tuples.
+
+    Each column is ranked through its (smaller) dictionary of distinct values; the two ranks make
+    one integer per key, sorted by numpy.
+    """
+    if len(customers) == 0:
+        return np.zeros(0, dtype=np.int64)
+    cust_words, cust = encoded(customers)
+    svc_words, svc = encoded(services)
+    return _by_ranks(cust_words, cust, svc_words, svc)
+
+
+def _by_ranks(customers: Any, of_customer: Any, services: Any, of_service: Any) -> Any:
+    """The order of keys given as numbers into distinct customers and services: each word list
+    is sorted once, and each key's two ranks make one integer (ties keep their order)."""
+    if len(of_customer) == 0:
+        return np.zeros(0, dtype=np.int64)
+
+    def ranks(words: Any) -> Any:
+        rank = np.empty(len(words), dtype=np.int64)
+        rank[np.asarray(pc.sort_indices(words))] = np.arange(len(rank))
+        return rank
+
+    combined = ranks(customers)[of_customer] * max(len(services), 1) + ranks(services)[of_service]
+    return np.argsort(combined, kind="stable")
 
 
 # Text columns of at least this many values are hashed as two halves on two threads (pyarrow's
