@@ -6,7 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slacalc.terms.rules import (
@@ -137,6 +137,7 @@ def test_parse_currency_refuses_codes_that_are_not_currencies(text: str, message
     assert str(info.value) == message
 
 
+@settings(deadline=None)  # the first call loads Arrow's cast kernels
 @given(
     st.lists(st.integers(-(2**63) + 1, 2**63 - 1), max_size=40),
     st.integers(0, 6),
@@ -161,6 +162,30 @@ def test_decimal_texts_match_python_decimals(
             text = text.rstrip("0").rstrip(".")
         expected.append(text)
     assert decimal_texts(units, places, strip=strip).to_pylist() == expected
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=20),
+    st.integers(0, 6),
+    st.booleans(),
+    st.integers(1000, 3000),
+    st.sampled_from([0, 1_000_000, 7]),
+    st.integers(0, 2**32 - 1),
+)
+def test_a_common_value_formatted_once_gives_the_same_texts(
+    values: list[int], places: int, strip: bool, n: int, common: int, seed: int
+) -> None:
+    """A long column where many rows hold ``common`` formats it once; the texts are those of
+    formatting every value."""
+    import numpy as np
+
+    from slacalc.terms import rules
+
+    rng = np.random.default_rng(seed)
+    units = np.where(rng.random(n) < 0.6, common, rng.choice(np.array(values), n))
+    got = rules.decimal_texts(units, places, strip=strip, common=common).to_pylist()
+    assert got == rules._scaled_texts(units, places, strip).to_pylist()
 
 
 def test_decimal_texts_with_places_per_value() -> None:
