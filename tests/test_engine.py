@@ -407,3 +407,12 @@ def test_events_sort_by_key_then_time_when_cut_into_key_ranges(
         order = engine._sort_events(key, t, 1000, 1999)
     assert sorted(order.tolist()) == list(range(len(events)))
     assert list(zip(key[order].tolist(), t[order].tolist(), strict=True)) == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=60))
+def test_sorted_distinct_is_numpys_unique(values: list[int]) -> None:
+    from slacalc.computing.engine import sorted_distinct
+
+    array = np.array(values, dtype=np.int64)
+    assert sorted_distinct(array).tolist() == np.unique(array).tolist()

@@ -318,10 +318,19 @@ def _touched(cells: Any, down_cells: Any, size: int) -> tuple[Any, Any]:
         present = np.bincount(cells, minlength=size)
         touched = np.flatnonzero(present)
         return touched, np.bincount(down_cells, minlength=size)[touched].astype(np.int64)
-    touched = np.unique(cells)
+    touched = sorted_distinct(cells)
     count = np.zeros(len(touched), dtype=np.int64)
     np.add.at(count, np.searchsorted(touched, down_cells), 1)
     return touched, count
+
+
+def sorted_distinct(values: Any) -> Any:
+    """``np.unique(values)`` by sorting: numpy 2.4's ``np.unique`` hashes first, 1.3 s for 1.7M
+    distinct integers where a sort takes 0.05 s."""
+    values = np.sort(np.asarray(values))
+    if not len(values):
+        return values
+    return values[np.flatnonzero(np.diff(values, prepend=values[0] - 1))]
 
 
 def _spread(first_cell: Any, extra: Any) -> Any:

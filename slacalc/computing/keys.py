@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import Measure, OutageRules, Usage, usage
+from slacalc.computing.engine import Measure, OutageRules, Usage, sorted_distinct, usage
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
@@ -289,7 +289,7 @@ def _chosen(
     services = [table.key_service.take(pa.array(picked))]
     contract = [of_key[picked]]
     source = [picked]
-    covered = set(np.unique(of_key[picked]).tolist())
+    covered = set(sorted_distinct(of_key[picked]).tolist())
     extra: list[tuple[str, str, int, int]] = []
     index = {id(c): i for i, c in enumerate(contracts)}
     for key, s in alias.items():

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import effective_ends
+from slacalc.computing.engine import effective_ends, sorted_distinct
 from slacalc.dates.instants import US_PER_SECOND, format_instant
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem
@@ -220,7 +220,7 @@ def _maintenance_overlaps(table: IncidentTable, as_of: int, note: Any) -> None:
         return
     w = w[np.lexsort((table.start[w], table.key[w]))]
     # Times as dense ranks, so (key, time) pairs fit one int64 sort key.
-    times = np.unique(np.concatenate([table.start[w], end[w], table.start[d], end[d]]))
+    times = sorted_distinct(np.concatenate([table.start[w], end[w], table.start[d], end[d]]))
     span = len(times) + 1
 
     def rank(x: Any) -> Any:
