@@ -158,6 +158,7 @@ def test_two_thread_halves_give_the_one_thread_report(incidents, deals) -> None:
         whole = run()
         with pytest.MonkeyPatch.context() as m:
             m.setattr(pricing, "PARALLEL_ROWS", 2)
+            m.setattr(pricing, "KEYS_PER_TERMS", 0)
             m.setattr(table_module, "PARALLEL_WORDS", 2)
             halves = run()
     assert halves == whole

@@ -325,12 +325,14 @@ def test_the_two_thread_halves_change_nothing(folder: Path, log: list[Row], as_o
     from slacalc.reading import table
 
     whole = report(folder, [log], as_of)
-    saved = engine.PARALLEL_ROWS, table.PARALLEL_ROWS, table.PARALLEL_WORDS, pricing.PARALLEL_ROWS
-    engine.PARALLEL_ROWS = table.PARALLEL_ROWS = table.PARALLEL_WORDS = pricing.PARALLEL_ROWS = 2
-    try:
+    with pytest.MonkeyPatch.context() as m:
+        for module, name in [
+            (engine, "PARALLEL_ROWS"),
+            (table, "PARALLEL_ROWS"),
+            (table, "PARALLEL_WORDS"),
+            (pricing, "PARALLEL_ROWS"),
+        ]:
+            m.setattr(module, name, 2)
+        m.setattr(pricing, "KEYS_PER_TERMS", 0)
         halves = report(folder, [log], as_of)
-    finally:
-        engine.PARALLEL_ROWS, table.PARALLEL_ROWS, table.PARALLEL_WORDS, pricing.PARALLEL_ROWS = (
-            saved
-        )
     assert halves == whole

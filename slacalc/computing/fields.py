@@ -91,8 +91,8 @@ class FieldTexts:
                     for x in contracts
                 ]
             ),
-            "monthly_fee": strings(
-                [rules.format_money(x.monthly_fee, x.currency) for x in contracts]
+            "monthly_fee": rules.format_moneys(
+                [x.monthly_fee for x in contracts], [x.currency for x in contracts]
             ),
             "currency": strings([x.currency for x in contracts]),
             "credit_form": strings([x.policy.credit_form for x in contracts]),

@@ -51,6 +51,7 @@ class Terms:
                 pindex[id(c.policy)] = len(policies)
                 policies.append(c.policy)
         fees = [rules.ratio(c.monthly_fee) for c in contracts]
+        tier_index = {(id(p), id(t)): i for p in policies for i, t in enumerate(p.tiers)}
         return cls(
             contracts,
             of_key,
@@ -59,13 +60,19 @@ class Terms:
             np.array([rules.minor_unit(c.currency) for c in contracts], dtype=np.int64),
             policies,
             np.array([pindex[id(c.policy)] for c in contracts], dtype=np.int64),
-            np.array([c.policy.tiers.index(c.tier) for c in contracts], dtype=np.int64),
+            np.array(
+                [_tier_of(c, tier_index) for c in contracts],
+                dtype=np.int64,
+            ),
         )
 
 
 # Reports of at least this many rows are priced as two halves of their keys on two threads
 # (the rules are numpy loops over whole columns, which release the GIL).
 PARALLEL_ROWS = 1_000_000
+# ... and only when the terms are few: each half prices every terms in Python, and with a
+# contract per key (a cloud's contracts file) two halves would do that twice, fighting for the GIL.
+KEYS_PER_TERMS = 16
 
 # What price() reads of each row, and what it adds.
 _ROW_INPUTS = ("down", "den", "period", "excluded")
@@ -83,13 +90,19 @@ _ROW_OUTPUTS = (
 )
 
 
+def _tier_of(contract: Contract, index: dict[tuple[int, int], int]) -> int:
+    """The position of a contract's tier in its policy's tiers (by identity, else equality)."""
+    found = index.get((id(contract.policy), id(contract.tier)))
+    return found if found is not None else contract.policy.tiers.index(contract.tier)
+
+
 def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
     """Add every row's band, breach, price, cap, credit and claim to ``cols``.
 
     Rows are key-major: a large report is priced as two halves of its keys side by side, and
     the halves' columns joined (their credit percentages renumbered into one list)."""
     n_k = len(terms.of_key)
-    if n_k < 2 or n_k * n_m < PARALLEL_ROWS:
+    if n_k < 2 or n_k * n_m < PARALLEL_ROWS or len(terms.contracts) * KEYS_PER_TERMS > n_k:
         _price(cols, terms, n_m, ends, settings)
         return
     from concurrent.futures import ThreadPoolExecutor

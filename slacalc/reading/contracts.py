@@ -119,6 +119,33 @@ def contracts_of_rows(
     problems: list[Problem] = []
     contracts: list[Contract] = []
     seen: dict[tuple[str, str], int | None] = {}
+    # A cloud's contracts repeat a few currencies, policies and targets: each distinct text is
+    # read once (its value, or the message it fails with).
+    currencies: dict[str, str | ValueError] = {}
+    targets: dict[tuple[int, str], Any] = {}
+
+    def currency_of(text: str) -> str:
+        if text not in currencies:
+            try:
+                currencies[text] = parse_currency(text)
+            except ValueError as exc:
+                currencies[text] = exc
+        found = currencies[text]
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
+    def tier_of(pol: Policy, text: str) -> Any:
+        key = (id(pol), text)
+        if key not in targets:
+            try:
+                targets[key] = pol.parse_target(text)
+            except ValueError as exc:
+                targets[key] = exc
+        found = targets[key]
+        if isinstance(found, ValueError):
+            raise found
+        return found
 
     for line, cells in rows:
 
@@ -147,7 +174,7 @@ def contracts_of_rows(
         currency = default_currency
         if cur_text.strip():
             try:
-                currency = parse_currency(cur_text)
+                currency = currency_of(cur_text)
             except ValueError as exc:
                 problems.append(Problem(name, line, str(exc), "currency", cur_text))
         pol = policy
@@ -162,7 +189,7 @@ def contracts_of_rows(
         tier = pol.default_tier
         if target_text.strip():
             try:
-                tier = pol.parse_target(target_text)
+                tier = tier_of(pol, target_text)
             except ValueError as exc:
                 problems.append(Problem(name, line, str(exc), "sla_target", target_text))
         if len(problems) > before:
