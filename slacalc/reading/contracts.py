@@ -105,6 +105,25 @@ def read_contracts(path: str, *, policy: Policy, default_currency: str) -> Contr
     )
 
 
+def _once(parse: Any, key: Any = None) -> Any:
+    """``parse`` remembering what it gave (or the ValueError it raised) for each argument."""
+    seen: dict[Any, Any] = {}
+
+    def remembered(*args: Any) -> Any:
+        k = key(*args) if key is not None else args
+        if k not in seen:
+            try:
+                seen[k] = parse(*args)
+            except ValueError as exc:
+                seen[k] = exc
+        found = seen[k]
+        if isinstance(found, ValueError):
+            raise found
+        return found
+
+    return remembered
+
+
 def contracts_of_rows(
     name: str,
     rows: Iterable[tuple[int | None, Mapping[str, str | None]]],
@@ -119,33 +138,9 @@ def contracts_of_rows(
     problems: list[Problem] = []
     contracts: list[Contract] = []
     seen: dict[tuple[str, str], int | None] = {}
-    # A cloud's contracts repeat a few currencies, policies and targets: each distinct text is
-    # read once (its value, or the message it fails with).
-    currencies: dict[str, str | ValueError] = {}
-    targets: dict[tuple[int, str], Any] = {}
-
-    def currency_of(text: str) -> str:
-        if text not in currencies:
-            try:
-                currencies[text] = parse_currency(text)
-            except ValueError as exc:
-                currencies[text] = exc
-        found = currencies[text]
-        if isinstance(found, ValueError):
-            raise found
-        return found
-
-    def tier_of(pol: Policy, text: str) -> Any:
-        key = (id(pol), text)
-        if key not in targets:
-            try:
-                targets[key] = pol.parse_target(text)
-            except ValueError as exc:
-                targets[key] = exc
-        found = targets[key]
-        if isinstance(found, ValueError):
-            raise found
-        return found
+    # A cloud's contracts repeat a few currencies and targets: each distinct text is read once.
+    currency_of = _once(parse_currency)
+    tier_of = _once(lambda pol, text: pol.parse_target(text), key=lambda pol, text: (id(pol), text))
 
     for line, cells in rows:
 
