@@ -6,6 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slacalc.errors import InputError
 from slacalc.reading.contracts import read_contracts
@@ -137,3 +139,64 @@ def test_zero_fee_is_allowed(tmp_path: Path) -> None:
     path = write(tmp_path, "customer_id,monthly_fee\nfree,0\n")
     book = read_contracts(path, policy=STANDARD, default_currency="CNY")
     assert book.find("free", "x").monthly_fee == 0  # type: ignore[union-attr]
+
+
+# --- a large file read in bulk gives what the row reader gives --------------------------------
+
+_CELLS = {
+    "customer_id": ["acme", " acme", "globex", "阿里", "", "*", "hooli\x1f", "initech"],
+    "service": ["", "*", "db", " db ", "web", "compute"],
+    "monthly_fee": ["100", "2500.50", " 99.5 ", "1_000", "1e3", "-5", "abc", "0", "12.123456789"],
+    "currency": ["", "CNY", "usd", "JPY", "XYZ"],
+    "sla_target": ["", "99.95", "99.99%", " 99.999 ", "98"],
+    "policy": ["", "standard", "aws-ec2-region", "nope"],
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(*(st.sampled_from(v) for v in _CELLS.values())), min_size=1, max_size=12
+    ),
+    plain=st.booleans(),
+)
+def test_a_large_file_in_bulk_reads_as_the_row_reader_does(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]], plain: bool
+) -> None:
+    """Files of every kind, bulk reading forced: the same contracts, or the same problems on
+    the same lines (the bulk reader leaves any file with a problem to the row reader). ``plain``
+    keeps to good cells, so that the bulk path itself is taken."""
+    import slacalc.reading.contracts as module
+
+    if plain:  # good cells only; the standard policy's targets
+        rows = [
+            (f"c{i}", svc, fee, "CNY", target if pol == "" else "", pol.replace("nope", ""))
+            for i, (_, svc, fee, _, target, pol) in enumerate(rows)
+            if fee.strip() in ("100", "2500.50", "99.5", "0") and target != "98"
+        ]
+    if not rows:
+        return
+    path = tmp_path_factory.mktemp("contracts") / "contracts.csv"
+    header = ",".join(_CELLS)
+    path.write_text(header + "\n" + "\n".join(",".join(r) for r in rows) + "\n", "utf-8")
+    policy = load_policy("standard")
+
+    def read(bulk_bytes: int) -> object:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(module, "BULK_BYTES", bulk_bytes)
+            try:
+                return read_contracts(str(path), policy=policy, default_currency="CNY").contracts
+            except InputError as exc:
+                return exc.lines()
+
+    by_rows = read(1 << 62)
+    assert read(0) == by_rows
+    if plain:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(module, "BULK_BYTES", 0)
+            f = module.open_csv(str(path), required=module.REQUIRED, known=module.COLUMNS)
+            bulk = module._clean_file(f, policy=policy, default_currency="CNY", folder=path.parent)
+        duplicate = len({(r[0], r[1].strip() or "*") for r in rows}) < len(rows)
+        assert (bulk is None) == duplicate
+        if bulk is not None:
+            assert bulk.contracts == by_rows

@@ -33,21 +33,26 @@ class NotBulk(Exception):
     """pyarrow read the file otherwise than Python's csv module would: the row reader reads it."""
 
 
-def bulk_pieces(f: CsvFile, piece_bytes: int | None = None) -> Iterator[RawPart] | None:
-    """The cells of an opened CSV file through pyarrow, a piece of about ``piece_bytes``
-    (default :data:`PIECE_BYTES`) at a time; None when the checks show the row reader must
-    read it. The pieces raise :class:`NotBulk` if pyarrow's rows turn out to differ after all
-    (nothing is lost: the file is still open and is read again by the row reader)."""
+def bulk_pieces(
+    f: CsvFile, piece_bytes: int | None = None, columns: tuple[str, ...] = COLUMNS
+) -> Iterator[RawPart] | None:
+    """The cells (of ``columns``: an incident log's by default) of an opened CSV file through
+    pyarrow, a piece of about ``piece_bytes`` (default :data:`PIECE_BYTES`) at a time; None
+    when the checks show the row reader must read it. The pieces raise :class:`NotBulk` if
+    pyarrow's rows turn out to differ after all (nothing is lost: the file is still open and is
+    read again by the row reader)."""
     shape = _shape(f.data)
     if shape is None:
         return None
-    return _pieces(f, shape, piece_bytes or PIECE_BYTES)
+    return _pieces(f, shape, piece_bytes or PIECE_BYTES, columns)
 
 
-def _pieces(f: CsvFile, shape: _Shape, piece_bytes: int) -> Iterator[RawPart]:
+def _pieces(
+    f: CsvFile, shape: _Shape, piece_bytes: int, columns: tuple[str, ...] = COLUMNS
+) -> Iterator[RawPart]:
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
-    wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
+    wanted = {c: i for c in columns if (i := f.column(c)) is not None}
     try:
         reader = pcsv.open_csv(
             pa.BufferReader(pa.py_buffer(f.data)),
