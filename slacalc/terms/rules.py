@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
+from math import gcd
 from typing import Any
 
 from slacalc.dates.instants import US_PER_SECOND
@@ -495,8 +496,13 @@ def coefficient_price(
     down_num: Any, den: Any, base: Any, fee: tuple[int, int], coefficient: tuple[int, int]
 ) -> tuple[Any, int, Any]:
     """A breach priced by the coefficient formula, ``downtime / base x fee x coefficient``, as
-    ``(x, multiplier, divisor)``: the price is ``x * multiplier / divisor`` (money)."""
-    return down_num, fee[0] * coefficient[0], den * base * fee[1] * coefficient[1]
+    ``(x, multiplier, divisor)``: the price is ``x * multiplier / divisor`` (money).
+
+    ``fee x coefficient`` is taken in lowest terms (a fee in cents times 1.25 shares a factor
+    5 with its 400): the divisor stays small enough for 64-bit long division more often."""
+    top, bottom = fee[0] * coefficient[0], fee[1] * coefficient[1]
+    common = gcd(top, bottom) or 1
+    return down_num, top // common, den * base * (bottom // common)
 
 
 def credit_price(fee: tuple[int, int], credit_pct: tuple[int, int]) -> tuple[int, int, int]:
@@ -530,6 +536,13 @@ def capped_units(
     x = np.asarray(x)
     divisor = np.asarray(divisor)
     index = np.asarray(index, dtype=np.int64)
+    if len(x) and x.dtype != object and divisor.dtype != object:
+        # Each row's x / divisor in lowest terms: downtime in whole seconds shares most of the
+        # month's microseconds, and the smaller divisor keeps the 64-bit long division (a fee in
+        # cents times an impact in fortieths would otherwise send every row to Python integers).
+        common = np.gcd(x, divisor)
+        common[common == 0] = 1
+        x, divisor = x // common, divisor // common
     scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
     limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
     fits = x.dtype != object and divisor.dtype != object
