@@ -214,3 +214,16 @@ def test_duration_reads_as_days_hours_minutes_and_rounded_seconds(num: int, den:
     total = sum(Fraction(Decimal(p[:-1])) * units[p[-1]] for p in text.split())
     assert abs(total - secs) <= Fraction(1, 2000)  # the seconds rounded half-up to 3 decimals
     assert text.split()[-1].endswith("s")
+
+
+@given(st.lists(st.integers(0, 2**70), min_size=1, max_size=30))
+def test_the_digit_table_holds_each_multipliers_base_1000_digits(multipliers: list[int]) -> None:
+    """Long division takes each price multiplier's base-1000 digits from one table, built by
+    numpy when they all fit 63 bits and one by one otherwise: the same digits either way."""
+    from slacalc.terms.rules import _base1000, _digit_table
+
+    table = _digit_table(multipliers)
+    for row, m in zip(table.tolist(), multipliers, strict=True):
+        digits = _base1000(m)
+        assert row[len(row) - len(digits) :] == digits
+        assert not any(row[: len(row) - len(digits)])
