@@ -536,24 +536,17 @@ def capped_units(
     x = np.asarray(x)
     divisor = np.asarray(divisor)
     index = np.asarray(index, dtype=np.int64)
-    if len(x) and x.dtype != object and divisor.dtype != object:
+    scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
+    limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
+    fits = _fits_int64(x, divisor, scaled)
+    if not fits and len(x) and x.dtype != object and divisor.dtype != object:
         # Each row's x / divisor in lowest terms: downtime in whole seconds shares most of the
-        # month's microseconds, and the smaller divisor keeps the 64-bit long division (a fee in
-        # cents times an impact in fortieths would otherwise send every row to Python integers).
+        # month's microseconds, and the smaller divisor often fits the 64-bit long division (a
+        # fee in cents times an impact in fortieths sent every row to Python integers).
         common = np.gcd(x, divisor)
         common[common == 0] = 1
         x, divisor = x // common, divisor // common
-    scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
-    limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
-    fits = x.dtype != object and divisor.dtype != object
-    if fits and len(x):
-        top_x, top_t, low_t = int(x.max()), int(divisor.max()), int(divisor.min())
-        fits = (
-            top_x < 1 << 52
-            and top_t * 1000 < _INT64_SAFE
-            and low_t > 0
-            and top_x * max(scaled) // low_t < _INT64_SAFE  # the largest quotient
-        )
+        fits = _fits_int64(x, divisor, scaled)
     if not fits:
         m = np.array(scaled, dtype=object)[index]
         num, den = x.astype(object) * m, divisor.astype(object)
@@ -580,6 +573,21 @@ def capped_units(
         units = units.astype(object) if not small else units
         units[capped] = cap_units[index[capped]]
     return units, capped
+
+
+def _fits_int64(x: Any, divisor: Any, scaled: list[int]) -> bool:
+    """Whether :func:`_long_division` of ``x * scaled / divisor`` stays within ``int64``."""
+    if x.dtype == object or divisor.dtype == object:
+        return False
+    if not len(x):
+        return True
+    top_x, top_t, low_t = int(x.max()), int(divisor.max()), int(divisor.min())
+    return (
+        top_x < 1 << 52
+        and top_t * 1000 < _INT64_SAFE
+        and low_t > 0
+        and top_x * max(scaled) // low_t < _INT64_SAFE  # the largest quotient
+    )
 
 
 def _long_division(x: Any, multiplier: list[int], index: Any, t: Any) -> tuple[Any, Any]:
