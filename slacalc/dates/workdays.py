@@ -226,19 +226,16 @@ def _country_class(code: str) -> Any:
 
     import holidays
 
-    try:
-        from holidays.registry import COUNTRIES
-    except ImportError:  # an older layout: the slow way
-        return type(holidays.country_holidays(code))
-    found = next(
-        ((module, names[0]) for module, names in COUNTRIES.items() if code in names[1:]), None
-    )
-    if found is None or "holidays.countries" in sys.modules:
-        return type(holidays.country_holidays(code))
+    found = _registry_entry(code)
+    spec = importlib.util.find_spec("holidays.countries") if found is not None else None
+    if (
+        found is None
+        or spec is None
+        or spec.submodule_search_locations is None
+        or "holidays.countries" in sys.modules  # loaded already: nothing to save
+    ):
+        return type(holidays.country_holidays(code))  # the package's own way
     module_name, class_name = found
-    spec = importlib.util.find_spec("holidays.countries")
-    if spec is None or spec.submodule_search_locations is None:
-        return type(holidays.country_holidays(code))
     stand_in = types.ModuleType("holidays.countries")
     stand_in.__path__ = list(spec.submodule_search_locations)
     stand_in.__spec__ = spec
@@ -250,6 +247,18 @@ def _country_class(code: str) -> Any:
             if sys.modules.get("holidays.countries") is stand_in:
                 del sys.modules["holidays.countries"]
     return getattr(module, class_name)
+
+
+def _registry_entry(code: str) -> tuple[str, str] | None:
+    """``(module, class name)`` of a country code in the holidays package's registry, or None
+    (an unknown code, or a package without that registry)."""
+    try:
+        from holidays.registry import COUNTRIES
+    except ImportError:
+        return None
+    return next(
+        ((module, names[0]) for module, names in COUNTRIES.items() if code in names[1:]), None
+    )
 
 
 def _confirmed_years(entity: Any) -> tuple[int, int] | None:

@@ -127,7 +127,7 @@ def _clean_file(
     import pyarrow.compute as pc
 
     from slacalc.reading import csv_bulk
-    from slacalc.reading.table import pair_codes
+    from slacalc.reading.table import pair_codes, trimmed
 
     pieces = csv_bulk.bulk_pieces(f, columns=COLUMNS)
     if pieces is None:
@@ -139,8 +139,6 @@ def _clean_file(
     if not parts or any(p.problems for p in parts):
         return None
     n = sum(len(p) for p in parts)
-    lines = np.concatenate([np.asarray(p.lines) for p in parts]).tolist()
-
     raw = {
         name: pc.fill_null(pa.chunked_array([p.cells[name] for p in parts]).combine_chunks(), "")
         for name in COLUMNS
@@ -153,7 +151,7 @@ def _clean_file(
     def column(name: str) -> Any:
         if name not in raw:
             return pa.array([""] * n, pa.string())
-        return pc.utf8_trim_whitespace(raw[name])
+        return trimmed(raw[name])
 
     customers, services = column("customer_id"), column("service")
     no_customer = pc.or_(pc.equal(customers, ""), pc.equal(customers, WILDCARD))
@@ -171,17 +169,15 @@ def _clean_file(
         policies = _distinct(
             column("policy"), lambda t: load_policy(t, relative_to=folder) if t else policy
         )
-        targets: dict[tuple[int, str], Tier] = {}
-        target_texts = column("sla_target").to_pylist()
-        tiers = []
-        for pol, text in zip(policies, target_texts, strict=True):
-            key = (id(pol), text)
-            if key not in targets:
-                targets[key] = pol.parse_target(text) if text else pol.default_tier
-            tiers.append(targets[key])
+        tier_of = _tier_reader()
+        tiers = [
+            tier_of(pol, text) if text else pol.default_tier
+            for pol, text in zip(policies, column("sla_target").to_pylist(), strict=True)
+        ]
     except (ValueError, UsageError):
         return None
     name = f.name
+    lines = np.concatenate([np.asarray(p.lines) for p in parts]).tolist()
     return ContractBook(
         [
             Contract(c, s, Decimal(fee), cur or default_currency, tier, pol, name, line)
@@ -225,6 +221,11 @@ def _once(parse: Any, key: Any = None) -> Any:
     return remembered
 
 
+def _tier_reader() -> Any:
+    """``(policy, text) -> Tier``, each distinct pair read once (a ValueError as it came)."""
+    return _once(lambda pol, text: pol.parse_target(text), key=lambda pol, text: (id(pol), text))
+
+
 def contracts_of_rows(
     name: str,
     rows: Iterable[tuple[int | None, Mapping[str, str | None]]],
@@ -241,7 +242,7 @@ def contracts_of_rows(
     seen: dict[tuple[str, str], int | None] = {}
     # A cloud's contracts repeat a few currencies and targets: each distinct text is read once.
     currency_of = _once(parse_currency)
-    tier_of = _once(lambda pol, text: pol.parse_target(text), key=lambda pol, text: (id(pol), text))
+    tier_of = _tier_reader()
 
     for line, cells in rows:
 

@@ -620,27 +620,24 @@ def _trimmed_codes(col: Any) -> tuple[Any, Any]:
     """A column's distinct values with surrounding white space removed (as ``str.strip``
     does), in order of first appearance, and each row's number among them."""
     encoded = col.dictionary_encode()
-    words = encoded.dictionary
-    trimmed = (
-        pc.ascii_trim_whitespace(words)
-        if pc.all(pc.string_is_ascii(words)).as_py() is not False
-        else pc.utf8_trim_whitespace(words)
-    )
-    again = trimmed.dictionary_encode()  # " acme" and "acme" are one customer
+    again = trimmed(encoded.dictionary).dictionary_encode()  # " acme" and "acme" are one customer
     remap = np.asarray(again.indices, dtype=np.int64)
     codes = np.asarray(encoded.indices, dtype=np.int64)
     return again.dictionary, remap[codes] if len(remap) else codes
 
 
 def _trimmed_rows(col: Any) -> tuple[Any, Any]:
-    """Every cell with surrounding white space removed (as ``str.strip`` does), in the shape
-    :func:`_trimmed_codes` gives: each row its own word."""
-    trimmed = (
-        pc.ascii_trim_whitespace(col)
-        if pc.all(pc.string_is_ascii(col)).as_py() is not False
-        else pc.utf8_trim_whitespace(col)
-    )
-    return trimmed, np.arange(len(col), dtype=np.int64)
+    """Every cell trimmed (:func:`trimmed`), in the shape :func:`_trimmed_codes` gives: each
+    row its own word."""
+    return trimmed(col), np.arange(len(col), dtype=np.int64)
+
+
+def trimmed(col: Any) -> Any:
+    """A string array with surrounding white space removed, as ``str.strip`` does (the ASCII
+    kernel when every value is ASCII: the same result, faster)."""
+    if pc.all(pc.string_is_ascii(col)).as_py() is not False:
+        return pc.ascii_trim_whitespace(col)
+    return pc.utf8_trim_whitespace(col)
 
 
 def _decoded(coded: tuple[Any, Any], decode: Any) -> tuple[Any, list[tuple[Any, str]]]:

@@ -539,7 +539,7 @@ def capped_units(
     scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
     limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
     fits = _fits_int64(x, divisor, scaled)
-    if not fits and len(x) and x.dtype != object and divisor.dtype != object:
+    if not fits and x.dtype != object and divisor.dtype != object:
         # Each row's x / divisor in lowest terms: downtime in whole seconds shares most of the
         # month's microseconds, and the smaller divisor often fits the 64-bit long division (a
         # fee in cents times an impact in fortieths sent every row to Python integers).
