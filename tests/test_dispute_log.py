@@ -135,7 +135,8 @@ def test_a_bad_first_row_does_not_claim_its_id(tmp_path: Path) -> None:
 def test_line_numbers_follow_multi_line_cells(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        'dispute_id,customer_id,level,opened_at\nD-1,"Acme\nLtd",1,2025-10-01\nD-2,x,7,2025-10-01\n',
+        "dispute_id,customer_id,level,opened_at,subject\n"
+        'D-1,acme,1,2025-10-01,"API errors\nthen timeouts"\nD-2,x,7,2025-10-01,\n',
     )
     assert problems(path)[0].startswith(f"{path}:4: column 'level'")
 

@@ -3,7 +3,9 @@
 It takes a file only when it can vouch that pyarrow sees exactly the rows and cells Python's
 csv module would, with each row's line number its index plus two: no blank lines, no lone
 carriage returns, no quoted cell spanning lines, no line longer than a cell may be. Anything
-else goes to :mod:`slacalc.reading.csv_rows`. Either way the cells go to the same
+else goes to :mod:`slacalc.reading.csv_rows`, which takes a quoted value spanning lines only
+where :func:`slacalc.reading.files.quoted_span_problems` allows it: so a log with a quote that
+swallows rows gets the same error at any size. Either way the cells go to the same
 :func:`slacalc.reading.table.build_table`, so the choice changes the speed, never the result.
 """
 
@@ -145,6 +147,8 @@ def _shape(data: Any) -> _Shape | None:
             parity = (counts + int(quotes_open)) % 2
             if len(breaks) and parity.any():
                 return None
+            if not _quotes_in_place(raw, quotes + lo, int(quotes_open)):
+                return None
             quotes_open = (len(quotes) + int(quotes_open)) % 2 == 1
         elif quotes_open and len(breaks):
             return None
@@ -158,3 +162,35 @@ def _shape(data: Any) -> _Shape | None:
         return _Shape(0)
     ends_with_break = raw[-1] == 10
     return _Shape(newlines - 1 + (0 if ends_with_break else 1))
+
+
+_BOM = b"\xef\xbb\xbf"
+# The bytes a quote may follow when it opens a cell (a comma, a line end, a closing quote), and
+# those it may come before when it closes one (a comma, a line end, an opening quote).
+_BEFORE_OPENING = np.isin(np.arange(256), [44, 10, 34])
+_AFTER_CLOSING = np.isin(np.arange(256), [44, 10, 13, 34])
+
+
+def _quotes_in_place(raw: Any, at: Any, before: int) -> bool:
+    """Whether each quote at offsets ``at`` (with ``before`` quotes, mod 2, since its line
+    began) is where a quote of CSV syntax may be: an opening one (an even count before it) at
+    the start of a cell, or right after a closing one (a doubled quote); a closing one (an odd
+    count) before a comma, a line end, the end of the data or another quote (doubled).
+
+    Then the quotes pair off as Python's csv module reads them, and an even count on every
+    line proves that no quoted value spans lines. A quote that fails this (text such as
+    ``5"`` or ``x"y`` in an unquoted cell, which Python reads as text) could shift the pairing
+    and hide a value spanning lines behind even counts: the row reader reads such a file."""
+    size = len(raw)
+    opening, closing = at[before % 2 :: 2], at[1 - before % 2 :: 2]
+    if len(opening):
+        first = int(opening[0])  # the start of the data (after a BOM) is a cell's start
+        data_start = first == 0 or (first == 3 and bytes(raw[:3]) == _BOM)
+        if not _BEFORE_OPENING[raw[opening[int(data_start) :] - 1]].all():
+            return False
+    if len(closing):
+        last = int(closing[-1])  # a quote that ends the data closes its cell
+        inside = closing[:-1] if last == size - 1 else closing
+        if not _AFTER_CLOSING[raw[inside + 1]].all():
+            return False
+    return True

@@ -1,8 +1,10 @@
 """The CSV incident log read row by row with Python's csv module: any valid CSV at all.
 
 Quoted cells with commas, doubled quotes or line breaks, blank lines, standard input: every file
-this reader takes, with each row's own line number. It only collects the cells as text; their
-meaning comes from :func:`slacalc.reading.table.build_table`, as for every other reader.
+this reader takes, with each row's own line number. A quoted value that spans lines is taken only
+where :func:`slacalc.reading.files.quoted_span_problems` allows it (free text in a column slacalc
+ignores, hiding no row). It only collects the cells as text; their meaning comes from
+:func:`slacalc.reading.table.build_table`, as for every other reader.
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.files import CsvFile, open_csv
 from slacalc.reading.table import RawPart
-
-# Columns whose cells never hold a line break: one there means a quote opened too early.
-_ONE_LINE = frozenset(COLUMNS)
 
 
 def read_csv_rows(path: str, *, on_progress: Callable[[int, int], None] | None = None) -> RawPart:
@@ -51,8 +50,12 @@ def csv_parts(f: CsvFile, rows: int | None = None) -> Iterator[RawPart]:
             problems=list(problems),
         )
 
+    spans: list[Problem] = []  # rows refused for a quoted value spanning lines, as met
     try:
-        for line, last, cells in f.rows(skip_blank=False):
+        for line, _, cells in f.rows(skip_blank=False, problems=spans):
+            if spans:
+                problems.extend(spans)
+                spans.clear()
             if rows is not None and len(lines) >= rows:
                 yield part()
                 columns = {c: [] for c in wanted}
@@ -63,23 +66,6 @@ def csv_parts(f: CsvFile, rows: int | None = None) -> Iterator[RawPart]:
                     Problem(name, line, f"row has {n} cells but the header has {width}")
                 )
                 continue
-            if last > line:  # a quoted cell ran over several lines
-                broken = [
-                    c
-                    for c, i in wanted.items()
-                    if i < n and c in _ONE_LINE and ("\n" in cells[i] or "\r" in cells[i])
-                ]
-                if broken or n != width:
-                    where = f"column '{broken[0]}' holds" if broken else "a quoted cell holds"
-                    problems.append(
-                        Problem(
-                            name,
-                            line,
-                            f"{where} a line break (the row runs on to line {last}): is "
-                            "a quote left open? close it, or double the quotes inside the cell",
-                        )
-                    )
-                    continue
             if n < width:
                 cells = cells + pad[n:]
             lines.append(line)
@@ -87,4 +73,5 @@ def csv_parts(f: CsvFile, rows: int | None = None) -> Iterator[RawPart]:
                 columns[c].append(cells[i])
     except InputError as exc:  # a quote never closed: the rows before it still count
         problems.extend(exc.problems)
+    problems.extend(spans)
     yield part()

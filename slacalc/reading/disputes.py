@@ -30,8 +30,10 @@ class DisputeInput:
 def read_disputes(path: str, tz: tzinfo) -> list[DisputeInput]:
     """Read a disputes CSV (``-`` is standard input), in file order.
 
-    Headers are matched case-insensitively and unknown columns ignored. Every bad cell of every
-    row is collected and raised together as an :class:`InputError`. A file looks like::
+    Headers are matched case-insensitively and unknown columns ignored (a quoted value there may
+    span lines, unless rows hide in it: see :func:`~slacalc.reading.files.quoted_span_problems`).
+    Every bad cell of every row is collected and raised together as an :class:`InputError`. A
+    file looks like::
 
         dispute_id,customer_id,level,opened_at,resolved_at
         DSP-0413,huaxin-bank,data_loss,2025-09-30T10:00:00+08:00,2025-10-13 18:30
@@ -48,7 +50,7 @@ def read_disputes(path: str, tz: tzinfo) -> list[DisputeInput]:
         i = col[column]
         return cells[i] if i is not None and i < len(cells) else ""
 
-    for line, _, cells in f.rows():
+    for line, _, cells in f.rows(problems=problems):  # rows hidden by a quote: problems
         if len(cells) > width and any(c.strip() for c in cells[width:]):
             problems.append(
                 Problem(name, line, f"row has {len(cells)} cells but the header has {width}")

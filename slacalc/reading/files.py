@@ -1,7 +1,9 @@
 """Reading input files the way real exports come: BOM or not, CRLF or LF, stdin, odd headers.
 
 CSV is read strictly: a quote left open is an error on the line where it opened, never a cell
-that silently swallows the rest of the file.
+that silently swallows the rest of the file, and a quote closed lines later is never a cell that
+silently swallows the rows in between (:func:`quoted_span_problems`, the one rule every CSV
+reader applies).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import contextlib
 import csv
 import io
 import os
+import re
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +68,8 @@ class CsvFile:
     data: Any  # bytes, or a read-only memory map of a large file
     # Called now and then with (bytes read, bytes in all) while rows are read: a progress hook.
     on_progress: Callable[[int, int], None] | None = None
+    # Indexes of the columns slacalc reads (None: every column), for quoted_span_problems.
+    reads: frozenset[int] | None = None
 
     def column(self, name: str) -> int | None:
         """Index of a (normalised) column, or None when the file does not have it."""
@@ -73,19 +78,25 @@ class CsvFile:
         except ValueError:
             return None
 
-    def rows(self, *, skip_blank: bool = True) -> Iterator[tuple[int, int, list[str]]]:
+    def rows(
+        self, *, skip_blank: bool = True, problems: list[Problem] | None = None
+    ) -> Iterator[tuple[int, int, list[str]]]:
         """Yield ``(line, last_line, cells)`` for every data row (blank lines skipped; rows of
         only separators too unless ``skip_blank`` is false).
 
         Line numbers are the file's own: the header is line 1, and a quoted cell spanning lines
         gives its row the number of the line it starts on and ``last_line`` the one it ends on.
         A quote that is never closed properly is an :class:`InputError` on the line it opened.
+        A row whose quoted value spans lines where :func:`quoted_span_problems` refuses it is
+        not yielded: its problems go to ``problems``, or without that list are raised together
+        as an :class:`InputError` after the last row (so no caller ever takes a swallowed row).
         """
         raw = _byte_stream(self.data)
         stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         reader = csv.reader(stream, strict=True)
         progress, total = self.on_progress, len(self.data)
         reported = False  # a small file never shows a progress bar, not even a full one
+        spans: list[Problem] = [] if problems is None else problems
         line = last = 1
         try:
             next(reader)
@@ -93,6 +104,13 @@ class CsvFile:
             for cells in reader:
                 line = last + 1
                 last = reader.line_num
+                if last > line:  # a quoted value spans lines: rows may hide inside it
+                    found = quoted_span_problems(
+                        self.name, self.header, line, cells, reads=self.reads
+                    )
+                    if found:
+                        spans.extend(found)
+                        continue
                 if not line & 0xFFFF:
                     release(self.data)
                     if progress is not None:
@@ -105,12 +123,93 @@ class CsvFile:
                 yield line, last, cells
             if progress is not None and reported:
                 progress(total, total)
+            if problems is None and spans:
+                raise InputError(spans)
         except csv.Error as exc:
             raise InputError(
                 Problem(self.name, last + 1, csv_problem(exc, last + 1, reader.line_num))
             ) from None
         except UnicodeDecodeError as exc:
             raise InputError(Problem(self.name, last + 1, f"not UTF-8: {exc.reason}")) from None
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as the CSV readers count lines
+
+
+def quoted_span_problems(
+    file: str,
+    header: Sequence[str],
+    line: int,
+    cells: Sequence[str],
+    *,
+    reads: Collection[int] | None = None,
+) -> list[Problem]:
+    r"""The problems of a CSV row that starts on ``line`` and holds quoted values that span
+    lines; ``[]`` when it may be read. The one rule of every CSV reader (incident logs in rows
+    or in bulk, contracts, disputes, holidays, vendor exports):
+
+    A quote that opens a value and closes lines later (``"INC-1`` on line 2, ``...,x"`` at
+    the end of line 21) is valid CSV, and every line in between becomes part of the value:
+    rows silently vanish. So a value holding a line break is a problem on the line where it
+    opened, naming the line where it closed, when
+
+    - its column is one slacalc reads (``reads``: indexes into ``header``; None: every column):
+      no timestamp, id, name, level or amount spans lines; or else
+    - read with its line breaks as row ends, its row would split into rows: a line between
+      the first and the last has as many cells as the header or more, or the first line and
+      the last one both have; or else
+    - its row does not have the header's width (cells past it that are blank aside).
+
+    Free text that spans lines in a column slacalc ignores (a description, notes) is taken.
+
+    >>> quoted_span_problems("log.csv", ["start", "notes"], 2, ["2025-05-01", "a\nb"], reads=[0])
+    []
+    >>> [p.message[:41] for p in quoted_span_problems("log.csv", ["start", "id"], 2, ["x", "1\n2"])]
+    ['a quoted value runs from line 2 to line 3']
+    """
+    width = len(header)
+    read = frozenset(range(width) if reads is None else reads)
+    # The row's cells per line, were every line break inside a value a row end: a value's
+    # text counts a cell per comma (a swallowed row holds no quote but doubled ones, so its
+    # commas are its separators).
+    shape = [0]
+    spans: list[tuple[int, int, int]] = []  # (cell, line it opens on, line it closes on)
+    at = line
+    for i, cell in enumerate(cells):
+        if "\n" not in cell and "\r" not in cell:
+            shape[-1] += 1
+            continue
+        pieces = _LINE_BREAK.split(cell)
+        shape[-1] += pieces[0].count(",") + 1
+        shape.extend(piece.count(",") + 1 for piece in pieces[1:])
+        spans.append((i, at, at + len(pieces) - 1))
+        at += len(pieces) - 1
+    if not spans:
+        return []
+    inside = [line + k for k in range(1, len(shape) - 1) if shape[k] >= width]
+    if inside:
+        why = f", and line {inside[0]} in it reads as a row of its own"
+    elif shape[0] >= width and shape[-1] >= width:
+        why = f", and lines {line} and {at} each read as a row of their own"
+    elif len(cells) < width or any(c.strip() for c in cells[width:]):
+        why = f", and leaves its row {len(cells)} cells for the header's {width}"
+    else:
+        why = ""
+    problems = []
+    for i, opened, closed in spans:
+        if i in read or why:
+            problems.append(
+                Problem(
+                    file,
+                    opened,
+                    f"a quoted value runs from line {opened} to line {closed}"
+                    f"{'' if i in read else why}: an unbalanced quote? close it where the value "
+                    'ends, or double a quote that is text ("")',
+                    header[i] if i < width else None,
+                    cells[i],
+                )
+            )
+    return problems
 
 
 def csv_problem(exc: csv.Error, line: int, reached: int) -> str:
@@ -305,6 +404,7 @@ def _binary(name: str, data: Any) -> Problem:
 
 def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> CsvFile:
     """Open a CSV and check its header: names are matched case-insensitively, spaces ignored."""
+    names = set(known)
     name, data = read_bytes(path)
     text = bytes(data[:65536]).decode("utf-8-sig", errors="replace")
     if not len(data) or not text.strip():
@@ -319,7 +419,7 @@ def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> Csv
     problems = []
     seen: set[str] = set()
     for cell in header:
-        if cell and cell in seen and cell in set(known):
+        if cell and cell in seen and cell in names:
             problems.append(Problem(name, 1, f"column '{cell}' appears more than once"))
         seen.add(cell)
     missing = [col for col in required if col not in header]
@@ -334,7 +434,8 @@ def open_csv(path: str, *, required: Iterable[str], known: Iterable[str]) -> Csv
         )
     if problems:
         raise InputError(problems)
-    return CsvFile(name=name, header=header, data=data)
+    reads = frozenset(i for i, cell in enumerate(header) if cell in names)
+    return CsvFile(name=name, header=header, data=data, reads=reads)
 
 
 def _names(cols: Iterable[str]) -> str:
