@@ -78,7 +78,7 @@ def test_defaults_and_lenient_spelling(tmp_path: Path) -> None:
         tmp_path,
         "\ufeff Customer_ID ,SERVICE,Monthly_Fee,currency,sla_target,notes\r\n"
         "acme,compute,100,,,whatever\r\n"
-        "beta,db, 1_200.50 ,jpy,99.999%,\r\n",
+        "beta,db, 1_200.00 ,jpy,99.999%,\r\n",  # JPY is whole: trailing zeros are fine
     )
     book = read_contracts(path, policy=STANDARD, default_currency="USD")
     a = book.find("acme", "compute")
@@ -86,7 +86,7 @@ def test_defaults_and_lenient_spelling(tmp_path: Path) -> None:
     assert a is not None and b is not None
     assert (a.monthly_fee, a.currency, a.tier.target) == (Decimal(100), "USD", Decimal("99.95"))
     assert (b.monthly_fee, b.currency, b.tier.target) == (
-        Decimal("1200.50"),
+        Decimal(1200),
         "JPY",
         Decimal("99.999"),
     )
@@ -146,8 +146,11 @@ def test_zero_fee_is_allowed(tmp_path: Path) -> None:
 _CELLS = {
     "customer_id": ["acme", " acme", "globex", "阿里", "", "*", "hooli\x1f", "initech"],
     "service": ["", "*", "db", " db ", "web", "compute"],
-    "monthly_fee": ["100", "2500.50", " 99.5 ", "1_000", "1e3", "-5", "abc", "0", "12.123456789"],
-    "currency": ["", "CNY", "usd", "JPY", "XYZ"],
+    "monthly_fee": [
+        *("100", "2500.50", " 99.5 ", "1_000", "1e3", "-5", "abc", "0", "12.123456789"),
+        *("100.1234", "1500000.00"),  # finer than CNY, JPY and KWD; a whole JPY amount
+    ],
+    "currency": ["", "CNY", "usd", "JPY", "XYZ", "KWD"],
     "sla_target": ["", "99.95", "99.99%", " 99.999 ", "98"],
     "policy": ["", "standard", "aws-ec2-region", "nope"],
 }

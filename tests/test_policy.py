@@ -250,7 +250,7 @@ def test_a_band_table_and_every_rule(tmp_path: Path) -> None:
         (
             "cap_pct=-1\n[[tiers]]\ntarget=101\ncoefficient=-1\ncredit_pct='x'\n",
             [
-                "key 'cap_pct': must be at least 0 (value '-1')",
+                "key 'cap_pct': must be above 0 (value '-1')",
                 "key 'tiers[1].target': must be at most 100 (value '101')",
                 "key 'tiers[1].coefficient': must be at least 0 (value '-1')",
                 "key 'tiers[1].credit_pct': not a number (value 'x')",

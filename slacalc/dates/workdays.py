@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 from types import MappingProxyType
 from typing import Any
 
-from slacalc.errors import UsageError
+from slacalc.errors import InputError, Problem, UsageError
 
 NO_CALENDAR = "none"
 
@@ -27,6 +27,36 @@ _MAX_SEARCH_DAYS = 5 * 366
 
 # Held while a country's module is imported under a stand-in package (see _country_class).
 _IMPORT_LOCK = threading.Lock()
+
+
+class Overrides(dict[date, bool]):
+    """Per-day overrides of a calendar (True: a working day) and where they were read: the file
+    and each day's line, so that a calendar they break can say which file broke it."""
+
+    def __init__(
+        self,
+        days: Mapping[date, bool] | None = None,
+        *,
+        source: str | None = None,
+        lines: Mapping[date, int] | None = None,
+    ) -> None:
+        super().__init__(days or {})
+        self.source = source
+        self.lines: dict[date, int] = dict(lines or {})
+
+
+class NoWorkingDay(InputError, ValueError):
+    """A count of working days that cannot end: the calendar has no working day for years."""
+
+    # An input error (exit 1, naming the holidays file) and still a ValueError: a caller that
+    # turns a deadline it cannot compute into a row problem (the disputes log) keeps doing so.
+
+    def __init__(self, problem: Problem, reason: str) -> None:
+        super().__init__(problem)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 class WorkCalendar:
@@ -44,6 +74,9 @@ class WorkCalendar:
     def __init__(self, name: str, overrides: Mapping[date, bool]) -> None:
         self.name = name
         self.overrides: Mapping[date, bool] = MappingProxyType(dict(overrides))
+        # Where the overrides were read (an Overrides from a holidays file), for messages.
+        self.source: str | None = getattr(overrides, "source", None)
+        self._lines: Mapping[date, int] = getattr(overrides, "lines", {})
         self._override_years = frozenset(d.year for d in self.overrides)
         # Non-working days per year, before overrides. Years are filled lazily because the
         # holidays package computes lunar festivals year by year and most runs need one or two.
@@ -69,10 +102,13 @@ class WorkCalendar:
         """The calendar of country code ``calendar`` (any case), or ``"none"`` for Monday-Friday.
 
         ``overrides`` maps a date to True (a working day) or False (a day off); it wins over the
-        country's calendar and the weekend. An unknown code is a :class:`UsageError`.
+        country's calendar and the weekend (an :class:`Overrides` read from a file also names
+        the file in errors). An unknown code is a :class:`UsageError`.
         """
         code = calendar.strip()
         cleaned = _clean_overrides(overrides or {})
+        if isinstance(overrides, Overrides):
+            cleaned = Overrides(cleaned, source=overrides.source, lines=overrides.lines)
         if code.lower() == NO_CALENDAR:
             return cls(NO_CALENDAR, cleaned)
         code = code.upper()
@@ -103,7 +139,9 @@ class WorkCalendar:
     def add_working_days(self, d: date, n: int) -> date:
         """The ``n``-th working day strictly after ``d`` (``n`` >= 1).
 
-        ``d`` itself never counts, even when it is a working day or a make-up Saturday.
+        ``d`` itself never counts, even when it is a working day or a make-up Saturday. A
+        calendar with no working day in the 1830 days searched (or none before the year 9999
+        ends) raises :class:`NoWorkingDay`, an input error naming the holidays file.
 
         >>> WorkCalendar.create("none").add_working_days(date(2025, 10, 3), 1)  # a Friday
         datetime.date(2025, 10, 6)
@@ -114,18 +152,37 @@ class WorkCalendar:
         found = 0
         searched = 0
         while found < n:
+            if day == date.max:
+                raise self._no_working_day(day - timedelta(days=searched), searched)
             day += timedelta(days=1)
             searched += 1
             if self.is_working_day(day):
                 found += 1
                 searched = 0
             elif searched > _MAX_SEARCH_DAYS:
-                raise ValueError(
-                    f"no working day in the {_MAX_SEARCH_DAYS} days after "
-                    f"{day - timedelta(days=searched)} in calendar "
-                    f"'{self.name}': check the holidays file"
-                )
+                raise self._no_working_day(day - timedelta(days=searched), _MAX_SEARCH_DAYS)
         return day
+
+    def _no_working_day(self, after: date, days: int) -> NoWorkingDay:
+        """The error of a search that found no working day in the ``days`` days after ``after``:
+        on the first day off the overrides gave in that stretch, when a file gave them."""
+        reason = (
+            f"no working day in the {days} days after {after} in calendar '{self.name}': "
+            "check the holidays file"
+        )
+        if self.source is None:
+            return NoWorkingDay(Problem(f"calendar '{self.name}'", None, reason), reason)
+        last = after + timedelta(days=days)
+        off = [d for d, working in self.overrides.items() if not working and after < d <= last]
+        first = min(off, default=None)
+        message = (
+            f"with the days off this file lists, calendar '{self.name}' has no working day in "
+            f"the {days} days after {after}: a deadline counted in working days would never come"
+        )
+        if first is None:
+            return NoWorkingDay(Problem(self.source, None, message), reason)
+        line = self._lines.get(first)
+        return NoWorkingDay(Problem(self.source, line, message, "date", str(first)), reason)
 
     def working_days_after(self, d: date, n: int) -> list[date]:
         """The ``n`` working days strictly after ``d``, in order: the days a deadline counts.

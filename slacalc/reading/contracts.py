@@ -13,7 +13,7 @@ import numpy as np
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.files import STDIN, open_csv
 from slacalc.terms.policy import Policy, Tier, load_policy
-from slacalc.terms.rules import parse_amount, parse_currency
+from slacalc.terms.rules import minor_unit, parse_amount, parse_currency
 
 WILDCARD = "*"
 COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target", "policy")
@@ -36,6 +36,28 @@ class Contract:
     @property
     def is_wildcard(self) -> bool:
         return self.service == WILDCARD
+
+
+def parse_fee(text: str, currency: str) -> Decimal:
+    """A monthly fee in ``currency``: a non-negative amount below 10**15 with no more decimals
+    than the currency's minor unit (ISO 4217), so that no fee is rounded before it is used: at
+    most 999999999999999.99 CNY, 999999999999999 JPY, 999999999999999.999 KWD. Trailing zeros
+    do not count (``1500000.00`` JPY is whole). Raises ValueError naming what is wrong.
+
+    >>> parse_fee("100.5", "JPY")
+    Traceback (most recent call last):
+    ...
+    ValueError: finer than the currency's minor unit: JPY has no minor unit, a fee in JPY is whole
+    """
+    value = parse_amount(text)
+    places = minor_unit(currency)
+    if value.scaleb(places) % 1:
+        if places:
+            unit = f"at most {places} decimals for {currency}"
+        else:
+            unit = f"{currency} has no minor unit, a fee in {currency} is whole"
+        raise ValueError(f"finer than the currency's minor unit: {unit}")
+    return value
 
 
 class ContractBook:
@@ -165,7 +187,17 @@ def _clean_file(
     if len(codes) and int(codes.max()) + 1 != n:
         return None  # a key twice: the row reader names both lines
     try:
-        currency = _distinct(column("currency"), lambda t: parse_currency(t) if t else None)
+        codes_of, which = _distinct_values(
+            column("currency"), lambda t: parse_currency(t) if t else default_currency
+        )
+        currency = [codes_of[i] for i in which.tolist()]
+        # A fee with more decimals than its currency's minor unit, or trailing zeros, is read by
+        # parse_fee: the one rule, which refuses the first (the row reader then names its line).
+        places = np.array([minor_unit(c) for c in codes_of], dtype=np.int64)[which]
+        point = np.asarray(pc.find_substring(fees, "."))
+        decimals = np.where(point >= 0, np.asarray(pc.utf8_length(fees)) - point - 1, 0)
+        for i in np.flatnonzero(decimals > places).tolist():
+            parse_fee(fees[i].as_py(), currency[i])
         policies = _distinct(
             column("policy"), lambda t: load_policy(t, relative_to=folder) if t else policy
         )
@@ -180,7 +212,7 @@ def _clean_file(
     lines = np.concatenate([np.asarray(p.lines) for p in parts]).tolist()
     return ContractBook(
         [
-            Contract(c, s, Decimal(fee), cur or default_currency, tier, pol, name, line)
+            Contract(c, s, Decimal(fee), cur, tier, pol, name, line)
             for c, s, fee, cur, tier, pol, line in zip(
                 customers.to_pylist(),
                 services.to_pylist(),
@@ -197,9 +229,15 @@ def _clean_file(
 
 def _distinct(texts: Any, read: Any) -> list[Any]:
     """``read`` of each text of a column, each distinct text read once."""
+    values, which = _distinct_values(texts, read)
+    return [values[i] for i in which.tolist()]
+
+
+def _distinct_values(texts: Any, read: Any) -> tuple[list[Any], Any]:
+    """``read`` of each distinct text of a column, and each row's index into them."""
     encoded = texts.dictionary_encode()
     values = [read(t) for t in encoded.dictionary.to_pylist()]
-    return [values[i] for i in encoded.indices.to_pylist()] if values else []
+    return values, np.asarray(encoded.indices, dtype=np.int64)
 
 
 def _once(parse: Any, key: Any = None) -> Any:
@@ -262,18 +300,22 @@ def contracts_of_rows(
                 Problem(name, line, "a contract names one customer, not '*'", "customer_id", cust)
             )
         service = cell("service").strip() or WILDCARD
-        fee_text = cell("monthly_fee")
-        try:
-            fee = parse_amount(fee_text)
-        except ValueError as exc:
-            problems.append(Problem(name, line, str(exc), "monthly_fee", fee_text))
         cur_text = cell("currency")
         currency = default_currency
+        bad_currency = None
         if cur_text.strip():
             try:
                 currency = currency_of(cur_text)
             except ValueError as exc:
-                problems.append(Problem(name, line, str(exc), "currency", cur_text))
+                bad_currency = Problem(name, line, str(exc), "currency", cur_text)
+        fee_text = cell("monthly_fee")
+        try:
+            # an unknown currency has no minor unit to check the fee against
+            fee = parse_amount(fee_text) if bad_currency else parse_fee(fee_text, currency)
+        except ValueError as exc:
+            problems.append(Problem(name, line, str(exc), "monthly_fee", fee_text))
+        if bad_currency:
+            problems.append(bad_currency)
         pol = policy
         pol_text = cell("policy").strip()
         if pol_text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from slacalc.dates.workdays import Overrides
 from slacalc.errors import InputError, Problem
 from slacalc.reading.files import open_csv
 
@@ -12,11 +13,12 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KINDS = {"holiday": False, "workday": True}
 
 
-def read_holidays_file(path: str) -> dict[date, bool]:
+def read_holidays_file(path: str) -> Overrides:
     """Read a ``date,kind`` CSV of overrides: kind ``holiday`` (off) or ``workday`` (on).
 
     Headers and kinds are matched case-insensitively; other columns are ignored; ``-`` is
     standard input. Every bad row is collected and reported together as an :class:`InputError`.
+    The overrides keep the file's name and each date's line, for a calendar's later errors.
     A file looks like::
 
         date,kind
@@ -53,7 +55,7 @@ def read_holidays_file(path: str) -> dict[date, bool]:
         first_line.setdefault(day, line)
     if problems:
         raise InputError(problems)
-    return result
+    return Overrides(result, source=csv_file.name, lines=first_line)
 
 
 def _parse_day(raw: str, file: str, line: int, problems: list[Problem]) -> date | None:

@@ -2,8 +2,11 @@
 
 A policy is a built-in (``standard``, ``standard-credit``), a preset shipped in
 ``slacalc/presets/`` (the published terms of cloud providers), or a TOML file. Files are read
-strictly: numbers exactly (never binary floats), every key known, bands ordered, shares within
-0-100 %; a mistake is a :class:`PolicyError` naming the file, the key and a suggestion.
+strictly: numbers exactly (never binary floats) and within their :data:`DOMAINS`, every key
+known, bands ordered; a mistake is a :class:`PolicyError` naming the file, the key and a
+suggestion. A policy that contradicts itself is refused too: bands that pay less for a worse
+month, a breached month under no band, a cap of nothing, a claim window that closes before it
+opens (:func:`check_claim_bounds` catches the months where that depends on the calendar).
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import difflib
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta, tzinfo
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from slacalc.dates.instants import from_us
 from slacalc.errors import UsageError
 from slacalc.terms.rules import format_pct, parse_decimal, ratio
 
@@ -32,7 +36,92 @@ MAX_POLICY_BYTES = 1 << 20
 
 
 class PolicyError(UsageError):
-    """A policy that cannot be used: unknown name, unreadable or wrong file (exit 2)."""
+    """A policy that cannot be used: unknown, unreadable, wrong or contradicting itself (exit 2)."""
+
+
+# --- the values a policy number may take -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values one kind of policy number may take: a range and at most ``places`` decimals
+    (0: a whole number, written as a TOML integer). Every check and message reads these."""
+
+    low: Decimal
+    high: Decimal | None  # None: below 10**15, the longest number a policy holds
+    places: int
+    above_low: bool = False  # ``low`` itself is refused ("above 0")
+
+    @property
+    def digits(self) -> int:
+        """Digits before the point of the largest value."""
+        return len(str(int(self.high))) if self.high is not None else NUMBER_DIGITS
+
+    def text(self) -> str:
+        """The domain in words: ``above 0, at most 100; up to 8 decimals``."""
+        if not self.places:
+            return f"a whole number from {self.low} to {self.high}"
+        low = f"above {self.low}" if self.above_low else f"at least {self.low}"
+        high = f"at most {self.high}" if self.high is not None else f"below 10^{NUMBER_DIGITS}"
+        return f"{low}, {high}; up to {self.places} decimals"
+
+
+NUMBER_DIGITS = 15  # digits before the point of any policy number: below 10**15
+PERCENT_PLACES = 8
+TARGET_DOMAIN = Domain(Decimal(0), Decimal(100), PERCENT_PLACES, above_low=True)
+SHARE_DOMAIN = Domain(Decimal(0), Decimal(100), PERCENT_PLACES)
+CAP_DOMAIN = Domain(Decimal(0), Decimal(100), PERCENT_PLACES, above_low=True)
+COEFFICIENT_DOMAIN = Domain(Decimal(0), Decimal(10**6), PERCENT_PLACES)
+# Money in the contract's currency: no ISO 4217 currency has more than 4 decimals (CLF, UYW).
+MIN_CREDIT_DOMAIN = Domain(Decimal(0), None, 4)
+SECONDS_DOMAIN = Domain(Decimal(0), Decimal(86_400), 0)
+OPENS_DOMAIN = Domain(Decimal(0), Decimal(60), 0)
+CLOSES_DAYS_DOMAIN = Domain(Decimal(1), Decimal(3660), 0)
+CLOSES_MONTHS_DOMAIN = Domain(Decimal(1), Decimal(120), 0)
+
+# Every number of a policy file, its domain and what else it must agree with: the README's
+# table is :func:`domain_table`.
+DOMAINS: tuple[tuple[str, Domain, str], ...] = (
+    ("tiers[].target", TARGET_DOMAIN, "no two tiers the same"),
+    ("default_target", TARGET_DOMAIN, "one of the tiers' targets (default: the lowest)"),
+    ("tiers[].coefficient", COEFFICIENT_DOMAIN, "needed in mode `coefficient`"),
+    ("tiers[].credit_pct", SHARE_DOMAIN, "one band, below the tier's target"),
+    (
+        "tiers[].bands[].below",
+        TARGET_DOMAIN,
+        "the first is the tier's target (every breached month has a band), then each lower",
+    ),
+    (
+        "tiers[].bands[].credit_pct",
+        SHARE_DOMAIN,
+        "never less than the band before it: a worse month never earns less",
+    ),
+    ("cap_pct", CAP_DOMAIN, "a cap of 0 would pay nothing for any breach"),
+    ("min_credit", MIN_CREDIT_DOMAIN, "money, in each contract's currency"),
+    ("min_outage_seconds", SECONDS_DOMAIN, ""),
+    ("round_up_seconds", SECONDS_DOMAIN, ""),
+    ("claim_window.opens_after_working_days", OPENS_DOMAIN, "0: when the month ends"),
+    (
+        "claim_window.closes_after_days",
+        CLOSES_DAYS_DOMAIN,
+        "more than `opens_after_working_days`; a month whose window would still close before "
+        "it opens (holidays) stops the report",
+    ),
+    (
+        "claim_window.closes_after_months",
+        CLOSES_MONTHS_DOMAIN,
+        "likewise; not with `closes_after_days`",
+    ),
+)
+HOURS_DOMAIN = '"HH:MM", 00:00 to 24:00; `from` before `to`'
+
+
+def domain_table() -> str:
+    """The policy numbers' domains as a Markdown table (the README's)."""
+    rows = ["| key | allowed values | also |", "|---|---|---|"]
+    rows += [f"| `{key}` | {domain.text()} | {also} |" for key, domain, also in DOMAINS]
+    rows.append(f"| `service_hours.from`, `service_hours.to` | {HOURS_DOMAIN} | |")
+    return "\n".join(rows)
 
 
 @dataclass(frozen=True)
@@ -98,18 +187,56 @@ class ClaimWindow:
     closes_after_months: int | None = None
 
     def text(self) -> str:
-        opens = (
-            f"opens after the {self.opens_after_working_days}th working day of the next month"
-            if self.opens_after_working_days
-            else "opens when the month ends"
-        )
+        return f"{self.opens_text()}, {self.close_text()}"
+
+    def opens_text(self) -> str:
+        n = self.opens_after_working_days
+        if not n:
+            return "opens when the month ends"
+        return f"opens after the {_ordinal(n)} working day of the next month"
+
+    def close_text(self) -> str:
         if self.closes_after_months is not None:
-            closes = f"closes {self.closes_after_months} months after the month ends"
-        elif self.closes_after_days is not None:
-            closes = f"closes {self.closes_after_days} days after the month ends"
-        else:
-            closes = "does not close"
-        return f"{opens}, {closes}"
+            n = self.closes_after_months
+            return f"closes {_count(n, 'month')} after the month ends"
+        if self.closes_after_days is not None:
+            return f"closes {_count(self.closes_after_days, 'day')} after the month ends"
+        return "does not close"
+
+    def close_key(self) -> tuple[str, int | None]:
+        """The key that says when the window closes, and its value."""
+        if self.closes_after_months is not None:
+            return "closes_after_months", self.closes_after_months
+        return "closes_after_days", self.closes_after_days
+
+    def latest_close_days(self) -> int | None:
+        """The most days after a month's end that its window can close (None: never closes)."""
+        if self.closes_after_months is not None:
+            return _longest_months(self.closes_after_months)
+        return self.closes_after_days
+
+
+def _longest_months(n: int) -> int:
+    """Days in the longest run of ``n`` calendar months: over a leap year and three common
+    years, every run of months there is (the Gregorian century rule only shortens one)."""
+    starts = [date(year, month, 1) for year in range(2000, 2004) for month in range(1, 13)]
+    return max((_months_later(d, n) - d).days for d in starts)
+
+
+def _months_later(first: date, n: int) -> date:
+    months = first.year * 12 + first.month - 1 + n
+    return first.replace(year=months // 12, month=months % 12 + 1)
+
+
+def _count(n: int, unit: str) -> str:
+    """``1 day``, ``2 days``."""
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``21st``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -145,7 +272,9 @@ class Policy:
         """Read a committed tier such as ``99.99`` or ``99.99%``; ValueError names the choices."""
         raw = text.strip().removesuffix("%").strip()
         try:
-            return self.tier(parse_decimal(raw, max_digits=3, max_places=8))
+            return self.tier(
+                parse_decimal(raw, max_digits=TARGET_DOMAIN.digits, max_places=TARGET_DOMAIN.places)
+            )
         except (ValueError, KeyError):
             raise ValueError(
                 f"not a tier of policy '{self.name}': expected one of {self.tier_labels()}"
@@ -234,27 +363,37 @@ def policy_names() -> list[str]:
 
 def load_policy(name_or_path: str, *, relative_to: Path | None = None) -> Policy:
     """A built-in or preset policy by name, or a TOML policy file (a path relative to
-    ``relative_to`` when given, as the contracts file's ``policy`` column is)."""
-    return _load(name_or_path.strip(), str(relative_to) if relative_to is not None else "")
+    ``relative_to`` when given, as the contracts file's ``policy`` column is).
 
-
-@lru_cache(maxsize=64)
-def _load(key: str, relative_to: str) -> Policy:
+    A file is read again whenever it may have changed (another file at that path, another
+    working folder, an edit): only the reading of one unchanged file is remembered."""
+    key = name_or_path.strip()
     if key in BUILTIN:
         return BUILTIN[key]
     if key in preset_names():
-        return read_policy_file(PRESETS_DIR / f"{key}.toml", origin="preset")
+        return _read_known(str(PRESETS_DIR / f"{key}.toml"), "preset", None)
     path = Path(key)
-    if relative_to and not path.is_absolute():
+    if relative_to is not None and not path.is_absolute():
         path = Path(relative_to) / path
-    if not path.is_file():
+    try:
+        seen = path.stat()
+    except OSError:
+        seen = None
+    if seen is None or not path.is_file():
         close = difflib.get_close_matches(key, policy_names(), n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise PolicyError(
             f"unknown policy '{key}'{hint} (use one of {', '.join(policy_names())}, or a TOML "
             "file; list them with: slacalc policies)"
         )
-    return read_policy_file(path)
+    version = (str(path.resolve()), seen.st_ino, seen.st_size, seen.st_mtime_ns)
+    return _read_known(str(path), None, version)
+
+
+@lru_cache(maxsize=64)
+def _read_known(path: str, origin: str | None, version: tuple | None) -> Policy:
+    """A policy file read once per ``version`` (its resolved path, inode, size and time)."""
+    return read_policy_file(Path(path), origin=origin)
 
 
 _TOP_KEYS = {
@@ -325,39 +464,39 @@ class _Reader:
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 self.bad(f"{where}{key}", f"unknown key{hint} (known: {', '.join(sorted(known))})")
 
-    def number(
-        self,
-        key: str,
-        value: Any,
-        *,
-        low: Decimal | None = Decimal(0),
-        high: Decimal | None = None,
-        positive: bool = False,
-        places: int = 8,
-    ) -> Decimal | None:
+    def number(self, key: str, value: Any, domain: Domain) -> Decimal | None:
+        """A decimal within ``domain`` (written as a TOML number or as text), or None."""
         if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
             self.bad(key, f"expected a number, got {_type_name(value)}")
             return None
         text = str(value)
         try:
-            dec = parse_decimal(text.strip().removesuffix("%"), max_digits=15, max_places=places)
+            dec = parse_decimal(
+                text.strip().removesuffix("%"), max_digits=NUMBER_DIGITS, max_places=domain.places
+            )
         except ValueError as exc:
             self.bad(key, f"{exc} (value '{text[:40]}')")
             return None
-        if (low is not None and dec < low) or (positive and dec == 0):
-            self.bad(key, f"must be {'above' if positive else 'at least'} {low} (value '{text}')")
+        if dec < domain.low or (domain.above_low and dec == domain.low):
+            low = "above" if domain.above_low else "at least"
+            self.bad(key, f"must be {low} {domain.low} (value '{text}')")
             return None
-        if high is not None and dec > high:
-            self.bad(key, f"must be at most {high} (value '{text}')")
+        if domain.high is not None and dec > domain.high:
+            self.bad(key, f"must be at most {domain.high} (value '{text}')")
             return None
         return dec
 
-    def whole(self, key: str, value: Any, *, high: int = 10**6) -> int | None:
+    def whole(self, key: str, value: Any, domain: Domain) -> int | None:
+        """A whole number (a TOML integer) within ``domain``, or None."""
+        if isinstance(value, Decimal):
+            self.bad(key, f"expected a whole number (value '{value}')")
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.bad(key, f"expected a whole number, got {_type_name(value)}")
             return None
-        if not 0 <= value <= high:
-            self.bad(key, f"must be between 0 and {high} (value {value})")
+        assert domain.high is not None  # every whole number has a largest value
+        if not domain.low <= value <= domain.high:
+            self.bad(key, f"must be between {domain.low} and {domain.high} (value {value})")
             return None
         return value
 
@@ -380,14 +519,12 @@ class _Reader:
     def policy(self, data: dict[str, Any], origin: str, *, default_name: str) -> Policy | None:
         self.unknown(data, _TOP_KEYS, "")
         mode = self.choice("mode", data.get("mode", COEFFICIENT), MODES) or COEFFICIENT
-        cap = self.number("cap_pct", data.get("cap_pct", 100), high=Decimal(100))
+        cap = self.number("cap_pct", data.get("cap_pct", 100), CAP_DOMAIN)
         tiers = self.tiers(data.get("tiers"), mode)
         targets = [t.target for t in tiers]
         default: Decimal | None = None
         if "default_target" in data:
-            default = self.number(
-                "default_target", data["default_target"], positive=True, high=Decimal(100)
-            )
+            default = self.number("default_target", data["default_target"], TARGET_DOMAIN)
             if default is not None and tiers and default not in targets:
                 self.bad(
                     "default_target",
@@ -398,12 +535,12 @@ class _Reader:
             default = min(targets)
         rules = {
             "min_outage_seconds": self.whole(
-                "min_outage_seconds", data.get("min_outage_seconds", 0), high=86_400
+                "min_outage_seconds", data.get("min_outage_seconds", 0), SECONDS_DOMAIN
             ),
             "round_up_seconds": self.whole(
-                "round_up_seconds", data.get("round_up_seconds", 0), high=86_400
+                "round_up_seconds", data.get("round_up_seconds", 0), SECONDS_DOMAIN
             ),
-            "min_credit": self.number("min_credit", data.get("min_credit", 0)),
+            "min_credit": self.number("min_credit", data.get("min_credit", 0), MIN_CREDIT_DOMAIN),
             "credit_form": self.choice(
                 "credit_form", data.get("credit_form", CASH), (CASH, VOUCHER)
             ),
@@ -448,13 +585,11 @@ class _Reader:
             if "target" not in item:
                 self.bad(where, "missing 'target'")
                 continue
-            target = self.number(
-                f"{where}.target", item["target"], positive=True, high=Decimal(100)
-            )
+            target = self.number(f"{where}.target", item["target"], TARGET_DOMAIN)
             coefficient = None
             if "coefficient" in item:
                 coefficient = self.number(
-                    f"{where}.coefficient", item["coefficient"], high=Decimal(10**6)
+                    f"{where}.coefficient", item["coefficient"], COEFFICIENT_DOMAIN
                 )
             elif mode == COEFFICIENT:
                 self.bad(where, "missing 'coefficient' (the policy's mode is 'coefficient')")
@@ -466,7 +601,7 @@ class _Reader:
                 continue
             credit = None
             if "credit_pct" in item:
-                credit = self.number(f"{where}.credit_pct", item["credit_pct"], high=Decimal(100))
+                credit = self.number(f"{where}.credit_pct", item["credit_pct"], SHARE_DOMAIN)
             if target is None:
                 continue
             if "bands" in item:
@@ -490,6 +625,8 @@ class _Reader:
             self.bad(f"{where}.bands", "expected a list of { below = X, credit_pct = Y }")
             return []
         bands: list[Band] = []
+        first_key = ""
+        ordered = True
         for j, item in enumerate(raw, 1):
             key = f"{where}.bands[{j}]"
             if not isinstance(item, dict):
@@ -500,8 +637,8 @@ class _Reader:
             if missing:
                 self.bad(key, f"missing {', '.join(repr(m) for m in missing)}")
                 continue
-            below = self.number(f"{key}.below", item["below"], positive=True, high=Decimal(100))
-            credit = self.number(f"{key}.credit_pct", item["credit_pct"], high=Decimal(100))
+            below = self.number(f"{key}.below", item["below"], TARGET_DOMAIN)
+            credit = self.number(f"{key}.credit_pct", item["credit_pct"], SHARE_DOMAIN)
             if below is None or credit is None:
                 continue
             if below > target:
@@ -511,13 +648,34 @@ class _Reader:
                     f"{format_pct(target)}: availability there is not a breach",
                 )
             if bands and below >= bands[-1].below:
+                ordered = False
                 self.bad(
                     f"{key}.below",
                     "bands must be listed from the highest 'below' down, "
                     f"without repeats ({format_pct(below)} after "
                     f"{format_pct(bands[-1].below)})",
                 )
+            elif bands and credit < bands[-1].credit_pct:
+                above = bands[-1]
+                self.bad(
+                    f"{key}.credit_pct",
+                    f"a worse month must not earn less: {format_pct(credit)} % below "
+                    f"{format_pct(below)} is less than the {format_pct(above.credit_pct)} % "
+                    f"of the band above it (below {format_pct(above.below)}) "
+                    f"(value '{item['credit_pct']}')",
+                )
+            first_key = first_key or key
             bands.append(Band(below, credit))
+        if ordered and len(bands) == len(raw) and bands[0].below < target:
+            # A month from the first 'below' up to the target is breached and under no band:
+            # it would be owed nothing, and its claim shown open.
+            low, high = format_pct(bands[0].below), format_pct(target)
+            self.bad(
+                f"{first_key}.below",
+                f"a breached month from {low} % up to the tier's target {high} % falls under no "
+                f"band and would be owed nothing; start the bands at below = {high} "
+                f"(value '{low}')",
+            )
         return bands
 
     def service_hours(self, raw: Any) -> ServiceHours | None:
@@ -561,21 +719,82 @@ class _Reader:
             return None
         self.unknown(raw, _CLAIM_KEYS, "claim_window.")
         opens = self.whole(
-            "claim_window.opens_after_working_days", raw.get("opens_after_working_days", 0), high=60
+            "claim_window.opens_after_working_days",
+            raw.get("opens_after_working_days", 0),
+            OPENS_DOMAIN,
         )
         days = months = None
         if "closes_after_days" in raw:
-            days = self.whole("claim_window.closes_after_days", raw["closes_after_days"], high=3660)
+            days = self.whole(
+                "claim_window.closes_after_days", raw["closes_after_days"], CLOSES_DAYS_DOMAIN
+            )
         if "closes_after_months" in raw:
             months = self.whole(
-                "claim_window.closes_after_months", raw["closes_after_months"], high=120
+                "claim_window.closes_after_months", raw["closes_after_months"], CLOSES_MONTHS_DOMAIN
             )
         if days is not None and months is not None:
             self.bad("claim_window", "give closes_after_days or closes_after_months, not both")
             return None
         if opens is None:
             return None
-        return ClaimWindow(opens, days, months)
+        window = ClaimWindow(opens, days, months)
+        # The window opens N working days into the next month: N days after the month ends at
+        # the earliest (when the first N days all work). A close no later than that comes before
+        # the opening in every month, on every calendar; later closes are checked per month.
+        latest = window.latest_close_days()
+        if latest is not None and latest <= opens:
+            key, value = window.close_key()
+            self.bad(
+                f"claim_window.{key}",
+                f"the window would never be open: it {window.opens_text()}, at least "
+                f"{_count(opens, 'day')} after the month ends, and {window.close_text()}; it must "
+                f"close later (value {value})",
+            )
+            return None
+        return window
+
+
+def check_claim_bounds(
+    policy: Policy, next_month: date, tz: tzinfo, opens: int, closes: int | None
+) -> None:
+    """Refuse a month whose claim window closes no later than it opens (a PolicyError, exit 2).
+
+    ``opens`` and ``closes`` are what :func:`slacalc.terms.rules.claim_bounds` gives for the
+    month before ``next_month`` under ``policy``. Files whose window can never open are refused
+    when read; whether a window that opens N working days into the next month closes in time
+    depends on the month (holidays, make-up days, a ``--holidays`` file), so it is checked here,
+    for each month a report prices.
+    """
+    window = policy.claim_window
+    if window is None or closes is None or closes > opens:
+        return
+    month = (next_month - timedelta(days=1)).strftime("%Y-%m")
+    opens_day, closes_day = from_us(opens, tz).date(), from_us(closes, tz).date()
+    key, value = window.close_key()
+    if window.opens_after_working_days:
+        nth = opens_day - timedelta(days=1)
+        opening = (
+            f"after the {_ordinal(window.opens_after_working_days)} working day of "
+            f"{next_month:%Y-%m}, {nth.isoformat()}"
+        )
+    else:
+        opening = "when the month ends"
+    hint = ""
+    if key == "closes_after_days":
+        need = (opens_day - next_month).days + 1
+        hint = f"; for {month}, closes_after_days would have to be at least {need}"
+    raise PolicyError(
+        f"{_policy_where(policy)}: key 'claim_window.{key}': the claim window of {month} would "
+        f"close on {closes_day.isoformat()} ({window.close_text()}), before it opens on "
+        f"{opens_day.isoformat()} ({opening}, on this calendar){hint} (value {value})"
+    )
+
+
+def _policy_where(policy: Policy) -> str:
+    """How a message names a policy: its file, or its name for a built-in or a preset."""
+    if policy.origin in ("built-in", "preset"):
+        return f"policy '{policy.name}' ({policy.origin})"
+    return f"policy file '{policy.origin}'"
 
 
 def _type_name(value: Any) -> str:
