@@ -122,8 +122,8 @@ def test_bad_csv_rows_are_each_reported_with_their_line() -> None:
         import_files("pagerduty", [bad], tz=BERLIN)
     assert info.value.lines() == [
         f"{bad}:2: column 'resolved_on': ends before it starts (value '2025-03-04T09:10:00Z')",
-        f"{bad}:3: column 'created_on': not a timestamp: expected ISO 8601, such as "
-        "2025-05-14T07:57:01Z (day and month could be read either way) (value '03/04/2025 10:00')",
+        f"{bad}:3: column 'created_on': ambiguous date: day and month could be read either way; "
+        "use ISO 8601 (YYYY-MM-DD) (value '03/04/2025 10:00')",
         f"{bad}:4: column 'service_name': missing service name",
         "3 problems found",
     ]

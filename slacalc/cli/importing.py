@@ -8,7 +8,7 @@ import typer
 
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.errors import UsageError
+from slacalc.errors import UsageError, shown
 from slacalc.writing.incident_log import LogFormat, log_format, write_incident_log
 
 PANEL_IMPORT = "Importing"
@@ -90,6 +90,16 @@ def import_cmd(
         ),
     ] = None,
     raw_csv: c.RawCsvOpt = False,
+    max_rows: Annotated[
+        str | None,
+        typer.Option(
+            "--max-rows",
+            envvar="SLACALC_MAX_ROWS",
+            help="The most rows the import may make; one more stops it at once (exit 1). "
+            "iCalendar recurrences also stop at 100000 rows: give a window. Default: 1000000.",
+            metavar="N",
+        ),
+    ] = None,
 ) -> None:
     """Another tool's incident export as slacalc's incident log: CSV, JSON Lines or Parquet.
 
@@ -101,9 +111,10 @@ def import_cmd(
 
     Example: slacalc import statuspage incidents.json --map map.toml -o incidents.csv
     """
-    from slacalc.importing import import_files, read_map
+    from slacalc.importing import DEFAULT_MAX_ROWS, import_files, read_map
 
     fmt = log_format(format, output)
+    cap = DEFAULT_MAX_ROWS if max_rows is None else _row_cap(max_rows)
     zone = c.zone(tz)
     window = None
     if (since is None) != (until is None):
@@ -112,8 +123,16 @@ def import_cmd(
         window = (c.when(since, zone, "--from"), c.when(until, zone, "--until"))
     mapping = read_map(map_file) if map_file else None
     result = import_files(
-        source_format, files, mapping=mapping, unmapped=unmapped, tz=zone, window=window
+        source_format,
+        files,
+        mapping=mapping,
+        unmapped=unmapped,
+        tz=zone,
+        window=window,
+        max_rows=cap,
     )
+    for warning in result.warnings:
+        c.warn(str(warning))
     write_incident_log(
         result.rows,
         output,
@@ -128,3 +147,13 @@ def import_cmd(
         c.err(f"skipped {rows} of names not in the map's [services] (--unmapped skip): {names}")
     if not result.rows:
         c.warn(f"no incident rows in {', '.join(files)}")
+
+
+def _row_cap(text: str) -> int:
+    """``--max-rows``: a whole number of rows, at least 1 (``_`` and ``,`` may group digits)."""
+    digits = text.strip().replace("_", "").replace(",", "")
+    if not digits.isdigit() or int(digits) < 1 or len(digits) > 18:
+        raise UsageError(
+            f"--max-rows '{shown(text)}': expected a whole number of rows from 1, such as 2000000"
+        )
+    return int(digits)

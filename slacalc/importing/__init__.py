@@ -17,7 +17,7 @@ from datetime import datetime, tzinfo
 
 from slacalc.errors import UsageError
 from slacalc.importing import alertmanager, ics, pagerduty, statuspage, uptimerobot
-from slacalc.importing.importer import Importer, run_import
+from slacalc.importing.importer import DEFAULT_MAX_ROWS, Importer, run_import
 from slacalc.importing.mapping import ImportMap, LabelMap, read_map, suggest
 from slacalc.importing.rows import ImportedRow, ImportResult
 
@@ -27,6 +27,7 @@ FORMATS: dict[str, Importer] = {
 }
 
 __all__ = [
+    "DEFAULT_MAX_ROWS",
     "FORMATS",
     "ImportMap",
     "ImportResult",
@@ -46,6 +47,7 @@ def import_files(
     unmapped: str = "error",
     tz: tzinfo,
     window: tuple[datetime, datetime] | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ImportResult:
     """Read ``paths`` (``-`` is standard input) in format ``fmt`` into slacalc incident rows.
 
@@ -54,6 +56,13 @@ def import_files(
     counted in ``ImportResult.skipped``. ``tz`` is the billing zone: the zone of floating
     iCalendar times and of CSV timestamps without an offset. ``window`` (aware ``from``,
     ``until``) keeps the rows that overlap it and is the horizon of endless recurrences.
+    ``max_rows`` caps the rows made: one more is an InputError as soon as it is made (an
+    iCalendar's occurrences are counted before they become rows).
+
+    Every row lies in the years an incident log holds (1900 to 2199): a start or end outside
+    them is a problem naming the file and line (or JSON path) it came from.
+    ``ImportResult.warnings`` says what was taken but is worth a look (of two versions of a
+    Statuspage incident, which one won).
 
     Raises InputError listing every problem of every file, UsageError for a bad argument.
     """
@@ -63,4 +72,12 @@ def import_files(
             f"unknown import format '{fmt}'{suggest(fmt, list(FORMATS))} "
             f"(known: {', '.join(FORMATS)})"
         )
-    return run_import(importer, paths, mapping=mapping, unmapped=unmapped, tz=tz, window=window)
+    return run_import(
+        importer,
+        paths,
+        mapping=mapping,
+        unmapped=unmapped,
+        tz=tz,
+        window=window,
+        max_rows=max_rows,
+    )

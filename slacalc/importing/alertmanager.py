@@ -46,6 +46,8 @@ class _Alert:
     customer: str | None
     severity: str | None
     file: str
+    line: int | None  # its first notification: a line of JSON Lines ...
+    path: str  # ... and the JSON path there
 
 
 def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
@@ -70,6 +72,8 @@ def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
                 file=alert.file,
                 impact_keys=(alert.severity,) if alert.severity else (),
                 customer_name=alert.customer,
+                line=alert.line,
+                path=alert.path,
             )
         )
     return parsed
@@ -181,6 +185,8 @@ def _read_alert(
             customer=customer,
             severity=severity,
             file=file,
+            line=found.line,
+            path=path,
         )
     elif status == "resolved":  # the resolved notification's labels are the alert's last word
         alert.service, alert.customer, alert.severity = service, customer, severity

@@ -8,12 +8,13 @@ a DURATION's days and weeks are nominal (same local clock time, 23 or 25 hours a
 change) and its hours, minutes and seconds exact. No DTEND or DURATION: a date lasts one day.
 
 Recurrences (RRULE, RDATE, EXDATE) are expanded in the event's own zone; an instance moved or
-cancelled by a VEVENT with the same UID and a RECURRENCE-ID is replaced by that VEVENT.
+cancelled by a VEVENT with the same UID and a RECURRENCE-ID is replaced by that VEVENT. The
+expansion is bounded (see ``recurrence``): the events of one import make at most
+``MAX_CALENDAR_ROWS`` rows (and at most the import's row cap), counted before they are built.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,12 +22,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil import tz as dateutil_tz
-
-from slacalc.errors import Problem
-from slacalc.importing.importer import Context, Importer, Parsed
+from slacalc.errors import InputError, Problem
+from slacalc.importing.importer import Context, Importer, Parsed, too_many_rows
 from slacalc.importing.reading import SourceFile, decode_text
-from slacalc.importing.recurrence import Length, Rule, expand, read_rrule
+from slacalc.importing.recurrence import (
+    Length,
+    Rule,
+    SearchBudget,
+    SearchSpent,
+    expand,
+    read_rrule,
+)
 from slacalc.importing.rfc5545 import (
     Component,
     Property,
@@ -38,8 +44,13 @@ from slacalc.importing.rfc5545 import (
     unescape_text,
 )
 from slacalc.importing.rows import MAINTENANCE, SourceRow
+from slacalc.importing.vtimezone import ZoneError, read_vtimezone
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
+# The most rows the events of one import may expand to, all together (occurrences times
+# CATEGORIES): a few hundred bytes of RRULE must not become a million rows. A real maintenance
+# calendar, read for a billing window, makes a few thousand.
+MAX_CALENDAR_ROWS = 100_000
 
 
 class _Bad(ValueError):
@@ -106,9 +117,10 @@ def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
             masters[f"{uid}\x00{override.recurrence_id.value}"] = override  # type: ignore[union-attr]
         else:
             master.overrides.append(override)
+    run = _Run(ctx)
     for event in masters.values():
         try:
-            parsed.rows.extend(_rows(event, ctx))
+            parsed.rows.extend(_rows(event, run))
         except _Bad as exc:
             parsed.problems.append(
                 Problem(
@@ -118,7 +130,66 @@ def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
                     value=exc.value,
                 )
             )
+        except _TooMany as exc:  # stop at once, before more rows are made
+            parsed.problems.append(exc.problem)
+            raise InputError(parsed.problems) from None
+        except SearchSpent as exc:  # the whole import's search is spent: stop here
+            parsed.problems.append(Problem(event.file, event.line, f"VEVENT {event.uid}: {exc}"))
+            break
+        except OverflowError:  # a time so far out that Python's datetime cannot hold it
+            parsed.problems.append(
+                Problem(
+                    event.file,
+                    event.line,
+                    f"VEVENT {event.uid}: its times reach outside the years 1 to 9999",
+                )
+            )
+    run.budget.settle()
     return parsed
+
+
+class _TooMany(Exception):
+    """The events make more rows than they may: the import stops here."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _Run:
+    """What the events of one import share: zones, the search budget and the row count."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.budget = SearchBudget()
+        self.rows = 0
+        self.limit = min(ctx.max_rows, MAX_CALENDAR_ROWS)
+        self._zones: dict[int, _Zones] = {}
+
+    def zones(self, event: _Event) -> _Zones:
+        """The zones of an event's calendar, read once per calendar."""
+        key = id(event.zones)
+        if key not in self._zones:
+            self._zones[key] = _Zones(event.zones, self.ctx.tz, self.budget)
+        return self._zones[key]
+
+    def count(self, rows: int, event: _Event, line: int) -> None:
+        """Count rows before they are made; stop the import as soon as there are too many."""
+        self.rows += rows
+        if self.rows <= self.limit:
+            return
+        if self.ctx.max_rows <= MAX_CALENDAR_ROWS:
+            raise _TooMany(too_many_rows(self.ctx.max_rows, event.file))
+        raise _TooMany(
+            Problem(
+                event.file,
+                line,
+                f"VEVENT {event.uid}: the events expand to more than {MAX_CALENDAR_ROWS:,} "
+                "rows (occurrences times CATEGORIES, all events together) before the window "
+                "ends, the most a calendar may make: give a narrower window (--from/--until) "
+                "or fix the rules",
+            )
+        )
 
 
 def _read_event(
@@ -173,12 +244,12 @@ def _keep(store: dict, key: object, event: _Event, problems: list[Problem]) -> N
         )
 
 
-def _rows(event: _Event, ctx: Context) -> list[SourceRow]:
+def _rows(event: _Event, run: _Run) -> list[SourceRow]:
     comp = event.component
     status = comp.first("STATUS")
     if status is not None and status.value.strip().upper() == "CANCELLED":
         return []
-    zones = _Zones(event.zones, ctx.tz)
+    zones = run.zones(event)
     start = _start(comp, zones)
     length = _length(comp, start, zones, event)
     categories = _categories(comp)
@@ -218,14 +289,15 @@ def _rows(event: _Event, ctx: Context) -> list[SourceRow]:
         with _in(override):
             if rid.param("RANGE") is not None:
                 raise _Bad(rid.line, "RECURRENCE-ID;RANGE=THISANDFUTURE is not supported")
-            when = _when(rid, _Zones(override.zones, ctx.tz))
+            when = _when(rid, run.zones(override))
         if when.is_date:
             exdays.add(when.moment.date())
         else:
             exdates.add(when.moment.astimezone(UTC))
 
-    window_start, horizon = ctx.window if ctx.window is not None else (None, None)
-    spans: list[tuple[datetime, datetime, str]] = []
+    window_start, horizon = run.ctx.window if run.ctx.window is not None else (None, None)
+    earliest = None if window_start is None else window_start - length.at_most
+    spans: list[tuple[datetime, datetime]] = []
     try:
         occurrences = expand(
             start.moment,
@@ -234,19 +306,37 @@ def _rows(event: _Event, ctx: Context) -> list[SourceRow]:
             rdates=rdates,
             exdates=frozenset(exdates),
             exdays=frozenset(exdays),
+            earliest=earliest,
             horizon=horizon,
+            budget=run.budget,
         )
         for moment in occurrences:
-            spans.append((moment, length.end_of(moment), event.uid))
+            end = _end(length, moment, comp, event)
+            if window_start is not None and end <= window_start:
+                continue
+            run.count(len(categories), event, rules[0].line if rules else comp.line)
+            spans.append((moment, end))
+    except _Bad:
+        raise
     except ValueError as exc:
         line = rules[0].line if rules else comp.line
         raise _Bad(line, str(exc)) from None
 
-    rows = _to_rows(spans, categories, event.file, window_start)
+    rows = _to_rows(spans, categories, event)
     for override in event.overrides:
         with _in(override):
-            rows.extend(_override_rows(override, length, categories, ctx))
+            rows.extend(_override_rows(override, length, categories, run))
     return rows
+
+
+def _end(length: Length, start: datetime, comp: Component, event: _Event) -> datetime:
+    """When an occurrence starting at ``start`` ends; _Bad when no date can hold it."""
+    try:
+        return length.end_of(start)
+    except ValueError as exc:
+        prop = comp.first("DURATION") or comp.first("DTEND") or comp.first("DTSTART")
+        line = prop.line if prop is not None else event.line
+        raise _Bad(line, str(exc), prop.value if prop is not None else None) from None
 
 
 @contextmanager
@@ -260,39 +350,34 @@ def _in(override: _Event) -> Iterator[None]:
 
 
 def _override_rows(
-    override: _Event, length: Length, categories: list[str], ctx: Context
+    override: _Event, length: Length, categories: list[str], run: _Run
 ) -> list[SourceRow]:
     """An instance moved (or cancelled) by a VEVENT with a RECURRENCE-ID: one occurrence."""
     comp = override.component
     status = comp.first("STATUS")
     if status is not None and status.value.strip().upper() == "CANCELLED":
         return []
-    zones = _Zones(override.zones, ctx.tz)
+    zones = run.zones(override)
     start = _start(comp, zones)
     if comp.first("DTEND") is not None or comp.first("DURATION") is not None:
         length = _length(comp, start, zones, override)
-    end = length.end_of(start.moment)
-    window_start, horizon = ctx.window if ctx.window is not None else (None, None)
+    end = _end(length, start.moment, comp, override)
+    window_start, horizon = run.ctx.window if run.ctx.window is not None else (None, None)
     if horizon is not None and start.moment >= horizon:
         return []
-    return _to_rows(
-        [(start.moment, end, override.uid)],
-        _categories(comp) or categories,
-        override.file,
-        window_start,
-    )
+    if window_start is not None and end <= window_start:
+        return []
+    categories = _categories(comp) or categories
+    run.count(len(categories), override, comp.line)
+    return _to_rows([(start.moment, end)], categories, override)
 
 
 def _to_rows(
-    spans: list[tuple[datetime, datetime, str]],
-    categories: list[str],
-    file: str,
-    window_start: datetime | None,
+    spans: list[tuple[datetime, datetime]], categories: list[str], event: _Event
 ) -> list[SourceRow]:
     rows = []
-    for start, end, uid in spans:
-        if window_start is not None and end <= window_start:
-            continue
+    line = event.component.first("DTSTART")
+    for start, end in spans:
         zone = start.tzinfo
         start = start.astimezone(UTC).astimezone(zone)  # a DST-gap local time, made real
         for category in categories:
@@ -301,9 +386,10 @@ def _to_rows(
                     start=start,
                     end=end,
                     source_name=category,
-                    incident_id=f"{uid}@{start.isoformat()}",
+                    incident_id=f"{event.uid}@{start.isoformat()}",
                     category=MAINTENANCE,
-                    file=file,
+                    file=event.file,
+                    line=line.line if line is not None else event.line,
                 )
             )
     return rows
@@ -389,7 +475,7 @@ def _when(prop: Property, zones: _Zones) -> _When:
     try:
         if kind == "DATE" or (not kind and re.fullmatch(r"\d{8}", text)):
             day = parse_date(text)
-            return _When(datetime.combine(day, time(0), zones.billing), True)
+            return _computable(_When(datetime.combine(day, time(0), zones.billing), True), prop)
         if kind not in ("", "DATE-TIME"):
             raise ValueError(f"VALUE={kind} is not a date or date-time")
         naive, is_utc = parse_date_time(text)
@@ -401,14 +487,25 @@ def _when(prop: Property, zones: _Zones) -> _When:
             raise _Bad(prop.line, f"{prop.name} is UTC (ends in Z) yet names TZID={tzid}")
         return _When(naive.replace(tzinfo=UTC), False)
     zone = zones.billing if tzid is None else zones.get(tzid, prop.line)
-    return _When(naive.replace(tzinfo=zone), False)
+    return _computable(_When(naive.replace(tzinfo=zone), False), prop)
+
+
+def _computable(when: _When, prop: Property) -> _When:
+    """A local time that has an instant: not within a day of the years 1 and 9999's ends."""
+    try:
+        when.moment.astimezone(UTC)
+    except OverflowError:
+        raise _Bad(
+            prop.line, f"{prop.name}: too close to the year 1 or 9999 to compute", prop.value
+        ) from None
+    return when
 
 
 class _Zones:
     """TZIDs to zones: IANA names first, then the calendar's own VTIMEZONE definitions."""
 
-    def __init__(self, defined: dict[str, Component], billing: tzinfo) -> None:
-        self.defined, self.billing = defined, billing
+    def __init__(self, defined: dict[str, Component], billing: tzinfo, budget: SearchBudget):
+        self.defined, self.billing, self.budget = defined, billing, budget
         self.found: dict[str, tzinfo] = {}
 
     def get(self, tzid: str, line: int) -> tzinfo:
@@ -428,16 +525,10 @@ class _Zones:
         comp = self.defined.get(tzid)
         if comp is None:
             return None
-        for part in comp.components:
-            for prop in part.all("RRULE"):
-                # dateutil evaluates these rules on every lookup: only yearly ones, as real
-                # zones have, so that a hostile one cannot make each lookup crawl.
-                if not re.search(r"(^|;)FREQ=YEARLY(;|$)", prop.value.upper()):
-                    raise _Bad(prop.line, f"VTIMEZONE {tzid}: only FREQ=YEARLY rules are taken")
         try:
-            return dateutil_tz.tzical(io.StringIO("\n".join(comp.lines))).get(tzid)
-        except Exception as exc:  # dateutil's VTIMEZONE reader raises several kinds
-            raise _Bad(line, f"VTIMEZONE {tzid} cannot be read: {exc}") from None
+            return read_vtimezone(comp, tzid, self.budget)
+        except ZoneError as exc:
+            raise _Bad(exc.line, exc.message, exc.value) from None
 
 
 def _iana(tzid: str, *, suffixes: bool = False) -> tzinfo | None:

@@ -9,9 +9,20 @@ from datetime import datetime, tzinfo
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.importing.mapping import ImportMap, LabelMap, suggest
 from slacalc.importing.reading import SourceFile, read_source
-from slacalc.importing.rows import ImportedRow, ImportResult, SourceRow
+from slacalc.importing.rows import (
+    FIRST_INSTANT,
+    LAST_INSTANT,
+    ImportedRow,
+    ImportResult,
+    SourceRow,
+    out_of_range,
+)
 
 UNMAPPED_CHOICES = ("error", "skip")
+# The most rows one import makes unless told otherwise (--max-rows): a month of a large cloud's
+# incidents, each on every customer the map names, is far fewer; a runaway export or a
+# recurrence is stopped before it fills memory.
+DEFAULT_MAX_ROWS = 1_000_000
 _BREAK_HINTS = {
     "service": ": give it a plain name in the map's [services]",
     "customer": ": give it plain ids in the map's [customers]",
@@ -26,6 +37,7 @@ class Context:
     tz: tzinfo  # the billing zone: floating ICS times, naive CSV timestamps
     window: tuple[datetime, datetime] | None = None  # rows must overlap [from, until)
     labels: LabelMap = field(default_factory=LabelMap)
+    max_rows: int = DEFAULT_MAX_ROWS  # a format that multiplies rows (ICS) counts them first
 
 
 @dataclass
@@ -34,6 +46,7 @@ class Parsed:
 
     rows: list[SourceRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # taken, but worth saying
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,16 @@ class Importer:
     parse: Callable[[Sequence[SourceFile], Context], Parsed]
 
 
+def too_many_rows(limit: int, file: str) -> Problem:
+    """The row cap, passed: what it is, and the option that raises it."""
+    return Problem(
+        file,
+        None,
+        f"the import makes more than {limit:,} rows, its cap (--max-rows {limit}): raise the "
+        "cap with --max-rows N (or SLACALC_MAX_ROWS), or import less at a time (--from/--until)",
+    )
+
+
 def run_import(
     importer: Importer,
     paths: list[str],
@@ -53,6 +76,7 @@ def run_import(
     unmapped: str,
     tz: tzinfo,
     window: tuple[datetime, datetime] | None,
+    max_rows: int = DEFAULT_MAX_ROWS,
 ) -> ImportResult:
     """The engine of ``import_files``: see there."""
     if unmapped not in UNMAPPED_CHOICES:
@@ -60,12 +84,19 @@ def run_import(
             f"unmapped must be 'error' or 'skip', not '{unmapped}'"
             f"{suggest(unmapped, UNMAPPED_CHOICES)}"
         )
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise UsageError(f"the row cap (--max-rows) must be a whole number from 1, not {max_rows}")
     if window is not None:
         start, until = window
         if start.tzinfo is None or until.tzinfo is None:
             raise UsageError("the import window needs aware datetimes (with a time zone)")
         if not start < until:
             raise UsageError("the import window must end after it starts")
+        if out_of_range(start) or out_of_range(until):
+            raise UsageError(
+                f"the import window must lie within {FIRST_INSTANT:%Y-%m-%d} to "
+                f"{LAST_INSTANT:%Y-%m-%d} (UTC), the days an incident log holds"
+            )
     mapping = mapping or ImportMap()
 
     problems: list[Problem] = []
@@ -75,7 +106,8 @@ def run_import(
             files.append(read_source(path))
         except InputError as exc:
             problems.extend(exc.problems)
-    parsed = importer.parse(files, Context(tz=tz, window=window, labels=mapping.labels))
+    ctx = Context(tz=tz, window=window, labels=mapping.labels, max_rows=max_rows)
+    parsed = importer.parse(files, ctx)
     problems.extend(parsed.problems)
 
     basenames = {f.name: f.basename for f in files}
@@ -83,8 +115,15 @@ def run_import(
     skipped: dict[str, int] = {}
     unmapped_seen: dict[str, tuple[int, str]] = {}
     broken_seen: set[tuple[str, str]] = set()
+    range_seen: set[tuple[str, int | None, str | None]] = set()
     for raw in parsed.rows:
         if window is not None and not _overlaps(raw, window):
+            continue
+        outside = _outside(raw)
+        if outside is not None:
+            if (raw.file, raw.line, raw.path) not in range_seen:
+                range_seen.add((raw.file, raw.line, raw.path))
+                problems.append(outside)
             continue
         impact = mapping.impact_for(raw.impact_keys, raw.default_impact)
         if impact == 0:
@@ -125,6 +164,8 @@ def run_import(
             # The same interval from two overlapping exports is one row, not two.
             key = (row.start, row.end, customer, service, row.incident_id, row.category, impact)
             rows.setdefault(key, row)
+            if len(rows) > max_rows:
+                raise InputError([*problems, too_many_rows(max_rows, raw.file)])
 
     if unmapped_seen:
         if unmapped == "skip":
@@ -143,7 +184,28 @@ def run_import(
                 )
     if problems:
         raise InputError(problems)
-    return ImportResult(rows=sorted(rows.values(), key=ImportedRow.sort_key), skipped=skipped)
+    return ImportResult(
+        rows=sorted(rows.values(), key=ImportedRow.sort_key),
+        skipped=skipped,
+        warnings=parsed.warnings,
+    )
+
+
+def _outside(raw: SourceRow) -> Problem | None:
+    """The problem of a row whose start or end no incident log can hold (the one check every
+    import's rows pass through), None for a row inside the years slacalc reads."""
+    for what, moment in (("starts", raw.start), ("ends", raw.end)):
+        if moment is not None:
+            reason = out_of_range(moment)
+            if reason is not None:
+                where = f"{raw.path}: " if raw.path else ""
+                return Problem(
+                    raw.file,
+                    raw.line,
+                    f"{where}the incident {what} {reason}",
+                    value=moment.isoformat(),
+                )
+    return None
 
 
 def _overlaps(row: SourceRow, window: tuple[datetime, datetime]) -> bool:

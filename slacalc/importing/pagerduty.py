@@ -164,12 +164,13 @@ def _json_incident(raw: dict[str, Any], path: str, found: JsonProblems, file: st
         category=OUTAGE,
         file=file,
         impact_keys=tuple(k for k in (priority_name, urgency) if k),
+        path=path,
     )
     return _Read(row, updated_at, f"{file}: {path}")
 
 
 def _parse_csv(src: SourceFile, text: str, ctx: Context, problems: list[Problem]) -> list[_Read]:
-    rows = csv_rows(src, text, problems)
+    rows = csv_rows(src, text, problems, reads=[n for names in COLUMNS.values() for n in names])
     first = next(rows, None)
     if first is None:
         problems.append(Problem(src.name, 1, "empty file: expected a header row"))
@@ -244,6 +245,7 @@ def _parse_csv(src: SourceFile, text: str, ctx: Context, problems: list[Problem]
             category=OUTAGE,
             file=src.name,
             impact_keys=keys,
+            line=line,
         )
         reads.append(_Read(row, None, f"{src.name}:{line}"))
     return reads

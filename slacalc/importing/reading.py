@@ -13,14 +13,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from dateutil import parser as dateutil_parser
-
+from slacalc.dates.instants import RANGE_MESSAGE, parse_datetime
 from slacalc.errors import InputError, Problem
+from slacalc.reading.files import quoted_span_problems
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -203,6 +203,23 @@ def parse_timestamp(text: str, naive_tz: tzinfo | None = None) -> datetime:
     return _from_match(m, naive_tz)
 
 
+def utc_offset(sign: str, hours: int, minutes: int) -> timezone:
+    """A timestamp's UTC offset, as RFC 3339 and the incident log's reader take it: hours 00 to
+    23, minutes 00 to 59. Never normalised: +00:99 is an error, not +01:39."""
+    if minutes > 59:
+        raise ValueError(
+            f"not a timestamp: the UTC offset's minutes must be below 60 "
+            f"({sign}{hours:02d}:{minutes:02d} is not a real offset)"
+        )
+    if hours > 23:
+        raise ValueError(
+            f"not a timestamp: the UTC offset is out of range (at most ±23:59, not "
+            f"{sign}{hours:02d}:{minutes:02d})"
+        )
+    offset = timedelta(hours=hours, minutes=minutes)
+    return timezone(-offset if sign == "-" else offset)
+
+
 def _from_match(m: re.Match[str], naive_tz: tzinfo | None) -> datetime:
     year, month, day, hour, minute = (int(m.group(i)) for i in range(1, 6))
     second = int(m.group(6) or 0)
@@ -211,10 +228,7 @@ def _from_match(m: re.Match[str], naive_tz: tzinfo | None) -> datetime:
     if m.group(8):
         zone = UTC
     elif m.group(9):
-        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-        if offset >= timedelta(hours=24):
-            raise ValueError("not a timestamp: UTC offset out of range")
-        zone = timezone(-offset if m.group(9) == "-" else offset)
+        zone = utc_offset(m.group(9), int(m.group(10)), int(m.group(11)))
     elif naive_tz is not None:
         zone = naive_tz
     else:
@@ -224,36 +238,34 @@ def _from_match(m: re.Match[str], naive_tz: tzinfo | None) -> datetime:
     except ValueError as exc:
         raise ValueError(f"not a timestamp: {exc}") from None
     if zone is naive_tz and naive_tz is not None:
-        # A local time in a gap or overlap: the RFC 5545 rule, as zoneinfo's fold=0 does it.
-        value = value.astimezone(UTC).astimezone(naive_tz)
+        value = _real_local_time(value, naive_tz)
     return value
 
 
-_DEFAULT_A = datetime(2000, 1, 1)
-_DEFAULT_B = datetime(2001, 2, 2)
+def _real_local_time(value: datetime, zone: tzinfo) -> datetime:
+    """A local time in a gap or overlap read by the RFC 5545 rule, as zoneinfo's fold=0 does."""
+    try:
+        return value.astimezone(UTC).astimezone(zone)
+    except OverflowError:  # the first or last hours Python can hold, moved past them
+        raise ValueError(f"not a timestamp: {RANGE_MESSAGE}") from None
 
 
 def parse_timestamp_lenient(text: str, naive_tz: tzinfo) -> datetime:
-    """ISO 8601 first, then any other form python-dateutil reads without guessing: a form whose
-    day and month could swap, or that lacks a date or time field, is refused.
+    """ISO 8601 first, then any other form the incident log's own reader takes
+    (:func:`slacalc.dates.instants.parse_datetime`: python-dateutil without guessing, so a form
+    whose day and month could swap, or that lacks a date field, a zone name or a bad offset,
+    is refused).
     """
     m = _ISO.fullmatch(text.strip())
     if m is not None:
         return _from_match(m, naive_tz)
-    reason = f"not a timestamp: expected ISO 8601, such as {EXAMPLE}"
     try:
-        a = dateutil_parser.parse(text, default=_DEFAULT_A)
-        b = dateutil_parser.parse(text, default=_DEFAULT_B)
-        swapped = dateutil_parser.parse(text, default=_DEFAULT_A, dayfirst=True)
-    except (ValueError, OverflowError):
-        raise ValueError(reason) from None
-    if a.replace(tzinfo=None) != b.replace(tzinfo=None):
-        raise ValueError(reason + " (a date field is missing)")
-    if swapped != a:
-        raise ValueError(reason + " (day and month could be read either way)")
-    if a.tzinfo is None:
-        return a.replace(tzinfo=naive_tz).astimezone(UTC).astimezone(naive_tz)
-    return a
+        value = parse_datetime(text, naive_tz)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(str(exc)) from None
+    if value.tzinfo is naive_tz:
+        value = _real_local_time(value, naive_tz)
+    return value
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -265,10 +277,20 @@ def normalise_header(cell: str) -> str:
 
 
 def csv_rows(
-    src: SourceFile, text: str, problems: list[Problem]
+    src: SourceFile,
+    text: str,
+    problems: list[Problem],
+    *,
+    reads: Collection[str] | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, cells)`` of every non-blank CSV row; the header row is line 1's row."""
+    """``(line number, cells)`` of every non-blank CSV row; the header row is line 1's row.
+
+    ``reads``: the (normalised) header names the importer reads; a quoted value spanning lines
+    is refused there, and elsewhere too if rows hide in it (None: every column is read). See
+    :func:`slacalc.reading.files.quoted_span_problems`, the rule every CSV reader shares."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    read_at: frozenset[int] | None = None
     last = 0
     try:
         for cells in reader:
@@ -276,6 +298,18 @@ def csv_rows(
             last = reader.line_num
             if not any(c.strip() for c in cells):
                 continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                if reads is not None:
+                    names = set(reads)
+                    read_at = frozenset(
+                        i for i, c in enumerate(cells) if normalise_header(c) in names
+                    )
+            elif last > line:
+                found = quoted_span_problems(src.name, header, line, cells, reads=read_at)
+                if found:
+                    problems.extend(found)
+                    continue
             yield line, cells
     except csv.Error as exc:
         problems.append(Problem(src.name, reader.line_num, f"cannot read CSV: {exc}"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from slacalc.errors import Problem
+from slacalc.importing.rows import FIRST_INSTANT, LAST_INSTANT
 
 MAX_DEPTH = 16  # VCALENDAR > VEVENT > VALARM is 3; VTIMEZONE > STANDARD is 3
 _NAME = re.compile(r"[A-Za-z0-9-]+")
@@ -217,9 +218,16 @@ def parse_duration(text: str) -> Duration:
     if m.group(1) == "-":
         raise ValueError("a negative DURATION cannot be the length of a window")
     weeks, days, hours, minutes, seconds = (int(m.group(i) or 0) for i in range(2, 7))
-    return Duration(
+    value = Duration(
         days=weeks * 7 + days, exact=timedelta(hours=hours, minutes=minutes, seconds=seconds)
     )
+    # Nothing longer fits in an incident log (and far longer cannot even be added to a date).
+    if timedelta(days=value.days) + value.exact > LAST_INSTANT - FIRST_INSTANT:
+        raise ValueError(
+            f"DURATION is too long: longer than the years {FIRST_INSTANT.year} to "
+            f"{LAST_INSTANT.year} an incident log holds"
+        )
+    return value
 
 
 def unescape_text(text: str) -> str:

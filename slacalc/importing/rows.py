@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
+from slacalc.dates.instants import EPOCH, MAX_US, MIN_US, RANGE_MESSAGE, US
+from slacalc.errors import Problem
+
 OUTAGE = "outage"
 DATA_LOSS = "data_loss"
 MAINTENANCE = "maintenance"
@@ -14,6 +17,18 @@ CATEGORIES = frozenset({OUTAGE, DATA_LOSS, MAINTENANCE, EXCLUDED})
 
 ALL_CUSTOMERS = "*"
 FULL = Fraction(1)
+
+# The instants an incident log may hold: the incident reader's own bound (years 1900 to 2199),
+# so that whatever an import writes, ``report`` reads.
+FIRST_INSTANT = EPOCH + MIN_US * US
+LAST_INSTANT = EPOCH + MAX_US * US
+
+
+def out_of_range(moment: datetime) -> str | None:
+    """Why an aware time cannot be in an incident log, or None when it can."""
+    if FIRST_INSTANT <= moment <= LAST_INSTANT:
+        return None
+    return RANGE_MESSAGE
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class ImportResult:
 
     rows: list[ImportedRow]  # sorted by (start, service, customer_id, incident_id)
     skipped: dict[str, int] = field(default_factory=dict)  # unmapped name -> rows skipped
+    warnings: list[Problem] = field(default_factory=list)  # e.g. which copy of an incident won
 
 
 @dataclass(frozen=True)
@@ -86,3 +102,5 @@ class SourceRow:
     impact_keys: tuple[str, ...] = ()
     default_impact: Fraction = FULL
     customer_name: str | None = None  # a customer named by the source itself (alert labels)
+    line: int | None = None  # where in ``file`` the row comes from: a line ...
+    path: str | None = None  # ... or a JSON path such as $.incidents[3]

@@ -10,6 +10,7 @@ minutes in full and partial-outage minutes at 30 %; those are the default impact
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +39,7 @@ COMPONENT_STATUSES = (OPERATIONAL, *DEFAULT_IMPACT, UNDER_MAINTENANCE)
 INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
 CLOSING = frozenset({"resolved", "postmortem", "completed"})
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_NEVER = datetime.min.replace(tzinfo=UTC)  # older than any updated_at
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,44 @@ class _Open:
 
 @dataclass
 class _Incident:
+    """One version of an incident: the rows read from it and where it is."""
+
+    file: str
+    path: str  # $.incidents[3]
+    order: int  # its place among the versions of the import, to choose among equals
+    updated_at: datetime | None = None
     rows: list[SourceRow] = field(default_factory=list)
-    updated_at: datetime = _EARLIEST
+
+    @property
+    def content(self) -> Counter[tuple[Any, ...]]:
+        """What the import takes from it: its intervals, whatever file they are in."""
+        return Counter(
+            (
+                r.start,
+                r.end,
+                r.source_name,
+                r.incident_id,
+                r.category,
+                r.impact_keys,
+                r.default_impact,
+            )
+            for r in self.rows
+        )
+
+    @property
+    def place(self) -> str:
+        return f"{self.file}: {self.path}"
 
 
 def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
-    """Rows of every incident; an incident in several files is taken from its newest copy."""
+    """Rows of every incident. Versions of one incident (one id, in several files or twice in
+    one) never merge: identical ones are one, different ones are told apart by ``updated_at``
+    (the later wins, with a warning), and differing ones that ``updated_at`` cannot order are
+    an error naming both. The result never depends on the order of the files.
+    """
     parsed = Parsed()
-    newest: dict[str, _Incident] = {}
+    versions: dict[str, list[_Incident]] = {}
+    seen = 0
     for src in files:
         text = decode_text(src, parsed.problems)
         if text is None:
@@ -91,13 +122,72 @@ def parse(files: Sequence[SourceFile], ctx: Context) -> Parsed:
             if read is None:
                 continue
             incident_id, incident = read
-            kept = newest.get(incident_id)
-            if kept is None or incident.updated_at >= kept.updated_at:
-                newest[incident_id] = incident
+            incident.order = seen
+            seen += 1
+            versions.setdefault(incident_id, []).append(incident)
         parsed.problems.extend(found.found)
-    for incident in newest.values():
-        parsed.rows.extend(incident.rows)
+    for incident_id, copies in versions.items():
+        chosen = _one_version(incident_id, copies, parsed)
+        if chosen is not None:
+            parsed.rows.extend(chosen.rows)
     return parsed
+
+
+def _one_version(incident_id: str, copies: list[_Incident], parsed: Parsed) -> _Incident | None:
+    """The version of an incident to take, by the rule of ``parse``; None after an error."""
+    # Identical versions are one: each content stands for itself by its newest copy (the
+    # first by file name among equals), so the files' order never decides.
+    groups: list[list[_Incident]] = []
+    for copy in sorted(copies, key=lambda c: (c.file, c.order)):
+        group = next((g for g in groups if g[0].content == copy.content), None)
+        if group is None:
+            groups.append([copy])
+        else:
+            group.append(copy)
+    distinct = [max(g, key=lambda c: c.updated_at or _NEVER) for g in groups]
+    if len(distinct) == 1:
+        return distinct[0]
+    dated = sorted((c for c in distinct if c.updated_at is not None), key=_updated)
+    if len(dated) == len(distinct) and dated[-1].updated_at != dated[-2].updated_at:
+        newest = dated[-1]
+        for older in dated[:-1]:
+            parsed.warnings.append(
+                Problem(
+                    newest.file,
+                    None,
+                    f"{newest.path}: incident {incident_id} is also at {older.place} with other "
+                    f"content; this version is taken, updated later (updated_at "
+                    f"{_shown(newest.updated_at)}, the other {_shown(older.updated_at)})",
+                )
+            )
+        return newest
+    # The two that cannot be told apart: one without updated_at, or the newest two.
+    undated = [c for c in distinct if c.updated_at is None]
+    pair = (undated + dated[::-1])[:2]
+    first, second = sorted(pair, key=lambda c: (c.file, c.order))
+    why = (
+        "and no updated_at to tell which is newer"
+        if first.updated_at is None or second.updated_at is None
+        else f"and the same updated_at ({_shown(first.updated_at)})"
+    )
+    parsed.problems.append(
+        Problem(
+            second.file,
+            None,
+            f"{second.path}: incident {incident_id} is also at {first.place} with other "
+            f"content {why}: keep one version of it",
+        )
+    )
+    return None
+
+
+def _updated(copy: _Incident) -> datetime:
+    assert copy.updated_at is not None
+    return copy.updated_at
+
+
+def _shown(moment: datetime | None) -> str:
+    return "none" if moment is None else moment.isoformat()
 
 
 def _incidents(doc: Any, found: JsonProblems) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -155,7 +245,7 @@ def _read_incident(
     if len(found.found) > before:
         return None
 
-    incident = _Incident(updated_at=updated_at or _EARLIEST)
+    incident = _Incident(file=file, path=path, order=0, updated_at=updated_at)
     intervals = _walk(updates, status, resolved_at, raw, path, found)
     if intervals is None:
         return None
@@ -171,6 +261,7 @@ def _read_incident(
                 incident_id=f"{incident_id}/{interval.update_id}",
                 category=MAINTENANCE if is_maintenance else OUTAGE,
                 file=file,
+                path=path,
                 impact_keys=() if is_maintenance else (interval.status,),
                 default_impact=Fraction(1) if is_maintenance else DEFAULT_IMPACT[interval.status],
             )
@@ -278,6 +369,7 @@ def _scheduled(
                 incident_id=f"{incident_id}/{code}",
                 category=MAINTENANCE,
                 file=file,
+                path=path,
             )
         )
     return rows

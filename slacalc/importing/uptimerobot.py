@@ -120,6 +120,12 @@ def _read_monitor(
                 found.add(f"{lpath}.datetime", "not a Unix time in seconds", when)
             if duration is not MISSING and not 0 <= duration <= MAX_SECONDS:
                 found.add(f"{lpath}.duration", "not a duration in seconds", duration)
+            elif MISSING not in (when, duration) and when + duration > MAX_SECONDS:
+                found.add(
+                    f"{lpath}.duration",
+                    f"ends after the year 9999 (datetime {when} + duration {duration} seconds)",
+                    duration,
+                )
             if MISSING not in (kind, when, duration):
                 entries.append((when, kind, duration, lpath))
     if len(found.found) > before:
@@ -142,6 +148,7 @@ def _read_monitor(
             incident_id=f"{monitor_id}@{when}",
             category=OUTAGE if kind == DOWN else EXCLUDED,
             file=file,
+            path=lpath,
         )
         reads.append(_Read(row, lpath))
     return reads
