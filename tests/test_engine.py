@@ -397,13 +397,14 @@ def test_events_sort_by_key_then_time_when_cut_into_key_ranges(
 ) -> None:
     """Keys times the time span past 63 bits are sorted a range of keys at a time: forced here
     with a small bound, the (key, time) sequence is the two-column sort's."""
+    from slacalc import speed
     from slacalc.computing import engine
 
     key = np.array([k for k, _ in events], dtype=np.int64)
     t = np.array([1000 + v for _, v in events], dtype=np.int64)
     expected = sorted(zip(key.tolist(), t.tolist(), strict=True))
     with pytest.MonkeyPatch.context() as m:
-        m.setattr(engine, "_INT64_SAFE", 1 << safe_bits)  # 1..64 keys of 1000 instants a range
+        m.setattr(speed, "LIMIT", 1 << safe_bits)  # 1..64 keys of 1000 instants a range
         order = engine._sort_events(key, t, 1000, 1999)
     assert sorted(order.tolist()) == list(range(len(events)))
     assert list(zip(key[order].tolist(), t[order].tolist(), strict=True)) == expected

@@ -10,7 +10,8 @@ counts the incidents at ``>= v`` active after each event, so the loss between tw
 ``sum over levels of (v_k - v_(k-1)) x [an incident at >= v_k is active]`` and 0 where an
 exclusion is active. The segments between events, cut at month edges, are summed per (key,
 month). Everything is integer arithmetic: instants are microseconds, losses are integers over the
-common denominator of the impacts, and products that could pass 2**62 use Python integers.
+common denominator of the impacts, and sums and products whose bound does not fit ``int64`` use
+Python integers (:mod:`slacalc.speed`).
 
 :func:`usage` is a pure function from an incident table (any subset of keys) to a table of
 (key, month) cells, so it runs the same on a whole log, a bucket of keys or a Spark partition.
@@ -28,11 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from slacalc import speed
 from slacalc.reading.cells import DOWN_CODES
 from slacalc.reading.table import IncidentTable
-from slacalc.terms.rules import exact
-
-_INT64_SAFE = 1 << 62
 
 
 class Measure:
@@ -53,6 +52,8 @@ class Measure:
     def at(self, t: Any) -> Any:
         if self.windows is None:
             return t
+        if not len(self.windows):  # no service time at all: nothing counts
+            return np.zeros(np.shape(t), dtype=np.int64)
         starts, ends = self.windows[:, 0], self.windows[:, 1]
         i = np.searchsorted(starts, t, side="right") - 1
         inside = np.where(
@@ -192,10 +193,8 @@ def _in_halves(
         den = lcm(int(a.down_den), int(b.down_den))
         nums = []
         for p in parts:
-            factor = den // int(p.down_den)
-            top = int(np.abs(p.down_num).max()) if len(p.down_num) else 0
-            nums.append(exact(p.down_num, top * factor) * factor)
-        if any(n.dtype == object for n in nums):
+            nums.append(speed.product(p.down_num, den // int(p.down_den)))
+        if any(speed.is_wide(n) for n in nums):
             nums = [n.astype(object) for n in nums]
         down_num = np.concatenate(nums)
     else:
@@ -282,26 +281,28 @@ def _usage(
     length = measure.length(seg_s, seg_e)
     seg_cell = np.searchsorted(touched, seg_key * n_months + seg_m)
 
-    excluded = np.zeros(len(touched), dtype=np.int64)
-    np.add.at(excluded, seg_cell[seg_excl], length[seg_excl])
+    # A cell's excluded time and downtime are at most its month's length (times the largest
+    # loss, den): the bound of every sum below.
+    month_len = int(np.diff(edges).max()) if len(edges) > 1 else 0
+    excluded = speed.sums_at(seg_cell[seg_excl], length[seg_excl], len(touched), bound=month_len)
 
     downs = ~seg_excl
     d_cell, d_s, d_e = seg_cell[downs], seg_s[downs], seg_e[downs]
     d_len, d_loss = length[downs], seg_loss[downs]
-    top = int(d_len.max()) * max([*steps, 1]) if len(d_len) else 0
-    weighted = exact(d_len, top * 4) * d_loss
-    down_num: Any = np.zeros(len(touched), dtype=weighted.dtype)
+    weighted = speed.product(d_len, d_loss)
+    down_bound = month_len * den
     down_den: Any = den
     run = None
     counted = None
     if rules or keep_segments:
         run = _runs(d_cell, d_s, d_e)
     if rules:
+        room = measure.length(edges[touched % n_months], edges[touched % n_months + 1]) - excluded
         down_num, down_den, counted = _apply_rules(
-            rules, d_cell, run, d_len, weighted, den, len(touched)
+            rules, d_cell, run, d_len, weighted, den, room, down_bound
         )
     else:
-        np.add.at(down_num, d_cell, weighted)
+        down_num = speed.sums_at(d_cell, weighted, len(touched), bound=down_bound)
 
     segments = None
     if keep_segments:
@@ -351,9 +352,9 @@ def _sort_events(key: Any, t: Any, lo: int, hi: int) -> Any:
     width = hi - lo + 1
     first = int(key.min()) if len(key) else 0
     n_keys = int(key.max()) + 1 - first if len(key) else 1
-    if n_keys * width < _INT64_SAFE:
+    if speed.fits(n_keys * width):
         return np.argsort((key - first) * width + (t - lo))  # ties may go any way
-    per_range = _INT64_SAFE // width
+    per_range = speed.LIMIT // width
     if not per_range or n_keys // per_range >= 1 << 15:
         return np.lexsort((t, key))
     ranges = ((key - first) // per_range).astype(np.int16)
@@ -400,7 +401,14 @@ def _runs(cell: Any, s: Any, e: Any) -> Any:
 
 
 def _apply_rules(
-    rules: OutageRules, cell: Any, run: Any, length: Any, weighted: Any, den: int, n_cells: int
+    rules: OutageRules,
+    cell: Any,
+    run: Any,
+    length: Any,
+    weighted: Any,
+    den: int,
+    room: Any,
+    bound: int,
 ) -> tuple[Any, Any, Any]:
     """Downtime per cell after the outage rules, and each run's counted downtime.
 
@@ -408,13 +416,14 @@ def _apply_rules(
     A run's length rounded up to a multiple of ``round_up_us`` scales its downtime by ``rounded /
     length``, so a partial loss scales with it. A run of one loss level stays an integer over
     ``den``; a run that mixes levels may not, and its cell's downtime becomes a fraction of its
-    own (``down_den`` per cell).
+    own (``down_den`` per cell). Rounding up never takes a cell past ``room``, the time its month
+    can count (the month, less excluded time): a month is never more than wholly down.
+    ``bound`` is the most any cell's downtime numerator can be before rounding (month x den).
     """
+    n_cells = len(room)
     n_runs = int(run[-1]) + 1 if len(run) else 0
-    run_len = np.zeros(n_runs, dtype=np.int64)
-    np.add.at(run_len, run, length)
-    run_down = np.zeros(n_runs, dtype=weighted.dtype)
-    np.add.at(run_down, run, weighted)
+    run_len = speed.sums_at(run, length, n_runs, bound=bound)
+    run_down = speed.sums_at(run, weighted, n_runs, bound=bound)
     run_cell = np.zeros(n_runs, dtype=np.int64)
     run_cell[run] = cell
     scale = run_len.copy()
@@ -422,27 +431,33 @@ def _apply_rules(
         scale = -(-run_len // rules.round_up_us) * rules.round_up_us
     if rules.min_outage_us:
         scale = np.where(run_len <= rules.min_outage_us, 0, scale)
-    top = int(np.abs(run_down).max()) * int(scale.max()) if n_runs else 0
-    product = exact(run_down, top) * exact(scale, top)
+    product = speed.product(run_down, scale)
     divisor = np.maximum(run_len, 1)
     whole, rest = product // divisor, product % divisor
-    down_num = np.zeros(n_cells, dtype=whole.dtype)
-    np.add.at(down_num, run_cell, whole)
+    # rounding adds less than one unit per run: at most round_up x den per run to the bound
+    grown = bound + n_runs * rules.round_up_us * den
+    down_num = speed.narrowed(speed.sums_at(run_cell, whole, n_cells, bound=grown))
     irregular = np.flatnonzero(rest != 0)
     counted = (whole, rest, run_len)
-    if not len(irregular):
-        return down_num, den, counted
-    # Runs that mix loss levels and were rounded: exact fractions for their cells.
-    totals: dict[int, Fraction] = {}
-    for r in irregular.tolist():
-        c = int(run_cell[r])
-        totals[c] = totals.get(c, Fraction(0)) + Fraction(int(rest[r]), int(run_len[r]))
-    num = down_num.astype(object)
-    dens = np.full(n_cells, den, dtype=object)
-    for c, extra in totals.items():
-        value = Fraction(int(num[c])) + extra
-        num[c], dens[c] = value.numerator, value.denominator * den
-    return num, dens, counted
+    dens: Any = den
+    if len(irregular):
+        # Runs that mix loss levels and were rounded: exact fractions for their cells.
+        totals: dict[int, Fraction] = {}
+        for r in irregular.tolist():
+            c = int(run_cell[r])
+            totals[c] = totals.get(c, Fraction(0)) + Fraction(int(rest[r]), int(run_len[r]))
+        down_num = down_num.astype(object)
+        dens = np.full(n_cells, den, dtype=object)
+        for c, extra in totals.items():
+            value = Fraction(int(down_num[c])) + extra
+            down_num[c], dens[c] = value.numerator, value.denominator * den
+    # The cap: downtime / dens <= room, i.e. down_num <= room x dens.
+    most = speed.product(room, dens)
+    over = np.flatnonzero(np.asarray(down_num > most, dtype=bool))
+    if len(over):
+        down_num = down_num.copy()
+        down_num[over] = most[over]
+    return down_num, dens, counted
 
 
 def _segments(

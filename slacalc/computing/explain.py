@@ -104,10 +104,17 @@ class Explanation:
             runs = self.runs()
             raw = sum((r[3] for r in runs), Fraction(0))
             ignored = sum(1 for r in runs if r[4] == 0 and r[3] != 0)
+            rounded = sum((r[4] for r in runs), Fraction(0))
+            at_most = (
+                f" (rounded up to {rules.seconds(rounded)} s, more than the month can count: "
+                "downtime stops at the month's time less excluded time)"
+                if rounded > row.downtime_us
+                else ""
+            )
             lines.append(
                 f"outage rules ({'; '.join(policy.rules_text()[:2])}): {len(runs)} interval(s), "
                 f"{ignored} ignored; downtime {rules.seconds(raw)} s counts "
-                f"{down} s"
+                f"{down} s{at_most}"
             )
         base = f"{period} s"
         if policy.availability_base == BASE_MINUS_EXCLUDED:

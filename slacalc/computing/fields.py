@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.dates.instants import format_instant
+from slacalc.dates.instants import NO_INSTANT, format_instant
 from slacalc.terms import rules
 
 FIELDS = (
@@ -174,10 +174,11 @@ class FieldTexts:
         return self.one_places if self.one_places is not None else self.terms.places[of_terms]
 
     def _instants(self, values: Any) -> Any:
-        """Instants (-1: none) as ISO 8601 text; each distinct one formatted once."""
+        """Instants (NO_INSTANT: none) as ISO 8601 text; each distinct one formatted once."""
         encoded = pa.array(values).dictionary_encode()
         texts = [
-            "" if v < 0 else format_instant(int(v), self.tz) for v in encoded.dictionary.to_pylist()
+            "" if v == NO_INSTANT else format_instant(int(v), self.tz)
+            for v in encoded.dictionary.to_pylist()
         ]
         return pa.array(texts, pa.string()).take(encoded.indices)
 

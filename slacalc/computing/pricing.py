@@ -2,7 +2,8 @@
 
 Rows are grouped by contract terms (fee, currency, committed tier, policy): each rule of
 :mod:`slacalc.terms.rules` is applied to the rows of one policy or tier at a time, never row by
-row. Prices are exact: Python integers where a product could pass 2**62.
+row. Prices are exact: Python integers where a product's bound does not fit ``int64``
+(:mod:`slacalc.speed`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from slacalc.dates.instants import from_us
+from slacalc import speed
+from slacalc.dates.instants import NO_INSTANT, from_us
 from slacalc.reading.contracts import Contract
 from slacalc.reading.table import index_of
 from slacalc.terms import rules
-from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy
+from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy, check_claim_bounds
 
 CLAIM_STATES = ("", rules.NOT_OPEN, rules.OPEN, rules.CLAIM_EXPIRED, rules.BELOW_MIN_CREDIT)
 
@@ -167,8 +169,7 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
                         credits.append(value)
                 codes = np.array([-1 if v is None else credits.index(v) for v in pct.tolist()])
                 credit[sel] = codes
-    if not len(hit) or units[hit].max() < 1 << 62:
-        units = units.astype(np.int64)
+    units = speed.narrowed(units)
     cols.update(
         band=band,
         breached=breached,
@@ -199,9 +200,8 @@ def _price_rows(
             rules.coefficient_price(1, 1, 1, f, k) for f, k in zip(fees, coefficients, strict=True)
         ]
         multiplier = [p[1] for p in parts]
-        span = max((p[2] for p in parts), default=1)
-        per_terms = np.array([p[2] for p in parts], dtype=np.int64 if span < 1 << 62 else object)
-        per_row = _times(_times(b, dd), per_terms[row_terms], bound=span)
+        per_terms = speed.narrowed(np.array([p[2] for p in parts], dtype=object))
+        per_row = speed.product(speed.product(b, dd), per_terms[row_terms])
         units, capped = rules.capped_units(
             d, per_row, row_terms, multiplier, [rules.cap_of(f, cap_pct) for f in fees], places
         )
@@ -226,9 +226,7 @@ def _price_rows(
                 divisors.append(dv)
                 caps.append(rules.cap_of(fees[t], cap_pct))
                 combo_places.append(places[t])
-        divisor = np.array(divisors, dtype=object)[combos]
-        if max(divisors) < 1 << 50:
-            divisor = divisor.astype(np.int64)
+        divisor = speed.narrowed(np.array(divisors, dtype=object)[combos])
         units, capped = rules.capped_units(
             np.ones(len(rows), dtype=np.int64), divisor, combos, multiplier, caps, combo_places
         )
@@ -237,23 +235,8 @@ def _price_rows(
             row_terms
         ]
         below = np.asarray(units < floors, dtype=bool)
-        units = np.where(below, 0, units)
-        capped = np.where(below, False, capped)
+        units = np.where(below, 0, units)  # withheld; `capped` still says whether the cap bit
     return units, np.asarray(capped, dtype=bool), pct
-
-
-def _times(a: Any, b: Any, *, bound: int = 1) -> Any:
-    """``a * b`` for integer arrays (or a scalar ``b``): ``int64`` when the product provably
-    fits (``bound`` is the largest ``b`` could be), else Python integers."""
-    a = np.asarray(a)
-    top_a = int(np.abs(a).max()) if a.size and a.dtype != object else None
-    b_arr = np.asarray(b)
-    if b_arr.dtype == object or a.dtype == object or top_a is None:
-        return a.astype(object) * (b_arr.astype(object) if b_arr.ndim else b)
-    top_b = int(np.abs(b_arr).max()) if b_arr.size else 0
-    if top_a * max(top_b, bound) < 1 << 62:
-        return a * b_arr.astype(np.int64)
-    return a.astype(object) * b_arr.astype(object)
 
 
 def band_credit(policy: Policy, tier_of: Any, d: Any, dd: Any, b: Any) -> Any:
@@ -276,8 +259,8 @@ def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setti
     """Claim window and status of every breached row; provisional or final of every row."""
     n = len(terms.of_key) * n_m
     tz, as_of = settings.tz, settings.as_of
-    opens = np.full(n, -1, dtype=np.int64)
-    closes = np.full(n, -1, dtype=np.int64)
+    opens = np.full(n, NO_INSTANT, dtype=np.int64)
+    closes = np.full(n, NO_INSTANT, dtype=np.int64)
     claim = np.zeros(n, dtype=np.int8)
     breached, units = cols["breached"], cols["units"]
     hit = np.flatnonzero(breached)
@@ -294,9 +277,11 @@ def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setti
             sel = hit[(row_policy == pi) & (month == j)]
             if not len(sel):
                 continue
-            o, c = rules.claim_bounds(window, from_us(end, tz).date(), tz, calendar)
+            next_month = from_us(end, tz).date()
+            o, c = rules.claim_bounds(window, next_month, tz, calendar)
+            check_claim_bounds(policy, next_month, tz, o, c)
             opens[sel] = o
-            closes[sel] = -1 if c is None else c
+            closes[sel] = NO_INSTANT if c is None else c
             claim[sel] = CLAIM_STATES.index(rules.claim_status(o, c, as_of))
             if policy.min_credit:
                 zero = sel[np.asarray(units[sel] == 0, dtype=bool)]

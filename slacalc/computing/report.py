@@ -32,9 +32,9 @@ from slacalc.computing.fields import (
     field_texts,
     python_values,
 )
-from slacalc.computing.keys import KeyPlan, plan_keys
+from slacalc.computing.keys import KeyPlan, customer_wide, plan_keys
 from slacalc.computing.pricing import Terms, price
-from slacalc.dates.instants import format_instant, from_us, to_us
+from slacalc.dates.instants import NO_INSTANT, format_instant, from_us, to_us
 from slacalc.dates.months import Month, MonthGrid
 from slacalc.dates.workdays import WorkCalendar
 from slacalc.errors import UsageError
@@ -258,8 +258,8 @@ class Report:
             status=values["status"],
             policy=contract.policy,
             credit_pct=None if credit < 0 else c["credits"][credit],
-            claim_opens=None if opens < 0 else int(opens),
-            claim_closes=None if closes < 0 else int(closes),
+            claim_opens=None if opens == NO_INSTANT else int(opens),
+            claim_closes=None if closes == NO_INSTANT else int(closes),
             claim_status=values["claim_status"],
             tz=self.settings.tz,
             fields=values,
@@ -371,6 +371,7 @@ def compute_report(
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months)
     if grid is None:
+        customer_wide(table, contracts)  # customer '*' rows need contracts, months or not
         warnings.append(NO_MONTH)
         plan = _empty_plan(table)
         return Report(settings, plan, [], [], [], _columns(plan, grid, [], settings), warnings)

@@ -34,6 +34,9 @@ FIRST_YEAR, LAST_YEAR = 1900, 2199
 MIN_US = (datetime(FIRST_YEAR, 1, 2, tzinfo=UTC) - EPOCH) // US
 MAX_US = (datetime(LAST_YEAR, 12, 31, tzinfo=UTC) - EPOCH) // US
 RANGE_MESSAGE = f"out of the supported range (years {FIRST_YEAR} to {LAST_YEAR})"
+# "No instant" in an int64 column of instants: every instant slacalc reads is far above it (an
+# instant before 1970 is negative, so -1 cannot mean none).
+NO_INSTANT = -(1 << 63)
 
 _YEAR_FIRST = re.compile(r"^\s*\d{4}[/.\-]\d{1,2}[/.\-]\d{1,2}\b")
 # "GMT+8" means UTC+8 to people and UTC-8 to POSIX (and to dateutil): refuse to pick one.

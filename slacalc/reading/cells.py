@@ -31,6 +31,11 @@ EVERY_CUSTOMER = "*"
 MAX_CELL = 65_536
 
 
+# An impact has at most this many decimals, as a share (0.1234567891) or as a percentage
+# (12.3456789012%, a share of 12 decimals): the README's domain.
+IMPACT_PLACES = 10
+
+
 def parse_impact(text: str) -> Fraction | int:
     """``0.3``, ``30%`` or empty (1). Exact; ValueError unless 0 < impact <= 1."""
     raw = text.strip()
@@ -38,8 +43,10 @@ def parse_impact(text: str) -> Fraction | int:
         return 1
     pct = raw.endswith("%")
     try:
-        value = parse_decimal(raw[:-1] if pct else raw, max_digits=3, max_places=10)
-    except ValueError:
+        value = parse_decimal(raw[:-1] if pct else raw, max_digits=3, max_places=IMPACT_PLACES)
+    except ValueError as exc:
+        if str(exc).startswith("too many decimals"):
+            raise ValueError(f"impact has {exc}") from None
         raise ValueError("expected a share 0 < impact <= 1, such as 0.3 or 30%") from None
     share = Fraction(value) / (100 if pct else 1)
     if not 0 < share <= 1:

@@ -21,38 +21,14 @@ from functools import lru_cache
 from math import gcd
 from typing import Any
 
+from slacalc import speed
 from slacalc.dates.instants import US_PER_SECOND
 
 # --- exact integers, scalar or array ---------------------------------------------------------
+# Fixed-width arithmetic and its one bound live in slacalc.speed; these names are the rules' view.
 
-_INT64_SAFE = 1 << 62
-
-
-def exact(values: Any, bound: int) -> Any:
-    """``values`` as an array fit for exact arithmetic up to ``bound`` in absolute value.
-
-    ``int64`` when every intermediate stays below 2**62, else ``object`` (Python integers):
-    the same expressions then compute the same numbers, only slower.
-    """
-    import numpy as np
-
-    arr = np.asarray(values)
-    if bound < _INT64_SAFE and arr.dtype != object:
-        return arr.astype(np.int64, copy=False)
-    return arr.astype(object)
-
-
-def _wide(values: Any, factor: int) -> Any:
-    """An array operand ready for products up to ``factor`` times its largest value; scalars,
-    Python integers already, pass through."""
-    import numpy as np
-
-    if not isinstance(values, np.ndarray):
-        return values
-    if values.dtype == object or not len(values):
-        return values
-    top = int(np.abs(values).max())
-    return exact(values, top * factor)
+exact = speed.exact
+_wide = speed.widen
 
 
 def half_up(num: Any, den: Any) -> Any:
@@ -293,7 +269,7 @@ def format_moneys(values: Sequence[Decimal], currencies: Sequence[str]) -> Any:
 
     places = np.array([minor_unit(c) for c in currencies], dtype=np.int64)
     units = [minor_units(abs(v), p) for v, p in zip(values, places.tolist(), strict=True)]
-    wide = max(units, default=0) >= _INT64_SAFE
+    wide = not speed.fits(max(units, default=0))
     text = money_texts(np.array(units, dtype=object if wide else np.int64), places)
     negative = [v < 0 and u != 0 for v, u in zip(values, units, strict=True)]
     if not any(negative):
@@ -337,9 +313,8 @@ def muldiv(x: Any, m: int, t: Any) -> Any:
     import numpy as np
 
     x, t = np.asarray(x), np.asarray(t)
-    top = int(t.max()) if t.size and t.dtype != object else None
-    if top is None or m > 1000**3 or top * 1000 >= _INT64_SAFE or x.dtype == object:
-        return exact(x, _INT64_SAFE) * m // exact(t, _INT64_SAFE)
+    if not t.size or speed.is_wide(x) or speed.is_wide(t) or not speed.fits(speed.top(t) * 1000):
+        return x.astype(object) * m // t.astype(object)
     x = x.astype(np.int64)
     q = np.zeros(x.shape, dtype=np.int64)
     # m = f1 * f2 * ... with every factor at most 1000: q, r = divmod(r * f, t) keeps r < t
@@ -348,7 +323,7 @@ def muldiv(x: Any, m: int, t: Any) -> Any:
     while rest > 1:
         f = 1000 if rest % 1000 == 0 else rest
         if f > 1000:
-            return exact(x, _INT64_SAFE) * m // exact(t, _INT64_SAFE)
+            return x.astype(object) * m // t.astype(object)
         factors.append(f)
         rest //= f
     r = x
@@ -364,7 +339,7 @@ def availability(down_num: Any, den: Any, base: Any) -> tuple[Any, Any]:
 
     ``base`` is the period (or the period less excluded time), in microseconds.
     """
-    total = base * den
+    total = speed.product(base, den)
     return total - down_num, total
 
 
@@ -451,8 +426,7 @@ def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
         encoded = pa.array(base).dictionary_encode()
         distinct = encoded.dictionary.to_pylist()
         values = [b * int(den) * (100 * td - tn) // (100 * td) for b in distinct]
-        top = max(abs(v) for v in values)
-        lookup = np.array(values, dtype=np.int64 if top < _INT64_SAFE else object)
+        lookup = np.array(values, dtype=np.int64 if speed.fits(speed.top(values)) else object)
         return lookup[np.asarray(encoded.indices)]
     if np.ndim(den):  # a denominator per row: Python integers
         return (
@@ -559,7 +533,7 @@ def capped_units(
     units = q + (2 * r >= divisor)
     whole = np.array([cn // cd for cn, cd in limit], dtype=object)
     rest = np.array([cn % cd for cn, cd in limit], dtype=object)
-    small = all(w < 1 << 62 for w in whole.tolist())
+    small = speed.fits(speed.top(whole))
     cq = whole.astype(np.int64)[index] if small else whole[index]
     capped = q > cq
     tie = np.flatnonzero(q == cq)
@@ -581,12 +555,14 @@ def _fits_int64(x: Any, divisor: Any, scaled: list[int]) -> bool:
         return False
     if not len(x):
         return True
-    top_x, top_t, low_t = int(x.max()), int(divisor.max()), int(divisor.min())
+    top_x, top_t, low_t = speed.top(x), speed.top(divisor), int(divisor.min())
     return (
-        top_x < 1 << 52
-        and top_t * 1000 < _INT64_SAFE
-        and low_t > 0
-        and top_x * max(scaled) // low_t < _INT64_SAFE  # the largest quotient
+        low_t > 0
+        and int(x.min()) >= 0
+        # each step's r * 1000 + x * digit: r < divisor, and a digit is at most 999
+        and speed.fits(top_t * 1000)
+        and speed.fits(top_x * 1000)
+        and speed.fits(top_x * max(scaled) // low_t)  # the largest quotient
     )
 
 
@@ -614,7 +590,7 @@ def _digit_table(multiplier: list[int]) -> Any:
     import numpy as np
 
     top = max(multiplier, default=0)
-    if top < _INT64_SAFE:
+    if speed.fits(top):
         values = np.array(multiplier or [0], dtype=np.int64)
         width = len(_base1000(top))
         powers = 1000 ** np.arange(width - 1, -1, -1, dtype=np.int64)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from slacalc import speed
 from slacalc.dates.instants import US_PER_SECOND, format_local, from_us
 from slacalc.terms import rules
 
@@ -28,7 +29,7 @@ def durations(num: Any, den: int = 1) -> Any:
     num = np.asarray(num)
     if not len(num):
         return pa.array([], pa.string())
-    if num.dtype == object or int(num.max()) >= (1 << 62) // max(den * _US_PER_MINUTE, 1):
+    if num.dtype == object or not speed.fits(speed.top(num) * max(den * _US_PER_MINUTE, 1)):
         return pa.array(
             [rules.duration(rules.Fraction(int(n), den)) for n in num.tolist()], pa.string()
         )
