@@ -23,15 +23,57 @@ forms), ``writing`` (CSV, JSON, tables) and ``cli``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __version__ = "0.2.0"
 
-from slacalc.computing.report import Deadline, Report, ReportRow, Settings, compute_report
-from slacalc.dates.months import Month
-from slacalc.errors import InputError, Problem, SlacalcError, UsageError
-from slacalc.reading import read_incidents
-from slacalc.reading.contracts import Contract, ContractBook, read_contracts
-from slacalc.reading.table import Incident, IncidentTable
-from slacalc.terms.policy import Policy, Tier, load_policy
+# The names below load their modules on first use: `import slacalc` (and so `slacalc.cli`,
+# which installs the Ctrl-C handler first thing) costs no numpy or pyarrow import.
+_EXPORTS = {
+    "Deadline": "slacalc.computing.report",
+    "Report": "slacalc.computing.report",
+    "ReportRow": "slacalc.computing.report",
+    "Settings": "slacalc.computing.report",
+    "compute_report": "slacalc.computing.report",
+    "Month": "slacalc.dates.months",
+    "InputError": "slacalc.errors",
+    "Problem": "slacalc.errors",
+    "SlacalcError": "slacalc.errors",
+    "UsageError": "slacalc.errors",
+    "read_incidents": "slacalc.reading",
+    "Contract": "slacalc.reading.contracts",
+    "ContractBook": "slacalc.reading.contracts",
+    "read_contracts": "slacalc.reading.contracts",
+    "Incident": "slacalc.reading.table",
+    "IncidentTable": "slacalc.reading.table",
+    "Policy": "slacalc.terms.policy",
+    "Tier": "slacalc.terms.policy",
+    "load_policy": "slacalc.terms.policy",
+}
+
+if TYPE_CHECKING:
+    from slacalc.computing.report import Deadline, Report, ReportRow, Settings, compute_report
+    from slacalc.dates.months import Month
+    from slacalc.errors import InputError, Problem, SlacalcError, UsageError
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import Contract, ContractBook, read_contracts
+    from slacalc.reading.table import Incident, IncidentTable
+    from slacalc.terms.policy import Policy, Tier, load_policy
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'slacalc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
 
 __all__ = [
     "Contract",

@@ -11,17 +11,23 @@ MAX_REPORTED_PROBLEMS = 50
 # show text in another order than it is read ("Trojan Source"), and the Unicode line and
 # paragraph separators: never sent raw to a terminal.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# The same, line feeds excepted: for a whole text (a CSV) shown on a terminal.
+_CONTROL_IN_LINES = re.compile(
+    r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 SHOWN_LIMIT = 60
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, lines: bool = False) -> str:
     """``text`` with control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``):
     data from a file can then never move the cursor, set a title, ring a bell, hide a line or
-    reverse the text around it."""
-    if not _CONTROL.search(text):
+    reverse the text around it. ``lines=True`` keeps line feeds as they are (a CSV or a page
+    written to a terminal is still lines)."""
+    control = _CONTROL_IN_LINES if lines else _CONTROL
+    if not control.search(text):
         return text
-    return _CONTROL.sub(_escape, text)
+    return control.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -5,8 +5,11 @@ The browser and PDF checks are in test_statement_browser.py.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -174,7 +177,7 @@ def test_a_service_without_downtime_has_an_empty_chart(tmp_path: Path) -> None:
 
 def test_incidents_formula_claim_and_deadlines(tmp_path: Path) -> None:
     html = statement(tmp_path, INCIDENTS, *SAMPLE, "--customer", "acme", "--month", "2025-05")
-    text = " ".join(read_statement(html).text)
+    text = re.sub(r"\s+", " ", " ".join(read_statement(html).text))  # as a browser shows it
     assert "merged with INC-1002" in text and "merged with INC-1001" in text
     assert "partly inside maintenance or excluded time" in text
     assert "maintenance: excluded from downtime" in text
@@ -478,6 +481,154 @@ def test_all_customers_writes_one_file_each(tmp_path: Path) -> None:
         page = read_statement(path.read_text(encoding="utf-8"))
         (main,) = [attrs for tag, attrs in page.tags if tag == "main"]
         assert main["data-customer"] in (MARKUP_ID, "tenc", "quiet")
+
+
+ALL = ["statement", INCIDENTS, *SAMPLE, "--all-customers", "--month", "2025-05"]
+NAMES = [f"{c}-2025-05.en.html" for c in ("acme", "globex", "initech", "umbrella")]
+
+
+def _failing_second(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> None:
+    """The second statement's file fails half-way through being written."""
+    from slacalc.writing.statement import files
+
+    real, calls = files._writer, []
+
+    def writer(body):
+        write = real(body)
+
+        def failing(out) -> None:
+            calls.append(1)
+            if len(calls) == 2:
+                out.write(body[:100])
+                raise error
+            write(out)
+
+        return failing
+
+    monkeypatch.setattr(files, "_writer", writer)
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(OSError(28, "No space left on device"), 1), (KeyboardInterrupt(), 130)],
+    ids=["disk-full", "ctrl-c"],
+)
+def test_all_customers_into_a_new_folder_writes_all_or_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, code: int
+) -> None:
+    _failing_second(monkeypatch, error)
+    folder = tmp_path / "out"
+    result = invoke([*ALL, "-o", str(folder)])
+    assert result.exit_code == code, result.output
+    assert list(tmp_path.iterdir()) == []  # no folder, no temporary one
+    assert "wrote" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(OSError(28, "No space left on device"), 1), (KeyboardInterrupt(), 130)],
+    ids=["disk-full", "ctrl-c"],
+)
+def test_all_customers_into_a_folder_keeps_it_as_it_was_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, code: int
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / NAMES[0]).write_text("last month's run\n")
+    (folder / "notes.txt").write_text("mine\n")
+    _failing_second(monkeypatch, error)
+    result = invoke([*ALL, "-o", str(folder)])
+    assert result.exit_code == code, result.output
+    assert sorted(p.name for p in folder.iterdir()) == [NAMES[0], "notes.txt"]
+    assert (folder / NAMES[0]).read_text() == "last month's run\n"
+
+
+def test_all_customers_puts_the_replaced_files_back_when_a_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slacalc.writing import output
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in NAMES[:2]:
+        (folder / name).write_text(f"old {name}\n")
+    real, calls = os.replace, []
+
+    def replace(src, dst) -> None:
+        if str(dst).endswith(".html"):
+            calls.append(dst)
+            if len(calls) == 3:
+                raise OSError(5, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+    result = invoke([*ALL, "-o", str(folder)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: cannot write into '{folder}': Input/output error"
+    ]
+    assert sorted(p.name for p in folder.iterdir()) == NAMES[:2]
+    for name in NAMES[:2]:
+        assert (folder / name).read_text() == f"old {name}\n"
+    # once the renames work, the new set replaces the old whole, each file keeping its mode
+    os.chmod(folder / NAMES[1], 0o640)
+    monkeypatch.setattr(output.os, "replace", real)
+    result = invoke([*ALL, "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == NAMES
+    assert (folder / NAMES[1]).read_text().startswith("<!DOCTYPE html>")
+    assert stat.S_IMODE((folder / NAMES[1]).stat().st_mode) == 0o640
+    assert result.stderr.splitlines() == [f"wrote {folder / name}" for name in NAMES]
+
+
+# --- ids that try to drive a terminal or reverse the text -----------------------------------
+
+HOSTILE_ID = "ev\x1b]0;pwned\x07il\u202eTXT"
+HOSTILE_SERVICE = "svc\x1b[2J\u2066x"
+HOSTILE_INCIDENT = "inc\x07\x9b31m\u202e"
+RAW_CONTROLS = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]"
+)
+
+
+def _hostile_log(folder: Path) -> str:
+    path = folder / "hostile.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["incident_id", "customer_id", "service", "start", "end"])
+        w.writerow(
+            [HOSTILE_INCIDENT, HOSTILE_ID, HOSTILE_SERVICE, "2025-05-03 10:00", "2025-05-03 11:00"]
+        )
+        w.writerow(
+            ["b\u202e2", HOSTILE_ID, HOSTILE_SERVICE, "2025-05-03 10:30", "2025-05-03 11:30"]
+        )
+    return str(path)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_control_characters_and_bidi_overrides_in_ids_are_shown_escaped_and_isolated(
+    tmp_path: Path, lang: str
+) -> None:
+    log = _hostile_log(tmp_path)
+    args = [log, "--monthly-fee", "100", "--as-of", AS_OF, "--month", "2025-05", "--lang", lang]
+    html = statement(tmp_path, *args, "--customer", HOSTILE_ID)
+    assert not RAW_CONTROLS.search(html), [hex(ord(c)) for c in RAW_CONTROLS.findall(html)]
+    shown_id = "ev\\x1b]0;pwned\\x07il\\u202eTXT"
+    shown_service = "svc\\x1b[2J\\u2066x"
+    shown_incident = "inc\\x07\\x9b31m\\u202e"
+    # every time the page shows them as text, they stand isolated in a <bdi>
+    for shown in (shown_id, shown_service, shown_incident, "b\\u202e2"):
+        body = html.split("<body>", 1)[1]
+        texts = re.findall(rf">([^<]*{re.escape(shown)}[^<]*)<", body)
+        assert texts, shown
+        for m in re.finditer(rf"(<[^>]*>)([^<]*){re.escape(shown)}", body):
+            assert m.group(1) == "<bdi>" and m.group(2) == "", (shown, m.group(0))
+    # the report's fields carry the same escaped text
+    page = read_statement(html)
+    (section,) = page.sections
+    assert {v for v, _ in section.fields["customer_id"]} == {shown_id}
+    assert {t for _, t in section.fields["service"]} == {shown_service}
+    assert f"· {shown_id} ·" in html.split("</title>")[0]  # the page's title: text only
 
 
 @pytest.mark.parametrize(

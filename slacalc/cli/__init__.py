@@ -1,9 +1,47 @@
 """The command-line shell: thin commands over the core, one error boundary, one renderer."""
 
+# ruff: noqa: E402 (the interrupt handler and the standard descriptors come before the imports)
+
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import sys
+
+
+def _leave_now(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM while the program is still loading: nothing is written yet, so leave
+    at once with 130, quietly (no traceback of the import that was under way)."""
+    with contextlib.suppress(OSError):
+        os.write(2, b"interrupted\n")
+    os._exit(130)
+
+
+def _hold_standard_descriptors() -> None:
+    """Put ``/dev/null`` on a standard descriptor (0, 1, 2) the program was started without
+    (``<&-``, ``>&-``, ``2>&-``), so that no file opened later takes its number: a temporary
+    output file on descriptor 2 would get the messages of a child process (Chromium) mixed
+    in. ``sys.stdin``, ``sys.stdout`` and ``sys.stderr`` stay None, which the readers and
+    writers report as a closed stream."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+# Until run() installs the real handlers, an interrupt leaves at once: loading the libraries
+# takes a good part of a second. (Only in the main thread; the handler of a program that
+# imports slacalc.cli is given back at the end of this module.)
+try:
+    _HANDLERS = {sig: signal.signal(sig, _leave_now) for sig in (signal.SIGINT, signal.SIGTERM)}
+except ValueError:  # not the main thread
+    _HANDLERS = {}
+_hold_standard_descriptors()
 
 from slacalc.cli.common import app
 
@@ -17,6 +55,10 @@ from slacalc.cli import tools as _tools  # noqa: F401
 from slacalc.cli import statement as _statement  # noqa: F401
 from slacalc.cli import importing as _importing  # noqa: F401
 # isort: on
+
+for _signal, _handler in _HANDLERS.items():
+    if _handler is not None:
+        signal.signal(_signal, _handler)
 
 __all__ = ["app", "main"]
 
@@ -75,33 +117,54 @@ def main() -> None:
 
 def run() -> int | str | None:
     """Run the command line of ``sys.argv``; the exit status, as ``SystemExit.code`` has it."""
-    _keep_freed_memory()
-    _without_pandas(sys.argv[1:])
-    if hasattr(signal, "SIGPIPE"):
-        # `slacalc ... | head` ends quietly, as csvkit does.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # SIGTERM is handled like Ctrl-C: the output being written is removed, exit 130. Both
     # wait while a temporary output file is being created or removed.
     from slacalc.writing.output import interrupt
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+    _keep_freed_memory()
+    _without_pandas(sys.argv[1:])
+    # SIGPIPE stays ignored, as Python sets it: a reader that goes away (`slacalc ... | head`)
+    # is a BrokenPipeError, which ends the run quietly with exit 0 (see common.boundary).
+    before = _stdout_file()
     try:
         app()
     except SystemExit as exc:
+        if exc.code == 1 and before != _stdout_file() == _stdout_file(os.devnull):
+            # rich and typer, their reader gone (`slacalc --help | head`), put /dev/null on
+            # standard output and exit 1: it is not an error of ours
+            return 0
         return exc.code
+    except KeyboardInterrupt:  # before or after a command's own boundary
+        from slacalc.cli.common import err
+
+        err("interrupted")
+        return 130
+    except BrokenPipeError:  # --help into `| head`
+        from slacalc.cli.common import quiet_stdout
+
+        quiet_stdout()
+        return 0
     return 0
+
+
+def _stdout_file(path: str | None = None) -> tuple[int, int] | None:
+    """Which file standard output (or ``path``) is: device and inode."""
+    try:
+        info = os.stat(path) if path else os.fstat(1)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _leave(code: int | str | None) -> None:
     """Exit with ``code`` without tearing the interpreter down: the output is written and
     closed, and freeing a large report's objects one by one only delays the exit (0.4 s at 5M
     rows). Standard output and error are flushed first."""
-    import contextlib
-    import os
-
     if code is not None and not isinstance(code, int):
-        print(code, file=sys.stderr)
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            print(code, file=sys.stderr or open(os.devnull, "w"))  # noqa: SIM115
         code = 1
     for stream in (sys.stdout, sys.stderr):
         # None when the descriptor was closed at start; a closed pipe: nothing more to say

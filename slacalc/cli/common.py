@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
@@ -21,11 +22,20 @@ from slacalc.computing.report import Settings
 from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.errors import SHOWN_LIMIT, InputError, SlacalcError, UsageError, printable, shown
+from slacalc.errors import (
+    SHOWN_LIMIT,
+    InputError,
+    Problem,
+    SlacalcError,
+    UsageError,
+    printable,
+    shown,
+)
+from slacalc.reading.contracts import parse_fee
 from slacalc.reading.files import note_input, tracking_inputs
 from slacalc.reading.holidays import read_holidays_file
 from slacalc.terms.policy import Policy, load_policy
-from slacalc.terms.rules import parse_amount, parse_currency
+from slacalc.terms.rules import parse_currency
 from slacalc.writing.formats import Format
 
 PANEL_MONTH = "Month-end report"
@@ -195,8 +205,24 @@ _LONG_WORD = re.compile(rf"\S{{{4 * SHOWN_LIMIT},}}")
 def err(message: str) -> None:
     """One line on stderr, control characters escaped (messages quote the data), overlong
     values cut."""
-    text = _LONG_WORD.sub(lambda m: shown(m.group(0)) + f" ({len(m.group(0))} characters)", message)
-    typer.echo(printable(text), err=True)
+    text = printable(
+        _LONG_WORD.sub(lambda m: shown(m.group(0)) + f" ({len(m.group(0))} characters)", message)
+    )
+    # A closed, full or vanished stderr must not stop the run: the exit code still tells.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if RunProgress.live is not None:
+            RunProgress.live.print(text)
+        else:
+            typer.echo(text, err=True)
+
+
+def quiet_stdout() -> None:
+    """Send what is left of standard output to ``/dev/null``: its reader went away, and the
+    final flush must not say so."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def warn(message: str) -> None:
@@ -237,6 +263,8 @@ def check_inputs(kwargs: dict[str, Any]) -> None:
             seen[key] = path
     if stdin > 1:
         raise UsageError("standard input ('-') can be read only once")
+    if (stdin or "-" in kwargs.get("files", ())) and sys.stdin is None:
+        raise InputError(Problem("<stdin>", None, "cannot read: standard input is closed"))
 
 
 def boundary(fn: F) -> F:
@@ -265,8 +293,7 @@ def boundary(fn: F) -> F:
             raise typer.Exit(1) from None
         except BrokenPipeError:
             # The reader went away (`| head`): not an error of ours. Silence the final flush.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            quiet_stdout()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
             err("interrupted")
@@ -309,11 +336,12 @@ def currency(text: str) -> str:
         raise UsageError(f"--currency '{shown(text)}': {exc}") from None
 
 
-def amount(text: str | None, option: str) -> Decimal | None:
+def amount(text: str | None, option: str, currency_code: str) -> Decimal | None:
+    """A fee option in ``currency_code``: at most its minor unit's decimals (never rounded)."""
     if text is None:
         return None
     try:
-        return parse_amount(text)
+        return parse_fee(text, currency_code)
     except ValueError as exc:
         raise UsageError(f"{option} '{shown(text)}': {exc}") from None
 
@@ -390,12 +418,13 @@ def settings(
             target = pol.parse_target(sla_target)
         except ValueError as exc:
             raise UsageError(f"--sla-target '{shown(sla_target)}': {exc}") from None
+    cur = currency(currency_code)
     return Settings(
         policy=pol,
         tz=z,
         as_of=instant(as_of, z, "--as-of"),
-        currency=currency(currency_code),
-        monthly_fee=amount(monthly_fee, "--monthly-fee"),
+        currency=cur,
+        monthly_fee=amount(monthly_fee, "--monthly-fee", cur),
         sla_target=target,
         calendar=work_calendar(calendar or DEFAULT_CALENDAR, holidays),
     )
@@ -433,13 +462,18 @@ class RunProgress:
 
     Only on a terminal (never in a pipeline, never on stdout), and only for inputs large enough
     to take a second or more: the row reader reports every 65,536 rows, and the columnar
-    reader's stages are shown for inputs of ``BIG`` bytes or more.
+    reader's stages are shown for inputs of ``BIG`` bytes or more. The bar never touches
+    standard output or error (rich would otherwise swap ``sys.stdout`` for a proxy that sends
+    the output to the terminal, a line at a time): messages printed while it is up go above it
+    through :func:`err`. Once closed, it stays closed.
     """
 
     BIG = 16_000_000
+    # The bar on the terminal now, if any: err() prints above it.
+    live: RunProgress | None = None
 
     def __init__(self, paths: list[str] | tuple[str, ...] = ()) -> None:
-        self.enabled = sys.stderr.isatty() and not os.environ.get("SLACALC_NO_PROGRESS")
+        self.enabled = _is_terminal(sys.stderr) and not os.environ.get("SLACALC_NO_PROGRESS")
         size = sum(os.path.getsize(p) for p in paths if p != "-" and os.path.isfile(p))
         self.big = size >= self.BIG
         self._bar: Any = None
@@ -457,9 +491,12 @@ class RunProgress:
                 TimeElapsedColumn(),
                 console=Console(stderr=True),
                 transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._bar.start()
             self._task = self._bar.add_task(label, total=1000)
+            RunProgress.live = self
         self._bar.update(self._task, description=label, completed=int(1000 * fraction))
 
     def __call__(self, name: str, done: int, total: int) -> None:
@@ -472,16 +509,50 @@ class RunProgress:
         if self.enabled and (self.big or self._bar is not None):
             self._update(label, fraction)
 
+    def before_output(self, output: str | None) -> None:
+        """Close the bar for good unless ``output`` is a file: the bar and an output on
+        standard output (or a device, a terminal) would share the terminal."""
+        if output is None or output == "-" or not _names_a_file(output):
+            self.close()
+
+    def print(self, text: str) -> None:
+        """One line on stderr, above the bar."""
+        from rich.text import Text
+
+        self._bar.console.print(Text(text), soft_wrap=True, highlight=False)
+
     def close(self) -> None:
+        self.enabled = False
         if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+            bar, self._bar = self._bar, None
+            if RunProgress.live is self:
+                RunProgress.live = None
+            with contextlib.suppress(OSError, ValueError):  # stderr closed meanwhile
+                bar.stop()
 
     def __enter__(self) -> RunProgress:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is open on a terminal (None, closed or detached: no)."""
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _names_a_file(output: str) -> bool:
+    """Whether ``-o`` names a regular file (or one to create), not a device or a FIFO."""
+    try:
+        return stat.S_ISREG(os.stat(output).st_mode)
+    except OSError:
+        return True  # to be created (or refused) as a file
+    except ValueError:
+        return False
 
 
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

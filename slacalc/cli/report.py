@@ -115,6 +115,7 @@ def report(
     bucketed = fmt is not Format.table and needed is not None and needed > budget
     progress = c.RunProgress(() if bucketed else incidents)  # a bar for the in-memory stages
     with contextlib.ExitStack() as stack:
+        stack.enter_context(progress)  # the bar goes, however the run ends
         result: Report | PartitionedReport
         if bucketed:  # larger than the budget: read as a stream, a bucket of customers at a time
             result = stack.enter_context(
@@ -136,8 +137,7 @@ def report(
             c.warn(message)
         years = result.calendar_years(deadlines=fmt is Format.table)
         c.warn_unconfirmed(settings.work_calendar, years)
-        if output is None or output == "-":
-            progress.close()  # the bar and the output would share the terminal
+        progress.before_output(output)
         progress.stage("writing", 0.9)
         write_output(
             output,

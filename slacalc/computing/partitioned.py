@@ -14,6 +14,8 @@ the same, byte for byte, and only one bucket is ever held in memory.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +36,7 @@ from slacalc.computing.report import (
     touched_months,
 )
 from slacalc.dates.months import Month
-from slacalc.errors import InputError, Problem
+from slacalc.errors import InputError, Problem, SlacalcError, printable
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import ContractBook
 from slacalc.reading.table import IncidentTable, from_columns, index_of
@@ -182,8 +184,15 @@ def compute_partitioned(
     workdir: str | None = None,
 ) -> PartitionedReport:
     """The report of a log given as a stream of typed pieces (and their problems), computed
-    ``buckets`` customers' buckets at a time. Raises what :func:`compute_report` would."""
-    tmp = tempfile.TemporaryDirectory(prefix="slacalc-buckets-", dir=workdir)
+    ``buckets`` customers' buckets at a time. Raises what :func:`compute_report` would, and
+    :class:`TempFolderError` when the bucket files cannot be written in ``workdir`` (default:
+    ``$TMPDIR``, as it is: a full one is not swapped for another folder behind the user's
+    back)."""
+    folder = workdir or os.environ.get("TMPDIR") or tempfile.gettempdir()
+    with _writing(folder):
+        tmp = tempfile.TemporaryDirectory(
+            prefix="slacalc-buckets-", dir=folder, ignore_cleanup_errors=True
+        )
     try:
         return _compute(pieces, settings, buckets, contracts, months, tmp)
     except BaseException:
@@ -221,13 +230,12 @@ def _compute(
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
     warnings = [late_ends_warning(late, shown, settings.as_of)] if late else []
     chosen = sorted(set(months)) if months else sorted(touched)
-    if not chosen:  # nothing to report: the in-memory report says so, with no rows
-        empty = compute_report(IncidentTable.empty(), settings, contracts=book)
-        return _single(empty, settings, [*warnings, *empty.warnings], tmp)
-
     stars = split.read_stars()
     if book is None and len(stars):
         customer_wide(stars, None)  # raises: customer '*' needs contracts (once, not per bucket)
+    if not chosen:  # nothing to report: the in-memory report says so, with no rows
+        empty = compute_report(IncidentTable.empty(), settings, contracts=book)
+        return _single(empty, settings, [*warnings, *empty.warnings], tmp)
     if book is not None and len(stars):
         for k, service in enumerate(stars.key_service.to_pylist()):
             if not book.customers_of(service):
@@ -268,6 +276,30 @@ def _compute(
     n_rows = sum(s.n_keys for s in stored) * len(chosen)
     pieces = partial(_merged_pieces, stored, len(chosen))
     return PartitionedReport(settings, chosen, warnings, n_rows, pieces, breached, years, tmp)
+
+
+class TempFolderError(SlacalcError):
+    """The bucket files of a report larger than memory could not be written (exit 1)."""
+
+
+@contextlib.contextmanager
+def _writing(folder: str) -> Iterator[None]:
+    """Bucket files being written in the temporary ``folder``: a full, missing or read-only
+    folder is a :class:`TempFolderError` that names it and says what to do, not a bug."""
+    try:
+        yield
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        where = f"the temporary folder '{printable(folder)}'"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            what = f"{where} is full ({why})"
+        else:
+            what = f"cannot write the bucket files of a report larger than --memory in {where}"
+            what += f" ({why})"
+        raise TempFolderError(
+            f"{what}: set TMPDIR to a folder with room for about the log's size again, or give "
+            "--memory more"
+        ) from None
 
 
 def _let_go() -> None:
@@ -369,10 +401,11 @@ class _Split:
             },
             schema=_SCHEMA,
         )
-        for i, b in enumerate(range(-1, self.n)):
-            lo, hi = int(bounds[i]), int(bounds[i + 1])
-            if hi > lo:
-                self._writer(b).write_table(columns.slice(lo, hi - lo))
+        with self._writing():
+            for i, b in enumerate(range(-1, self.n)):
+                lo, hi = int(bounds[i]), int(bounds[i + 1])
+                if hi > lo:
+                    self._writer(b).write_table(columns.slice(lo, hi - lo))
 
     def _writer(self, b: int) -> Any:
         import pyarrow.parquet as pq
@@ -382,8 +415,23 @@ class _Split:
         return self._writers[b]
 
     def close(self) -> None:
-        for w in self._writers.values():
-            w.close()
+        with self._writing():
+            for w in self._writers.values():
+                w.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The buckets being written: on a failure, every writer is let go quietly (a writer
+        closed later by the garbage collector would report the full disk again)."""
+        try:
+            with _writing(os.path.dirname(self.folder)):
+                yield
+        except BaseException:
+            for w in self._writers.values():
+                with contextlib.suppress(OSError):
+                    w.close()
+                w.is_open = False
+            raise
 
     def read_stars(self) -> IncidentTable:
         return self._read(-1)
@@ -438,7 +486,7 @@ def _store(report: Report, rows_path: str, keys_path: str) -> _Stored:
 def _write_batches(path: str, batches: Iterator[Any]) -> None:
     import pyarrow.ipc as ipc
 
-    with pa.OSFile(path, "wb") as sink:
+    with _writing(os.path.dirname(os.path.dirname(path))), pa.OSFile(path, "wb") as sink:
         writer = None
         for batch in batches:
             if writer is None:

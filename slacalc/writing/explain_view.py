@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rich.text import Text
 
+from slacalc import speed
 from slacalc.computing.explain import Explanation
 from slacalc.dates.instants import format_instant
 from slacalc.errors import printable
@@ -162,15 +163,13 @@ def _timeline(ex: Explanation) -> Grid:
         dtype=object,
     )
     loss_text = pa.array(shares[index].tolist() if len(loss) else [], pa.string())
-    if loss.dtype != object and len(loss) and int(loss.max()) * int(length.max()) >= 1 << 62:
-        loss, length = loss.astype(object), length.astype(object)
     grid.extend(
         [
             local_texts(start, tz),
             local_texts(end, tz),
             durations(end - start),
             loss_text,
-            durations(loss * length, s.den),
+            durations(speed.product(loss, length), s.den),
         ]
     )
     grid.add(

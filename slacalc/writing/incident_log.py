@@ -36,7 +36,7 @@ from slacalc.errors import UsageError
 from slacalc.reading.cells import COLUMNS
 from slacalc.terms.rules import share
 from slacalc.writing.csvjson import write_csv
-from slacalc.writing.output import STDOUT, OutputError, write_output
+from slacalc.writing.output import STDOUT, OutputError, refuse_folder_name, write_output
 
 FIELDS = COLUMNS
 # The cells whose text comes from the sources: guarded against spreadsheet formulas in CSV.
@@ -225,6 +225,7 @@ def write_binary(output: str | None, data: bytes, *, inputs: Iterable[str] = ())
     if output is None or output == STDOUT:
         _to_stdout(data)
         return
+    refuse_folder_name(output)
     target = Path(os.path.realpath(output))
     _refuse_inputs(output, target, inputs)
     try:
@@ -261,6 +262,8 @@ def write_binary(output: str | None, data: bytes, *, inputs: Iterable[str] = ())
 
 
 def _to_stdout(data: bytes) -> None:
+    if sys.stdout is None:
+        raise OutputError("cannot write to standard output: it is closed")
     if sys.stdout.isatty():
         raise UsageError(
             "Parquet is binary and is not shown on a terminal: give -o FILE.parquet, "

@@ -16,10 +16,11 @@ import contextlib
 import errno
 import io
 import os
+import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -58,23 +59,14 @@ def write_output(
         write(_TtyLike(buffer, sys.stdout))
         _emit(buffer.getvalue())
         return
-    if not output.strip():
-        raise UsageError("-o: the file name is empty")
-    name = printable(output)
-    try:
-        info = os.stat(output)  # a symlink is followed to its target
-    except FileNotFoundError:
-        info = None
-    except OSError as exc:
-        raise UsageError(f"cannot write '{name}': {exc.strerror}") from None
-    if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"cannot write '{name}': it is a folder")
+    refuse_folder_name(output)
+    info = _file_info(output)
+    _refuse_folder(output, info)
     if info is not None and not stat.S_ISREG(info.st_mode):
         _write_device(output, write)  # a FIFO, /dev/null, a terminal: write into it
         return
-    _refuse_inputs(output, info, [*inputs, *inputs_read()])
-    if info is not None and not os.access(output, os.W_OK):
-        raise UsageError(f"cannot write '{name}': the file is read-only")
+    name = printable(output)
+    _refuse_target(output, info, inputs)
     target = Path(os.path.realpath(output))
     folder = target.parent
     if not folder.is_dir():
@@ -84,14 +76,8 @@ def write_output(
     try:
         with _signals_deferred():  # an interrupt now would leave a file nobody knows about
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-        with io.TextIOWrapper(
-            io.BufferedWriter(_WrittenBehind(fd, "w")), encoding="utf-8", newline=""
-        ) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
-        os.chmod(tmp, mode)
+        _fill(fd, write)
+        os.chmod(tmp, _mode(info))
         os.replace(tmp, target)
     except OSError as exc:
         _remove(tmp)
@@ -103,6 +89,158 @@ def write_output(
     except BaseException:
         _remove(tmp)
         raise
+
+
+def write_outputs(
+    folder: str,
+    files: Sequence[tuple[str, Callable[[TextIO], None]]],
+    *,
+    inputs: Iterable[str] = (),
+) -> list[Path]:
+    """Files named ``files[i][0]``, written by ``files[i][1]``, into ``folder`` (made when
+    missing): all of them or none.
+
+    They are written into a temporary folder first (beside ``folder`` when it is missing,
+    inside it when it exists), then put into place together: the temporary folder is renamed
+    to ``folder``, or each file renamed over its name, the replaced ones kept until every
+    rename succeeded (and put back if one fails). A failure or an interrupt on the way leaves
+    ``folder`` as it was and no temporary folder. Each name is checked as ``-o`` would be (not
+    a folder, not read-only, not an input of the run) before anything is written.
+    """
+    path = Path(folder)
+    targets = [path / name for name, _ in files]
+    exists = path.is_dir()
+    if exists:
+        for target in targets:
+            _refuse_target(str(target), _file_info(str(target)), inputs)
+    parent = path if exists else Path(os.path.realpath(path)).parent
+    staging: str | None = None
+    try:
+        with _signals_deferred():
+            staging = tempfile.mkdtemp(prefix=f".{path.name or 'out'}.", suffix=".tmp", dir=parent)
+        for target, (name, write) in zip(targets, files, strict=True):
+            try:
+                fd = os.open(os.path.join(staging, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+                _fill(fd, write)
+            except OSError as exc:
+                raise OutputError(
+                    f"cannot write '{printable(str(target))}': {exc.strerror or exc}"
+                ) from None
+        with _signals_deferred():  # the files go into place together, or not at all
+            if exists:
+                _move_into(staging, path, [name for name, _ in files])
+            else:
+                _publish_folder(staging, path)
+                staging = None
+    except OSError as exc:
+        if staging is None:  # the temporary folder could not even be created
+            raise UsageError(
+                f"cannot write into '{printable(folder)}': {exc.strerror or exc} "
+                f"(in '{printable(str(parent))}')"
+            ) from None
+        raise OutputError(
+            f"cannot write into '{printable(folder)}': {exc.strerror or exc}"
+        ) from None
+    finally:
+        if staging is not None:
+            with _signals_deferred():
+                shutil.rmtree(staging, ignore_errors=True)
+    return targets
+
+
+def _publish_folder(staging: str, path: Path) -> None:
+    """The staging folder becomes ``path`` (which did not exist), with a new folder's mode."""
+    os.chmod(staging, 0o777 & ~_umask())
+    for name in os.listdir(staging):
+        os.chmod(os.path.join(staging, name), 0o666 & ~_umask())
+    os.rename(staging, path)
+
+
+def _move_into(staging: str, path: Path, names: list[str]) -> None:
+    """Each file of ``staging`` renamed over its name in ``path`` (keeping a replaced file's
+    permissions); when a rename fails, the files already moved are taken back and the
+    replaced ones restored. A symlink's target is replaced, as :func:`write_output` does."""
+    done: list[tuple[str, str | None]] = []
+    try:
+        for i, name in enumerate(names):
+            new, target = os.path.join(staging, name), os.path.realpath(path / name)
+            info = _file_info(target)
+            os.chmod(new, _mode(info))
+            backup = None
+            if info is not None:  # kept until every file is in place
+                backup = os.path.join(staging, f".replaced.{i}")
+                try:
+                    os.link(target, backup)
+                except OSError:  # a file system without hard links
+                    os.rename(target, backup)
+            os.replace(new, target)
+            done.append((target, backup))
+    except OSError:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                if backup is None:
+                    os.unlink(target)
+                else:
+                    os.replace(backup, target)
+        raise
+
+
+def _file_info(output: str) -> os.stat_result | None:
+    """What ``output`` names now (a symlink followed), None when nothing; a name that cannot
+    even be looked at is a usage error."""
+    try:
+        return os.stat(output)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot write '{printable(output)}': {exc.strerror}") from None
+
+
+def _refuse_target(output: str, info: os.stat_result | None, inputs: Iterable[str]) -> None:
+    """A name ``-o`` must not write: a folder, an input of this run, a read-only file."""
+    name = printable(output)
+    _refuse_folder(output, info)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"cannot write '{name}': it is not a regular file")
+    _refuse_inputs(output, info, [*inputs, *inputs_read()])
+    if info is not None and not os.access(output, os.W_OK):
+        raise UsageError(f"cannot write '{name}': the file is read-only")
+
+
+def _refuse_folder(output: str, info: os.stat_result | None) -> None:
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"cannot write '{printable(output)}': it is a folder")
+
+
+def _fill(fd: int, write: Callable[[TextIO], None]) -> None:
+    """``write`` on the new file ``fd`` (UTF-8, line ends as written), flushed to the disk
+    and closed."""
+    with io.TextIOWrapper(
+        io.BufferedWriter(_WrittenBehind(fd, "w")), encoding="utf-8", newline=""
+    ) as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _mode(info: os.stat_result | None) -> int:
+    """The permissions of a file replacing ``info`` (kept), or of a new file."""
+    return stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+
+
+def refuse_folder_name(output: str) -> None:
+    """An ``-o`` that cannot name a file: empty, or ending in ``/`` (a folder, or a slip of
+    the hand: ``out.csv/`` would otherwise become a file ``out.csv``). A usage error (exit 2),
+    whatever is there."""
+    if not output.strip():
+        raise UsageError("-o: the file name is empty")
+    if output.endswith(("/", os.sep)):
+        if os.path.isdir(output):
+            raise UsageError(f"cannot write '{printable(output)}': it is a folder")
+        raise UsageError(
+            f"cannot write '{printable(output)}': a name ending in '/' is a folder, and -o "
+            f"takes a file name (did you mean '{printable(output.rstrip('/' + os.sep))}'?)"
+        )
 
 
 class _WrittenBehind(io.FileIO):
@@ -149,10 +287,10 @@ def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
     """Into a FIFO or a device, as the shell's ``>`` would: the rendering first, then one
     write (a reader of a FIFO never sees half an output because of an error of ours)."""
     buffer = io.StringIO()
-    write(buffer)
+    write(buffer)  # as for a pipe: no colours, so it can be escaped whole for a terminal
     try:
         with open(output, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buffer.getvalue())
+            _TtyLike(fh, fh).write(buffer.getvalue())
     except BrokenPipeError:
         raise
     except OSError as exc:
@@ -162,8 +300,9 @@ def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
 
 
 def _emit(text: str) -> None:
-    """Write to standard output; a closed or full stdout is an OutputError, not a traceback."""
-    _to_stdout(lambda out: out.write(text))
+    """Write ``text`` (escaped for a terminal already) to standard output; a closed or full
+    stdout is an OutputError, not a traceback."""
+    _to_stdout(lambda out: out.raw.write(text))
 
 
 def _to_stdout(write: Callable[[TextIO], object]) -> None:
@@ -172,7 +311,7 @@ def _to_stdout(write: Callable[[TextIO], object]) -> None:
     if out is None:  # started with stdout closed (`slacalc ... >&-`)
         raise OutputError("cannot write to standard output: it is closed")
     try:
-        write(out)
+        write(_TtyLike(out, out))  # escaped on a terminal
         out.flush()
     except BrokenPipeError:
         raise
@@ -225,15 +364,28 @@ def _signals_deferred() -> Iterator[None]:
 
 
 class _TtyLike(io.TextIOBase):
-    """A text buffer that answers ``isatty`` (and the width) like the stream it will be copied
-    to."""
+    """A text stream (a buffer, or standard output itself) that answers ``isatty`` (and the
+    width) like the stream it goes to.
 
-    def __init__(self, buffer: io.StringIO, like: TextIO | None) -> None:
-        self._buffer = buffer
+    When that is a terminal, what is written has its control characters escaped
+    (:func:`~slacalc.errors.printable`, line feeds kept): data in a CSV, a JSON document or a
+    page never drives the terminal. Text made for the terminal, whose data is escaped already
+    and whose colours are escape sequences of its own (the tables), is written to ``raw``.
+    """
+
+    def __init__(self, target: TextIO, like: TextIO | None, *, escape: bool | None = None) -> None:
+        self._target = target
         self._like = like
+        self._escape = self.isatty() if escape is None else escape
 
     def write(self, text: str) -> int:
-        return self._buffer.write(text)
+        self._target.write(printable(text, lines=True) if self._escape else text)
+        return len(text)
+
+    @property
+    def raw(self) -> _TtyLike:
+        """The same stream, written as it is."""
+        return _TtyLike(self._target, self._like, escape=False)
 
     def isatty(self) -> bool:
         try:
@@ -245,6 +397,9 @@ class _TtyLike(io.TextIOBase):
         if self._like is None:
             raise io.UnsupportedOperation("fileno")
         return self._like.fileno()
+
+    def flush(self) -> None:
+        self._target.flush()
 
 
 def _umask() -> int:

@@ -13,11 +13,12 @@ from slacalc.computing.budget import FIELDS as BUDGET_FIELDS
 from slacalc.computing.budget import BudgetRow
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import Month
+from slacalc.errors import printable
 from slacalc.terms.policy import COEFFICIENT, Policy
 from slacalc.terms.rules import duration, format_coefficient, format_pct
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
-from slacalc.writing.tables import print_tables
+from slacalc.writing.tables import cell, print_tables
 
 # The founding contract's fields, then the band table of the real-terms issue.
 TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default", "bands")
@@ -110,7 +111,8 @@ def _policy_summary(policy: Policy) -> Text:
         read = f" (read {policy.read_on})" if policy.read_on else ""
         lines.append(f"Source: {policy.source}{read}")
     lines += [f"Rule: {line}" for line in policy.rules_text()]
-    return Text("\n".join(lines))
+    # escaped before rich sees it (a Text drops some control characters, hiding them)
+    return Text("\n".join(printable(line) for line in lines))
 
 
 def _tiers_table(policy: Policy) -> Table:
@@ -156,12 +158,12 @@ def render_policies(policies: list[Policy], fmt: Format, out: TextIO) -> None:
             table.add_column(name, overflow="fold")
         for r in records:
             table.add_row(
-                Text(r["name"]),
+                cell(r["name"]),
                 r["mode"],
                 r["default_target"],
-                Text(r["title"]),
-                Text(r["source"]),
-                r["read_on"],
+                cell(r["title"]),
+                cell(r["source"]),
+                cell(r["read_on"]),
             )
         print_tables(
             [

@@ -73,10 +73,17 @@ class Column:
     compact: Callable[[str], str] | None = None
     short: str | None = None  # a shorter header for narrow terminals
 
+    def __post_init__(self) -> None:
+        # A header may quote data (a policy's name): escaped like every cell.
+        self.header = printable(self.header)
+        if self.short is not None:
+            self.short = printable(self.short)
+
 
 @dataclass
 class Grid:
-    """A titled table of text cells that fits the terminal it is printed on.
+    """A titled table of text cells that fits the terminal it is printed on. Its title,
+    caption, headers and cells are shown with their control characters escaped.
 
     Cells are held a column at a time (a million-row timeline is formatted in bulk); ``add``
     appends one row, ``extend`` whole columns.
@@ -105,14 +112,23 @@ class Grid:
             pieces[-1].append(text)
         self.styles.append(style)
 
-    def extend(self, columns: Sequence[Any], *, style: str | None = None) -> None:
-        """Append rows given as columns of equal length (lists or pyarrow string arrays)."""
+    def extend(
+        self,
+        columns: Sequence[Any],
+        *,
+        style: str | None = None,
+        styles: Sequence[str | None] | None = None,
+    ) -> None:
+        """Append rows given as columns of equal length (lists or pyarrow string arrays), in
+        one ``style`` or each in its own (``styles``)."""
         n = len(columns[0]) if len(columns) else 0
         if len(columns) != len(self.columns) or any(len(c) != n for c in columns):
             raise ValueError("one column of equal length per grid column")
+        if styles is not None and len(styles) != n:
+            raise ValueError("one style per row")
         for pieces, texts in zip(self.data, columns, strict=True):
             pieces.append(texts if not isinstance(texts, tuple) else list(texts))
-        self.styles.extend([style] * n)
+        self.styles.extend([style] * n if styles is None else styles)
 
     def column(self, i: int) -> Any:
         """Column ``i``'s cells as one pyarrow string array."""
@@ -202,10 +218,10 @@ class Grid:
                 "collapse_padding": True,
             }
         table = Table(
-            title=self.title,
+            title=printable(self.title),
             title_justify="left",
             header_style="bold",
-            caption=self.caption,
+            caption=None if self.caption is None else printable(self.caption),
             **options,
         )
         for i in shown:
@@ -249,7 +265,7 @@ class Grid:
                 out.append(pad + text if c.justify == "right" else text + pad)
             return "  ".join(out).rstrip()
 
-        head = [self.title, line(headers), "  ".join("─" * w for w in sizes)]
+        head = [printable(self.title), line(headers), "  ".join("─" * w for w in sizes)]
         body = ""
         if len(self) and padded:
             lines = pc.utf8_rtrim(pc.binary_join_element_wise(*padded, "  "), characters=" ")
@@ -260,7 +276,7 @@ class Grid:
             body = array_bytes(pc.binary_join_element_wise(lines, "\n", "")).decode("utf-8")
         elif len(self):
             body = "\n" * len(self)
-        tail = f"{self.caption}\n" if self.caption else ""
+        tail = f"{printable(self.caption)}\n" if self.caption else ""
         return "\n".join(head) + "\n" + body + tail
 
 
@@ -393,7 +409,10 @@ def _items(part: Any, width: int | None, color: bool) -> list[tuple[Any, int | N
 
 
 def print_tables(parts: Sequence[Any], out: TextIO) -> None:
-    """Grids (fitted to a terminal), rich renderables and plain text, a blank line between."""
+    """Grids (fitted to a terminal), rich renderables and plain text, a blank line between.
+    Their data is escaped here; an output that escapes what is written to a terminal takes
+    them as they are (``out.raw``), colours included."""
+    out = getattr(out, "raw", out)
     console = console_for(out)
     width = console.width if is_terminal(out) else None
     _print(parts, console, width, color=console.is_terminal)

@@ -1,6 +1,7 @@
-"""Writing statements: one to a file or stdout, or one per customer into a folder, each file
-atomically (:func:`~slacalc.writing.output.write_output`) and every one rendered before the
-first is written, so that a failure leaves no half-done set behind."""
+"""Writing statements: one to a file or stdout, atomically
+(:func:`~slacalc.writing.output.write_output`), or one per customer into a folder, every one
+rendered before the first is written and the set put into place together
+(:func:`~slacalc.writing.output.write_outputs`), so that a failure leaves no half-done set."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TextIO
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
 from slacalc.writing.formats import StatementFormat
-from slacalc.writing.output import STDOUT, write_output
+from slacalc.writing.output import STDOUT, write_output, write_outputs
 from slacalc.writing.statement.model import Statement
 from slacalc.writing.statement.pdf import html_to_pdf
 from slacalc.writing.statement.render import render_html
@@ -78,21 +79,19 @@ def write_statements(
     *,
     inputs: Iterable[str] = (),
 ) -> list[Path]:
-    """One file per statement in ``folder`` (made when missing), named by :func:`file_name`."""
+    """One file per statement in ``folder`` (made when missing), named by :func:`file_name`:
+    all of them or none (:func:`~slacalc.writing.output.write_outputs`)."""
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise UsageError(f"-o '{folder}': not a folder (one file per customer goes into it)")
     if not path.parent.is_dir():
         raise UsageError(f"-o '{folder}': folder '{path.parent}' does not exist")
     bodies = render_all(statements, lang, fmt)
-    path.mkdir(exist_ok=True)
-    inputs = list(inputs)
-    written = []
-    for s, body in zip(statements, bodies, strict=True):
-        target = path / file_name(s.customer, s.month, lang, fmt)
-        write_output(str(target), _writer(body), inputs=inputs)
-        written.append(target)
-    return written
+    files = [
+        (file_name(s.customer, s.month, lang, fmt), _writer(body))
+        for s, body in zip(statements, bodies, strict=True)
+    ]
+    return write_outputs(folder, files, inputs=inputs)
 
 
 def _writer(body: str | bytes) -> Callable[[TextIO], None]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from slacalc.errors import printable
 from slacalc.terms import rules
 
 EN, ZH = "en", "zh"
@@ -451,6 +452,36 @@ class Msg:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+class Data(str):
+    """Text from the input (an id, a service, a file's own time text) put into a message: it
+    is shown as :func:`data_html` shows it."""
+
+
+def data_html(value: Any) -> Markup:
+    """Text from the input as the page shows it: HTML-escaped, its control characters and
+    bidirectional controls written as escapes (``\\x1b``, ``\\u202e``, as a terminal shows
+    them: no raw control byte is ever in the file), and isolated in a ``<bdi>`` so that
+    right-to-left text cannot reorder what stands beside it."""
+    return Markup("<bdi>{}</bdi>").format(printable(str(value)))
+
+
+def data_list(values: Any, sep: str = ", ") -> Markup:
+    """Several values from the input, each as :func:`data_html` shows it."""
+    return Markup(sep).join(data_html(v) for v in values)
+
+
+def _value(value: Any) -> Any:
+    """A value put into a message: markup as it is, data isolated, other text with its
+    control characters escaped (nothing raw reaches the page)."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, Data):
+        return data_html(value)
+    if isinstance(value, str):
+        return printable(value)
+    return value
+
+
 @dataclass(frozen=True)
 class Catalogue:
     """The messages and text forms of one language."""
@@ -465,12 +496,16 @@ class Catalogue:
         """The message ``key`` with ``values`` put in (messages among them said first).
 
         The messages are ours, so they are markup; the values are escaped unless they are
-        markup already (a figure the template wrapped in its element).
+        markup already (a figure the template wrapped in its element), :class:`Data` is
+        isolated and control characters never pass (:func:`_value`).
         """
         text = Markup(MESSAGES[self.lang][key])
         if not values:
             return text
-        said = {k: self(v.key, **v.values) if isinstance(v, Msg) else v for k, v in values.items()}
+        said = {
+            k: self(v.key, **v.values) if isinstance(v, Msg) else _value(v)
+            for k, v in values.items()
+        }
         return text.format(**said)
 
     def say(self, msg: Msg) -> Markup:

@@ -35,7 +35,7 @@ from slacalc.reading.table import NO_END, IncidentTable
 from slacalc.terms import rules
 from slacalc.terms.deadlines import escalation_at
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, PRESETS_DIR, Policy
-from slacalc.writing.statement.messages import Msg
+from slacalc.writing.statement.messages import Data, Msg
 
 __all__ = [
     "DeadlineLine",
@@ -372,7 +372,7 @@ def _incidents(ex: Explanation, runs: list[Run]) -> tuple[list[IncidentLine], in
         ident = idents[j][0]
         others = sorted({o for r in runs if r.number in in_runs for o in r.incidents} - {ident})
         if others:
-            notes.append(Msg("note.merged_with", {"ids": ", ".join(others)}))
+            notes.append(Msg("note.merged_with", {"ids": Data(", ".join(others))}))
         if int(t.category[i]) in DOWN_CODES and not in_runs:
             notes.append(Msg("note.fully_excluded"))
         for r in runs:  # what the outage rules made of its interval

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
-from slacalc.computing.fields import FIELDS
+from slacalc.computing.fields import FIELDS, TEXT_FIELDS
 from slacalc.dates.instants import format_instant, from_us
+from slacalc.errors import printable
 from slacalc.terms import rules
 from slacalc.writing.statement.chart import timeline_chart
-from slacalc.writing.statement.messages import Catalogue, Msg
+from slacalc.writing.statement.messages import Catalogue, Msg, data_html, data_list
 from slacalc.writing.statement.model import Statement, hours_msg
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -21,15 +23,31 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    """The templates' environment: autoescape on for every template, undefined names an error."""
-    return Environment(
+    """The templates' environment: autoescape on for every template, undefined names an error,
+    and no control character in any value written (:func:`_written`). Text from the input is
+    marked ``| data`` (or ``| data_list``) where it is text of the page: escaped and isolated
+    (:func:`~slacalc.writing.statement.messages.data_html`)."""
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_written,
     )
+    env.filters["data"] = data_html
+    env.filters["data_list"] = data_list
+    env.globals["text_fields"] = TEXT_FIELDS  # report fields whose text comes from the input
+    return env
+
+
+def _written(value: Any) -> Any:
+    """Every ``{{ value }}`` of the templates, attributes included: text with its control
+    characters escaped, as anywhere slacalc shows data (markup is ours, made of such values)."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
 
 
 def render_html(statement: Statement, lang: str) -> str:
