@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
+from functools import cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -321,6 +322,33 @@ def claim(
     return opens, closes
 
 
+# --- policies that contradict themselves ----------------------------------------------------
+
+
+@cache
+def longest_months(n: int) -> int:
+    """The most days any ``n`` consecutive calendar months hold (a Gregorian cycle has them
+    all)."""
+    out = 0
+    for start in range(2000 * 12, 2400 * 12):
+        end = start + n
+        first = date(start // 12, start % 12 + 1, 1)
+        out = max(out, (date(end // 12, end % 12 + 1, 1) - first).days)
+    return out
+
+
+def check_policy(policy: Pol) -> None:
+    """A window that cannot open before it closes in any month is refused when read: it opens
+    after the Nth working day of the next month, so at least N days after the month ends."""
+    if policy.window is None:
+        return
+    opens, days, months = policy.window
+    if days is not None and days <= opens:
+        raise Refused(f"{policy.name}: the claim window closes before it can open")
+    if months is not None and longest_months(months) <= opens:
+        raise Refused(f"{policy.name}: the claim window closes before it can open")
+
+
 # --- the report ------------------------------------------------------------------------------
 
 
@@ -332,6 +360,10 @@ def report(case: Case) -> list[dict[str, str]]:
     """Every row of the report, each field as its CSV text; raises Refused on bad input."""
     zone = ZoneInfo(case.tz)
     as_of = case.as_of
+    check_policy(case.policy)
+    for deal in case.deals or []:
+        if deal.policy is not None:
+            check_policy(deal.policy)
     stars = [i for i in case.incidents if i.customer == "*"]
     if stars and case.deals is None:
         raise Refused("customer '*' without --contracts")

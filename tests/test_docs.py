@@ -223,3 +223,12 @@ def test_the_formatter_decides_everywhere() -> None:
         or ("fmt: " + "off") in path.read_text(encoding="utf-8")
     ]
     assert not found
+
+
+def test_readme_policy_domains_are_the_checks() -> None:
+    """The README's table of policy numbers is the one the policy reader checks against."""
+    from slacalc.terms.policy import domain_table
+
+    start = "<!-- policy domains: generated from slacalc.terms.policy.domain_table() -->\n"
+    table = README.split(start, 1)[1].split("\n<!-- end of the policy domains -->", 1)[0]
+    assert table == domain_table()
