@@ -94,6 +94,13 @@ def time_process(
     stats.maxrss_mb.append(run.maxrss_mb)
 
 
+def rotated(names: Sequence[str], rep: int) -> list[str]:
+    """Round-robin order of repetition ``rep``: each name starts in turn, so over len(names)
+    repetitions every engine runs once in every position (machine noise spreads evenly)."""
+    shift = rep % len(names) if names else 0
+    return [*names[shift:], *names[:shift]]
+
+
 def fmt(value: float | None, spec: str = ".2f") -> str:
     return "-" if value is None else format(value, spec)
 

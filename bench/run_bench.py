@@ -2,12 +2,14 @@
 
 Two shapes of log (--shape):
 
-realistic (issue 8, see month_end.py): month-end logs with partial impacts,
-  maintenance windows, data loss and N/10 customers.  slacalc report -f csv -o OUT runs
-  against bench/duckdb_report.py, a DuckDB script that writes the same full report;
-  the two CSV files must be byte-identical.  slacalc validate and slacalc explain (one
-  row) are timed too.  --contracts prices the keys with a generated contracts file
-  instead of --monthly-fee 100 --sla-target 99.95.
+realistic (issues 8 and 19, see month_end.py): month-end logs with partial impacts,
+  maintenance windows, data loss and N/10 customers.  slacalc report -f csv -o OUT runs,
+  round-robin, against two hand-written scripts that write the same full report:
+  bench/duckdb_report.py and bench/polars_report.py.  The three CSV files must agree byte
+  for byte in the 18 columns the scripts write (slacalc adds its policy columns after
+  them).  slacalc's time target is against the faster of the two.  slacalc validate and
+  slacalc explain (one row) are timed too.  --contracts prices the keys with a generated
+  contracts file instead of --monthly-fee 100 --sla-target 99.95.
 
 outages (the default, which the project README's figures use): every row an outage at
   impact 1.  For each --rows size, --repeat times, round-robin (to spread machine noise
@@ -29,7 +31,7 @@ this benchmark's own memory (see spawn_probe.py).
 Exit status: 0 all agree, 1 a disagreement or a failed run.  If slacalc is not
 installed it is skipped.
 
-Run with the benchmark venv (duckdb, pandas, numpy):
+Run with the benchmark venv (duckdb, pandas, numpy, polars):
     /tmp/benchvenv/bin/python bench/run_bench.py --shape realistic --rows 200000 1000000
     /tmp/benchvenv/bin/python bench/run_bench.py --rows 100000 200000 1000000
 """
@@ -52,7 +54,8 @@ from pathlib import Path
 import baselines
 import gen_incidents
 import month_end
-from procs import EngineStats, fmt, grid, ratio, time_process
+from procs import EngineStats, fmt, grid, ratio, rotated, time_process
+from report_diff import ReportDiff, compare_reports
 
 BENCH_DIR = Path(__file__).resolve().parent
 # tried in order when --slacalc is not given; then slacalc on PATH
@@ -284,7 +287,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         choices=("outages", "realistic"),
         default="outages",
         help="outages: downtime of impact-1 outages against the DuckDB and pandas baselines "
-        "(default); realistic: the full report against duckdb_report.py",
+        "(default); realistic: the full report against duckdb_report.py and polars_report.py",
     )
     parser.add_argument(
         "--rows", type=int, nargs="+", default=[200_000], help="log sizes (default 200000)"
@@ -342,28 +345,233 @@ def main(argv: list[str] | None = None) -> int:
     return main_outages(args, slacalc)
 
 
-def main_month_end(args: argparse.Namespace, slacalc: list[str] | None) -> int:
-    results = [
-        month_end.bench_size(
-            rows,
-            slacalc,
-            seed=args.seed,
-            data_dir=args.data_dir,
-            repeat=args.repeat,
-            as_of=args.as_of,
-            contracts=args.contracts,
-            extras=not args.skip_extras,
-            regen=args.regen,
-            timeout_s=args.timeout,
+# ---------------------------------------------------------------- month end (realistic)
+
+# The full report, three ways.  The baselines write the same 18 columns; slacalc adds its
+# policy columns after them.
+BASELINES = ("duckdb-report", "polars-report")
+MONTH_END_REPORTS = ("slacalc", *BASELINES)
+
+
+@dataclass
+class MonthEndRun(month_end.MonthEndResult):
+    """month_end's result for one size, with one comparison per report against the reference."""
+
+    # (report, reference) -> comparison; the reference is the first baseline with a file
+    diffs: dict[tuple[str, str], ReportDiff] = field(default_factory=dict)
+
+    @property
+    def agreed(self) -> bool:
+        return self.problem is None and all(_agrees(a, d) for (a, _), d in self.diffs.items())
+
+    def faster_baseline(self) -> str | None:
+        timed = [(self.median(b), b) for b in BASELINES if self.median(b) is not None]
+        return min(timed)[1] if timed else None
+
+
+def _agrees(report: str, diff: ReportDiff) -> bool:
+    """Byte-identical; slacalc's report may add columns after the baselines' 18 (then every
+    row's cells must match theirs, in order)."""
+    return diff.identical or (report == "slacalc" and diff.shared > 0)
+
+
+def _agreement(report: str, reference: str, diff: ReportDiff) -> str:
+    if not _agrees(report, diff) and diff.shared:  # the same cells, other bytes
+        return "DIFFER: the same cells, not the same bytes (quoting or line endings)"
+    return diff.summary(report, reference)
+
+
+def report_baseline_command(
+    name: str, log: Path, contracts: Path | None, out: Path, as_of: str
+) -> list[str]:
+    """duckdb_report.py or polars_report.py, with the pricing slacalc gets."""
+    if name == "duckdb-report":
+        return month_end.duckdb_command(log, contracts, out, as_of)
+    script = BENCH_DIR / "polars_report.py"
+    pricing = month_end._pricing(contracts)
+    return [sys.executable, str(script), str(log), *pricing, "--as-of", as_of, "-o", str(out)]
+
+
+def bench_month_end(args: argparse.Namespace, rows: int, slacalc: list[str] | None) -> MonthEndRun:
+    """slacalc report, duckdb_report.py and polars_report.py, round-robin, --repeat times
+    (then validate and explain, unless --skip-extras); then the reports compared."""
+    log, contracts, gen_s = month_end.ensure_logs(
+        rows, args.seed, args.data_dir, contracts=args.contracts, regen=args.regen
+    )
+    if gen_s is not None:
+        print(f"generated {rows} realistic rows in {gen_s:.1f} s -> {log}", file=sys.stderr)
+    out_dir = args.data_dir / f"out-realistic-{rows}{'-contracts' if args.contracts else ''}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = [n for n in MONTH_END_REPORTS if n != "slacalc" or slacalc]
+    extras = bool(slacalc) and not args.skip_extras
+    if extras:
+        names += month_end.EXTRAS
+    result = MonthEndRun(rows, log, contracts, gen_s, {n: EngineStats() for n in names})
+    outputs = {n: out_dir / f"{n}.csv" for n in MONTH_END_REPORTS if n in result.stats}
+    for output in outputs.values():
+        output.unlink(missing_ok=True)
+    for rep in range(args.repeat):
+        for name in rotated(list(outputs), rep):
+            if result.stats[name].failed:
+                continue
+            if name == "slacalc":
+                cmd = month_end.report_command(
+                    slacalc or [], log, contracts, outputs[name], args.as_of
+                )
+            else:
+                cmd = report_baseline_command(name, log, contracts, outputs[name], args.as_of)
+            time_process(name, cmd, out_dir, result.stats[name], args.timeout)
+        if extras:
+            month_end._run_extras(result, slacalc or [], out_dir, outputs, args.as_of, args.timeout)
+        print(f"  rows={rows} repeat {rep + 1}/{args.repeat} done", file=sys.stderr, flush=True)
+    compare_month_end(result, outputs)
+    return result
+
+
+def compare_month_end(result: MonthEndRun, outputs: dict[str, Path]) -> None:
+    """Every report against the reference (the first baseline with a file): byte-identical,
+    or, for slacalc, identical in the 18 columns the baselines write.  A report that failed
+    or wrote nothing is a problem."""
+    missing = {
+        name: result.stats[name].failed or "wrote no file"
+        for name, path in outputs.items()
+        if result.stats[name].failed or not path.exists()
+    }
+    if missing:
+        result.problem = "; ".join(f"{name} {why}" for name, why in missing.items())
+    present = [name for name in outputs if name not in missing]
+    reference = next((b for b in BASELINES if b in present), None)
+    for name in present:
+        if name != reference:
+            result.diffs[name, reference] = compare_reports(outputs[name], outputs[reference])
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return fmt(ratio(a, b))
+
+
+def render_month_end(results: list[MonthEndRun]) -> str:
+    """Medians, peak RSS, slacalc's ratios to each baseline and to the faster one; the targets
+    (time against the faster baseline, RSS against DuckDB as issue 8 set it); agreement."""
+    times = []
+    for r in results:
+        slc = r.median("slacalc")
+        faster = r.faster_baseline()
+        times.append(
+            [
+                str(r.rows),
+                *(fmt(r.median(n)) for n in MONTH_END_REPORTS),
+                _ratio(slc, r.median("duckdb-report")),
+                _ratio(slc, r.median("polars-report")),
+                f"{_ratio(slc, r.median(faster) if faster else None)} ({faster or '-'})",
+            ]
         )
-        for rows in args.rows
+    memory = []
+    for r in results:
+        validate = r.median("validate")
+        memory.append(
+            [
+                str(r.rows),
+                *(fmt(r.rss(n), ".0f") for n in MONTH_END_REPORTS),
+                _ratio(r.rss("slacalc"), r.rss("duckdb-report")),
+                _ratio(r.rss("slacalc"), r.rss("polars-report")),
+                fmt(validate),
+                _ratio(validate, r.median("slacalc")),
+                fmt(r.median("explain")),
+            ]
+        )
+    targets = []
+    for r in results:
+        report, faster = r.median("slacalc"), r.faster_baseline()
+        limit = (
+            month_end.BIG_REPORT_RATIO
+            if r.rows >= month_end.BIG_LOG_ROWS
+            else month_end.REPORT_RATIO
+        )
+        targets.append(
+            [
+                str(r.rows),
+                month_end._target_cell(ratio(report, r.median(faster) if faster else None), limit),
+                month_end._target_cell(
+                    ratio(r.rss("slacalc"), r.rss("duckdb-report")), month_end.RSS_RATIO
+                ),
+                month_end._target_cell(
+                    ratio(r.median("validate"), report), month_end.VALIDATE_RATIO
+                ),
+                month_end._target_cell(r.median("explain"), month_end.EXPLAIN_S, " s"),
+            ]
+        )
+    lines = [
+        "median wall time (s) of whole processes; ratios = slacalc / baseline",
+        grid(
+            ["rows", "slacalc s", "duckdb s", "polars s", "/duckdb", "/polars", "/faster"],
+            times,
+        ),
+        "",
+        "peak RSS (MB, max over runs); validate and explain (s)",
+        grid(
+            [
+                "rows",
+                "slacalc MB",
+                "duckdb MB",
+                "polars MB",
+                "MB /duckdb",
+                "MB /polars",
+                "validate s",
+                "validate/report",
+                "explain s",
+            ],
+            memory,
+        ),
+        "",
+        "targets: report time against the faster baseline; RSS against DuckDB (issue 8);",
+        "validate and explain are set for 1M rows",
+        grid(["rows", "report time", "report RSS", "validate", "explain"], targets),
+        "",
+        "agreement of the report CSVs (18 columns, byte for byte)",
     ]
+    for r in results:
+        what = f"rows={r.rows}" + (" (contracts)" if r.contracts else "")
+        if r.explained:
+            what += f", explained {'/'.join(r.explained)}"
+        lines.append(f"  {what}:")
+        for (a, b), diff in r.diffs.items():
+            summary = _agreement(a, b, diff).replace("\n", "\n    ")
+            lines.append(f"    {a} vs {b}: {summary}")
+        if r.problem:
+            lines.append(f"    NOT COMPARED: {r.problem}")
+        for name, stats in r.stats.items():
+            if stats.failed and name not in MONTH_END_REPORTS:
+                lines.append(f"    {name} FAILED {stats.failed}")
+    return "\n".join(lines)
+
+
+def month_end_json(results: list[MonthEndRun]) -> list[dict[str, object]]:
+    return [
+        {
+            "rows": r.rows,
+            "log": str(r.log),
+            "contracts": str(r.contracts) if r.contracts else None,
+            "process": {name: s.to_json() for name, s in r.stats.items()},
+            "faster_baseline": r.faster_baseline(),
+            "explained": r.explained,
+            "agreed": r.agreed,
+            "problem": r.problem,
+            "comparisons": {f"{a} vs {b}": _agreement(a, b, d) for (a, b), d in r.diffs.items()},
+        }
+        for r in results
+    ]
+
+
+def main_month_end(args: argparse.Namespace, slacalc: list[str] | None) -> int:
+    results = [bench_month_end(args, rows, slacalc) for rows in args.rows]
     print(f"\n{args.repeat} run(s) each, slacalc = {shlex.join(slacalc) if slacalc else '-'}")
-    print(month_end.render(results))
+    print(render_month_end(results))
     if args.json:
-        data = month_end.results_json(results)
+        data = month_end_json(results)
         args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    return 1 if month_end.failed(results) else 0
+    failed = any(s.failed for r in results for s in r.stats.values())
+    return 1 if failed or not all(r.agreed for r in results) else 0
 
 
 def main_outages(args: argparse.Namespace, slacalc: list[str] | None) -> int:
