@@ -762,3 +762,26 @@ def test_an_identical_version_counts_by_its_newest_copy(tmp_path: Path) -> None:
             "content; this version is taken, updated later (updated_at 2025-03-04T12:30:00+00:00,"
             " the other 2025-03-04T11:00:00+00:00)"
         ]
+
+
+def test_an_endless_or_binary_source_is_refused_in_a_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/dev/zero, /dev/urandom or a runaway pipe is read a piece at a time: its first NUL byte,
+    or its size past the cap, stops it (it was read whole, until memory ran out)."""
+    from slacalc.importing import reading
+
+    runner = CliRunner()
+    for args in (
+        ["statuspage", "/dev/zero"],
+        ["statuspage", "samples/imports/statuspage.json", "--map", "/dev/zero"],
+    ):
+        result = runner.invoke(app, ["import", *args])
+        assert result.exit_code == 1, result.output
+        assert "binary data (a NUL byte): not an export" in result.stderr
+    big = tmp_path / "big.json"
+    big.write_text("[" + " " * 3_000_000 + "]", encoding="utf-8")
+    monkeypatch.setattr(reading, "MAX_SOURCE_BYTES", 2_000_000)
+    result = runner.invoke(app, ["import", "statuspage", str(big)])
+    assert result.exit_code == 1
+    assert "not an export of one source" in result.stderr

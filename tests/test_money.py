@@ -227,3 +227,16 @@ def test_the_digit_table_holds_each_multipliers_base_1000_digits(multipliers: li
         digits = _base1000(m)
         assert row[len(row) - len(digits) :] == digits
         assert not any(row[: len(row) - len(digits)])
+
+
+def test_numbers_are_ascii_digits() -> None:
+    """Decimal reads full-width and other scripts' digits ('１００' is 100): slacalc does not
+    guess that a fee or an impact was meant that way."""
+    from slacalc.terms.rules import parse_amount, parse_decimal
+
+    for text in ("１００", "０.５", "٣"):
+        with pytest.raises(ValueError):
+            parse_decimal(text)
+        with pytest.raises(ValueError):
+            parse_amount(text)
+    assert parse_decimal("100.5") == Decimal("100.5")

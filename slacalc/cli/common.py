@@ -231,12 +231,23 @@ def warn(message: str) -> None:
 
 # Parameters that name files a command reads: its -o must never overwrite one of them.
 INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes")
+# Other parameters that name files: outputs, maps, issuer files, import sources.
+PATH_PARAMETERS = ("output", "map_file", "files")
 
 
 def check_inputs(kwargs: dict[str, Any]) -> None:
     """Note the files a command is given (its -o must not overwrite them) and refuse to read
     one twice: standard input can be read once, and a log given twice would count each of its
     incidents twice."""
+    for name, value in kwargs.items():
+        # A NUL cannot be in a path (a shell cannot even pass one; a library caller can).
+        for text in value if isinstance(value, list | tuple) else [value]:
+            if (
+                isinstance(text, str)
+                and "\x00" in text
+                and (name in INPUT_PARAMETERS or name in PATH_PARAMETERS)
+            ):
+                raise UsageError(f"'{printable(text)}': a path cannot hold a NUL character")
     stdin = 0
     for name in INPUT_PARAMETERS:
         value = kwargs.get(name)

@@ -152,7 +152,8 @@ def import_cmd(
 def _row_cap(text: str) -> int:
     """``--max-rows``: a whole number of rows, at least 1 (``_`` and ``,`` may group digits)."""
     digits = text.strip().replace("_", "").replace(",", "")
-    if not digits.isdigit() or int(digits) < 1 or len(digits) > 18:
+    # the length first: Python refuses to read an integer of more than 4,300 digits
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 18 or int(digits) < 1:
         raise UsageError(
             f"--max-rows '{shown(text)}': expected a whole number of rows from 1, such as 2000000"
         )

@@ -146,6 +146,9 @@ def read_map(path: str) -> ImportMap:
         raise InputError(Problem(src.name, line, f"not valid TOML: {message}")) from None
     except RecursionError:
         raise InputError(Problem(src.name, None, "not valid TOML: nested too deeply")) from None
+    except ValueError as exc:  # an integer of thousands of digits: Python's own limit
+        message = f"a number too long to be a map's: {exc}"
+        raise InputError(Problem(src.name, None, message)) from None
     return _check_map(src.name, text, doc)
 
 

@@ -38,16 +38,25 @@ class SourceFile:
         return self.name if self.name == STDIN_NAME else os.path.basename(self.name)
 
 
+# An export is parsed whole in memory (a JSON document): a guard against a device or a runaway
+# pipe (/dev/zero, /dev/urandom), and against files no month of one source comes near.
+MAX_SOURCE_BYTES = 1 << 30
+_PIECE = 1 << 20
+
+
 def read_source(path: str) -> SourceFile:
-    """Read ``path`` (``-`` is standard input) as bytes, or raise InputError saying why not."""
+    """Read ``path`` (``-`` is standard input) as bytes, or raise InputError saying why not.
+
+    Read a piece at a time, and given up at the first NUL byte (no export format holds one) or
+    past ``MAX_SOURCE_BYTES``: an endless binary stream is refused in a moment."""
     name = STDIN_NAME if path == STDIN else path
     try:
         if path == STDIN:
-            stream = getattr(sys.stdin, "buffer", None)
-            data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8")
+            stream = getattr(sys.stdin, "buffer", None)  # None: a text-only stdin (tests)
+            data = sys.stdin.read().encode("utf-8") if stream is None else _bounded(stream, name)
         else:
             with open(path, "rb") as fh:
-                data = fh.read()
+                data = _bounded(fh, name)
     except FileNotFoundError:
         raise InputError(Problem(name, None, "no such file")) from None
     except IsADirectoryError:
@@ -55,6 +64,29 @@ def read_source(path: str) -> SourceFile:
     except OSError as exc:
         raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
     return SourceFile(name, data)
+
+
+def _bounded(stream: Any, name: str) -> bytes:
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        piece = stream.read(_PIECE)
+        if not piece:
+            return b"".join(pieces)
+        if b"\x00" in piece:
+            line = b"".join(pieces).count(b"\n") + piece[: piece.find(b"\x00")].count(b"\n") + 1
+            raise InputError(Problem(name, line, "binary data (a NUL byte): not an export"))
+        pieces.append(piece)
+        size += len(piece)
+        if size > MAX_SOURCE_BYTES:
+            raise InputError(
+                Problem(
+                    name,
+                    None,
+                    f"larger than {MAX_SOURCE_BYTES >> 30} GiB: not an export of one source; "
+                    "export less at a time",
+                )
+            )
 
 
 def decode_text(src: SourceFile, problems: list[Problem]) -> str | None:

@@ -70,6 +70,8 @@ def parse_decimal(text: str, *, max_digits: int = 15, max_places: int = 8) -> De
         return Decimal(raw)  # plain digits within both bounds: nothing below can refuse it
     if len(raw) > 64:
         raise ValueError("not a number: too long")
+    if not raw.isascii():  # Decimal reads full-width and other scripts' digits: nobody writes them
+        raise ValueError("not a number")
     try:
         value = Decimal(raw)
     except InvalidOperation:

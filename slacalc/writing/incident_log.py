@@ -36,7 +36,13 @@ from slacalc.errors import UsageError
 from slacalc.reading.cells import COLUMNS
 from slacalc.terms.rules import share
 from slacalc.writing.csvjson import write_csv
-from slacalc.writing.output import STDOUT, OutputError, refuse_folder_name, write_output
+from slacalc.writing.output import (
+    STDOUT,
+    OutputError,
+    refuse_folder_name,
+    standard_stream,
+    write_output,
+)
 
 FIELDS = COLUMNS
 # The cells whose text comes from the sources: guarded against spreadsheet formulas in CSV.
@@ -222,9 +228,16 @@ def write_binary(output: str | None, data: bytes, *, inputs: Iterable[str] = ())
     into place once complete, so a failed run leaves no file and no partial file. A symlink is
     followed, an existing file keeps its permissions, a FIFO or device is written into, and an
     input of the same run is never overwritten."""
-    if output is None or output == STDOUT:
+    which = 1 if output is None or output == STDOUT else standard_stream(output)
+    if which == 1:
         _to_stdout(data)
         return
+    assert output is not None
+    if which is not None:  # stdin's or stderr's file: never replaced by binary data
+        raise UsageError(
+            f"-o '{output}' is this run's standard {'input' if which == 0 else 'error'}: "
+            "refusing to overwrite it"
+        )
     refuse_folder_name(output)
     target = Path(os.path.realpath(output))
     _refuse_inputs(output, target, inputs)

@@ -50,15 +50,26 @@ def write_output(
     stdout and devices as the text comes, not rendered whole first: for an output larger than
     memory, whose values are all computed already.
     """
-    if stream and (output is None or output == STDOUT or output in _STDOUT_NAMES):
+    which = 1 if output is None or output == STDOUT else standard_stream(output)
+    if which == 0:
+        raise UsageError(
+            f"-o '{printable(str(output))}' is this run's standard input: refusing to overwrite it"
+        )
+    if which == 2:  # the file the shell sent stderr to: written into, never replaced
+        buffer = io.StringIO()
+        write(buffer)
+        _to_stderr(buffer.getvalue())
+        return
+    if stream and which == 1:
         _to_stdout(write)
         return
-    if output is None or output == STDOUT or output in _STDOUT_NAMES:
+    if which == 1:
         # Rendered whole first: a failure half-way prints nothing rather than half a CSV.
         buffer = io.StringIO()
         write(_TtyLike(buffer, sys.stdout))
         _emit(buffer.getvalue())
         return
+    assert output is not None
     refuse_folder_name(output)
     info = _file_info(output)
     _refuse_folder(output, info)
@@ -297,6 +308,40 @@ def _write_device(output: str, write: Callable[[TextIO], None]) -> None:
         if exc.errno == errno.EPIPE:
             raise BrokenPipeError from None
         raise OutputError(f"cannot write '{printable(output)}': {exc.strerror or exc}") from None
+
+
+def standard_stream(output: str) -> int | None:
+    """The standard stream ``-o output`` names, if any: 1 for standard output's names
+    (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``), and 0, 1 or 2 when ``output`` is the
+    very regular file behind that descriptor (``-o /dev/stderr 2>>log``, ``-o in.txt <
+    in.txt``): replacing that file would lose what the shell redirected there, or the input."""
+    if output in _STDOUT_NAMES:
+        return 1
+    try:
+        info = os.stat(output)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None  # a terminal, a pipe, /dev/null: written into as they are
+    for fd in (1, 2, 0):
+        try:
+            behind = os.fstat(fd)
+        except OSError:
+            continue
+        if (behind.st_dev, behind.st_ino) == (info.st_dev, info.st_ino):
+            return fd
+    return None
+
+
+def _to_stderr(text: str) -> None:
+    """``text`` into standard error's file, at its position; a closed or full one is an
+    OutputError."""
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or "it is closed"
+        raise OutputError(f"cannot write to standard error: {why}") from None
 
 
 def _emit(text: str) -> None:

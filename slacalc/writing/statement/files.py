@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from slacalc.dates.months import Month
-from slacalc.errors import UsageError
+from slacalc.errors import UsageError, printable
 from slacalc.writing.formats import StatementFormat
 from slacalc.writing.output import STDOUT, write_output, write_outputs
 from slacalc.writing.statement.model import Statement
@@ -28,7 +28,8 @@ def choose_format(given: StatementFormat | None, output: str | None) -> Statemen
     if given is not None:
         return given
     suffix = "" if not output or output.endswith(("/", os.sep)) else Path(output).suffix.lower()
-    if suffix and suffix not in (".html", ".htm", ".pdf") and not Path(output or "").is_dir():
+    # os.path.isdir, not Path.is_dir: a name too long to look at is then simply not a folder
+    if suffix and suffix not in (".html", ".htm", ".pdf") and not os.path.isdir(output or ""):
         raise UsageError(
             f"cannot tell the format of '{output}' from its extension: use .html or .pdf, "
             "or give --format"
@@ -82,9 +83,16 @@ def write_statements(
     """One file per statement in ``folder`` (made when missing), named by :func:`file_name`:
     all of them or none (:func:`~slacalc.writing.output.write_outputs`)."""
     path = Path(folder)
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:  # a name too long, a loop of links
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"-o '{printable(folder)}': cannot use it as a folder: {why}") from None
     if path.exists() and not path.is_dir():
         raise UsageError(f"-o '{folder}': not a folder (one file per customer goes into it)")
-    if not path.parent.is_dir():
+    if not os.path.isdir(path.parent):
         raise UsageError(f"-o '{folder}': folder '{path.parent}' does not exist")
     bodies = render_all(statements, lang, fmt)
     files = [
