@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from tests.differential import Drawn, cases, check, run_cli
 from tests.test_spark import spark  # noqa: F401  (the module's Spark session)
 
-EXAMPLES = max(int(os.environ.get("SLACALC_FUZZ_EXAMPLES", "120")) // 12, 1)
+EXAMPLES = max(int(os.environ.get("SLACALC_DIFF_EXAMPLES", "1000")) // 100, 1)
 
 
 @settings(
