@@ -1,6 +1,18 @@
 """slacalc: SLA availability, tiers, compensation and dispute deadlines from incident logs.
 
-The library computes exactly what the command line prints, deadlines included::
+A billing script gets what ``slacalc report`` writes from one call, every option the command
+line has (text as the command line takes it, or values), in memory, in buckets beyond
+``memory`` or on Spark::
+
+    import slacalc
+
+    with slacalc.report(["incidents.csv"], contracts="contracts.csv", as_of="2025-07-01") as run:
+        run.write("report.csv")  # the bytes of `slacalc report ... -o report.csv`
+        table = run.to_arrow()
+        totals = run.totals()  # per currency: breached rows and compensation
+        print(run.warnings)
+
+The steps are there too, for a caller that wants the rows as objects::
 
     from slacalc import Settings, compute_report, load_policy, read_contracts, read_incidents
     from slacalc.dates.instants import get_zone, parse_instant
@@ -30,6 +42,8 @@ __version__ = "0.2.0"
 # The names below load their modules on first use: `import slacalc` (and so `slacalc.cli`,
 # which installs the Ctrl-C handler first thing) costs no numpy or pyarrow import.
 _EXPORTS = {
+    "report": "slacalc.run",
+    "ReportRun": "slacalc.run",
     "Deadline": "slacalc.computing.report",
     "Report": "slacalc.computing.report",
     "ReportRow": "slacalc.computing.report",
@@ -58,6 +72,7 @@ if TYPE_CHECKING:
     from slacalc.reading import read_incidents
     from slacalc.reading.contracts import Contract, ContractBook, read_contracts
     from slacalc.reading.table import Incident, IncidentTable
+    from slacalc.run import ReportRun, report
     from slacalc.terms.policy import Policy, Tier, load_policy
 
 
@@ -88,6 +103,7 @@ __all__ = [
     "Problem",
     "Report",
     "ReportRow",
+    "ReportRun",
     "Settings",
     "SlacalcError",
     "Tier",
@@ -97,4 +113,5 @@ __all__ = [
     "load_policy",
     "read_contracts",
     "read_incidents",
+    "report",
 ]

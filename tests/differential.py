@@ -453,7 +453,6 @@ def run_cli(
     from typer.testing import CliRunner
 
     from slacalc.cli import app
-    from slacalc.cli import report as cli_report
     from slacalc.computing import partitioned
     from slacalc.reading import csv_bulk
 
@@ -462,7 +461,7 @@ def run_cli(
     with pytest.MonkeyPatch.context() as m:
         m.setattr(csv_bulk, "MIN_BYTES", 0 if drawn.fmt == "csv-bulk" else 1 << 62)
         if buckets is not None:
-            m.setattr(cli_report, "memory_needed", lambda paths: 1 << 50)
+            m.setattr(partitioned, "memory_needed", lambda paths: 1 << 50)
             m.setattr(partitioned, "bucket_count", lambda paths, budget: buckets)
         os.chdir(folder)
         try:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import slacalc.cli.report as report_cmd
 from slacalc.cli import app
 
 ROOT = Path(__file__).parent.parent
@@ -419,14 +418,16 @@ def test_failed_run_leaves_no_file(tmp_path: Path) -> None:
 def test_failure_while_writing_leaves_no_partial_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = report_cmd.render_report
+    from slacalc.writing import report_out
+
+    real = report_out.render_report
 
     def half_then_crash(result, fmt, out, *, raw_csv=False):  # type: ignore[no-untyped-def]
         real(result, fmt, out, raw_csv=raw_csv)
         out.flush()
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(report_cmd, "render_report", half_then_crash)
+    monkeypatch.setattr(report_out, "render_report", half_then_crash)
     target = tmp_path / "report.csv"
     result = invoke([*SAMPLE, "-o", str(target)])
     assert result.exit_code == 70

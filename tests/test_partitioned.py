@@ -210,7 +210,7 @@ def tiny_budget(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         runs.append(3)
         return 3
 
-    import slacalc.cli.report as command
+    from slacalc.computing import partitioned as command
 
     monkeypatch.setattr(command, "memory_needed", lambda paths: 1 << 39)  # 512G
     monkeypatch.setattr(partitioned, "bucket_count", count)

@@ -193,7 +193,7 @@ def test_ctrl_c_while_loading_is_exit_130_without_a_traceback(delay: float) -> N
 
 def _bucketed(monkeypatch: pytest.MonkeyPatch, tmp: Path) -> None:
     """Make every report with -f csv a report in buckets, in the temporary folder ``tmp``."""
-    from slacalc.cli import report as report_cli
+    from slacalc.computing import partitioned as report_cli
 
     monkeypatch.setattr(report_cli, "memory_needed", lambda paths: 1 << 40)
     monkeypatch.setenv("TMPDIR", str(tmp))

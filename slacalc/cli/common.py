@@ -10,18 +10,11 @@ import stat
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 
 from slacalc import __version__
-from slacalc.computing.report import Settings
-from slacalc.dates.instants import get_zone, parse_datetime, to_us
-from slacalc.dates.months import Month
-from slacalc.dates.workdays import WorkCalendar
 from slacalc.errors import (
     SHOWN_LIMIT,
     InputError,
@@ -31,11 +24,13 @@ from slacalc.errors import (
     printable,
     shown,
 )
-from slacalc.reading.contracts import parse_fee
 from slacalc.reading.files import note_input, tracking_inputs
-from slacalc.reading.holidays import read_holidays_file
-from slacalc.terms.policy import Policy, load_policy
-from slacalc.terms.rules import parse_currency
+from slacalc.run import (  # noqa: F401  (the option defaults, for the commands' signatures)
+    DEFAULT_CALENDAR,
+    DEFAULT_CURRENCY,
+    DEFAULT_POLICY,
+    DEFAULT_TZ,
+)
 from slacalc.writing.formats import Format
 
 PANEL_MONTH = "Month-end report"
@@ -191,11 +186,6 @@ MemoryOpt = Annotated[
     ),
 ]
 
-DEFAULT_TZ = "Asia/Shanghai"
-DEFAULT_CALENDAR = "CN"
-DEFAULT_CURRENCY = "CNY"
-DEFAULT_POLICY = "standard"
-
 
 # A run of this many non-blank characters in a message is a value quoted whole (a 5,000-digit
 # number): it is cut, so that every message stays a line a person can read.
@@ -326,68 +316,6 @@ def boundary(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-# --- option values to domain values; a bad value is a usage error (exit 2) ---
-def zone(name: str) -> ZoneInfo:
-    return get_zone(name)
-
-
-def policy(name: str) -> Policy:
-    try:
-        return load_policy(name)
-    except (ValueError, OverflowError) as exc:  # a value the TOML reader itself refuses
-        raise UsageError(
-            f"--policy '{shown(name)}': cannot be read: {shown(str(exc), 200)}"
-        ) from None
-
-
-def currency(text: str) -> str:
-    try:
-        return parse_currency(text)
-    except ValueError as exc:
-        raise UsageError(f"--currency '{shown(text)}': {exc}") from None
-
-
-def amount(text: str | None, option: str, currency_code: str) -> Decimal | None:
-    """A fee option in ``currency_code``: at most its minor unit's decimals (never rounded)."""
-    if text is None:
-        return None
-    try:
-        return parse_fee(text, currency_code)
-    except ValueError as exc:
-        raise UsageError(f"{option} '{shown(text)}': {exc}") from None
-
-
-def instant(text: str | None, tz: ZoneInfo, option: str) -> int:
-    """An option's timestamp in epoch microseconds; None means now."""
-    if text is None:
-        return to_us(datetime.now(tz))
-    return to_us(when(text, tz, option))
-
-
-def months(texts: list[str] | None) -> list[Month] | None:
-    """``--month`` values (repeatable); None when none was given."""
-    if not texts:
-        return None
-    out = []
-    for text in texts:
-        try:
-            out.append(Month.parse(text))
-        except ValueError as exc:
-            raise UsageError(f"--month: {shown(str(exc), 200)}") from None
-    return out
-
-
-def month(text: str) -> Month:
-    return months([text])[0]  # type: ignore[index]
-
-
-def when(text: str, tz: ZoneInfo, option: str) -> datetime:
-    try:
-        return parse_datetime(text, tz)
-    except (ValueError, OverflowError) as exc:
-        raise UsageError(f"{option} '{shown(text)}': {shown(str(exc), 200)}") from None
-
-
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"slacalc {__version__}")
@@ -409,63 +337,9 @@ def _root(
     """
 
 
-def settings(
-    *,
-    policy_name: str,
-    tz: str,
-    as_of: str | None,
-    currency_code: str,
-    monthly_fee: str | None,
-    sla_target: str | None,
-    calendar: str | None = None,
-    holidays: str | None = None,
-) -> Settings:
-    """The report settings the options describe (every bad value a usage error, exit 2)."""
-    z = zone(tz)
-    pol = policy(policy_name)
-    target = None
-    if sla_target is not None:
-        try:
-            target = pol.parse_target(sla_target)
-        except ValueError as exc:
-            raise UsageError(f"--sla-target '{shown(sla_target)}': {exc}") from None
-    cur = currency(currency_code)
-    return Settings(
-        policy=pol,
-        tz=z,
-        as_of=instant(as_of, z, "--as-of"),
-        currency=cur,
-        monthly_fee=amount(monthly_fee, "--monthly-fee", cur),
-        sla_target=target,
-        calendar=work_calendar(calendar or DEFAULT_CALENDAR, holidays),
-    )
-
-
-def with_target(settings: Settings, text: str) -> Settings:
-    """``settings`` with ``--sla-target`` read against its policy's tiers."""
-    from dataclasses import replace
-
-    try:
-        return replace(settings, sla_target=settings.policy.parse_target(text))
-    except ValueError as exc:
-        raise UsageError(f"--sla-target '{text}': {exc}") from None
-
-
-def work_calendar(name: str, holidays_file: str | None) -> WorkCalendar:
-    """The working-day calendar of ``--calendar``, overridden by a ``--holidays`` file."""
-    overrides = read_holidays_file(holidays_file) if holidays_file else None
-    return WorkCalendar.create(name, overrides)
-
-
-def warn_unconfirmed(calendar: WorkCalendar, years: set[int]) -> None:
-    """Warn once per year whose make-up working days the calendar only guesses."""
-    for year in calendar.unconfirmed_years(sorted(years)):
-        warn(
-            f"the {calendar.name} working-day calendar for {year} is not confirmed (the holidays "
-            f"package guesses years whose make-up working days are unpublished; last confirmed: "
-            f"{calendar.last_confirmed_year}): deadlines that count working days in {year} may "
-            "move; give --holidays FILE with that year's official days to be sure"
-        )
+def warn_all(messages: list[str]) -> None:
+    for message in messages:
+        warn(message)
 
 
 class RunProgress:
@@ -564,30 +438,3 @@ def _names_a_file(output: str) -> bool:
         return True  # to be created (or refused) as a file
     except ValueError:
         return False
-
-
-_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-
-
-def memory_budget(text: str | None) -> int:
-    """``--memory``: bytes from ``2G``, ``500M``, ``1.5GiB`` or a plain number of bytes; by
-    default a quarter of the machine's memory."""
-    import re
-
-    if text is None:
-        from slacalc.computing.partitioned import default_budget
-
-        return default_budget()
-    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,6})?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
-    if match is None:
-        raise UsageError(f"--memory '{text}': expected a size such as 2G, 500M or 1.5GiB")
-    number, unit = match.groups()
-    size = int(Decimal(number) * _SIZE_UNITS[unit])
-    from slacalc.computing.partitioned import MIN_BUDGET
-
-    if size < MIN_BUDGET:
-        raise UsageError(
-            f"--memory '{text}': at least {MIN_BUDGET >> 20}M (Python and its libraries alone "
-            "take about a third of that)"
-        )
-    return size

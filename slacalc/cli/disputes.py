@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.dates.instants import from_us
+from slacalc.dates.workdays import unconfirmed_warnings
 from slacalc.errors import UsageError
 from slacalc.writing.formats import choose_format
 from slacalc.writing.output import write_output
@@ -52,11 +54,11 @@ def disputes_cmd(
     from slacalc.writing.dispute_view import local_text, render_disputes
 
     fmt = choose_format(format, output)
-    zone = c.zone(tz)
-    cal = c.work_calendar(calendar, holidays)
-    moment = from_us(c.instant(as_of, zone, "--as-of"), zone)
+    zone = run.as_zone(tz)
+    cal = run.as_calendar(calendar, holidays)
+    moment = from_us(run.as_instant(as_of, zone, "--as-of"), zone)
     results = compute_disputes(read_disputes(disputes, zone), calendar=cal, tz=zone, as_of=moment)
-    c.warn_unconfirmed(cal, calendar_years_of(results))
+    c.warn_all(unconfirmed_warnings(cal, calendar_years_of(results)))
     title = f"Disputes at {local_text(moment)} ({tz.strip()}, {cal.name} calendar)"
 
     def render(out: TextIO) -> None:
@@ -106,14 +108,14 @@ def deadline_cmd(
 
     fmt = choose_format(format, output)
     lvl = _level(level)
-    zone = c.zone(tz)
-    opened_at = c.when(opened, zone, "--opened")
-    cal = c.work_calendar(calendar, holidays)
+    zone = run.as_zone(tz)
+    opened_at = run.as_datetime(opened, zone, "--opened")
+    cal = run.as_calendar(calendar, holidays)
     try:
         result = compute_deadline(lvl, opened_at, calendar=cal, tz=zone)
     except (ValueError, OverflowError) as exc:
         raise UsageError(f"--opened '{opened}': no deadline can be computed ({exc})") from None
-    c.warn_unconfirmed(cal, result.calendar_years)
+    c.warn_all(unconfirmed_warnings(cal, result.calendar_years))
     write_output(output, lambda out: render_deadline(result, fmt, out, calendar=cal.name))
 
 

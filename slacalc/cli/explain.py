@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.reading import read_incidents
@@ -53,8 +54,8 @@ def explain_cmd(
     fmt = choose_format(format, output)
     if fmt is Format.csv:
         raise c.UsageError("explain prints a table or JSON; --format csv is not available")
-    wanted = c.month(month)
-    settings = c.settings(
+    wanted = run.as_month(month)
+    settings = run.settings(
         policy_name=policy,
         tz=tz,
         as_of=as_of,

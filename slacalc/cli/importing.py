@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.errors import UsageError, shown
@@ -115,12 +116,12 @@ def import_cmd(
 
     fmt = log_format(format, output)
     cap = DEFAULT_MAX_ROWS if max_rows is None else _row_cap(max_rows)
-    zone = c.zone(tz)
+    zone = run.as_zone(tz)
     window = None
     if (since is None) != (until is None):
         raise UsageError("give --from and --until together: the window has both ends")
     if since is not None and until is not None:
-        window = (c.when(since, zone, "--from"), c.when(until, zone, "--until"))
+        window = (run.as_datetime(since, zone, "--from"), run.as_datetime(until, zone, "--until"))
     mapping = read_map(map_file) if map_file else None
     result = import_files(
         source_format,

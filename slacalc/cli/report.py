@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Annotated, Any, TextIO
+from typing import Annotated
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.computing.fields import FIELDS, NUMBER_FIELDS, TEXT_FIELDS
-from slacalc.computing.partitioned import PartitionedReport, memory_needed, report_in_buckets
-from slacalc.computing.report import Report, compute_report
-from slacalc.reading import read_incidents
-from slacalc.reading.contracts import read_contracts
-from slacalc.writing.csvjson import write_columns_csv, write_columns_json
 from slacalc.writing.formats import Format, choose_format
-from slacalc.writing.output import write_output
 
 
 class Engine(StrEnum):
@@ -75,103 +67,43 @@ def report(
 
     Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv
     """
-    if spark_master is not None and engine is not Engine.spark:
-        raise c.UsageError("--spark-master goes with --engine spark")
-    months = c.months(month)
-    settings = c.settings(
-        policy_name=policy,
-        tz=tz,
-        as_of=as_of,
-        currency_code=currency,
-        monthly_fee=monthly_fee,
-        sla_target=sla_target,
-        calendar=calendar,
-        holidays=holidays,
+    parquet = (
+        engine is Engine.spark and format is None and (output or "").lower().endswith(".parquet")
     )
-    if engine is Engine.spark:
-        from slacalc.cli.report_spark import spark_report
-
-        spark_report(
+    fmt = None if parquet else choose_format(format, output)
+    if engine is Engine.spark and format is None and output in (None, "-"):
+        fmt = Format.csv  # a table needs the deadlines, which a cluster run does not gather
+    progress = c.RunProgress(incidents)
+    with (
+        progress,
+        run.report(
             incidents,
             contracts=contracts,
-            settings=settings,
-            months=months,
+            months=month,
+            monthly_fee=monthly_fee,
+            sla_target=sla_target,
+            policy=policy,
+            tz=tz,
+            calendar=calendar,
+            holidays=holidays,
+            currency=currency,
+            as_of=as_of,
             input_format=input_format,
-            fmt=format,
-            output=output,
-            raw_csv=raw_csv,
-            fail_on_breach=fail_on_breach,
-            master=spark_master,
-        )
-        return
-    fmt = choose_format(format, output)
-    budget = c.memory_budget(memory)
-    book = (
-        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
-        if contracts
-        else None
-    )
-    needed = memory_needed(incidents)
-    bucketed = fmt is not Format.table and needed is not None and needed > budget
-    progress = c.RunProgress(() if bucketed else incidents)  # a bar for the in-memory stages
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(progress)  # the bar goes, however the run ends
-        result: Report | PartitionedReport
-        if bucketed:  # larger than the budget: read as a stream, a bucket of customers at a time
-            result = stack.enter_context(
-                report_in_buckets(
-                    incidents,
-                    settings,
-                    budget=budget,
-                    contracts=book,
-                    months=months,
-                    fmt=input_format,
-                )
-            )
-        else:
-            progress.stage("reading", 0.05)
-            table = read_incidents(incidents, settings.tz, fmt=input_format, progress=progress)
-            progress.stage("computing", 0.7)
-            result = compute_report(table, settings, contracts=book, months=months)
-        for message in result.warnings:
-            c.warn(message)
-        years = result.calendar_years(deadlines=fmt is Format.table)
-        c.warn_unconfirmed(settings.work_calendar, years)
+            memory=memory,
+            engine=engine.value,
+            spark_master=spark_master,
+            deadlines=fmt is Format.table,
+            progress=progress,
+        ) as result,
+    ):
+        c.warn_all(result.warnings)
         progress.before_output(output)
         progress.stage("writing", 0.9)
-        write_output(
-            output,
-            lambda out: render_report(result, fmt, out, raw_csv=raw_csv),
-            inputs=[*incidents, *([contracts] if contracts else [])],
-            stream=bucketed,  # every value is computed already; the text need not fit in memory
-        )
+        result.write(output, fmt, raw_csv=raw_csv)
         progress.close()
         breached = result.any_breached()
     if fail_on_breach and breached:
         raise typer.Exit(3)
-
-
-def render_report(
-    result: Report | PartitionedReport, fmt: Format, out: TextIO, *, raw_csv: bool = False
-) -> None:
-    if fmt in (Format.csv, Format.json):
-        render_columns(result.text_parts(), fmt, out, raw_csv=raw_csv)
-    else:  # rich is imported only for people
-        from slacalc.writing.report_view import report_tables
-        from slacalc.writing.tables import print_tables
-
-        print_tables(report_tables(result), out)
-
-
-def render_columns(
-    parts: Iterable[Callable[[], dict[str, Any]]], fmt: Format, out: TextIO, *, raw_csv: bool
-) -> None:
-    """The report's fields, given as pieces of columns (:meth:`Report.text_parts`), as CSV or
-    JSON."""
-    if fmt is Format.csv:
-        write_columns_csv(parts, FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
-    else:
-        write_columns_json(parts, FIELDS, NUMBER_FIELDS, out)
 
 
 @app.command(
@@ -213,25 +145,26 @@ def compare(
     --policy standard --policy aws-ec2-region --policy azure-vm
     """
     from slacalc.computing.compare import compare as price_under
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import read_contracts
     from slacalc.writing.compare_view import render_comparison
+    from slacalc.writing.output import write_output
 
-    policies = [c.policy(name) for name in policy]  # a bad one is named first
+    policies = [run.as_policy(name) for name in policy]  # a bad one is named first
     if len(policy) < 2:
         raise c.UsageError("--policy: give two or more policies to compare")
     fmt = choose_format(format, output)
-    months = c.months(month)
-    settings = c.settings(
-        policy_name=policy[0],
+    months = run.as_months(month)
+    settings = run.settings(
+        policy_name=policies[0],
         tz=tz,
         as_of=as_of,
         currency_code=currency,
         monthly_fee=monthly_fee,
-        sla_target=None,
+        sla_target=sla_target,
         calendar=calendar,
         holidays=holidays,
     )
-    if sla_target is not None:
-        settings = c.with_target(settings, sla_target)
     book = (
         read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
         if contracts
@@ -239,8 +172,7 @@ def compare(
     )
     table = read_incidents(incidents, settings.tz, fmt=input_format)
     result = price_under(table, settings, policies, contracts=book, months=months)
-    for message in result.reports[0].warnings:
-        c.warn(message)
+    c.warn_all(result.reports[0].warnings)
     write_output(
         output,
         lambda out: render_comparison(result, fmt, out, raw=raw_csv),

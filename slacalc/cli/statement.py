@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
+from slacalc.dates.workdays import unconfirmed_warnings
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
 from slacalc.reading.files import STDIN
@@ -100,7 +102,7 @@ def statement_cmd(
 
     language = _language(lang)
     fmt = choose_format(format, None if all_customers else output)
-    settings = c.settings(
+    settings = run.settings(
         policy_name=policy,
         tz=tz,
         as_of=as_of,
@@ -110,7 +112,7 @@ def statement_cmd(
         calendar=calendar,
         holidays=holidays,
     )
-    wanted = c.month(month)
+    wanted = run.as_month(month)
     # standard input is read here, once, to take its digest, then handed to the reader
     stdin = sys.stdin.buffer.read() if STDIN in incidents or contracts == STDIN else None
     if stdin is not None:
@@ -133,7 +135,11 @@ def statement_cmd(
     )
     for message in statements[0].warnings if statements else []:
         c.warn(message)
-    c.warn_unconfirmed(settings.work_calendar, {y for s in statements for y in s.calendar_years})
+    c.warn_all(
+        unconfirmed_warnings(
+            settings.work_calendar, {y for s in statements for y in s.calendar_years}
+        )
+    )
     read = [*incidents, *([contracts] if contracts else [])]
     if all_customers:
         for path in write_statements(str(output), statements, language, fmt, inputs=read):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.dates.instants import to_us
@@ -55,8 +56,8 @@ def budget(
     from slacalc.computing.budget import compute_budget
     from slacalc.writing.planning_view import render_budget
 
-    zone = c.zone(tz)
-    pcts = _targets(targets) if targets else [t.target for t in c.policy(policy).tiers]
+    zone = run.as_zone(tz)
+    pcts = _targets(targets) if targets else [t.target for t in run.as_policy(policy).tiers]
     when = _month(month) if month else Month.of(to_us(datetime.now(zone)), zone)
     rows = compute_budget(pcts, when, zone)
     fmt = choose_format(format, output)
@@ -79,7 +80,7 @@ def tiers(
     """
     from slacalc.writing.planning_view import render_tiers
 
-    pol = c.policy(policy)
+    pol = run.as_policy(policy)
     fmt = choose_format(format, output)
     write_output(output, lambda out: render_tiers(pol, fmt, out))
 
@@ -97,7 +98,7 @@ def _targets(texts: list[str]) -> list[Decimal]:
 
 
 def _month(text: str) -> Month:
-    return c.month(text)
+    return run.as_month(text)
 
 
 @app.command(

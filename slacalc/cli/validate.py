@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import typer
 
+from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.writing.csvjson import write_csv, write_json
@@ -45,14 +46,14 @@ def validate_cmd(
     from slacalc.computing.validate import FIELDS, validate
 
     fmt = choose_format(format, output)
-    zone = c.zone(tz)
+    zone = run.as_zone(tz)
     result = validate(
         incidents,
         tz=zone,
-        as_of=c.instant(as_of, zone, "--as-of"),
+        as_of=run.as_instant(as_of, zone, "--as-of"),
         contracts=contracts,
-        policy=c.policy(policy),
-        currency=c.currency(currency),
+        policy=run.as_policy(policy),
+        currency=run.as_currency(currency),
         fmt=input_format,
     )
 

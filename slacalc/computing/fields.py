@@ -60,6 +60,21 @@ KINDS = {
 }
 TEXT_FIELDS = tuple(f for f in FIELDS if KINDS.get(f) == TEXT)
 NUMBER_FIELDS = tuple(f for f in FIELDS if KINDS.get(f) == NUMBER)
+# The report as an Arrow table (ReportRun.to_arrow, Spark's frame and Parquet folder): every
+# field as the CSV writes it, but booleans as booleans and the incident count an integer.
+ARROW_SCHEMA = pa.schema(
+    [
+        (
+            f,
+            pa.bool_()
+            if KINDS.get(f) == BOOL
+            else pa.int64()
+            if f == "incident_count"
+            else pa.string(),
+        )
+        for f in FIELDS
+    ]
+)
 
 
 class FieldTexts:

@@ -353,3 +353,14 @@ def _clean_overrides(overrides: Mapping[date, bool]) -> dict[date, bool]:
         (d.date() if isinstance(d, datetime) else d): bool(working)
         for d, working in overrides.items()
     }
+
+
+def unconfirmed_warnings(calendar: WorkCalendar, years: Iterable[int]) -> list[str]:
+    """A warning per year whose make-up working days ``calendar`` only guesses."""
+    return [
+        f"the {calendar.name} working-day calendar for {year} is not confirmed (the holidays "
+        f"package guesses years whose make-up working days are unpublished; last confirmed: "
+        f"{calendar.last_confirmed_year}): deadlines that count working days in {year} may "
+        "move; give --holidays FILE with that year's official days to be sure"
+        for year in calendar.unconfirmed_years(sorted(years))
+    ]

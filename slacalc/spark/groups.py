@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.fields import FIELDS
+from slacalc.computing.fields import ARROW_SCHEMA, FIELDS
 from slacalc.computing.report import Settings, compute_report, late_ends
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, UsageError
@@ -51,19 +51,7 @@ SUMMARY = pa.schema(
     ]
 )
 # The report's columns as Report.text holds them.
-ROWS = pa.schema(
-    [
-        (
-            f,
-            pa.bool_()
-            if f in ("breached", "capped")
-            else pa.int64()
-            if f == "incident_count"
-            else pa.string(),
-        )
-        for f in FIELDS
-    ]
-)
+ROWS = ARROW_SCHEMA
 
 
 def text_batches(

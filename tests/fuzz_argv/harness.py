@@ -309,7 +309,7 @@ def _knobs(case: Case, stack: contextlib.ExitStack) -> None:
         stack.enter_context(mock.patch.object(typer.testing.BytesIOCopy, "isatty", lambda s: True))
         stack.enter_context(mock.patch.object(common.RunProgress, "BIG", 0))
     if "bucketed" in case.knobs:
-        from slacalc.cli import report
+        from slacalc.computing import partitioned as report
 
         stack.enter_context(mock.patch.object(report, "memory_needed", lambda paths: 1 << 39))
     if "small-thresholds" in case.knobs:

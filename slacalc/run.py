@@ -1,0 +1,438 @@
+"""A run: what a command (or a billing script) asks for, in one call.
+
+:func:`report` takes the incident logs and every option ``slacalc report`` has, as text (what a
+command line gives) or as values (a :class:`~slacalc.terms.policy.Policy`, a ``ZoneInfo``, a
+``Decimal``), reads the inputs, decides where to compute (in memory; in buckets of customers
+on disk when the log needs more than ``memory``; on Spark), gathers every warning once, and
+returns a :class:`ReportRun`::
+
+    import slacalc
+
+    with slacalc.report(["incidents.csv"], contracts="contracts.csv", as_of="2025-07-01") as run:
+        run.write("report.csv")            # the bytes of `slacalc report ... -o report.csv`
+        table = run.to_arrow()             # the same fields as an Arrow table
+        for total in run.totals():         # per currency
+            print(total.currency, total.breached_rows, total.compensation)
+        print(run.warnings)
+
+A command is then three steps: parse its options, run, render (:meth:`ReportRun.write`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+from slacalc.computing.report import Settings
+from slacalc.dates.instants import get_zone, parse_datetime, to_us
+from slacalc.dates.months import Month
+from slacalc.dates.workdays import WorkCalendar, unconfirmed_warnings
+from slacalc.errors import UsageError, shown
+from slacalc.terms.policy import Policy, Tier, load_policy
+from slacalc.terms.rules import parse_currency
+from slacalc.writing.formats import Format
+
+DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_CALENDAR = "CN"
+DEFAULT_CURRENCY = "CNY"
+DEFAULT_POLICY = "standard"
+MEMORY, BUCKETS, SPARK = "memory", "buckets", "spark"
+ENGINES = (MEMORY, SPARK)
+
+
+class Progress(Protocol):
+    """What a run tells about its progress (a command shows it as a bar)."""
+
+    def __call__(self, name: str, done: int, total: int) -> None: ...  # rows read of a file
+
+    def stage(self, label: str, fraction: float) -> None: ...
+
+
+# --- options, as given, to the values a run uses (a bad one is a UsageError, exit 2) ----------
+
+
+def as_zone(value: str | ZoneInfo) -> ZoneInfo:
+    return value if isinstance(value, ZoneInfo) else get_zone(value)
+
+
+def as_policy(value: str | Policy) -> Policy:
+    if isinstance(value, Policy):
+        return value
+    try:
+        return load_policy(value)
+    except (ValueError, OverflowError) as exc:  # a value the TOML reader itself refuses
+        raise UsageError(
+            f"--policy '{shown(value)}': cannot be read: {shown(str(exc), 200)}"
+        ) from None
+
+
+def as_currency(text: str) -> str:
+    try:
+        return parse_currency(text)
+    except ValueError as exc:
+        raise UsageError(f"--currency '{shown(text)}': {exc}") from None
+
+
+def as_fee(value: str | Decimal | None, option: str, currency_code: str) -> Decimal | None:
+    """A fee in ``currency_code``: at most its minor unit's decimals (never rounded)."""
+    from slacalc.reading.contracts import parse_fee
+
+    if value is None:
+        return None
+    try:
+        return parse_fee(str(value), currency_code)
+    except ValueError as exc:
+        raise UsageError(f"{option} '{shown(str(value))}': {exc}") from None
+
+
+def as_tier(value: str | Decimal | Tier | None, of: Policy) -> Tier | None:
+    """``--sla-target``: one of the policy's tiers."""
+    if value is None or isinstance(value, Tier):
+        return value
+    try:
+        return of.parse_target(str(value))
+    except ValueError as exc:
+        raise UsageError(f"--sla-target '{shown(str(value))}': {exc}") from None
+
+
+def as_datetime(text: str, tz: ZoneInfo, option: str) -> datetime:
+    try:
+        return parse_datetime(text, tz)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"{option} '{shown(text)}': {shown(str(exc), 200)}") from None
+
+
+def as_instant(value: str | int | datetime | None, tz: ZoneInfo, option: str = "--as-of") -> int:
+    """A timestamp in epoch microseconds: text as the incident log's, ``now``, an aware
+    ``datetime``, or microseconds already; None means now."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "now"):
+        return to_us(datetime.now(tz))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return to_us(value if value.tzinfo is not None else value.replace(tzinfo=tz))
+    return to_us(as_datetime(value, tz, option))
+
+
+def as_months(values: Iterable[str | Month] | None) -> list[Month] | None:
+    """``--month`` values (repeatable); None when none was given."""
+    if not values:
+        return None
+    out = []
+    for value in values:
+        if isinstance(value, Month):
+            out.append(value)
+            continue
+        try:
+            out.append(Month.parse(value))
+        except ValueError as exc:
+            raise UsageError(f"--month: {shown(str(exc), 200)}") from None
+    return out or None
+
+
+def as_calendar(name: str, holidays_file: str | None) -> WorkCalendar:
+    """The working-day calendar of ``--calendar``, overridden by a ``--holidays`` file."""
+    from slacalc.reading.holidays import read_holidays_file
+
+    overrides = read_holidays_file(holidays_file) if holidays_file else None
+    return WorkCalendar.create(name, overrides)
+
+
+def settings(
+    *,
+    policy_name: str | Policy = DEFAULT_POLICY,
+    tz: str | ZoneInfo = DEFAULT_TZ,
+    as_of: str | int | datetime | None = None,
+    currency_code: str = DEFAULT_CURRENCY,
+    monthly_fee: str | Decimal | None = None,
+    sla_target: str | Decimal | Tier | None = None,
+    calendar: str | None = None,
+    holidays: str | None = None,
+) -> Settings:
+    """The report settings the options describe (every bad value a UsageError, exit 2)."""
+    z = as_zone(tz)
+    pol = as_policy(policy_name)
+    tier = as_tier(sla_target, pol)
+    cur = as_currency(currency_code)
+    return Settings(
+        policy=pol,
+        tz=z,
+        as_of=as_instant(as_of, z),
+        currency=cur,
+        monthly_fee=as_fee(monthly_fee, "--monthly-fee", cur),
+        sla_target=tier,
+        calendar=as_calendar(calendar or DEFAULT_CALENDAR, holidays),
+    )
+
+
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def as_budget(value: str | int | None) -> int:
+    """``--memory``: bytes from ``2G``, ``500M``, ``1.5GiB`` or a plain number of bytes; by
+    default a quarter of the machine's memory."""
+    from slacalc.computing.partitioned import MIN_BUDGET, default_budget
+
+    if value is None:
+        return default_budget()
+    if isinstance(value, int):
+        size = value
+    else:
+        match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d{1,6})?)\s*([KMGT]?)(?:I?B)?\s*", value.upper())
+        if match is None:
+            raise UsageError(f"--memory '{value}': expected a size such as 2G, 500M or 1.5GiB")
+        number, unit = match.groups()
+        size = int(Decimal(number) * _SIZE_UNITS[unit])
+    if size < MIN_BUDGET:
+        raise UsageError(
+            f"--memory '{value}': at least {MIN_BUDGET >> 20}M (Python and its libraries alone "
+            "take about a third of that)"
+        )
+    return size
+
+
+# --- the report ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Total:
+    """What one currency (and, by customer, one customer) is owed in a report."""
+
+    currency: str
+    breached_rows: int
+    compensation: Decimal
+    customer_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {} if self.customer_id is None else {"customer_id": self.customer_id}
+        out.update(
+            currency=self.currency,
+            breached_rows=self.breached_rows,
+            compensation=self.compensation,
+        )
+        return out
+
+
+@dataclass
+class ReportRun:
+    """The result of :func:`report`: its rows (computed in memory, in buckets or on Spark),
+    the warnings of the whole run, and the ways to write them. Use it as a context manager (or
+    :meth:`close` it): a run in buckets keeps its bucket files, a run on Spark its session,
+    until then."""
+
+    engine: str  # memory, buckets or spark
+    settings: Settings
+    months: list[Month]
+    warnings: list[str]
+    inputs: list[str]  # the files it read: -o never overwrites one
+    result: Any  # Report, PartitionedReport or the Spark rows
+    _close: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def __enter__(self) -> ReportRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        while self._close:
+            with contextlib.suppress(Exception):
+                self._close.pop()()
+
+    # --- what it holds --------------------------------------------------------------------------
+    @property
+    def report(self) -> Any:
+        """The in-memory :class:`~slacalc.computing.report.Report` (rows as objects, records,
+        deadlines); only a run in memory has one."""
+        if self.engine != MEMORY:
+            raise UsageError(
+                f"this run was computed {'in buckets' if self.engine == BUCKETS else 'on Spark'}:"
+                " its rows are written, not held (give more --memory for a table)"
+            )
+        return self.result
+
+    def text_parts(self) -> Iterable[Callable[[], dict[str, Any]]]:
+        """The rows as pieces of text columns, in order: a function per piece."""
+        return self.result.text_parts()
+
+    def any_breached(self) -> bool:
+        return self.result.any_breached()
+
+    def to_arrow(self) -> Any:
+        """Every row as a ``pyarrow.Table`` of the report's fields: text as the CSV has it,
+        ``breached`` and ``capped`` booleans, ``incident_count`` a 64-bit integer."""
+        import pyarrow as pa
+
+        from slacalc.computing.fields import ARROW_SCHEMA, FIELDS
+
+        batches = [
+            pa.record_batch([piece()[f] for f in FIELDS], schema=ARROW_SCHEMA)
+            for piece in self.text_parts()
+        ]
+        return pa.Table.from_batches(batches, schema=ARROW_SCHEMA)
+
+    def totals(self, *, by: str | None = None) -> list[Total]:
+        """Breached rows and compensation per currency (``by="customer"``: per customer and
+        currency), in the order they first appear in the report."""
+        from slacalc.terms.rules import from_minor, minor_unit, minor_units
+
+        if by not in (None, "customer"):
+            raise UsageError(f"totals by '{by}': only by customer")
+        sums: dict[tuple[str | None, str], list[int]] = {}
+        for piece in self.text_parts():
+            cols = piece()
+            breached = cols["breached"].to_pylist()
+            money = cols["compensation"].to_pylist()
+            currencies = cols["currency"].to_pylist()
+            customers = cols["customer_id"].to_pylist() if by else [None] * len(currencies)
+            for cust, cur, hit, amount in zip(customers, currencies, breached, money, strict=True):
+                entry = sums.setdefault((cust, cur), [0, 0])
+                if hit:
+                    entry[0] += 1
+                    entry[1] += minor_units(Decimal(amount), minor_unit(cur))
+        return [
+            Total(cur, n, from_minor(units, minor_unit(cur)), cust)
+            for (cust, cur), (n, units) in sums.items()
+        ]
+
+    # --- writing --------------------------------------------------------------------------------
+    def write(
+        self,
+        target: str | TextIO | None = None,
+        format: str | Format | None = None,
+        *,
+        raw_csv: bool = False,
+    ) -> None:
+        """Write the report as ``slacalc report -o`` writes it: ``target`` a path (written
+        atomically; never a file the run read), ``-`` or None for standard output, or an open
+        text stream. ``format``: csv, json or table (default: from the path's extension, else
+        csv). A table needs a run in memory (its dispute deadlines)."""
+        from slacalc.writing.formats import choose_format
+        from slacalc.writing.output import write_output
+
+        path = target if isinstance(target, str) or target is None else None
+        if self.engine == SPARK and format is None and (path or "").lower().endswith(".parquet"):
+            from slacalc.spark.output import write_parquet
+
+            write_parquet(self.result, str(path), self.inputs)  # Spark writes the folder
+            return
+        if format is None and path is None:
+            fmt = Format.csv
+        else:
+            fmt = choose_format(Format(format) if format else None, path)
+            if format is None and fmt is Format.table and path in (None, "-"):
+                fmt = Format.csv
+        if fmt is Format.table and self.engine != MEMORY:
+            raise UsageError(
+                "a table needs the report in memory (its dispute deadlines): give --format "
+                "csv|json, or more --memory"
+            )
+
+        def render(out: TextIO) -> None:
+            from slacalc.writing.report_out import render_report
+
+            render_report(self, fmt, out, raw_csv=raw_csv)
+
+        if path is None and target is not None:
+            render(target)  # type: ignore[arg-type]
+            return
+        write_output(path, render, inputs=self.inputs, stream=self.engine != MEMORY)
+
+
+def report(
+    incidents: Sequence[str],
+    *,
+    contracts: str | None = None,
+    policy: str | Policy = DEFAULT_POLICY,
+    tz: str | ZoneInfo = DEFAULT_TZ,
+    calendar: str = DEFAULT_CALENDAR,
+    holidays: str | None = None,
+    currency: str = DEFAULT_CURRENCY,
+    as_of: str | int | datetime | None = None,
+    months: Iterable[str | Month] | None = None,
+    monthly_fee: str | Decimal | None = None,
+    sla_target: str | Decimal | Tier | None = None,
+    input_format: str | None = None,
+    memory: str | int | None = None,
+    engine: str = MEMORY,
+    spark_master: str | None = None,
+    deadlines: bool = False,
+    progress: Progress | None = None,
+) -> ReportRun:
+    """The monthly report of ``incidents`` (paths; ``-`` is standard input), every option as
+    ``slacalc report`` has it.
+
+    It computes in memory, or, when the log would need more than ``memory`` (default a quarter
+    of the machine's), a bucket of customers at a time with its files in ``$TMPDIR``
+    (``deadlines=True`` keeps it in memory: the table view needs the dispute deadlines), or on
+    Spark (``engine="spark"``, ``spark_master``). The rows are the same bytes whichever it is.
+    """
+    if engine not in ENGINES:
+        raise UsageError(f"--engine '{shown(str(engine))}': expected one of {', '.join(ENGINES)}")
+    if spark_master is not None and engine != SPARK:
+        raise UsageError("--spark-master goes with --engine spark")
+    chosen = as_months(months)
+    s = settings(
+        policy_name=policy,
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    inputs = [*incidents, *([contracts] if contracts else [])]
+    if engine == SPARK:
+        if deadlines:
+            raise UsageError(
+                "--engine spark writes csv or json (or -o DIR.parquet), not a table: give "
+                "--format csv|json"
+            )
+        from slacalc.spark.output import spark_run
+
+        rows, found, warnings = spark_run(
+            incidents, contracts, s, chosen, input_format, spark_master
+        )
+        run = ReportRun(SPARK, s, found, warnings, inputs, rows)
+        run._close.append(rows.close)
+        return run
+    from slacalc.computing.partitioned import memory_needed, report_in_buckets
+    from slacalc.computing.report import compute_report
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import read_contracts
+
+    budget = as_budget(memory)
+    book = (
+        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+        if contracts
+        else None
+    )
+    needed = memory_needed(incidents)
+    stage = progress.stage if progress is not None else (lambda label, fraction: None)
+    if not deadlines and needed is not None and needed > budget:
+        result = report_in_buckets(
+            incidents, s, budget=budget, contracts=book, months=chosen, fmt=input_format
+        )
+        run = ReportRun(BUCKETS, s, result.months, list(result.warnings), inputs, result)
+        run._close.append(lambda: result.__exit__(None, None, None))
+    else:
+        stage("reading", 0.05)
+        table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
+        stage("computing", 0.7)
+        result = compute_report(table, s, contracts=book, months=chosen)
+        run = ReportRun(MEMORY, s, result.months, list(result.warnings), inputs, result)
+    years = result.calendar_years(deadlines=deadlines)
+    run.warnings.extend(unconfirmed_warnings(s.work_calendar, years))
+    return run
+
+
+def as_month(value: str | Month) -> Month:
+    """One ``--month``."""
+    return as_months([value])[0]  # type: ignore[index]
