@@ -1,4 +1,7 @@
-"""Where slacalc trades generality for speed, each trick in one place.
+"""Where slacalc trades generality for speed, each trick in one place, with one set of
+thresholds. Every trick can be turned off for a measurement (``SLACALC_SPEED_OFF=threads,fixed``:
+:data:`TRICKS` names them), so ``bench/tricks.py`` can say what each one is worth; a trick
+stays only where the bench shows it pays.
 
 **Fixed width.** numpy's ``int64`` arithmetic is fast and exact, but only while no value and no
 intermediate passes 2**63: past it, numbers wrap around without a word. Every fixed-width path
@@ -14,13 +17,39 @@ The helpers take and give numpy arrays (or Python integers): ``int64`` where the
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
+T = TypeVar("T")
+
+# The tricks, by the names SLACALC_SPEED_OFF takes.
+TRICKS = {
+    "fixed": "int64 arithmetic behind the bound (off: Python integers everywhere)",
+    "threads": "two threads for large columns (off: one)",
+    "malloc": "glibc keeps freed memory for reuse, and no transparent huge pages",
+    "pandas": "pyarrow is told there is no pandas (it imports it to inspect lists)",
+    "exit": "the console script leaves with os._exit once its output is flushed",
+    "pagecache": "pages written (and read) are let go of as the run goes",
+}
+_OFF = frozenset(os.environ.get("SLACALC_SPEED_OFF", "").replace(" ", "").split(",")) - {""}
+
+
+def on(trick: str) -> bool:
+    """Whether ``trick`` (a key of :data:`TRICKS`) is in use."""
+    return trick not in _OFF
+
+
+# --- fixed width ------------------------------------------------------------------------------
+
 # The one bound: int64 with a factor of two of headroom, so that a checked value may still be
 # doubled or have a smaller checked value added (half-up rounding computes ``2 * num + den``).
-LIMIT = 1 << 62
+LIMIT = 1 << 62 if on("fixed") else 0
 
 
 def fits(bound: int) -> bool:
@@ -106,3 +135,155 @@ def narrowed(values: Any) -> Any:
     if is_wide(values) and fits(top(values)):
         return values.astype(np.int64)
     return values
+
+
+# --- two threads ------------------------------------------------------------------------------
+# numpy and pyarrow release the GIL in their loops: a large column is worth two threads on the
+# two cores billing machines and CI have. Below these sizes the threads cost more than they save.
+
+THREADS = 2 if on("threads") else 1
+PARALLEL_ROWS = 200_000  # rows of a table to type, of a log to sweep
+PARALLEL_WORDS = 1_000_000  # text values to hash (pyarrow's dictionary encoding)
+PARALLEL_PRICES = 1_000_000  # report rows to price (each half prices every contract's terms)
+# ... and pricing splits only when the terms are few: with a contract per key both halves would
+# price every terms in Python, fighting for the GIL.
+KEYS_PER_TERMS = 16
+
+
+def halves(n: int, *, at_least: int | None = None) -> bool:
+    """Whether ``n`` rows (or values) are worth splitting in two halves for two threads
+    (``at_least``: default :data:`PARALLEL_ROWS`)."""
+    return THREADS > 1 and n >= (PARALLEL_ROWS if at_least is None else at_least)
+
+
+def both(first: Callable[[], T], second: Callable[[], T]) -> tuple[T, T]:
+    """``first()`` and ``second()``, side by side on two threads (in turn with one)."""
+    if THREADS < 2:
+        return first(), second()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a = pool.submit(first)
+        b = pool.submit(second)
+        return a.result(), b.result()
+
+
+def in_order(jobs: Iterable[Callable[[], T]], *, workers: int | None = None) -> Iterator[T]:
+    """The results of ``jobs`` in order, computed a few at a time on ``workers`` threads
+    (default :data:`THREADS`). Jobs are taken only as threads come free: ``jobs`` may be a
+    stream, and only ``workers`` results are ever in hand."""
+    workers = THREADS if workers is None else min(workers, THREADS)
+    if workers <= 1:
+        for job in jobs:
+            yield job()
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    from itertools import islice
+
+    stream = iter(jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = deque(pool.submit(job) for job in islice(stream, workers))
+        while pending:
+            result = pending.popleft().result()
+            job = next(stream, None)
+            if job is not None:
+                pending.append(pool.submit(job))
+            yield result
+
+
+# --- the process ------------------------------------------------------------------------------
+
+
+def tune_process() -> None:
+    """Ask glibc to keep freed memory for reuse instead of returning every large block to the
+    kernel (a large report allocates and frees many arrays of the same sizes, and faulting the
+    pages in again costs more system time than the computing itself), and no transparent huge
+    pages (each first touch of one zeroes 2 MB: a third of a 5M-row report's system time)."""
+    if not on("malloc"):
+        return
+    libc = _libc()
+    if libc is None:  # not glibc: nothing to tune
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    libc.mallopt(m_mmap_threshold, 1 << 30)
+    libc.mallopt(m_trim_threshold, 1 << 31)
+    libc.mallopt(m_top_pad, 64 << 20)
+    pr_set_thp_disable = 41
+    libc.prctl(pr_set_thp_disable, 1, 0, 0, 0)
+
+
+def give_back() -> None:
+    """Hand freed memory back to the system (pyarrow's pool and glibc's heap keep it for reuse
+    otherwise): between the buckets of a report larger than memory, so that one bucket's
+    leftovers never add to the next's."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        with contextlib.suppress(AttributeError):
+            libc.malloc_trim(0)
+
+
+def _libc() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+def hide_pandas(wanted: bool) -> None:
+    """Tell pyarrow there is no pandas (unless ``wanted``: pyspark needs it). Where pandas is
+    installed, pyarrow imports it the first time it converts a Python list, to ask whether the
+    list is a pandas object: 0.3-0.6 s of a run that never uses pandas."""
+    hidden = any(isinstance(f, _NoPandas) for f in sys.meta_path)
+    if on("pandas") and not wanted and "pandas" not in sys.modules and not hidden:
+        sys.meta_path.insert(0, _NoPandas())
+
+
+class _NoPandas:
+    """An import finder that says pandas is not installed."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError("slacalc does not use pandas", name=name)
+
+
+def leave(code: int) -> None:
+    """Exit with ``code`` without tearing the interpreter down (freeing a large report's objects
+    one by one only delays the exit: 0.4 s at 5M rows), once standard output and error are
+    flushed; with the trick off, a normal exit."""
+    for stream in (sys.stdout, sys.stderr):
+        # None when the descriptor was closed at start; a closed pipe: nothing more to say
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    if not on("exit"):
+        sys.exit(code)
+    os._exit(code)
+
+
+# --- the page cache ---------------------------------------------------------------------------
+
+WRITE_BEHIND_BYTES = 16 << 20
+
+
+def written_behind(fd: int) -> None:
+    """Tell the kernel the pages written to ``fd`` so far are not needed in memory: it starts
+    writing them back and reuses them (a 1 GB report spent 2-4 s of system time filling the page
+    cache, then 0.5 s in the final fsync)."""
+    if on("pagecache") and hasattr(os, "posix_fadvise"):
+        with contextlib.suppress(OSError):  # advice only: a file system may not take it
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def read_behind(data: Any) -> None:
+    """Let go of the pages of a memory-mapped file read so far: they stay in the page cache,
+    but no longer count in the process's memory (a scan of a log larger than memory stays
+    small). Bytes (not a map) are left as they are."""
+    import mmap
+
+    if on("pagecache") and isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):  # closed, or a platform without it
+            data.madvise(mmap.MADV_DONTNEED)

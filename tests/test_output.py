@@ -105,9 +105,11 @@ def test_a_large_output_is_written_behind_and_whole(tmp_path: Path, monkeypatch)
     the file still holds every byte, in order."""
     advised: list[int] = []
     real = os.posix_fadvise
-    monkeypatch.setattr(output._WrittenBehind, "_STEP", 1)
+    from slacalc import speed
+
+    monkeypatch.setattr(speed, "WRITE_BEHIND_BYTES", 1)
     monkeypatch.setattr(
-        output.os, "posix_fadvise", lambda fd, *a: advised.append(fd) or real(fd, *a)
+        speed.os, "posix_fadvise", lambda fd, *a: advised.append(fd) or real(fd, *a)
     )
     lines = [f"row {i}," * 50 + "\n" for i in range(2000)]
     target = tmp_path / "big.csv"

@@ -18,7 +18,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from slacalc import InputError, Settings, compute_report, load_policy, read_contracts
+from slacalc import InputError, Settings, compute_report, load_policy, read_contracts, speed
 from slacalc.cli import app
 from slacalc.computing import partitioned
 from slacalc.computing.fields import FIELDS, NUMBER_FIELDS, TEXT_FIELDS
@@ -133,8 +133,6 @@ def test_two_thread_halves_give_the_one_thread_report(incidents, deals) -> None:
     """Large reports hash their ids and price their rows as two halves on two threads; forced on
     small random logs under five policies (credit tables renumbered when the halves meet), the
     report is the one-thread report, byte for byte."""
-    from slacalc.computing import pricing
-    from slacalc.reading import table as table_module
 
     tz = get_zone("America/New_York")
     policy = load_policy("standard")
@@ -157,9 +155,9 @@ def test_two_thread_halves_give_the_one_thread_report(incidents, deals) -> None:
 
         whole = run()
         with pytest.MonkeyPatch.context() as m:
-            m.setattr(pricing, "PARALLEL_ROWS", 2)
-            m.setattr(pricing, "KEYS_PER_TERMS", 0)
-            m.setattr(table_module, "PARALLEL_WORDS", 2)
+            m.setattr(speed, "PARALLEL_PRICES", 2)
+            m.setattr(speed, "KEYS_PER_TERMS", 0)
+            m.setattr(speed, "PARALLEL_WORDS", 2)
             halves = run()
     assert halves == whole
 

@@ -321,18 +321,12 @@ def test_duplicating_every_row_only_doubles_the_count(
 def test_the_two_thread_halves_change_nothing(folder: Path, log: list[Row], as_of: int) -> None:
     # Large logs are typed and computed as two halves on two threads; forcing that on small
     # random logs must give the same report as one piece.
-    from slacalc.computing import engine, pricing
-    from slacalc.reading import table
+    from slacalc import speed
 
     whole = report(folder, [log], as_of)
     with pytest.MonkeyPatch.context() as m:
-        for module, name in [
-            (engine, "PARALLEL_ROWS"),
-            (table, "PARALLEL_ROWS"),
-            (table, "PARALLEL_WORDS"),
-            (pricing, "PARALLEL_ROWS"),
-        ]:
-            m.setattr(module, name, 2)
-        m.setattr(pricing, "KEYS_PER_TERMS", 0)
+        for name in ("PARALLEL_ROWS", "PARALLEL_WORDS", "PARALLEL_PRICES"):
+            m.setattr(speed, name, 2)
+        m.setattr(speed, "KEYS_PER_TERMS", 0)
         halves = report(folder, [log], as_of)
     assert halves == whole

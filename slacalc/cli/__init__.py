@@ -63,48 +63,11 @@ for _signal, _handler in _HANDLERS.items():
 __all__ = ["app", "main"]
 
 
-def _keep_freed_memory() -> None:
-    """Ask glibc to keep freed memory for reuse instead of returning every large block to the
-    kernel: a large report allocates and frees many arrays of the same sizes, and faulting the
-    pages in again each time costs more system time than the computing itself."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: nothing to tune
-        return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
-    libc.mallopt(m_mmap_threshold, 1 << 30)
-    libc.mallopt(m_trim_threshold, 1 << 31)
-    libc.mallopt(m_top_pad, 64 << 20)
-    # No transparent huge pages for this process: each first touch of a huge page zeroes 2 MB,
-    # and on a 5M-row log that took a third of the system time (35.5 s instead of 38.5-42.6 s
-    # wall, 8.2 s of system time instead of 13).
-    pr_set_thp_disable = 41
-    libc.prctl(pr_set_thp_disable, 1, 0, 0, 0)
-
-
-def _without_pandas(argv: list[str]) -> None:
-    """Tell pyarrow there is no pandas, unless this run is ``--engine spark`` (pyspark needs
-    it). Where pandas is installed, pyarrow imports it the first time it converts a Python list
-    (to ask whether the list is a pandas object): 0.3-0.6 s of a run that never uses pandas."""
-    if _engine(argv) != "spark" and "pandas" not in sys.modules:
-        sys.meta_path.insert(0, _NoPandas())
-
-
 def _engine(argv: list[str]) -> str | None:
     """The ``--engine`` of a command line, if it names one."""
     engine = [a.split("=", 1)[1] for a in argv if a.startswith("--engine=")]
     engine += [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--engine"]
     return engine[-1] if engine else None
-
-
-class _NoPandas:
-    """An import finder that says pandas is not installed."""
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ModuleNotFoundError("slacalc does not use pandas", name=name)
 
 
 def main() -> None:
@@ -123,8 +86,10 @@ def run() -> int | str | None:
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
-    _keep_freed_memory()
-    _without_pandas(sys.argv[1:])
+    from slacalc import speed
+
+    speed.tune_process()
+    speed.hide_pandas(wanted=_engine(sys.argv[1:]) == "spark")
     # SIGPIPE stays ignored, as Python sets it: a reader that goes away (`slacalc ... | head`)
     # is a BrokenPipeError, which ends the run quietly with exit 0 (see common.boundary).
     before = _stdout_file()
@@ -159,15 +124,12 @@ def _stdout_file(path: str | None = None) -> tuple[int, int] | None:
 
 
 def _leave(code: int | str | None) -> None:
-    """Exit with ``code`` without tearing the interpreter down: the output is written and
-    closed, and freeing a large report's objects one by one only delays the exit (0.4 s at 5M
-    rows). Standard output and error are flushed first."""
+    """Exit with ``code`` at once, the output flushed (:func:`slacalc.speed.leave`); a code
+    that is text (typer's usage errors) is printed, with 1."""
+    from slacalc import speed
+
     if code is not None and not isinstance(code, int):
         with contextlib.suppress(AttributeError, OSError, ValueError):
             print(code, file=sys.stderr or open(os.devnull, "w"))  # noqa: SIM115
         code = 1
-    for stream in (sys.stdout, sys.stderr):
-        # None when the descriptor was closed at start; a closed pipe: nothing more to say
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            stream.flush()
-    os._exit(code or 0)
+    speed.leave(code or 0)

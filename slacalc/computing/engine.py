@@ -160,33 +160,24 @@ def usage(
     """
     measure = measure or Measure()
     edges = np.asarray(edges, dtype=np.int64)
-    if not keep_segments and len(table) >= PARALLEL_ROWS and table.n_keys > 1:
+    if not keep_segments and speed.halves(len(table)) and table.n_keys > 1:
         return _in_halves(table, edges, as_of, measure, rules)
     return _usage(table, edges, as_of, measure, rules, keep_segments, None)
-
-
-# Logs at least this large are computed as two halves of their keys on two threads: numpy
-# releases the GIL in its loops, and every key's months depend on its own incidents only.
-PARALLEL_ROWS = 200_000
 
 
 def _in_halves(
     table: IncidentTable, edges: Any, as_of: int, measure: Measure, rules: OutageRules | None
 ) -> Usage:
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Halves of the rows, not of the keys: keys are numbered as they first appear, so the
-    # first half of them (the busier keys) held 63 % of a realistic log's rows.
+    # Two halves of the keys side by side (every key's months depend on its own incidents
+    # only), cut at half the rows, not half the keys: keys are numbered as they first appear,
+    # so the first half of them (the busier keys) held 63 % of a realistic log's rows.
     per_key = np.cumsum(np.bincount(table.key, minlength=table.n_keys))
     middle = int(np.searchsorted(per_key, len(table) // 2)) + 1
     middle = min(max(middle, 1), table.n_keys - 1)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(
-            pool.map(
-                lambda keys: _usage(table, edges, as_of, measure, rules, False, keys),
-                [(0, middle), (middle, table.n_keys)],
-            )
-        )
+    parts = speed.both(
+        lambda: _usage(table, edges, as_of, measure, rules, False, (0, middle)),
+        lambda: _usage(table, edges, as_of, measure, rules, False, (middle, table.n_keys)),
+    )
     a, b = parts
     if np.ndim(a.down_den) == 0 and np.ndim(b.down_den) == 0:
         # One denominator for both: each half's numerators scaled to the common one.

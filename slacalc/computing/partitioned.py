@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from slacalc import speed
 from slacalc.computing.keys import customer_wide, reaches_nobody, sort_order
 from slacalc.computing.report import (
     Report,
@@ -225,7 +226,7 @@ def _compute(
             touched.update(touched_months(table, settings))
         split.add(table)
     split.close()
-    _let_go()
+    speed.give_back()
     if problems:
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
     warnings = [late_ends_warning(late, shown, settings.as_of)] if late else []
@@ -268,7 +269,7 @@ def _compute(
             )
         )
         del report
-        _let_go()
+        speed.give_back()
     if failed:
         order = {name: i for i, name in enumerate(split.files)}
         failed.sort(key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
@@ -300,18 +301,6 @@ def _writing(folder: str) -> Iterator[None]:
             f"{what}: set TMPDIR to a folder with room for about the log's size again, or give "
             "--memory more"
         ) from None
-
-
-def _let_go() -> None:
-    """Hand freed memory back to the system between buckets (pyarrow's pool and glibc's
-    heap keep it for reuse otherwise), so one bucket's leftovers never add to the next's."""
-    pa.default_memory_pool().release_unused()
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _line(p: Problem) -> int:

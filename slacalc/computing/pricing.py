@@ -69,13 +69,6 @@ class Terms:
         )
 
 
-# Reports of at least this many rows are priced as two halves of their keys on two threads
-# (the rules are numpy loops over whole columns, which release the GIL).
-PARALLEL_ROWS = 1_000_000
-# ... and only when the terms are few: each half prices every terms in Python, and with a
-# contract per key (a cloud's contracts file) two halves would do that twice, fighting for the GIL.
-KEYS_PER_TERMS = 16
-
 # What price() reads of each row, and what it adds.
 _ROW_INPUTS = ("down", "den", "period", "excluded")
 _ROW_OUTPUTS = (
@@ -104,11 +97,10 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
     Rows are key-major: a large report is priced as two halves of its keys side by side, and
     the halves' columns joined (their credit percentages renumbered into one list)."""
     n_k = len(terms.of_key)
-    if n_k < 2 or n_k * n_m < PARALLEL_ROWS or len(terms.contracts) * KEYS_PER_TERMS > n_k:
+    few_terms = len(terms.contracts) * speed.KEYS_PER_TERMS <= n_k
+    if n_k < 2 or not speed.halves(n_k * n_m, at_least=speed.PARALLEL_PRICES) or not few_terms:
         _price(cols, terms, n_m, ends, settings)
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     cut = (n_k // 2) * n_m
     halves = []
     for keys, rows in (
@@ -117,9 +109,11 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
     ):
         part = {f: v if np.ndim(v) == 0 else v[rows] for f, v in cols.items() if f in _ROW_INPUTS}
         halves.append((part, replace(terms, of_key=terms.of_key[keys])))
-    with ThreadPoolExecutor(2) as pool:
-        list(pool.map(lambda h: _price(h[0], h[1], n_m, ends, settings), halves))
-    (first, _), (second, _) = halves
+    (first, a), (second, b) = halves
+    speed.both(
+        lambda: _price(first, a, n_m, ends, settings),
+        lambda: _price(second, b, n_m, ends, settings),
+    )
     credits = list(first["credits"])
     renumber = np.array([index_of(credits, c) for c in second["credits"]] or [0], dtype=np.int64)
     later = second["credit"]

@@ -7,12 +7,13 @@ its format (and, for CSV, whether the bulk reader can vouch for it) and returns 
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import tzinfo
+from functools import partial
 
 import numpy as np
 
+from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.files import STDIN, open_csv
@@ -188,7 +189,6 @@ def typed_pieces(
     """Each piece's table and problems, in order, typed two at a time on two threads: a log
     read as a stream is never held whole, as text or as a table. ``row_keys``: see
     :func:`~slacalc.reading.table.build_table` (for pieces joined at once)."""
-    from concurrent.futures import ThreadPoolExecutor
     from itertools import chain
 
     def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
@@ -196,15 +196,7 @@ def typed_pieces(
             _only(part, customers), tz, keep_text=keep_text, halves=False, row_keys=row_keys
         )
 
-    pieces = chain(*sources)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pending: deque = deque()
-        for piece in pieces:
-            pending.append(pool.submit(build, piece))
-            if len(pending) == 2:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    yield from speed.in_order(partial(build, piece) for piece in chain(*sources))
 
 
 class Reread(Exception):

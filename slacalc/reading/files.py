@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from slacalc import speed
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import MAX_CELL
 
@@ -329,18 +330,7 @@ def _find_nul(data: Any, block: int = 16 << 20) -> int:
     return -1
 
 
-def release(data: Any) -> None:
-    """Let go of the pages of a memory-mapped file this process has read so far.
-
-    They stay in the page cache (reading them again costs a minor fault, not a disk read), but
-    no longer count in the process's memory: a scan of a log larger than memory stays small.
-    Bytes (not a map) are left as they are."""
-    import mmap
-
-    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        # closed, or a platform without it: only the memory figure changes
-        with contextlib.suppress(OSError, ValueError):
-            data.madvise(mmap.MADV_DONTNEED)
+release = speed.read_behind  # the pages of a mapped file read so far
 
 
 def _check_utf8(data: Any, block: int = 16 << 20) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slacalc import speed
 from slacalc.dates.instants import parse_instants
 from slacalc.errors import Problem
 from slacalc.reading.cells import CATEGORIES, MAX_CELL, parse_category, parse_impact
@@ -384,12 +385,6 @@ def _by_ranks(customers: Any, of_customer: Any, services: Any, of_service: Any) 
     return np.argsort(combined, kind="stable")
 
 
-# Text columns of at least this many values are hashed as two halves on two threads (pyarrow's
-# hash kernels release the GIL) and the halves' dictionaries unified: a third less wall time
-# for 5M customer ids. (Integers hash faster alone: the unifying costs more than it saves.)
-PARALLEL_WORDS = 1_000_000
-
-
 def encoded(words: Any) -> tuple[Any, Any]:
     """``(dictionary, indices)`` of a string array, the dictionary in order of first appearance.
 
@@ -397,25 +392,23 @@ def encoded(words: Any) -> tuple[Any, Any]:
     unifier keeps the first half's entries in order, then appends the second's new ones in
     theirs, so the result is the same as one pass."""
     n = len(words)
-    if n < PARALLEL_WORDS:
+    # Large text columns are hashed as two halves (pyarrow's hash kernels release the GIL) and
+    # the dictionaries unified: a third less wall time for 5M customer ids. (Integers hash
+    # faster alone: the unifying costs more than it saves.)
+    if not speed.halves(n, at_least=speed.PARALLEL_WORDS):
         whole = words.dictionary_encode()
         return whole.dictionary, np.asarray(whole.indices)
-    from concurrent.futures import ThreadPoolExecutor
-
     half = n // 2
-    with ThreadPoolExecutor(2) as pool:
-        parts = list(pool.map(pc.dictionary_encode, [words.slice(0, half), words.slice(half)]))
-    unified = pa.chunked_array(parts).unify_dictionaries()
+    parts = speed.both(
+        lambda: pc.dictionary_encode(words.slice(0, half)),
+        lambda: pc.dictionary_encode(words.slice(half)),
+    )
+    unified = pa.chunked_array(list(parts)).unify_dictionaries()
     indices = np.concatenate([np.asarray(chunk.indices) for chunk in unified.chunks])
     return unified.chunk(0).dictionary, indices
 
 
 # --- from text cells to a table ---------------------------------------------------------------
-
-
-# Files of at least this many rows are typed as two halves on two threads (numpy and pyarrow
-# release the GIL in their loops); the halves' tables are joined in order.
-PARALLEL_ROWS = 200_000
 
 
 def build_table(
@@ -437,13 +430,12 @@ def build_table(
     in one pass; numbering each piece's first would hash every customer id twice.
     """
     n = len(part)
-    if halves and n >= PARALLEL_ROWS:
-        from concurrent.futures import ThreadPoolExecutor
-
+    if halves and speed.halves(n):  # two halves on two threads, joined in order
         middle = n // 2
-        halves = [_slice(part, 0, middle), _slice(part, middle, n)]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            done = list(pool.map(lambda p: _build(p, tz, keep_text, True), halves))
+        done = speed.both(
+            lambda: _build(_slice(part, 0, middle), tz, keep_text, True),
+            lambda: _build(_slice(part, middle, n), tz, keep_text, True),
+        )
         table = concat_tables([t for t, _ in done])
         return table, [*part.problems, *done[0][1], *done[1][1]]
     table, problems = _build(part, tz, keep_text, row_keys)

@@ -10,10 +10,12 @@ quoted, so no cell can split a row.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any, TextIO
+
+from slacalc import speed
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_CHARS = frozenset("=+-@\t\r")
@@ -72,29 +74,6 @@ def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
 # --- columns of text, for large outputs ------------------------------------------------------
 
 
-def ordered_parallel(jobs: Iterable[Callable[[], Any]], *, workers: int = 2) -> Iterator[Any]:
-    """The results of ``jobs`` in order, computed a few at a time on ``workers`` threads (numpy
-    and pyarrow release the GIL in their loops, so two cores do twice the formatting). Jobs are
-    taken from ``jobs`` only as threads come free: it may be a stream."""
-    if (isinstance(jobs, Sequence) and len(jobs) <= 1) or workers <= 1:
-        for job in jobs:
-            yield job()
-        return
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-    from itertools import islice
-
-    stream = iter(jobs)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = deque(pool.submit(job) for job in islice(stream, workers))
-        while pending:
-            result = pending.popleft().result()
-            job = next(stream, None)
-            if job is not None:
-                pending.append(pool.submit(job))
-            yield result
-
-
 def column_cells(values: Any, *, guard: bool) -> tuple[Any, bool]:
     """A pyarrow column as CSV cells (booleans as true/false), guarded and quoted as needed, and
     whether any cell is quoted.
@@ -140,7 +119,7 @@ def write_columns_csv(
         return csv_piece(part(), fields, text_fields=text_fields, raw=raw)
 
     out.write(",".join(fields) + "\n")
-    for data in ordered_parallel(partial(encode, p) for p in parts):
+    for data in speed.in_order(partial(encode, p) for p in parts):
         write_bytes(out, data)
 
 
@@ -228,7 +207,7 @@ def write_columns_json(
         return json_piece(part(), fields, numbers)
 
     first = True
-    for data in ordered_parallel(partial(encode, p) for p in parts):
+    for data in speed.in_order(partial(encode, p) for p in parts):
         if not data:
             continue
         out.write("[\n" if first else ",\n")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from slacalc import speed
 from slacalc.errors import SlacalcError, UsageError, printable
 from slacalc.reading.files import inputs_read
 
@@ -255,12 +256,8 @@ def refuse_folder_name(output: str) -> None:
 
 
 class _WrittenBehind(io.FileIO):
-    """A file whose pages go to the disk as it is written, not all at the final fsync: every
-    16 MB the kernel is told the pages written so far are not needed in memory, so it starts
-    writing them back and reuses them. A 1 GB report spent 2-4 s of system time filling the
-    page cache, then 0.5 s in fsync; written behind, both nearly vanish."""
-
-    _STEP = 16 << 20
+    """A file whose pages go to the disk as it is written, not all at the final fsync
+    (:func:`slacalc.speed.written_behind` every ``WRITE_BEHIND_BYTES``)."""
 
     def __init__(self, fd: int, mode: str) -> None:
         super().__init__(fd, mode)
@@ -269,10 +266,9 @@ class _WrittenBehind(io.FileIO):
     def write(self, data: Any) -> int:
         n = super().write(data)
         self._unadvised += n or 0
-        if self._unadvised >= self._STEP and hasattr(os, "posix_fadvise"):
+        if self._unadvised >= speed.WRITE_BEHIND_BYTES:
             self._unadvised = 0
-            with contextlib.suppress(OSError):  # advice only: a file system may not take it
-                os.posix_fadvise(self.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            speed.written_behind(self.fileno())
         return n
 
 

@@ -289,11 +289,10 @@ def _alarm(seconds: int) -> Iterator[None]:
 SMALL_THRESHOLDS = [
     ("slacalc.reading.csv_bulk", "MIN_BYTES", 0),
     ("slacalc.reading.contracts", "BULK_BYTES", 0),
-    ("slacalc.reading.table", "PARALLEL_ROWS", 2),
-    ("slacalc.reading.table", "PARALLEL_WORDS", 2),
-    ("slacalc.computing.engine", "PARALLEL_ROWS", 2),
-    ("slacalc.computing.pricing", "PARALLEL_ROWS", 2),
-    ("slacalc.computing.pricing", "KEYS_PER_TERMS", 0),
+    ("slacalc.speed", "PARALLEL_ROWS", 2),
+    ("slacalc.speed", "PARALLEL_WORDS", 2),
+    ("slacalc.speed", "PARALLEL_PRICES", 2),
+    ("slacalc.speed", "KEYS_PER_TERMS", 0),
 ]
 
 

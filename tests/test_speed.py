@@ -1,0 +1,127 @@
+"""slacalc.speed: every trick in one place, each one that can be turned off changes no byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slacalc import speed
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = [
+    "report",
+    "samples/incidents.csv",
+    "--contracts",
+    "samples/contracts.csv",
+    "--as-of",
+    "2025-06-28T12:00:00+08:00",
+    "--fail-on-breach",
+]
+
+
+def console(args: list[str], off: str = "") -> subprocess.CompletedProcess[bytes]:
+    """The console script's own path (main(): the process tuning, the pandas hook and the exit
+    that tests through typer's runner never take)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACALC_")}
+    env["SLACALC_SPEED_OFF"] = off
+    code = "import sys; from slacalc.cli import main; sys.argv[0] = 'slacalc'; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_every_trick_off_gives_the_same_bytes(fmt: str) -> None:
+    fast = console([*SAMPLE, "-f", fmt])
+    slow = console([*SAMPLE, "-f", fmt], off=",".join(speed.TRICKS))
+    assert fast.returncode == slow.returncode == 3
+    assert fast.stdout == slow.stdout and fast.stdout
+    assert fast.stderr == slow.stderr
+
+
+def test_the_console_script_exits_with_each_code() -> None:
+    assert console(["--version"]).returncode == 0
+    assert console(["report", "nowhere.csv", "--monthly-fee", "1"]).returncode == 1
+    assert console(["report", "--tz", "Mars/Olympus", "samples/incidents.csv"]).returncode == 2
+    assert console(SAMPLE).returncode == 3
+
+
+def test_a_report_run_never_imports_pandas() -> None:
+    probe = (
+        "import sys; from slacalc.cli import run; sys.argv = ['slacalc', *sys.argv[1:]]; "
+        "code = run(); print('pandas' in sys.modules, file=sys.stderr); sys.exit(code)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *SAMPLE, "-f", "csv"], cwd=ROOT, capture_output=True
+    )
+    assert done.returncode == 3
+    assert done.stderr.decode().strip().splitlines()[-1] == "False"
+
+
+# --- fixed width ------------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**70), 2**70), min_size=1, max_size=20),
+    st.lists(st.integers(-(2**40), 2**40), min_size=1, max_size=20),
+)
+def test_products_and_sums_are_exact_on_either_side_of_the_bound(
+    a: list[int], b: list[int]
+) -> None:
+    n = min(len(a), len(b))
+    a, b = a[:n], b[:n]
+    left = speed.narrowed(np.array(a, dtype=object))
+    right = np.array(b, dtype=np.int64)
+    assert [int(v) for v in speed.product(left, right)] == [
+        x * y for x, y in zip(a, b, strict=True)
+    ]
+    index = np.array([i % 3 for i in range(n)], dtype=np.int64)
+    sums = speed.sums_at(index, left, 3)
+    assert [int(v) for v in sums] == [sum(a[i::3]) for i in range(3)]
+
+
+def test_a_bound_past_int64_takes_python_integers() -> None:
+    big = np.array([3 << 40], dtype=np.int64)
+    assert speed.product(big, big).dtype == object  # 2**83: past int64
+    assert speed.product(big, np.array([2], dtype=np.int64)).dtype == np.int64
+    assert speed.sums_at(np.zeros(3, np.int64), np.full(3, 1 << 61), 1).dtype == object
+    assert speed.sums_at(np.zeros(3, np.int64), np.full(3, 1 << 61), 1, bound=1).dtype == np.int64
+    assert not speed.fits(speed.LIMIT) and speed.fits(speed.LIMIT - 1)
+
+
+# --- two threads ------------------------------------------------------------------------------
+
+
+def test_in_order_keeps_the_order_and_a_few_jobs_in_hand() -> None:
+    taken = []
+    lock = threading.Lock()
+
+    def jobs():
+        for i in range(20):
+            with lock:
+                taken.append(i)
+
+            def job(i=i):
+                return i * i
+
+            yield job
+
+    seen = []
+    for k, value in enumerate(speed.in_order(jobs(), workers=2)):
+        seen.append(value)
+        assert len(taken) <= k + 3  # never the whole stream at once
+    assert seen == [i * i for i in range(20)]
+
+
+def test_both_runs_two_calls() -> None:
+    assert speed.both(lambda: 1, lambda: 2) == (1, 2)
+    assert speed.halves(speed.PARALLEL_ROWS) and not speed.halves(speed.PARALLEL_ROWS - 1)
