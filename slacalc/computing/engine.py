@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from slacalc import speed
+from slacalc.dates import months
 from slacalc.reading.cells import DOWN_CODES
 from slacalc.reading.table import IncidentTable
 
@@ -224,8 +225,7 @@ def _usage(
     key, s, e = table.key[rows], s[rows], e[rows]
     down = np.isin(table.category[rows], DOWN_CODES)
 
-    first = np.searchsorted(edges, s, side="right") - 1
-    last = np.searchsorted(edges, e - 1, side="right") - 1
+    first, last = months.touched(edges, s, e)
     cells = _spread(key * n_months + first, last - first)
     down_cells = _spread(key[down] * n_months + first[down], (last - first)[down])
     touched, count = _touched(cells, down_cells, (int(key.max()) + 1 if len(key) else 0) * n_months)
@@ -364,8 +364,8 @@ def _split_at_edges(
 ) -> tuple:
     """Segments cut where a month ends, each piece tagged with its month (kept in (key, time)
     order when ``ordered``; sums do not need it)."""
-    m = np.searchsorted(edges, s, side="right") - 1
-    span = np.searchsorted(edges, e - 1, side="right") - 1 - m
+    m, last = months.touched(edges, s, e)
+    span = last - m
     if not len(span) or int(span.max()) == 0:
         return key, m, s, e, loss, excl
     parts = []

@@ -69,10 +69,10 @@ def plan_keys(
     book: ContractBook | None,
     grid: MonthGrid,
     wanted: list[int] | None,
-    warnings: list[str] | None = None,
+    nobody: list[tuple[str, str]] | None = None,
 ) -> tuple[KeyPlan, list[int]]:
     """The key plan, and the reported months (``wanted`` given, or those incidents touch)."""
-    table, alias = customer_wide(table, book, _signature(settings.policy), warnings)
+    table, alias = customer_wide(table, book, _signature(settings.policy), nobody)
     contracts, of_key = contracts_of(table, settings, book)
     groups, group_of_key, local_of_key = engine_groups(table, contracts, of_key, grid, settings)
     n_grid = len(grid.months)
@@ -119,7 +119,7 @@ def customer_wide(
     table: IncidentTable,
     book: ContractBook | None,
     default: tuple = (),
-    warnings: list[str] | None = None,
+    nobody: list[tuple[str, str]] | None = None,
 ) -> tuple[IncidentTable, dict[Key, int]]:
     """Rows of customer ``*`` reach every contract of their service.
 
@@ -127,12 +127,13 @@ def customer_wide(
     own, never counted twice); a key with none uses the ``*`` key's results as they are, so one
     regional outage is computed once, not once per customer (unless its contract's policy
     measures time differently from ``default``, the signature the ``*`` key is computed under).
-    Returns the table and, per such key, the number of the ``*`` key it uses.
+    Returns the table and, per such key, the number of the ``*`` key it uses; ``nobody`` gets
+    ``(where, service)`` of the ``*`` rows whose service no contract has.
     """
     star = np.flatnonzero(np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER))).tolist()
     if not star:
         return table, {}
-    warnings = warnings if warnings is not None else []
+    nobody = nobody if nobody is not None else []
     if book is None:
         first = table.first_row(star[0])
         raise InputError(
@@ -152,7 +153,7 @@ def customer_wide(
         service = table.key_service[s].as_py()
         star_rows = np.flatnonzero(table.key == s)
         if not book.customers_of(service):
-            warnings.append(reaches_nobody(table.where(table.first_row(s)), service))
+            nobody.append((table.where(table.first_row(s)), service))
         for customer in book.customers_of(service):
             key = (customer, service)
             contract = book.find(customer, service)

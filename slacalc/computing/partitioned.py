@@ -27,15 +27,8 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc import speed
-from slacalc.computing.keys import customer_wide, reaches_nobody, sort_order
-from slacalc.computing.report import (
-    Report,
-    Settings,
-    compute_report,
-    late_ends,
-    late_ends_warning,
-    touched_months,
-)
+from slacalc.computing.keys import customer_wide, sort_order
+from slacalc.computing.report import LogFacts, Report, Settings, compute_report, touched_months
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, SlacalcError, printable
 from slacalc.reading.cells import EVERY_CUSTOMER
@@ -211,17 +204,14 @@ def _compute(
 ) -> PartitionedReport:
     split = _Split(tmp.name, n_buckets)
     problems: dict[str, list[Problem]] = {}
-    late, shown = 0, []
+    facts = LogFacts()
     touched: set[Month] = set()
     for table, found in pieces:
         for p in found:
             problems.setdefault(p.file or "", []).append(p)
         if problems:
             continue  # still read on, to report every problem at once
-        rows = late_ends(table, settings.as_of)
-        late += len(rows)
-        for r in rows[: 10 - len(shown)].tolist():
-            shown.append(table.where(r))
+        facts.add_late(table, settings.as_of)
         if not months:
             touched.update(touched_months(table, settings))
         split.add(table)
@@ -229,18 +219,18 @@ def _compute(
     speed.give_back()
     if problems:
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
-    warnings = [late_ends_warning(late, shown, settings.as_of)] if late else []
     chosen = sorted(set(months)) if months else sorted(touched)
     stars = split.read_stars()
     if book is None and len(stars):
         customer_wide(stars, None)  # raises: customer '*' needs contracts (once, not per bucket)
     if not chosen:  # nothing to report: the in-memory report says so, with no rows
         empty = compute_report(IncidentTable.empty(), settings, contracts=book)
-        return _single(empty, settings, [*warnings, *empty.warnings], tmp)
+        return _single(empty, settings, facts.warnings(settings.as_of, months=False), tmp)
     if book is not None and len(stars):
         for k, service in enumerate(stars.key_service.to_pylist()):
             if not book.customers_of(service):
-                warnings.append(reaches_nobody(stars.where(stars.first_row(k)), service))
+                facts.nobody.append((stars.where(stars.first_row(k)), service))
+    warnings = facts.warnings(settings.as_of, months=True)
     stored: list[_Stored] = []
     failed: list[Problem] = []
     breached = False

@@ -32,12 +32,11 @@ from slacalc.computing.fields import (
     field_texts,
     python_values,
 )
-from slacalc.computing.keys import KeyPlan, customer_wide, plan_keys
+from slacalc.computing.keys import KeyPlan, customer_wide, plan_keys, reaches_nobody
 from slacalc.computing.pricing import Terms, price
 from slacalc.dates.instants import NO_INSTANT, format_instant, from_us, to_us
-from slacalc.dates.months import Month, MonthGrid
+from slacalc.dates.months import Month, MonthGrid, check_span, touched
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.errors import UsageError
 from slacalc.reading.cells import DOWN_CODES
 from slacalc.reading.contracts import Contract, ContractBook
 from slacalc.reading.table import NO_END, IncidentTable, Key
@@ -57,9 +56,7 @@ __all__ = [
     "touched_months",
 ]
 
-# A report spans at most this many months: an ongoing incident with --as-of centuries ahead is a
-# mistake to point out, not a million rows to compute.
-MAX_MONTHS = 1200
+SPANNED = "the incidents (and --as-of for ongoing ones)"  # what spans the months of a log
 NO_MONTH = (
     "no incident lasts more than zero in any month, and no --month was given: there is no "
     "month to report"
@@ -321,7 +318,8 @@ class Report:
         for k, start, reference in self.losses:
             opened = from_us(start, tz)
             due = due_at(DisputeLevel.DATA_LOSS, opened, calendar, tz)
-            days = tuple(calendar.working_days_after(opened.date(), 5))
+            count = DisputeLevel.DATA_LOSS.working_days or 0
+            days = tuple(calendar.working_days_after(opened.date(), count))
             out.append(
                 Deadline(2, "data_loss", *self.keys[k], reference, start, to_us(due), tz, days)
             )
@@ -366,13 +364,15 @@ def compute_report(
     ``whole=False`` says ``table`` is one part of a log (a bucket of customers, a Spark group)
     whose months are given: the warnings that speak of the whole log (late ends, customer-wide
     rows that reach nobody) are then the caller's to give, once."""
-    warnings = _late_ends(table, settings.as_of) if whole else []
+    facts = LogFacts()
+    if whole:
+        facts.add_late(table, settings.as_of)
     if include and not months:
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months)
     if grid is None:
         customer_wide(table, contracts)  # customer '*' rows need contracts, months or not
-        warnings.append(NO_MONTH)
+        warnings = facts.warnings(settings.as_of, months=False)
         plan = _empty_plan(table)
         return Report(settings, plan, [], [], [], _columns(plan, grid, [], settings), warnings)
     plan, wanted = plan_keys(
@@ -381,8 +381,9 @@ def compute_report(
         book=contracts,
         grid=grid,
         wanted=wanted if months else None,
-        warnings=warnings if whole else None,
+        nobody=facts.nobody if whole else None,
     )
+    warnings = facts.warnings(settings.as_of, months=True)
     starts = [grid.edges[i] for i in wanted]
     ends = [grid.edges[i + 1] for i in wanted]
     return Report(
@@ -408,19 +409,40 @@ def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
     ends = effective_ends(table, settings.as_of)
     live = ends > table.start
     n = len(grid.months)
-    first = np.searchsorted(edges, table.start[live], side="right") - 1
-    last = np.searchsorted(edges, ends[live] - 1, side="right") - 1
+    first, last = touched(edges, table.start[live], ends[live])
     depth = np.cumsum(np.bincount(first, minlength=n + 1) - np.bincount(last + 1, minlength=n + 1))
     return [m for m, on in zip(grid.months, (depth[:n] > 0).tolist(), strict=True) if on]
 
 
-def _late_ends(table: IncidentTable, as_of: int) -> list[str]:
-    """Closed incidents that end after ``--as-of``: counted only up to it, with a warning."""
-    late = late_ends(table, as_of)
-    if not len(late):
-        return []
-    shown = [table.where(r) for r in late[:10].tolist()]
-    return [late_ends_warning(len(late), shown, as_of)]
+@dataclass
+class LogFacts:
+    """What the warnings of a whole log are made of, gathered however the log is computed (in
+    memory, a piece at a time in buckets, from Spark's summaries), and said once, always in the
+    same words and order, by :meth:`warnings`."""
+
+    late: int = 0  # closed incidents that end after --as-of
+    shown: list[str] = field(default_factory=list)  # where the first ten of them are
+    nobody: list[tuple[str, str]] = field(default_factory=list)  # '*' rows reaching no contract
+
+    def add_late(self, table: IncidentTable, as_of: int) -> None:
+        """The late ends of ``table`` (a log, or one piece of it)."""
+        rows = late_ends(table, as_of)
+        self.add_late_count(len(rows), [table.where(r) for r in rows[:SHOWN_LATE].tolist()])
+
+    def add_late_count(self, count: int, shown: Sequence[str]) -> None:
+        self.late += count
+        self.shown.extend(shown[: SHOWN_LATE - len(self.shown)])
+
+    def warnings(self, as_of: int, *, months: bool) -> list[str]:
+        """Late ends first; then, with no month to report, that; else the customer-wide
+        services that reach nobody."""
+        out = [late_ends_warning(self.late, self.shown, as_of)] if self.late else []
+        if not months:
+            return [*out, NO_MONTH]
+        return [*out, *(reaches_nobody(where, service) for where, service in self.nobody)]
+
+
+SHOWN_LATE = 10  # late ends named in their warning
 
 
 def late_ends(table: IncidentTable, as_of: int) -> Any:
@@ -453,13 +475,7 @@ def _grid(
             return None, []
         first = Month.of(int(table.start[live].min()), tz)
         last = Month.of(int(ends[live].max()) - 1, tz)
-    span = (last.year - first.year) * 12 + last.month - first.month + 1
-    if span > MAX_MONTHS:
-        what = "--month" if months else "the incidents (and --as-of for ongoing ones)"
-        raise UsageError(
-            f"{what} span {span} months ({first}..{last}), more than {MAX_MONTHS}: "
-            "check --as-of and the timestamps, or choose months with --month"
-        )
+    check_span(first, last, "--month" if months else SPANNED)
     grid = MonthGrid(first, last, tz)
     wanted = [grid.months.index(m) for m in sorted(set(months))] if months else []
     return grid, wanted

@@ -283,15 +283,13 @@ def _summary(
 def _touched(
     table: IncidentTable, live: Any, end: Any, first: Month, last: Month, tz: tzinfo
 ) -> list[str]:
-    from slacalc.dates.months import MonthGrid
+    from slacalc.dates.months import MAX_MONTHS, MonthGrid, months_between, touched
 
-    span = (last.year - first.year) * 12 + last.month - first.month + 1
-    if span > 1200:
+    if months_between(first, last) > MAX_MONTHS:  # report refuses it: name the ends only
         return [first.text, last.text]
     grid = MonthGrid(first, last, tz)
     edges = np.array(grid.edges, dtype=np.int64)
-    a = np.searchsorted(edges, table.start[live], side="right") - 1
-    b = np.searchsorted(edges, end[live] - 1, side="right") - 1
+    a, b = touched(edges, table.start[live], end[live])
     hit = np.zeros(len(grid.months), dtype=bool)
     for k in range(int((b - a).max()) + 1 if len(a) else 0):
         sel = b - a >= k

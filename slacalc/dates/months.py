@@ -7,10 +7,15 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, tzinfo
 from functools import cached_property
+from typing import Any
 
 from slacalc.dates.instants import FIRST_YEAR, LAST_YEAR, from_us, local_midnight_us
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+# A report spans at most this many months: an ongoing incident with --as-of centuries ahead is a
+# mistake to point out, not a million rows to compute.
+MAX_MONTHS = 1200
 
 
 @dataclass(frozen=True, order=True)
@@ -57,6 +62,35 @@ class Month:
 
     def __str__(self) -> str:
         return self.text
+
+
+def months_between(first: Month, last: Month) -> int:
+    """How many months ``first..last`` holds, both included."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def check_span(first: Month, last: Month, what: str) -> None:
+    """Refuse more than :data:`MAX_MONTHS` months (``what`` says where they come from)."""
+    from slacalc.errors import UsageError
+
+    span = months_between(first, last)
+    if span > MAX_MONTHS:
+        raise UsageError(
+            f"{what} span {span} months ({first}..{last}), more than {MAX_MONTHS}: "
+            "check --as-of and the timestamps, or choose months with --month"
+        )
+
+
+def touched(edges: Any, start: Any, end: Any) -> tuple[Any, Any]:
+    """The months each interval ``[start, end)`` (epoch microseconds, arrays) touches, as the
+    indexes of its first and last month in ``edges`` (``edges[i]`` starts month ``i``): from
+    the month holding its start to the month holding its last microsecond. The scalar twin is
+    :meth:`MonthGrid.index`."""
+    import numpy as np
+
+    first = np.searchsorted(edges, start, side="right") - 1
+    last = np.searchsorted(edges, np.asarray(end) - 1, side="right") - 1
+    return first, last
 
 
 def month_range(first: Month, last: Month) -> list[Month]:

@@ -26,9 +26,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.keys import reaches_nobody
-from slacalc.computing.report import MAX_MONTHS, NO_MONTH, Settings, late_ends_warning
-from slacalc.dates.months import Month
+from slacalc.computing.report import SPANNED, LogFacts, Settings
+from slacalc.dates.months import Month, check_span
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.cells import COLUMNS
 from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
@@ -134,16 +133,16 @@ def spark_report(
         SUMMARY,
         buckets,
     ).toArrow()
-    warnings = _check(found, settings)
+    facts = _check(found)
     chosen = sorted(set(months)) if months else _months(found)
     if not chosen:
-        warnings.append(NO_MONTH)
         frame = text.sparkSession.createDataFrame([], _ddl(ROWS))
-        return SparkReport(frame, [], warnings, book)
+        return SparkReport(frame, [], facts.warnings(settings.as_of, months=False), book)
     if not months:
         _check_span(chosen)
     if book is not None:
-        warnings.extend(reaches_nobody(f, s) for f, s in services if not book.customers_of(s))
+        facts.nobody.extend((f, s) for f, s in services if not book.customers_of(s))
+    warnings = facts.warnings(settings.as_of, months=True)
     rows = _grouped(
         keyed.filter(F.col(BUCKET) >= 0),
         book,
@@ -270,9 +269,9 @@ def _ddl(schema: pa.Schema) -> str:
     return ", ".join(f"`{f.name}` {kinds[f.type]}" for f in schema)
 
 
-def _check(found: pa.Table, settings: Settings) -> list[str]:
+def _check(found: pa.Table) -> LogFacts:
     """Raise the summaries' problems as ``slacalc report`` would (those of the files first,
-    then a key without a price); return the warning about late ends, if any."""
+    then a key without a price); return the late ends they found."""
     rows = found.to_pylist()
 
     def problems(kind: str) -> list[Problem]:
@@ -292,11 +291,11 @@ def _check(found: pa.Table, settings: Settings) -> list[str]:
     if errors := problems(ERROR):
         star = [p for p in errors if p.value == STAR_GROUP]
         raise InputError(star[:1] or errors)
+    facts = LogFacts()
     late = [r for r in rows if r["kind"] == LATE]
-    if not late:
-        return []
-    shown = sorted(ref for r in late for ref in json.loads(r["value"]))[:10]
-    return [late_ends_warning(sum(r["count"] for r in late), shown, settings.as_of)]
+    shown = sorted(ref for r in late for ref in json.loads(r["value"]))
+    facts.add_late_count(sum(r["count"] for r in late), shown)
+    return facts
 
 
 def _months(found: pa.Table) -> list[Month]:
@@ -305,11 +304,4 @@ def _months(found: pa.Table) -> list[Month]:
 
 
 def _check_span(months: list[Month]) -> None:
-    first, last = months[0], months[-1]
-    span = (last.year - first.year) * 12 + last.month - first.month + 1
-    if span > MAX_MONTHS:
-        raise UsageError(
-            f"the incidents (and --as-of for ongoing ones) span {span} months ({first}..{last}), "
-            f"more than {MAX_MONTHS}: check --as-of and the timestamps, or choose months with "
-            "--month"
-        )
+    check_span(months[0], months[-1], SPANNED)
