@@ -43,6 +43,7 @@ __version__ = "0.2.0"
 # which installs the Ctrl-C handler first thing) costs no numpy or pyarrow import.
 _EXPORTS = {
     "report": "slacalc.run",
+    "compare": "slacalc.run",
     "ReportRun": "slacalc.run",
     "Deadline": "slacalc.computing.report",
     "Report": "slacalc.computing.report",
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from slacalc.reading import read_incidents
     from slacalc.reading.contracts import Contract, ContractBook, read_contracts
     from slacalc.reading.table import Incident, IncidentTable
-    from slacalc.run import ReportRun, report
+    from slacalc.run import ReportRun, compare, report
     from slacalc.terms.policy import Policy, Tier, load_policy
 
 
@@ -109,6 +110,7 @@ __all__ = [
     "Tier",
     "UsageError",
     "__version__",
+    "compare",
     "compute_report",
     "load_policy",
     "read_contracts",

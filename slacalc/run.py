@@ -436,3 +436,84 @@ def report(
 def as_month(value: str | Month) -> Month:
     """One ``--month``."""
     return as_months([value])[0]  # type: ignore[index]
+
+
+# --- the same months under several policies ----------------------------------------------------
+
+
+def compare(
+    incidents: Sequence[str],
+    policies: Sequence[str | Policy],
+    *,
+    contracts: str | None = None,
+    tz: str | ZoneInfo = DEFAULT_TZ,
+    calendar: str = DEFAULT_CALENDAR,
+    holidays: str | None = None,
+    currency: str = DEFAULT_CURRENCY,
+    as_of: str | int | datetime | None = None,
+    months: Iterable[str | Month] | None = None,
+    monthly_fee: str | Decimal | None = None,
+    sla_target: str | Decimal | Tier | None = None,
+    input_format: str | None = None,
+    memory: str | int | None = None,
+) -> Any:
+    """The report's months priced under each of ``policies`` (two or more), as a
+    :class:`~slacalc.computing.compare.Comparison` of one run per policy: in memory (the log
+    read once), or, when the log needs more than ``memory``, each policy's report in buckets.
+    Close it when done (or use it as a context manager)."""
+    from slacalc.computing.compare import Comparison, repriced
+    from slacalc.computing.partitioned import memory_needed, report_in_buckets
+    from slacalc.computing.report import compute_report
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import read_contracts
+
+    chosen_policies = [as_policy(p) for p in policies]  # a bad one is named first
+    if len(chosen_policies) < 2:
+        raise UsageError("--policy: give two or more policies to compare")
+    chosen = as_months(months)
+    s = settings(
+        policy_name=chosen_policies[0],
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    budget = as_budget(memory)
+    book = (
+        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+        if contracts
+        else None
+    )
+    inputs = [*incidents, *([contracts] if contracts else [])]
+    needed = memory_needed(incidents)
+    bucketed = needed is not None and needed > budget
+    table = None if bucketed else read_incidents(incidents, s.tz, fmt=input_format)
+    runs = []
+    try:
+        for policy in chosen_policies:
+            s_p, book_p = repriced(s, book, policy)
+            if table is None:
+                result: Any = report_in_buckets(
+                    incidents,
+                    s_p,
+                    budget=budget,
+                    contracts=book_p,
+                    months=chosen,
+                    fmt=input_format,
+                )
+                run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
+                run._close.append(lambda r=result: r.__exit__(None, None, None))
+            else:
+                result = compute_report(table, s_p, contracts=book_p, months=chosen)
+                run = ReportRun(MEMORY, s_p, result.months, list(result.warnings), inputs, result)
+            runs.append(run)
+    except BaseException:
+        for run in runs:
+            run.close()
+        raise
+    years = runs[0].result.calendar_years(deadlines=False)
+    runs[0].warnings.extend(unconfirmed_warnings(s.work_calendar, years))
+    return Comparison(chosen_policies, runs)

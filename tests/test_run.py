@@ -111,3 +111,19 @@ def test_a_bucketed_run_has_no_table(where: str) -> None:
             out = io.StringIO()
             run.write(out, "table")
             assert "Compensation by currency" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_compare_in_buckets_is_the_same_bytes(where: str, fmt: str) -> None:
+    """compare goes through the run: --memory serves it, a policy's report at a time in
+    buckets, with the in-memory comparison's bytes."""
+    args = ["compare", *ARGS, "--policy", "standard", "--policy", "aws-ec2-region", "-f", fmt]
+    result = CliRunner().invoke(app, [*args, "--memory", "384M"])
+    assert result.exit_code == 0, result.output
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(partitioned, "memory_needed", lambda paths: None)  # in memory
+        expected = CliRunner().invoke(app, args)
+    assert result.stdout == expected.stdout
+    with slacalc.run.compare([INCIDENTS], ["standard", "azure-vm"], memory="384M", **OPTIONS) as c:
+        assert [r.engine for r in c.runs] == [where, where]
+        assert len(c.records()) == 2 * 16

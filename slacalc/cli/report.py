@@ -135,6 +135,7 @@ def compare(
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     raw_csv: c.RawCsvOpt = False,
+    memory: c.MemoryOpt = None,
 ) -> None:
     """The same months priced under several policies, side by side, with totals.
 
@@ -144,37 +145,29 @@ def compare(
     Example: slacalc compare samples/incidents.csv --contracts samples/contracts.csv
     --policy standard --policy aws-ec2-region --policy azure-vm
     """
-    from slacalc.computing.compare import compare as price_under
-    from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import read_contracts
     from slacalc.writing.compare_view import render_comparison
     from slacalc.writing.output import write_output
 
-    policies = [run.as_policy(name) for name in policy]  # a bad one is named first
-    if len(policy) < 2:
-        raise c.UsageError("--policy: give two or more policies to compare")
     fmt = choose_format(format, output)
-    months = run.as_months(month)
-    settings = run.settings(
-        policy_name=policies[0],
-        tz=tz,
-        as_of=as_of,
-        currency_code=currency,
+    with run.compare(
+        incidents,
+        policy,
+        contracts=contracts,
+        months=month,
         monthly_fee=monthly_fee,
         sla_target=sla_target,
+        tz=tz,
         calendar=calendar,
         holidays=holidays,
-    )
-    book = (
-        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
-        if contracts
-        else None
-    )
-    table = read_incidents(incidents, settings.tz, fmt=input_format)
-    result = price_under(table, settings, policies, contracts=book, months=months)
-    c.warn_all(result.reports[0].warnings)
-    write_output(
-        output,
-        lambda out: render_comparison(result, fmt, out, raw=raw_csv),
-        inputs=[*incidents, *([contracts] if contracts else [])],
-    )
+        currency=currency,
+        as_of=as_of,
+        input_format=input_format,
+        memory=memory,
+    ) as result:
+        c.warn_all(result.warnings)
+        write_output(
+            output,
+            lambda out: render_comparison(result, fmt, out, raw=raw_csv),
+            inputs=[*incidents, *([contracts] if contracts else [])],
+            stream=fmt is Format.csv,
+        )

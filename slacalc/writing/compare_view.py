@@ -14,7 +14,7 @@ from slacalc.writing.tables import Column, Grid, print_tables
 
 def render_comparison(result: Comparison, fmt: Format, out: TextIO, *, raw: bool = False) -> None:
     if fmt is Format.csv:
-        write_csv(result.records(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw)
+        write_csv(result.iter_records(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw)
     elif fmt is Format.json:
         write_json([{"rows": result.records(), "totals": _totals_records(result)}], out)
     else:
