@@ -65,8 +65,8 @@ def top(values: Any) -> int:
     arr = np.asarray(values)
     if not arr.size:
         return 0
-    if arr.dtype == object:
-        return max(abs(int(v)) for v in arr.reshape(-1).tolist())
+    if arr.dtype == object:  # numpy's own loop over the Python integers: no generator
+        return max(int(arr.max()), -int(arr.min()))
     # the largest and smallest, each as a Python integer: abs() of int64's minimum would wrap
     return max(abs(int(arr.max())), abs(int(arr.min())))
 
