@@ -442,6 +442,11 @@ class _TtyLike(io.TextIOBase):
     def flush(self) -> None:
         self._target.flush()
 
+    def close(self) -> None:
+        """Leaves the target open and unflushed: it is its owner's, who flushes it and sees
+        its errors. (``IOBase.__del__`` closes a wrapper that goes away, and a flush there
+        would swallow a full disk's error.)"""
+
 
 def _umask() -> int:
     mask = os.umask(0)
