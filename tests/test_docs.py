@@ -232,3 +232,12 @@ def test_readme_policy_domains_are_the_checks() -> None:
     start = "<!-- policy domains: generated from slacalc.terms.policy.domain_table() -->\n"
     table = README.split(start, 1)[1].split("\n<!-- end of the policy domains -->", 1)[0]
     assert table == domain_table()
+
+
+def test_readme_explain_codes_are_the_codes() -> None:
+    """The README's table of explain codes is generated from the note and step types."""
+    from slacalc.writing.explain_view import code_table
+
+    start = "<!-- explain codes: generated from slacalc.writing.explain_view.code_table() -->\n"
+    table = README.split(start, 1)[1].split("\n<!-- end of the explain codes -->", 1)[0]
+    assert table == code_table()

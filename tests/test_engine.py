@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slacalc.computing.engine import usage
+from slacalc.computing.engine import cell_totals
 from slacalc.computing.report import Settings, compute_report
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.dates.months import Month, MonthGrid
@@ -70,7 +70,7 @@ def cells(text: str, *, as_of: str = "2030-01-01T00:00:00Z") -> list[tuple]:
     zone = get_zone("UTC")
     table = read_incidents([str(write_log(folder, HEADER + text, FORMAT["value"]))], zone)
     grid = MonthGrid(Month(2025, 5), Month(2025, 5), zone)
-    u = usage(table, grid.edges, parse_instant(as_of, zone))
+    u = cell_totals(table, grid.edges, parse_instant(as_of, zone))
     return [(m, d, x, n) for m, (d, x, n) in u.of_key(0).items()]
 
 

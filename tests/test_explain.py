@@ -122,6 +122,7 @@ def test_explain_shows_maintenance_that_removed_downtime() -> None:
             "end": "2025-05-10T03:20:00+08:00",
             "loss": "1",
             "downtime_seconds": 1200,
+            "run": 1,
         }
     ]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import os
 import re
 import stat
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -25,7 +27,7 @@ from slacalc.errors import (
     shown,
 )
 from slacalc.reading.files import note_input, tracking_inputs
-from slacalc.run import (  # noqa: F401  (the option defaults, for the commands' signatures)
+from slacalc.run import (
     DEFAULT_CALENDAR,
     DEFAULT_CURRENCY,
     DEFAULT_POLICY,
@@ -185,6 +187,79 @@ MemoryOpt = Annotated[
         metavar="SIZE",
     ),
 ]
+
+
+# --- the options of a run, declared once --------------------------------------------------------
+
+# Every option a computation of the month takes, in --help order, with its default: a command
+# declares ``opts: RunOptions`` and @run_options gives it these, bundled, as sqlite-utils'
+# output_options decorator does. A command that takes an option its own way names it in skip.
+RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "contracts": (ContractsOpt, None),
+    "month": (MonthOpt, None),
+    "monthly_fee": (FeeOpt, None),
+    "sla_target": (TargetOpt, None),
+    "policy": (PolicyOpt, DEFAULT_POLICY),
+    "tz": (TzOpt, DEFAULT_TZ),
+    "calendar": (CalendarOpt, DEFAULT_CALENDAR),
+    "holidays": (HolidaysOpt, None),
+    "currency": (CurrencyOpt, DEFAULT_CURRENCY),
+    "as_of": (AsOfOpt, None),
+    "input_format": (InputFormatOpt, None),
+}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run options a command was given, as text: what :func:`slacalc.run.report` takes."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def run_kwargs(self) -> dict[str, Any]:
+        """The options as keyword arguments of :func:`slacalc.run.report` and its siblings."""
+        out = dict(self.values)
+        if "month" in out:
+            out["months"] = out.pop("month")
+        return out
+
+
+def run_options(*, skip: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Give a command the run options (all of :data:`RUN_OPTIONS` but ``skip``) after its
+    arguments, bundled into its ``opts`` parameter."""
+    names = [n for n in RUN_OPTIONS if n not in skip]
+
+    def decorate(fn: F) -> F:
+        sig = inspect.signature(fn, eval_str=True)
+        own = [p for p in sig.parameters.values() if p.name != "opts"]
+        leading = [p for p in own if p.default is inspect.Parameter.empty]
+        rest = [p for p in own if p.default is not inspect.Parameter.empty]
+        shared = [
+            inspect.Parameter(
+                n,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=RUN_OPTIONS[n][1],
+                annotation=RUN_OPTIONS[n][0],
+            )
+            for n in names
+        ]
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            opts = RunOptions({n: kwargs.pop(n, RUN_OPTIONS[n][1]) for n in names})
+            return fn(*args, opts=opts, **kwargs)
+
+        params = [*leading, *shared, *rest]
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 # A run of this many non-blank characters in a message is a value quoted whole (a 5,000-digit

@@ -82,10 +82,11 @@ def explain_cmd(
     )
 
     def render(out) -> None:
+        from slacalc.writing.explain_view import explanation_record, explanation_view
+
         if fmt is Format.json:
-            write_json([result.to_dict()], out)
+            write_json([explanation_record(result)], out)
         else:
-            from slacalc.writing.explain_view import explanation_view
             from slacalc.writing.tables import print_tables
 
             print_tables(explanation_view(result), out)

@@ -26,19 +26,10 @@ class Engine(StrEnum):
     "--as-of 2025-07-01 --format csv -o report.csv",
 )
 @c.boundary
+@c.run_options()
 def report(
     incidents: c.IncidentsArg,
-    contracts: c.ContractsOpt = None,
-    month: c.MonthOpt = None,
-    monthly_fee: c.FeeOpt = None,
-    sla_target: c.TargetOpt = None,
-    policy: c.PolicyOpt = c.DEFAULT_POLICY,
-    tz: c.TzOpt = c.DEFAULT_TZ,
-    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
-    holidays: c.HolidaysOpt = None,
-    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
-    as_of: c.AsOfOpt = None,
-    input_format: c.InputFormatOpt = None,
+    opts: c.RunOptions,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     fail_on_breach: Annotated[
@@ -78,17 +69,7 @@ def report(
         progress,
         run.report(
             incidents,
-            contracts=contracts,
-            months=month,
-            monthly_fee=monthly_fee,
-            sla_target=sla_target,
-            policy=policy,
-            tz=tz,
-            calendar=calendar,
-            holidays=holidays,
-            currency=currency,
-            as_of=as_of,
-            input_format=input_format,
+            **opts.run_kwargs(),
             memory=memory,
             engine=engine.value,
             spark_master=spark_master,
@@ -112,6 +93,7 @@ def report(
     "--policy standard --policy aws-ec2-region --as-of 2025-07-01 -f csv",
 )
 @c.boundary
+@c.run_options(skip=("policy",))
 def compare(
     incidents: c.IncidentsArg,
     policy: Annotated[
@@ -122,16 +104,7 @@ def compare(
             metavar="NAME|FILE",
         ),
     ],
-    contracts: c.ContractsOpt = None,
-    month: c.MonthOpt = None,
-    monthly_fee: c.FeeOpt = None,
-    sla_target: c.TargetOpt = None,
-    tz: c.TzOpt = c.DEFAULT_TZ,
-    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
-    holidays: c.HolidaysOpt = None,
-    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
-    as_of: c.AsOfOpt = None,
-    input_format: c.InputFormatOpt = None,
+    opts: c.RunOptions,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     raw_csv: c.RawCsvOpt = False,
@@ -152,22 +125,13 @@ def compare(
     with run.compare(
         incidents,
         policy,
-        contracts=contracts,
-        months=month,
-        monthly_fee=monthly_fee,
-        sla_target=sla_target,
-        tz=tz,
-        calendar=calendar,
-        holidays=holidays,
-        currency=currency,
-        as_of=as_of,
-        input_format=input_format,
+        **opts.run_kwargs(),
         memory=memory,
     ) as result:
         c.warn_all(result.warnings)
         write_output(
             output,
             lambda out: render_comparison(result, fmt, out, raw=raw_csv),
-            inputs=[*incidents, *([contracts] if contracts else [])],
+            inputs=[*incidents, *([opts.contracts] if opts.contracts else [])],
             stream=fmt is Format.csv,
         )

@@ -17,8 +17,8 @@ from slacalc.reading.contracts import read_contracts
 from slacalc.reading.files import STDIN
 from slacalc.writing.formats import StatementFormat
 
-# slacalc.writing.statement (Jinja2, the statement model: 0.1 s) is imported when the command
-# runs, not when the CLI starts: every other command would pay for it.
+# slacalc.writing.statement (Jinja2: 0.1 s) and the statement's computing are imported when
+# the command runs, not when the CLI starts: every other command would pay for it.
 
 
 @app.command(
@@ -92,13 +92,8 @@ def statement_cmd(
         raise c.UsageError("give either --customer ID or --all-customers -o DIR")
     if all_customers and (output is None or output == "-"):
         raise c.UsageError("--all-customers writes one file per customer: give -o DIR")
-    from slacalc.writing.statement import (
-        build_statements,
-        choose_format,
-        source_files,
-        write_statement,
-        write_statements,
-    )
+    from slacalc.computing.statements import build_statements, source_files
+    from slacalc.writing.statement import choose_format, write_statement, write_statements
 
     language = _language(lang)
     fmt = choose_format(format, None if all_customers else output)

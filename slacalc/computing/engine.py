@@ -13,7 +13,7 @@ month). Everything is integer arithmetic: instants are microseconds, losses are 
 common denominator of the impacts, and sums and products whose bound does not fit ``int64`` use
 Python integers (:mod:`slacalc.speed`).
 
-:func:`usage` is a pure function from an incident table (any subset of keys) to a table of
+:func:`cell_totals` is a pure function from an incident table (any subset of keys) to a table of
 (key, month) cells, so it runs the same on a whole log, a bucket of keys or a Spark partition.
 Per-month outage rules (minimum outage length, rounding up) apply to each maximal interval of
 nonzero loss, and service hours change how a stretch of time is measured (:class:`Measure`).
@@ -80,7 +80,7 @@ class OutageRules:
 
 
 @dataclass
-class Usage:
+class CellTotals:
     """Per (key, month) cell: downtime, excluded time and incident count.
 
     ``cells`` are the sorted ``key * n_months + month`` numbers of every cell some incident
@@ -144,7 +144,7 @@ def effective_ends(table: IncidentTable, as_of: int) -> Any:
     return np.maximum(end, table.start)
 
 
-def usage(
+def cell_totals(
     table: IncidentTable,
     edges: Any,
     as_of: int,
@@ -152,7 +152,7 @@ def usage(
     measure: Measure | None = None,
     rules: OutageRules | None = None,
     keep_segments: bool = False,
-) -> Usage:
+) -> CellTotals:
     """Downtime, excluded time and incident counts of every (key, month) cell.
 
     ``edges`` are the month boundaries (``edges[m]`` starts month ``m``), ``as_of`` ends ongoing
@@ -163,12 +163,12 @@ def usage(
     edges = np.asarray(edges, dtype=np.int64)
     if not keep_segments and speed.halves(len(table)) and table.n_keys > 1:
         return _in_halves(table, edges, as_of, measure, rules)
-    return _usage(table, edges, as_of, measure, rules, keep_segments, None)
+    return _cell_totals(table, edges, as_of, measure, rules, keep_segments, None)
 
 
 def _in_halves(
     table: IncidentTable, edges: Any, as_of: int, measure: Measure, rules: OutageRules | None
-) -> Usage:
+) -> CellTotals:
     # Two halves of the keys side by side (every key's months depend on its own incidents
     # only), cut at half the rows, not half the keys: keys are numbered as they first appear,
     # so the first half of them (the busier keys) held 63 % of a realistic log's rows.
@@ -176,8 +176,8 @@ def _in_halves(
     middle = int(np.searchsorted(per_key, len(table) // 2)) + 1
     middle = min(max(middle, 1), table.n_keys - 1)
     parts = speed.both(
-        lambda: _usage(table, edges, as_of, measure, rules, False, (0, middle)),
-        lambda: _usage(table, edges, as_of, measure, rules, False, (middle, table.n_keys)),
+        lambda: _cell_totals(table, edges, as_of, measure, rules, False, (0, middle)),
+        lambda: _cell_totals(table, edges, as_of, measure, rules, False, (middle, table.n_keys)),
     )
     a, b = parts
     if np.ndim(a.down_den) == 0 and np.ndim(b.down_den) == 0:
@@ -194,7 +194,7 @@ def _in_halves(
             [np.broadcast_to(np.asarray(p.down_den, dtype=object), p.cells.shape) for p in parts]
         )
         down_num = np.concatenate([p.down_num.astype(object) for p in parts])
-    return Usage(
+    return CellTotals(
         a.n_months,
         np.concatenate([a.cells, b.cells]),
         down_num,
@@ -204,7 +204,7 @@ def _in_halves(
     )
 
 
-def _usage(
+def _cell_totals(
     table: IncidentTable,
     edges: Any,
     as_of: int,
@@ -212,8 +212,8 @@ def _usage(
     rules: OutageRules | None,
     keep_segments: bool,
     keys: tuple[int, int] | None,
-) -> Usage:
-    """:func:`usage` of the keys numbered ``keys[0]`` to ``keys[1]`` (None: all)."""
+) -> CellTotals:
+    """:func:`cell_totals` of the keys numbered ``keys[0]`` to ``keys[1]`` (None: all)."""
     n_months = len(edges) - 1
     lo, hi = int(edges[0]), int(edges[-1])
     s = np.maximum(table.start, lo)
@@ -300,7 +300,7 @@ def _usage(
         segments = _segments(
             touched, n_months, seg_cell, seg_s, seg_e, seg_loss, seg_excl, den, run, counted, length
         )
-    return Usage(n_months, touched, down_num, down_den, excluded, count, segments)
+    return CellTotals(n_months, touched, down_num, down_den, excluded, count, segments)
 
 
 def _touched(cells: Any, down_cells: Any, size: int) -> tuple[Any, Any]:

@@ -1,28 +1,404 @@
-"""The audit trail of one report row: every incident as read, clipped, merged and excluded, the
-rules that applied and the formula with its numbers.
+"""The audit trail of report rows: every incident as read, clipped, merged and excluded, the
+month's stretches of constant loss, what applied to each, and the formula with its numbers.
 
-The figures come from the report's own code (:func:`compute_report` for the row, the engine's
-segments for the timeline); nothing here computes them another way.
+The figures are the report's: an explanation is built from a :class:`Report` of the month
+(:func:`month_report`, on the explained customers' own rows and contracts) and the engine's
+segments of the explained keys, one engine pass for all of them (:func:`explain_rows`).
+
+Nothing here writes a sentence. What explain says is values: a :class:`Note` (of an incident, a
+merged interval or the month) and a :class:`Step` (of the formula) are a stable ``code`` and
+typed parameters (exact ``int``/``Fraction``/``Decimal`` numbers, instants in epoch
+microseconds, categories and statuses as words), as frictionless-py's errors are a ``type`` and
+fields. Renderers say them: the explain table and JSON (:mod:`slacalc.writing.explain_view`),
+the statement in English and Chinese (:mod:`slacalc.writing.statement`). Parameter names carry
+their unit: ``*_us`` is microseconds, ``*_at`` an instant.
+
+    >>> Clipped().to_dict()
+    {'code': 'clipped'}
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import tzinfo
+from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from slacalc.computing.engine import Measure, OutageRules, Segments, effective_ends, usage
-from slacalc.computing.report import ReportRow, Settings, compute_report
+from slacalc import speed
+from slacalc.computing.engine import Measure, OutageRules, Segments, cell_totals, effective_ends
+from slacalc.computing.report import Report, ReportRow, Settings, compute_report
 from slacalc.dates.instants import US_PER_SECOND, format_instant
-from slacalc.dates.months import Month, MonthGrid
+from slacalc.dates.months import Month
 from slacalc.errors import UsageError
 from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER
 from slacalc.reading.contracts import ContractBook
 from slacalc.reading.table import NO_END, IncidentTable
 from slacalc.terms import rules
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT
+
+__all__ = [
+    "Explanation",
+    "Note",
+    "Run",
+    "Step",
+    "explain",
+    "explain_rows",
+    "formula",
+    "month_report",
+]
+
+
+# --- what explain says, as values ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Said:
+    """A fact as a value: a stable ``code`` and its parameters (the dataclass fields)."""
+
+    code: ClassVar[str]
+    key: ClassVar[str] = "code"  # the code's name in JSON
+
+    def params(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def to_dict(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        """``{code: ..., params...}`` for JSON: microseconds (``*_us``) as ``*_seconds``,
+        instants (``*_at``) as ISO 8601 in ``tz``, Decimals and exact fractions as strings
+        (a fraction without a finite decimal form as ``n/d``)."""
+        out: dict[str, Any] = {self.key: self.code}
+        for name, value in self.params().items():
+            out.update(_json_param(name, value, tz))
+        return out
+
+
+def _json_param(name: str, value: Any, tz: tzinfo | None) -> dict[str, Any]:
+    if name.endswith("_us"):
+        return {name[:-3] + "_seconds": None if value is None else rules.seconds(value)}
+    if name.endswith("_at"):
+        if value is None or tz is None:
+            return {name: value}
+        return {name: format_instant(value, tz)}
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return {name: value}
+    if isinstance(value, Decimal):
+        return {name: f"{value:f}"}
+    if isinstance(value, Fraction):
+        return {name: rules.share(value)}
+    if isinstance(value, tuple):
+        return {name: list(value)}
+    raise TypeError(f"{name}: {type(value).__name__} has no JSON form")
+
+
+class Note(Said):
+    """What applied to an incident, a merged interval or the month as a whole."""
+
+    TYPES: ClassVar[dict[str, type[Note]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Note.TYPES[cls.code] = cls
+
+
+class Step(Said):
+    """One step of the formula, with its exact numbers."""
+
+    key: ClassVar[str] = "step"
+    TYPES: ClassVar[dict[str, type[Step]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Step.TYPES[cls.code] = cls
+
+
+# notes of an incident
+
+
+@dataclass(frozen=True)
+class CustomerWide(Note):
+    """A row of customer ``*``: it reaches every contract of its service."""
+
+    code = "customer_wide"
+
+
+@dataclass(frozen=True)
+class Ongoing(Note):
+    """No end: counted up to ``--as-of``."""
+
+    code = "ongoing"
+    as_of_at: int
+
+
+@dataclass(frozen=True)
+class EndsAfterAsOf(Note):
+    """Ends after ``--as-of``: counted up to it."""
+
+    code = "ends_after_as_of"
+    as_of_at: int
+
+
+@dataclass(frozen=True)
+class OutsideMonth(Note):
+    """No part of it falls in the month."""
+
+    code = "outside_month"
+
+
+@dataclass(frozen=True)
+class Clipped(Note):
+    """It starts before the month or ends after it: only its part inside counts."""
+
+    code = "clipped"
+
+
+@dataclass(frozen=True)
+class NotDowntime(Note):
+    """A maintenance or excluded window: it takes time out, it is not downtime."""
+
+    code = "not_downtime"
+    category: str
+
+
+@dataclass(frozen=True)
+class PartlyExcluded(Note):
+    """Part of it is inside maintenance or excluded time, which does not count (how much is
+    the incident's excluded time, beside its notes)."""
+
+    code = "partly_excluded"
+
+
+@dataclass(frozen=True)
+class FullyExcluded(Note):
+    """All of it (in the month) is inside maintenance or excluded time."""
+
+    code = "fully_excluded"
+
+
+@dataclass(frozen=True)
+class LargerImpact(Note):
+    """A partial impact where the month has a larger one: where they overlap, the largest
+    counts."""
+
+    code = "larger_impact"
+    impact: Fraction | int
+    largest: Fraction | int
+
+
+@dataclass(frozen=True)
+class MergedWith(Note):
+    """Its merged intervals hold these other incidents too (by id, or ``file:line``)."""
+
+    code = "merged_with"
+    incidents: tuple[str, ...]
+
+
+# notes of a merged interval (and of the incidents in it)
+
+
+@dataclass(frozen=True)
+class RuleIgnored(Note):
+    """The outage rules count this interval 0 (it is too short)."""
+
+    code = "rule_ignored"
+    run: int  # the interval's number in the month, from 1
+    downtime_us: Fraction
+
+
+@dataclass(frozen=True)
+class RuleRounded(Note):
+    """The outage rules round this interval up."""
+
+    code = "rule_rounded"
+    run: int
+    downtime_us: Fraction
+    counted_us: Fraction
+
+
+# notes of the month
+
+
+@dataclass(frozen=True)
+class ServiceHours(Note):
+    """The period is the service time of the month under the policy's service hours."""
+
+    code = "service_hours"
+    days: str  # all, working, mon-fri
+    start: str  # HH:MM, local
+    end: str  # HH:MM, 24:00 for the end of the day
+    period_us: int
+
+
+@dataclass(frozen=True)
+class OutageRulesApplied(Note):
+    """The policy's outage rules, and what they made of the month's merged intervals."""
+
+    code = "outage_rules"
+    min_outage_seconds: int
+    round_up_seconds: int
+    intervals: int
+    ignored: int
+    downtime_us: Fraction  # before the rules
+    counted_us: Fraction  # the row's downtime
+
+
+@dataclass(frozen=True)
+class RoundedPastMonth(Note):
+    """Rounding up came to more than the month can count: downtime stops at the month's time
+    less excluded time."""
+
+    code = "rounded_past_month"
+    rounded_us: Fraction
+    counted_us: Fraction
+
+
+# steps of the formula
+
+
+@dataclass(frozen=True)
+class Availability(Step):
+    """``availability = 1 - downtime / base``; the base is the period, or the period less
+    excluded time (``excluded_us`` is None when it is the period)."""
+
+    code = "availability"
+    downtime_us: Fraction
+    period_us: int
+    excluded_us: int | None
+    availability: Fraction
+    shown_pct: Decimal  # as the report prints it: truncated to 4 decimals
+
+
+@dataclass(frozen=True)
+class TargetMet(Step):
+    """The availability reaches the committed target: ``band`` is the tier band it reaches,
+    as the report prints it; ``target`` the target, percent."""
+
+    code = "target_met"
+    band: str  # the tier band the availability reaches, as the report prints it
+    target: Decimal  # the committed target, percent
+
+
+@dataclass(frozen=True)
+class TargetBreached(Step):
+    """The availability is below the committed target: a breach."""
+
+    code = "target_breached"
+    band: str
+    target: Decimal
+
+
+@dataclass(frozen=True)
+class NoCompensation(Step):
+    """The target is met: nothing is owed."""
+
+    code = "no_compensation"
+
+
+@dataclass(frozen=True)
+class PriceByCoefficient(Step):
+    """``downtime / base x fee x coefficient``, exact before rounding."""
+
+    code = "price_coefficient"
+    downtime_us: Fraction
+    period_us: int
+    excluded_us: int | None
+    fee: Decimal
+    currency: str
+    coefficient: Decimal
+    amount: Fraction
+
+
+@dataclass(frozen=True)
+class PriceByBand(Step):
+    """Availability below ``below`` % earns ``credit_pct`` % of the fee, exact before rounding."""
+
+    code = "price_credit"
+    below: Decimal
+    credit_pct: Decimal
+    fee: Decimal
+    currency: str
+    amount: Fraction
+
+
+@dataclass(frozen=True)
+class NoBand(Step):
+    """Breached, but no band of the tier covers the availability: nothing is owed."""
+
+    code = "no_band"
+
+
+@dataclass(frozen=True)
+class Cap(Step):
+    """The cap, ``cap_pct`` % of the fee, applies."""
+
+    code = "cap"
+    cap_pct: Decimal
+    fee: Decimal
+    currency: str
+    cap: Fraction
+
+
+@dataclass(frozen=True)
+class BelowMinCredit(Step):
+    """The credit is below the policy's minimum: none is issued."""
+
+    code = "min_credit"
+    min_credit: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Rounded(Step):
+    """Rounded half-up to the currency's minor unit: the amount owed."""
+
+    code = "rounded"
+    places: int
+    amount: Decimal
+    currency: str
+    credit_form: str  # cash, voucher
+
+
+@dataclass(frozen=True)
+class Due(Step):
+    """When the compensation is due (the 72-hour rule from the month's end)."""
+
+    code = "due"
+    due_at: int
+    hours: int
+
+
+@dataclass(frozen=True)
+class ClaimWindowStep(Step):
+    """When the customer may claim, and where the claim stands at ``--as-of``."""
+
+    code = "claim_window"
+    opens_at: int
+    closes_at: int | None  # None: never
+    status: str  # not_open, open, claim_expired, below_min_credit
+
+
+NO_NOTES: tuple[Note, ...] = ()
+
+
+# --- an explanation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """A maximal interval of nonzero loss in the month, after merging and exclusion."""
+
+    number: int  # from 1, in time order
+    start: int
+    end: int
+    length: int  # counted length (service time under service hours), microseconds
+    downtime: Fraction  # loss x length, microseconds
+    counted: Fraction  # what the outage rules make of it (the downtime without rules)
+    incidents: tuple[int, ...]  # the rows of the explanation's table merged into it
+    notes: tuple[Note, ...]
 
 
 @dataclass
@@ -36,9 +412,11 @@ class Explanation:
     clipped_start: Any  # per incident: the part inside the month, -1 when outside
     clipped_end: Any
     excluded_us: Any  # per incident: its time inside the month removed by exclusions
-    notes: list[str]
+    notes: list[tuple[Note, ...]]  # per incident
     segments: Segments  # the month's stretches of constant loss, exclusions included
-    period_note: str = ""
+    runs: list[Run]
+    month_notes: tuple[Note, ...]  # the period, the outage rules
+    formula: tuple[Step, ...]
 
     @property
     def exclusions(self) -> list[tuple[int, int]]:
@@ -67,116 +445,15 @@ class Explanation:
             )
         ]
 
-    def runs(self) -> list[tuple[int, int, int, Fraction, Fraction]]:
-        """Per maximal interval of nonzero loss: ``(start, end, length, downtime, counted)``;
-        they differ only where outage rules apply."""
+    def stretch_runs(self) -> list[int]:
+        """The number of the run each stretch of :meth:`timeline` belongs to."""
         s = self.segments
-        down = np.flatnonzero(~s.excluded)
-        out = []
-        for r in np.unique(s.run[down]).tolist():
-            sel = down[s.run[down] == r]
-            weighted = sum(
-                Fraction(int(v), s.den) * int(n)
-                for v, n in zip(s.loss_num[sel].tolist(), s.length[sel].tolist(), strict=True)
-            )
-            counted = s.run_counted(r) if s.counted is not None else weighted
-            out.append(
-                (
-                    int(s.start[sel[0]]),
-                    int(s.end[sel[-1]]),
-                    int(s.length[sel].sum()),
-                    weighted,
-                    counted,
-                )
-            )
-        return out
-
-    def formula(self) -> list[str]:
-        """The availability, tier and compensation worked out with their numbers, a step a line."""
-        row, policy = self.row, self.row.policy
-        cur = row.currency
-        fee = rules.format_money(row.monthly_fee, cur)
-        down, period = rules.seconds(row.downtime_us), rules.seconds(row.period_us)
-        lines = []
-        if self.period_note:
-            lines.append(self.period_note)
-        if policy.has_outage_rules:
-            runs = self.runs()
-            raw = sum((r[3] for r in runs), Fraction(0))
-            ignored = sum(1 for r in runs if r[4] == 0 and r[3] != 0)
-            rounded = sum((r[4] for r in runs), Fraction(0))
-            at_most = (
-                f" (rounded up to {rules.seconds(rounded)} s, more than the month can count: "
-                "downtime stops at the month's time less excluded time)"
-                if rounded > row.downtime_us
-                else ""
-            )
-            lines.append(
-                f"outage rules ({'; '.join(policy.rules_text()[:2])}): {len(runs)} interval(s), "
-                f"{ignored} ignored; downtime {rules.seconds(raw)} s counts "
-                f"{down} s{at_most}"
-            )
-        base = f"{period} s"
-        if policy.availability_base == BASE_MINUS_EXCLUDED:
-            base = f"({period} s - {rules.seconds(row.excluded_us)} s excluded)"
-        lines += [
-            f"availability = 1 - {down} s / {base} = {_pct(row.availability)} % "
-            f"(shown truncated: {row.fields['availability_pct']} %)",
-            f"tier band = {row.tier_band}; committed target = {row.tier.label} % -> "
-            + ("BREACHED" if row.breached else "met"),
-        ]
-        if not row.breached:
-            lines.append("compensation = 0 (the committed target is met)")
-            return lines
-        fee_r = rules.ratio(row.monthly_fee)
-        if policy.mode == COEFFICIENT:
-            d = rules.ratio(row.downtime_us)
-            x, m, t = rules.coefficient_price(
-                d[0], d[1], row.base_us, fee_r, rules.ratio(row.tier.coefficient or 0)
-            )
-            num, den = x * m, t
-            lines.append(
-                f"compensation = {down} s / {base} x {fee} {cur} x "
-                f"{row.fields['coefficient']} = {_money_exact(Fraction(num, den), cur)} {cur}"
-            )
-        else:
-            pct = row.credit_pct
-            if pct is None:
-                lines.append("compensation = 0: no band of the tier covers this availability")
-                return lines
-            band = next(b for b in reversed(row.tier.bands) if b.credit_pct == pct)
-            x, m, t = rules.credit_price(fee_r, rules.ratio(pct))
-            num, den = x * m, t
-            lines.append(
-                f"band: availability below {rules.format_pct(band.below)} % -> credit "
-                f"{rules.format_pct(pct)} %; compensation = {fee} {cur} x "
-                f"{rules.format_pct(pct)} % = {_money_exact(Fraction(num, den), cur)} {cur}"
-            )
-        if row.capped:
-            cap = Fraction(*rules.cap_of(fee_r, rules.ratio(policy.cap_pct)))
-            lines.append(
-                f"cap = {rules.format_pct(policy.cap_pct)} % of {fee} = "
-                f"{_money_exact(cap, cur)} {cur}: the cap applies"
-            )
-        if policy.min_credit and row.compensation == 0:
-            lines.append(
-                f"below the minimum credit of {rules.format_pct(policy.min_credit)} "
-                f"{cur}: no credit is issued"
-            )
-        lines.append(
-            f"rounded half-up to {rules.minor_unit(cur)} decimals: "
-            f"{row.fields['compensation']} {cur} as {policy.credit_form}, due "
-            f"{row.fields['compensation_due_at']}"
-        )
-        if row.claim_opens is not None:
-            closes = row.fields["claim_closes_at"] or "never"
-            lines.append(
-                f"claim window: {row.fields['claim_opens_at']} .. {closes} "
-                f"({row.claim_status} at --as-of)"
-            )
-        return lines
+        ids = s.run[~s.excluded]
+        return (np.searchsorted(np.unique(ids), ids) + 1).tolist()
 
     def to_dict(self) -> dict[str, Any]:
+        """The explanation for JSON: the row, incidents, timeline, exclusions, runs, and the
+        notes and formula as ``{code, params}`` values (see :meth:`Said.to_dict`)."""
         tz = self.settings.tz
         t = self.table
         incidents = []
@@ -195,7 +472,7 @@ class Explanation:
                     "clipped_start": "" if cs < 0 else format_instant(cs, tz),
                     "clipped_end": "" if cs < 0 else format_instant(ce, tz),
                     "excluded_seconds": rules.seconds(int(self.excluded_us[i])),
-                    "note": self.notes[i],
+                    "notes": [n.to_dict(tz) for n in self.notes[i]],
                 }
             )
         return {
@@ -207,8 +484,9 @@ class Explanation:
                     "end": format_instant(e, tz),
                     "loss": rules.share(loss),
                     "downtime_seconds": rules.seconds(d),
+                    "run": run,
                 }
-                for s, e, loss, d in self.timeline()
+                for (s, e, loss, d), run in zip(self.timeline(), self.stretch_runs(), strict=True)
             ],
             "exclusions": [
                 {
@@ -218,31 +496,24 @@ class Explanation:
                 }
                 for s, e in self.exclusions
             ],
-            "formula": self.formula(),
+            "runs": [
+                {
+                    "run": r.number,
+                    "start": format_instant(r.start, tz),
+                    "end": format_instant(r.end, tz),
+                    "length_seconds": rules.seconds(r.length),
+                    "downtime_seconds": rules.seconds(r.downtime),
+                    "counted_seconds": rules.seconds(r.counted),
+                    "notes": [n.to_dict(tz) for n in r.notes],
+                }
+                for r in self.runs
+            ],
+            "notes": [n.to_dict(tz) for n in self.month_notes],
+            "formula": [s.to_dict(tz) for s in self.formula],
         }
 
 
-def _pct(value: Fraction) -> str:
-    """An exact percentage to 8 decimals, marked when it is not exact at that precision."""
-    scaled = value * 100 * 10**8
-    whole = scaled.numerator // scaled.denominator
-    text = _decimal_text(whole, 8)
-    return text if whole == scaled else text + "..."
-
-
-def _decimal_text(whole: int, places: int) -> str:
-    sign = "-" if whole < 0 else ""
-    digits = str(abs(whole)).rjust(places + 1, "0")
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"
-
-
-def _money_exact(value: Fraction, currency: str) -> str:
-    """An unrounded amount with four more decimals than the currency, to show the rounding."""
-    places = rules.minor_unit(currency) + 4
-    scaled = value * 10**places
-    whole = scaled.numerator // scaled.denominator
-    text = _decimal_text(whole, places)
-    return text if whole == scaled else text + "..."
+# --- explaining ----------------------------------------------------------------------------------
 
 
 def explain(
@@ -264,68 +535,209 @@ def explain(
             )
         service = services[0] if services else "*"
     key = (customer, service)
-    rows = table.rows_of(key)
-    star = table.rows_of((EVERY_CUSTOMER, service)) if contracts is not None else rows[:0]
-    sub = table.take(np.concatenate([rows, star]))
-    report = compute_report(sub, settings, contracts=contracts, include=[month])
-    try:
-        k = report.keys.index(key)
-        j = report.months.index(month)
-    except ValueError:
+    report = month_report(
+        table,
+        settings,
+        month=month,
+        contracts=contracts,
+        customers=[customer],
+        service=service,
+        touched=True,
+    )
+    if key not in report.keys:
         known = ", ".join(f"{c}/{s}" for c, s in sorted(table.keys)[:20]) or "none"
         raise UsageError(
             f"no report row for customer '{customer}' service '{service}' in {month} "
             f"(keys with incidents: {known})"
-        ) from None
-    row = report.row(k * len(report.months) + j)
-    policy = row.policy
-    grid = MonthGrid(month, month, settings.tz)
-    measure = Measure()
-    note = ""
-    if policy.service_hours is not None:
-        first, last = month.first_day(), month.next().first_day()
-        from datetime import timedelta
+        )
+    k, j = report.keys.index(key), report.months.index(month)
+    (ex,) = explain_rows(report, [k * len(report.months) + j])
+    return ex
 
-        measure = Measure(
-            rules.service_windows(
-                policy.service_hours,
-                first,
-                last - timedelta(days=1),
-                settings.tz,
-                settings.work_calendar,
-            )
-        )
-        note = (
-            f"period = service time in the month ({policy.service_hours.text()}): "
-            f"{rules.seconds(row.period_us)} s"
-        )
-    # The key's incidents as one key (customer-wide ones merge with its own, as in the report).
-    merged = sub.relabel(key)
-    result = usage(
-        merged,
-        grid.edges,
+
+def month_report(
+    table: IncidentTable,
+    settings: Settings,
+    *,
+    month: Month,
+    contracts: ContractBook | None = None,
+    customers: Sequence[str] | None = None,
+    service: str | None = None,
+    touched: bool = False,
+) -> Report:
+    """The report of ``month`` for ``customers`` (default: everyone), computed on their own
+    rows, the customer-wide rows that reach them and their own contracts (only ``service``'s
+    rows, when given): their rows are the report's rows of them, far less to compute.
+
+    Without contracts, customer-wide rows reach nobody: a statement (``service`` None) keeps
+    them, so that the report says they need contracts; one explained key leaves them out.
+
+    ``touched`` adds the other months the rows touch, as ``slacalc report`` without ``--month``
+    computes them: a key then has a row in ``month`` even when its incidents are in others."""
+    months = {"include": [month]} if touched else {"months": [month]}
+    if customers is None:
+        return compute_report(table, settings, contracts=contracts, **months)
+    wanted = pa.array(sorted(set(customers)), pa.string())
+    book = None
+    if contracts is not None:
+        chosen = set(wanted.to_pylist())
+        book = ContractBook([c for c in contracts.contracts if c.customer_id in chosen])
+    own = np.asarray(pc.is_in(table.key_customer, value_set=wanted), dtype=bool)
+    star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER), dtype=bool)
+    if service is not None:
+        same = np.asarray(pc.equal(table.key_service, service), dtype=bool)
+        own &= same
+        star &= same
+    if book is not None:
+        services = set(table.key_service.filter(pa.array(star)).to_pylist())
+        covered = pa.array([svc for svc in services if book.customers_of(svc)], pa.string())
+        star &= np.asarray(pc.is_in(table.key_service, value_set=covered), dtype=bool)
+    elif service is not None:
+        star[:] = False
+    rows = np.flatnonzero((own | star)[table.key])
+    return compute_report(table.take(rows), settings, contracts=book, **months)
+
+
+def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
+    """The explanations of the report's rows ``rows``, with the engine's segments of their
+    keys: the report's own when it kept them, else one engine pass (per engine group of keys,
+    as the report groups them, and per month) for all of the rows' keys."""
+    plan, n_m = report.plan, len(report.months)
+    # (group, month): table key -> its number in the group's cell totals
+    wanted: dict[tuple[int, int], dict[int, int]] = {}
+    for i in rows:
+        k, j = divmod(i, n_m)
+        if plan.source[k] >= 0:
+            wanted.setdefault((int(plan.group[k]), j), {})[int(plan.source[k])] = int(plan.local[k])
+    passes = {(g, j): _segments(report, g, j, keys) for (g, j), keys in wanted.items()}
+    incidents = _Incidents(plan.table)
+    out = []
+    for i in rows:
+        k, j = divmod(i, n_m)
+        source = int(plan.source[k])
+        if source >= 0:
+            seg = passes[int(plan.group[k]), j].of(source)
+        else:  # a contract's key without incidents in the month: any it has are outside it
+            source = plan.table.key_index(report.keys[k])
+            seg = _no_segments()
+        table, is_star = incidents.of(source)
+        out.append(_explanation(report.row(i), report.settings, table, is_star, seg))
+    return out
+
+
+class _Incidents:
+    """The rows of each key of a table in time order, and which are customer-wide."""
+
+    def __init__(self, table: IncidentTable) -> None:
+        self.table = table
+        self.order = np.argsort(table.key, kind="stable")
+        self.bounds = np.searchsorted(table.key[self.order], np.arange(table.n_keys + 1))
+        # customer-wide rows: read as customer '*', or copied to a customer (a copy keeps the
+        # file and line it was read at)
+        self.place = table.file.astype(np.int64) << 40 | table.line
+        star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER), dtype=bool)
+        self.star_places = np.unique(self.place[star[table.key]]) if len(table) else self.place
+
+    def of(self, key: int) -> tuple[IncidentTable, Any]:
+        if key < 0:
+            return IncidentTable.empty(), np.zeros(0, dtype=bool)
+        t = self.table
+        rows = self.order[self.bounds[key] : self.bounds[key + 1]]
+        rows = rows[np.lexsort((t.line[rows], t.start[rows]))]
+        return t.take(rows), np.isin(self.place[rows], self.star_places)
+
+
+@dataclass
+class _Pass:
+    """The segments of some keys in one month, in (key, time) order."""
+
+    segments: Segments
+    key_of: dict[int, int]  # the plan's table key -> its key number in the segments
+
+    def of(self, source: int) -> Segments:
+        s = self.segments
+        k = self.key_of[source]
+        return _sliced(s, slice(*np.searchsorted(s.key, [k, k + 1]).tolist()))
+
+
+def _sliced(s: Segments, sel: Any) -> Segments:
+    return Segments(
+        s.key[sel],
+        s.month[sel],
+        s.start[sel],
+        s.end[sel],
+        s.loss_num[sel],
+        s.den,
+        s.excluded[sel],
+        s.run[sel],
+        s.counted,
+        s.length[sel],
+    )
+
+
+def _segments(report: Report, g: int, j: int, keys: dict[int, int]) -> _Pass:
+    """The segments of the plan's table keys ``keys`` (each with its key number in the engine
+    group's cell totals) in the report's month ``j``: those the report kept, or one engine pass."""
+    plan, settings = report.plan, report.settings
+    group = plan.groups[g]
+    start, end = report.starts[j], report.ends[j]
+    kept = group.totals.segments if group.totals is not None else None
+    if kept is not None:
+        return _Pass(_sliced(kept, (kept.start >= start) & (kept.start < end)), keys)
+    rows = np.flatnonzero(np.isin(plan.table.key, list(keys)))
+    sub = plan.table.take(rows)
+    # take() numbers the keys in order of first appearance
+    first = np.unique(plan.table.key[rows], return_index=True)
+    key_of = dict(zip(first[0].tolist(), sub.key[first[1]].tolist(), strict=True))
+    policy = group.policy
+    result = cell_totals(
+        sub,
+        [start, end],
         settings.as_of,
-        measure=measure,
+        measure=group.measure,
         rules=OutageRules(
             policy.min_outage_seconds * US_PER_SECOND, policy.round_up_seconds * US_PER_SECOND
         )
         or None,
         keep_segments=True,
     )
-    order = np.lexsort((merged.line, merged.start))
-    is_star = np.concatenate([np.zeros(len(rows), bool), np.ones(len(star), bool)])[order]
-    merged = merged.take(order)
-    segments = result.segments
-    assert segments is not None
-    cs, ce, excluded, notes = _traces(merged, grid, settings.as_of, segments, is_star)
-    return Explanation(row, settings, merged, cs, ce, excluded, notes, segments, note)
+    assert result.segments is not None
+    return _Pass(result.segments, key_of)
+
+
+def _no_segments() -> Segments:
+    z = np.zeros(0, dtype=np.int64)
+    return Segments(z, z, z, z, z, 1, z.astype(bool), z, None, z)
+
+
+def _explanation(
+    row: ReportRow, settings: Settings, table: IncidentTable, is_star: Any, seg: Segments
+) -> Explanation:
+    lo, hi = row.period_start, row.period_end
+    cs, ce, excluded, notes = _traces(table, lo, hi, settings.as_of, seg, is_star)
+    runs = _runs(table, cs, ce, seg, row)
+    return Explanation(
+        row,
+        settings,
+        table,
+        cs,
+        ce,
+        excluded,
+        notes,
+        seg,
+        runs,
+        _month_notes(row, runs),
+        tuple(formula(row)),
+    )
 
 
 def _traces(
-    table: IncidentTable, grid: MonthGrid, as_of: int, seg: Segments, is_star: Any
-) -> tuple:
-    """Per incident: its part inside the month, its time removed by exclusions, a note."""
-    lo, hi = grid.start, grid.end
+    table: IncidentTable, lo: int, hi: int, as_of: int, seg: Segments, is_star: Any
+) -> tuple[Any, Any, Any, list[tuple[Note, ...]]]:
+    """Per incident: its part inside the month, its time removed by exclusions, its notes.
+
+    The notes are worked out as flags on whole columns; incidents with the same flags share
+    one tuple of notes (a key may have a million incidents, and a few kinds of them)."""
     end = effective_ends(table, as_of)
     cs = np.maximum(table.start, lo)
     ce = np.minimum(end, hi)
@@ -339,28 +751,186 @@ def _traces(
     removed = np.zeros(len(table), dtype=np.int64)
     if covered is not None:
         removed = np.where(inside & down, covered.length(np.maximum(cs, lo), np.maximum(ce, lo)), 0)
-    notes = []
-    impacts = table.impacts
     top_loss = Fraction(int(seg.loss_num.max()), seg.den) if len(seg) else Fraction(0)
-    for i in range(len(table)):
-        parts = ["customer-wide (*) incident"] if is_star[i] else []
-        if table.end[i] == NO_END:
-            parts.append("ongoing: counted up to --as-of")
-        elif table.end[i] > as_of:
-            parts.append("ends after --as-of: counted up to it")
-        if not inside[i]:
-            parts.append("outside the month")
-            notes.append("; ".join(parts))
-            continue
-        if cs[i] > table.start[i] or ce[i] < end[i]:
-            parts.append("clipped to the month")
-        if not down[i]:
-            parts.append(f"{CATEGORIES[int(table.category[i])]}: excluded from downtime")
-        else:
-            if removed[i]:
-                parts.append("partly inside maintenance/excluded time")
-            impact = impacts[int(table.impact[i])]
-            if impact != 1 and top_loss > impact:
-                parts.append("a larger impact may overlap it: the largest counts")
-        notes.append("; ".join(parts))
-    return cs, ce, removed, notes
+    smaller = np.array([v != 1 and top_loss > v for v in table.impacts] or [False], dtype=bool)
+    ongoing = table.end == NO_END
+    clipped = inside & ((cs > table.start) | (ce < end))
+    flags = (
+        np.asarray(is_star, dtype=np.int64) * _STAR
+        | np.where(ongoing, _ONGOING, 0)
+        | np.where(~ongoing & (table.end > as_of), _LATE, 0)
+        | np.where(inside, 0, _OUTSIDE)
+        | np.where(clipped, _CLIPPED, 0)
+        | np.where(inside & ~down, _NOT_DOWN | table.category.astype(np.int64) << _SHIFT, 0)
+        | np.where(inside & down & (removed > 0), _EXCLUDED, 0)
+        | np.where(inside & down & (removed > 0) & (removed == ce - cs), _WHOLLY, 0)
+        | np.where(inside & down & smaller[table.impact], _LARGER, 0)
+    )
+    # a larger impact is the incident's own: keep its impact apart
+    flags |= np.where(flags & _LARGER, table.impact.astype(np.int64) << (_SHIFT + 8), 0)
+    kinds, which = np.unique(flags, return_inverse=True)
+    said = [_notes_of(int(f), as_of, table.impacts, top_loss) for f in kinds.tolist()]
+    return cs, ce, removed, [said[i] for i in which.tolist()]
+
+
+_STAR, _ONGOING, _LATE, _OUTSIDE, _CLIPPED = 1, 2, 4, 8, 16
+_NOT_DOWN, _EXCLUDED, _WHOLLY, _LARGER = 32, 64, 128, 256
+_SHIFT = 16  # the category, then the impact, above the flags
+
+
+def _notes_of(flags: int, as_of: int, impacts: list, top_loss: Fraction) -> tuple[Note, ...]:
+    """The notes of incidents with these flags (see :func:`_traces`), in the order they read."""
+    out: list[Note] = []
+    if flags & _STAR:
+        out.append(CustomerWide())
+    if flags & _ONGOING:
+        out.append(Ongoing(as_of))
+    elif flags & _LATE:
+        out.append(EndsAfterAsOf(as_of))
+    if flags & _OUTSIDE:
+        return (*out, OutsideMonth())
+    if flags & _CLIPPED:
+        out.append(Clipped())
+    if flags & _NOT_DOWN:
+        out.append(NotDowntime(CATEGORIES[flags >> _SHIFT & 0xFF]))
+    if flags & _EXCLUDED:
+        out.append(FullyExcluded() if flags & _WHOLLY else PartlyExcluded())
+    if flags & _LARGER:
+        out.append(LargerImpact(impacts[flags >> (_SHIFT + 8)], top_loss))
+    return tuple(out) if out else NO_NOTES
+
+
+def _runs(table: IncidentTable, cs: Any, ce: Any, seg: Segments, row: ReportRow) -> list[Run]:
+    """The month's maximal intervals of nonzero loss (the engine numbers them), their downtime
+    before and after the outage rules, and the incidents merged into each."""
+    down = np.flatnonzero(~seg.excluded)
+    if not len(down):
+        return []
+    ids = seg.run[down]
+    distinct, first, count = np.unique(ids, return_index=True, return_counts=True)
+    which = np.searchsorted(distinct, ids)
+    n = len(distinct)
+    length = speed.sums_at(which, seg.length[down], n)
+    weighted = speed.sums_at(which, speed.product(seg.loss_num[down], seg.length[down]), n)
+    starts = seg.start[down][first].tolist()
+    ends = seg.end[down][first + count - 1].tolist()
+    # the incidents in each interval: the intervals are disjoint and in time order, so those an
+    # incident overlaps are consecutive
+    inc = np.flatnonzero(np.isin(table.category, DOWN_CODES) & (cs >= 0))
+    lo = np.searchsorted(np.asarray(ends), cs[inc], side="right")
+    hi = np.searchsorted(np.asarray(starts), ce[inc], side="left")
+    spans = np.maximum(hi - lo, 0)
+    run_of = (
+        np.repeat(lo, spans)
+        + np.arange(int(spans.sum()))
+        - np.repeat(np.cumsum(spans) - spans, spans)
+    )
+    by_run = np.argsort(run_of, kind="stable")
+    members = np.split(np.repeat(inc, spans)[by_run], np.searchsorted(run_of[by_run], range(1, n)))
+    rules_apply = row.policy.has_outage_rules and seg.counted is not None
+    out = []
+    for x, r in enumerate(distinct.tolist()):
+        downtime = Fraction(int(weighted[x]), seg.den)
+        counted = seg.run_counted(r) if rules_apply else downtime
+        notes: tuple[Note, ...] = NO_NOTES
+        if counted != downtime:
+            notes = (
+                RuleIgnored(x + 1, downtime)
+                if counted == 0
+                else RuleRounded(x + 1, downtime, counted),
+            )
+        out.append(
+            Run(
+                x + 1,
+                starts[x],
+                ends[x],
+                int(length[x]),
+                downtime,
+                counted,
+                tuple(members[x].tolist()),
+                notes,
+            )
+        )
+    return out
+
+
+def _month_notes(row: ReportRow, runs: list[Run]) -> tuple[Note, ...]:
+    """What applied to the month as a whole: service hours, the outage rules."""
+    policy = row.policy
+    out: list[Note] = []
+    hours = policy.service_hours
+    if hours is not None:
+        end = "24:00" if hours.end_of_day else hours.end.strftime("%H:%M")
+        out.append(ServiceHours(hours.days, hours.start.strftime("%H:%M"), end, row.period_us))
+    if policy.has_outage_rules:
+        raw = sum((r.downtime for r in runs), Fraction(0))
+        rounded = sum((r.counted for r in runs), Fraction(0))
+        ignored = sum(1 for r in runs if r.counted == 0 and r.downtime != 0)
+        out.append(
+            OutageRulesApplied(
+                policy.min_outage_seconds,
+                policy.round_up_seconds,
+                len(runs),
+                ignored,
+                raw,
+                row.downtime_us,
+            )
+        )
+        if rounded > row.downtime_us:
+            out.append(RoundedPastMonth(rounded, row.downtime_us))
+    return tuple(out)
+
+
+def formula(row: ReportRow) -> list[Step]:
+    """The availability, tier and compensation of a report row, a step at a time, with the
+    exact numbers behind the report's figures (the one place the formula is written out)."""
+    policy, cur = row.policy, row.currency
+    excluded = row.excluded_us if policy.availability_base == BASE_MINUS_EXCLUDED else None
+    steps: list[Step] = [
+        Availability(
+            row.downtime_us,
+            row.period_us,
+            excluded,
+            row.availability,
+            Decimal(row.fields["availability_pct"]),
+        ),
+        (TargetBreached if row.breached else TargetMet)(row.tier_band, row.tier.target),
+    ]
+    if not row.breached:
+        steps.append(NoCompensation())
+        return steps
+    fee = rules.ratio(row.monthly_fee)
+    if policy.mode == COEFFICIENT:
+        d = rules.ratio(row.downtime_us)
+        coefficient = row.tier.coefficient or Decimal(0)
+        x, m, t = rules.coefficient_price(d[0], d[1], row.base_us, fee, rules.ratio(coefficient))
+        steps.append(
+            PriceByCoefficient(
+                row.downtime_us,
+                row.period_us,
+                excluded,
+                row.monthly_fee,
+                cur,
+                coefficient,
+                Fraction(x * m, t),
+            )
+        )
+    else:
+        pct = row.credit_pct
+        if pct is None:
+            steps.append(NoBand())
+            return steps
+        band = next(b for b in reversed(row.tier.bands) if b.credit_pct == pct)
+        x, m, t = rules.credit_price(fee, rules.ratio(pct))
+        steps.append(PriceByBand(band.below, pct, row.monthly_fee, cur, Fraction(x * m, t)))
+    if row.capped:
+        cap = Fraction(*rules.cap_of(fee, rules.ratio(policy.cap_pct)))
+        steps.append(Cap(policy.cap_pct, row.monthly_fee, cur, cap))
+    if policy.min_credit and row.compensation == 0:
+        steps.append(BelowMinCredit(policy.min_credit, cur))
+    steps.append(Rounded(rules.minor_unit(cur), row.compensation, cur, policy.credit_form))
+    if row.compensation_due is not None:
+        steps.append(Due(row.compensation_due, rules.LEVEL1_HOURS))
+    if row.claim_opens is not None:
+        steps.append(ClaimWindowStep(row.claim_opens, row.claim_closes, row.claim_status))
+    return steps

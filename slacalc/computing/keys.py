@@ -1,10 +1,10 @@
-"""Which keys get report rows, which contract prices each, and whose usage each takes.
+"""Which keys get report rows, which contract prices each, and whose cell totals each takes.
 
 A key with incidents in the reported months needs a price (its contract, a ``*`` contract of its
 customer, or ``--monthly-fee``); every contract gets rows too, with or without incidents.
 Incidents of customer ``*`` reach every contract of their service without being copied per
 customer. Keys whose policies share service hours and outage rules form one engine group: one
-run of :func:`slacalc.computing.engine.usage`. Keys are handled as arrays throughout: a month
+run of :func:`slacalc.computing.engine.totals`. Keys are handled as arrays throughout: a month
 of a large cloud has hundreds of thousands of them.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import Measure, OutageRules, Usage, sorted_distinct, usage
+from slacalc.computing.engine import CellTotals, Measure, OutageRules, cell_totals, sorted_distinct
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
@@ -32,24 +32,25 @@ from slacalc.terms.policy import Policy
 
 @dataclass
 class Group:
-    """Keys that share service hours and outage rules: their usage and how time is measured."""
+    """Keys that share service hours and outage rules: their cell totals and how time is
+    measured."""
 
     policy: Policy  # one policy of the group (their hours and rules are the same)
     measure: Measure
-    usage: Usage | None  # None: no incident of the group's keys
-    table_keys: Any  # the table's key numbers in the group, ascending (the usage's key order)
+    totals: CellTotals | None  # None: no incident of the group's keys
+    table_keys: Any  # the table's key numbers in the group, ascending (the cell totals' key order)
 
 
 @dataclass
 class KeyPlan:
-    """The report's keys, sorted, with their contracts and where their usage comes from."""
+    """The report's keys, sorted, with their contracts and where their cell totals come from."""
 
     key_customer: Any  # pyarrow string arrays, sorted by (customer, service)
     key_service: Any
     contracts: list[Contract]  # the contracts that price the keys
     contract: Any  # per key: index into contracts
     group: Any  # per key: index into groups
-    local: Any  # per key: the key's number in its group's usage (-1: no incidents)
+    local: Any  # per key: the key's number in its group's cell totals (-1: no incidents)
     source: Any  # per key: the table key whose incidents it takes (-1: none)
     groups: list[Group]
     table: IncidentTable  # the log, with customer-wide rows merged into the keys that need them
@@ -79,15 +80,15 @@ def plan_keys(
     if wanted is None:
         hit = np.zeros(n_grid, dtype=bool)
         for g in groups:
-            if g.usage is not None:
-                hit[g.usage.cells % n_grid] = True
+            if g.totals is not None:
+                hit[g.totals.cells % n_grid] = True
         wanted = np.flatnonzero(hit).tolist()
     used = np.zeros(table.n_keys, dtype=bool)
     month_wanted = np.zeros(n_grid, dtype=bool)
     month_wanted[wanted] = True
     for g in groups:
-        if g.usage is not None:
-            cells = g.usage.cells
+        if g.totals is not None:
+            cells = g.totals.cells
             hit = month_wanted[cells % n_grid]
             used[g.table_keys[cells[hit] // n_grid]] = True
     customers, services, contract, source, own = _chosen(
@@ -197,7 +198,7 @@ def engine_groups(
 ) -> tuple[list[Group], Any, Any]:
     """Run the engine once per group of keys with the same hours and rules.
 
-    Returns the groups and, per table key, its group and its number in the group's usage.
+    Returns the groups and, per table key, its group and its number in the group's cell totals.
     """
     sigs: dict[tuple, int] = {}
     policies: list[Policy] = []
@@ -225,7 +226,9 @@ def engine_groups(
             outage = OutageRules(
                 policy.min_outage_seconds * US_PER_SECOND, policy.round_up_seconds * US_PER_SECOND
             )
-            result = usage(sub, grid.edges, settings.as_of, measure=measure, rules=outage or None)
+            result = cell_totals(
+                sub, grid.edges, settings.as_of, measure=measure, rules=outage or None
+            )
         groups.append(Group(policy, measure, result, keys))
     return groups, group_of_key, local_of_key
 
@@ -260,9 +263,9 @@ def _chosen(
     settings: Any,
 ) -> tuple[Any, Any, Any, Any, int]:
     """Every key that gets rows: ``(customers, services, contract, source, own)``, where source
-    is the table key whose usage it takes (-1: none) and the first ``own`` keys are the table's
-    own (the others take a customer-wide key's usage, or none). An unpriced key with incidents
-    in the reported months is an error naming it."""
+    is the table key whose cell totals it takes (-1: none) and the first ``own`` keys are the
+    table's own (the others take a customer-wide key's cell totals, or none). An unpriced key
+    with incidents in the reported months is an error naming it."""
     star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER)) if table.n_keys else used
     picked = np.flatnonzero(used & ~star)
     unpriced = picked[of_key[picked] < 0]

@@ -2,7 +2,7 @@
 claim window and the dispute deadlines it opens.
 
 :func:`compute_report` is what ``slacalc report`` prints, deadlines included. It picks the
-months, plans which keys get rows (:mod:`~slacalc.computing.keys`), takes each row's usage from
+months, plans which keys get rows (:mod:`~slacalc.computing.keys`), takes each row's downtime from
 its engine group, prices whole columns (:mod:`~slacalc.computing.pricing`); the result keeps
 its values as arrays, and rows, records and text (:mod:`~slacalc.computing.fields`) are built
 from them on demand.
@@ -178,7 +178,7 @@ class Report:
     """The rows of a report (as columns), the deadlines they open and what to warn about."""
 
     settings: Settings
-    plan: KeyPlan  # the keys (sorted), their contracts and usage
+    plan: KeyPlan  # the keys (sorted), their contracts and cell totals
     months: list[Month]
     starts: list[int]  # per month: period start and end, epoch microseconds
     ends: list[int]
@@ -399,7 +399,7 @@ def compute_report(
 
 def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
     """Every month (in the billing zone) that some incident overlaps by more than zero: the
-    months :func:`usage` gives cells in. Each incident touches the months from the one holding
+    months :func:`cell_totals` gives cells in. Each incident touches the months from the one holding
     its start to the one holding its last microsecond, so the months of a log are the union of
     the months of its pieces."""
     grid, _ = _grid(table, settings, None)
@@ -511,7 +511,7 @@ def _columns(
                 continue
             rows = (keys_in[:, None] * n_m + np.arange(n_m)).reshape(-1)
             period[rows] = np.tile(g.measure.length(starts, ends), len(keys_in))
-            u = g.usage
+            u = g.totals
             if u is None or not len(u.cells):
                 continue
             local = np.repeat(plan.local[keys_in], n_m)

@@ -39,7 +39,7 @@ CONTRACT = "_contract"  # on the contracts side: the contract's number in the bo
 STAR_GROUP = EVERY_CUSTOMER
 
 # Kinds of what a group's summary says.
-PROBLEM, ERROR, USAGE, MONTH, LATE = "problem", "error", "usage", "month", "late"
+PROBLEM, ERROR, BAD_USAGE, MONTH, LATE = "problem", "error", "usage", "month", "late"
 SUMMARY = pa.schema(
     [
         ("kind", pa.string()),
@@ -111,7 +111,7 @@ def summary(
             for p in exc.problems:
                 add(ERROR, p.file, p.message, column=p.column, value=p.value)
         except UsageError as exc:
-            add(USAGE, message=str(exc))
+            add(BAD_USAGE, message=str(exc))
         else:
             for m in report.months:
                 add(MONTH, count=m.year * 12 + m.month - 1)

@@ -34,6 +34,7 @@ from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
 from slacalc.reading.contracts import REQUIRED as CONTRACT_REQUIRED
 from slacalc.reading.contracts import ContractBook, contracts_of_rows
 from slacalc.spark.groups import (
+    BAD_USAGE,
     BUCKET,
     CONTRACT,
     CUSTOMER,
@@ -48,7 +49,6 @@ from slacalc.spark.groups import (
     SERVICE,
     STAR_GROUP,
     SUMMARY,
-    USAGE,
     report_rows,
     summary,
     text_batches,
@@ -286,8 +286,8 @@ def _check(found: pa.Table) -> LogFacts:
 
     if reading := problems(PROBLEM):
         raise InputError(reading)
-    if usage := [r["message"] for r in rows if r["kind"] == USAGE]:
-        raise UsageError(sorted(usage)[0])
+    if bad_usage := [r["message"] for r in rows if r["kind"] == BAD_USAGE]:
+        raise UsageError(sorted(bad_usage)[0])
     if errors := problems(ERROR):
         star = [p for p in errors if p.value == STAR_GROUP]
         raise InputError(star[:1] or errors)

@@ -1,12 +1,18 @@
-"""The audit trail of one report row as people read it.
+"""The audit trail of one report row as people read it: the table view, and the JSON record.
 
-A key may have a million incidents: every column is written in bulk (times by pyarrow,
-durations by :func:`~slacalc.writing.times.durations`, impacts once per distinct value), and a
-long table is aligned plain text (see :data:`slacalc.writing.tables.LARGE`), as the report's is.
+Explain's notes and formula steps are values (a code and typed parameters,
+:mod:`slacalc.computing.explain`); :data:`ENGLISH` says each code in English, here and nowhere
+else. A key may have a million incidents: every column is written in bulk (times by pyarrow,
+durations by :func:`~slacalc.writing.times.durations`, impacts once per distinct value, each
+distinct set of notes once), and a long table is aligned plain text (see
+:data:`slacalc.writing.tables.LARGE`), as the report's is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import tzinfo
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -15,7 +21,7 @@ import pyarrow.compute as pc
 from rich.text import Text
 
 from slacalc import speed
-from slacalc.computing.explain import Explanation
+from slacalc.computing.explain import Explanation, Note, Said
 from slacalc.dates.instants import format_instant
 from slacalc.errors import printable
 from slacalc.reading.cells import CATEGORIES
@@ -91,7 +97,7 @@ def _incidents(ex: Explanation) -> Grid:
     )
     removed = np.asarray(ex.excluded_us)[inside]
     excluded = pc.if_else(pa.array(removed > 0), durations(removed), "")
-    notes = pa.array(ex.notes, pa.string()).take(index) if n else pa.array([], pa.string())
+    notes = pa.array(note_texts(ex.notes, tz), pa.string()).take(index)
     data = [ids, where, category, impact, _as_read(t, index), counted, excluded, notes]
     if has_source:
         data.insert(2, _trimmed(t.source.take(index)))
@@ -185,9 +191,171 @@ def _timeline(ex: Explanation) -> Grid:
 
 def _formula(ex: Explanation) -> Text:
     formula = Text("4. Availability, tier and compensation\n", style="bold")
-    for line in ex.formula():
-        formula.append("   " + printable(line) + "\n", style="red" if "BREACHED" in line else None)
+    tz = ex.settings.tz
+    for said in (*ex.month_notes, *ex.formula):
+        style = "red" if said.code == "target_breached" else None
+        formula.append("   " + printable(english(said, tz)) + "\n", style=style)
     return formula
+
+
+# --- the JSON record ---------------------------------------------------------------------------
+
+
+def explanation_record(ex: Explanation) -> dict[str, Any]:
+    """What ``explain -f json`` writes: :meth:`Explanation.to_dict` (notes and steps as
+    ``{code, params}``), each note and step with its English ``text``, and each incident's
+    notes joined in ``note`` as the table shows them."""
+    tz = ex.settings.tz
+    out = ex.to_dict()
+    for item, notes in zip(out["incidents"], ex.notes, strict=True):
+        item["note"] = note_text(notes, tz)
+        for record, note in zip(item["notes"], notes, strict=True):
+            record["text"] = english(note, tz)
+    for record, run in zip(out["runs"], ex.runs, strict=True):
+        for item, note in zip(record["notes"], run.notes, strict=True):
+            item["text"] = english(note, tz)
+    for item, note in zip(out["notes"], ex.month_notes, strict=True):
+        item["text"] = english(note, tz)
+    for item, step in zip(out["formula"], ex.formula, strict=True):
+        item["text"] = english(step, tz)
+    return out
+
+
+# --- explain's notes and steps in English --------------------------------------------------
+
+
+def english(said: Said, tz: tzinfo) -> str:
+    """A note or a formula step in English (a code without a sentence is a bug: KeyError)."""
+    return ENGLISH[said.code](said, tz)
+
+
+def note_text(notes: Sequence[Note], tz: tzinfo) -> str:
+    """An incident's notes, ``; ``-joined."""
+    return "; ".join(english(n, tz) for n in notes)
+
+
+def note_texts(notes: Sequence[Sequence[Note]], tz: tzinfo) -> list[str]:
+    """Every incident's notes, each set said once (incidents alike share one tuple of notes:
+    a million incidents have a few)."""
+    said: dict[int, str] = {}
+    out = []
+    for group in notes:
+        text = said.get(id(group))
+        if text is None:
+            text = said[id(group)] = note_text(group, tz)
+        out.append(text)
+    return out
+
+
+def _s(us: Fraction | int) -> str:
+    return f"{rules.seconds(us)} s"
+
+
+def _base(period_us: int, excluded_us: int | None) -> str:
+    if excluded_us is None:
+        return _s(period_us)
+    return f"({_s(period_us)} - {_s(excluded_us)} excluded)"
+
+
+def _money(step: Any, name: str = "fee") -> str:
+    return rules.format_money(getattr(step, name), step.currency)
+
+
+def _outage_rules(n: Any) -> str:
+    applied = []
+    if n.min_outage_seconds:
+        applied.append(f"outages of {n.min_outage_seconds} s or less count 0")
+    if n.round_up_seconds:
+        applied.append(f"each outage is rounded up to a multiple of {n.round_up_seconds} s")
+    return (
+        f"outage rules ({'; '.join(applied)}): {n.intervals} interval(s), {n.ignored} ignored; "
+        f"downtime {_s(n.downtime_us)} counts {_s(n.counted_us)}"
+    )
+
+
+def _claim(n: Any, tz: tzinfo) -> str:
+    closes = "never" if n.closes_at is None else format_instant(n.closes_at, tz)
+    return f"claim window: {format_instant(n.opens_at, tz)} .. {closes} ({n.status} at --as-of)"
+
+
+ENGLISH: dict[str, Callable[[Any, tzinfo], str]] = {
+    # an incident
+    "customer_wide": lambda n, tz: "customer-wide (*) incident",
+    "ongoing": lambda n, tz: "ongoing: counted up to --as-of",
+    "ends_after_as_of": lambda n, tz: "ends after --as-of: counted up to it",
+    "outside_month": lambda n, tz: "outside the month",
+    "clipped": lambda n, tz: "clipped to the month",
+    "not_downtime": lambda n, tz: f"{n.category}: excluded from downtime",
+    "partly_excluded": lambda n, tz: "partly inside maintenance/excluded time",
+    "fully_excluded": lambda n, tz: "wholly inside maintenance/excluded time",
+    "larger_impact": lambda n, tz: "a larger impact may overlap it: the largest counts",
+    "merged_with": lambda n, tz: f"merged with {', '.join(n.incidents)}",
+    # a merged interval
+    "rule_ignored": lambda n, tz: f"interval #{n.run} counts 0 under the outage rules",
+    "rule_rounded": lambda n, tz: (
+        f"interval #{n.run} is rounded up by the outage rules: "
+        f"{_s(n.downtime_us)} count {_s(n.counted_us)}"
+    ),
+    # the month
+    "service_hours": lambda n, tz: (
+        f"period = service time in the month ({n.days} days {n.start}-{n.end}): {_s(n.period_us)}"
+    ),
+    "outage_rules": lambda n, tz: _outage_rules(n),
+    "rounded_past_month": lambda n, tz: (
+        f"rounded up to {_s(n.rounded_us)}, more than the month can count: downtime stops at "
+        f"the month's time less excluded time ({_s(n.counted_us)})"
+    ),
+    # the formula
+    "availability": lambda n, tz: (
+        f"availability = 1 - {_s(n.downtime_us)} / {_base(n.period_us, n.excluded_us)} = "
+        f"{_exact(n.availability * 100, 8)} % (shown truncated: {n.shown_pct:f} %)"
+    ),
+    "target_met": lambda n, tz: (
+        f"tier band = {n.band}; committed target = {rules.format_pct(n.target)} % -> met"
+    ),
+    "target_breached": lambda n, tz: (
+        f"tier band = {n.band}; committed target = {rules.format_pct(n.target)} % -> BREACHED"
+    ),
+    "no_compensation": lambda n, tz: "compensation = 0 (the committed target is met)",
+    "price_coefficient": lambda n, tz: (
+        f"compensation = {_s(n.downtime_us)} / {_base(n.period_us, n.excluded_us)} x "
+        f"{_money(n)} {n.currency} x {rules.format_coefficient(n.coefficient)} = "
+        f"{_exact(n.amount, rules.minor_unit(n.currency) + 4)} {n.currency}"
+    ),
+    "price_credit": lambda n, tz: (
+        f"band: availability below {rules.format_pct(n.below)} % -> credit "
+        f"{rules.format_pct(n.credit_pct)} %; compensation = {_money(n)} {n.currency} x "
+        f"{rules.format_pct(n.credit_pct)} % = "
+        f"{_exact(n.amount, rules.minor_unit(n.currency) + 4)} {n.currency}"
+    ),
+    "no_band": lambda n, tz: "compensation = 0: no band of the tier covers this availability",
+    "cap": lambda n, tz: (
+        f"cap = {rules.format_pct(n.cap_pct)} % of {_money(n)} = "
+        f"{_exact(n.cap, rules.minor_unit(n.currency) + 4)} {n.currency}: the cap applies"
+    ),
+    "min_credit": lambda n, tz: (
+        f"below the minimum credit of {rules.format_pct(n.min_credit)} {n.currency}: "
+        "no credit is issued"
+    ),
+    "rounded": lambda n, tz: (
+        f"rounded half-up to {n.places} decimals: {_money(n, 'amount')} {n.currency} "
+        f"as {n.credit_form}"
+    ),
+    "due": lambda n, tz: (
+        f"due {format_instant(n.due_at, tz)} ({n.hours} hours after the month ends)"
+    ),
+    "claim_window": _claim,
+}
+
+
+def _exact(value: Fraction, places: int) -> str:
+    """An exact value to ``places`` decimals, truncated, ``...`` marking that more follow."""
+    scaled = value * 10**places
+    whole = scaled.numerator // scaled.denominator
+    sign = "-" if whole < 0 else ""
+    digits = str(abs(whole)).rjust(places + 1, "0")
+    text = f"{sign}{digits[:-places]}.{digits[-places:]}"
+    return text if whole == scaled else text + "..."
 
 
 def _no_year(text: str) -> str:
@@ -203,3 +371,24 @@ def _same_month(text: str) -> str:
     if start[:10] == end[:10]:
         return f"{_no_year(start)} .. {end[11:]}"
     return f"{_no_year(start)} .. {_no_year(end) if start[:4] == end[:4] else end}"
+
+
+def code_table() -> str:
+    """Every note and formula step explain's JSON can carry, as a Markdown table (the
+    README's): the kind, the code, its parameters as the JSON names them, and what it means."""
+    from dataclasses import fields
+
+    from slacalc.computing.explain import Step
+
+    rows = ["| kind | code | parameters | meaning |", "|---|---|---|---|"]
+    for kind, types in (("note", Note.TYPES), ("step", Step.TYPES)):
+        for code, cls in types.items():
+            names = [_json_name(f.name) for f in fields(cls)]
+            meaning = " ".join((cls.__doc__ or "").split("\n\n")[0].split()).replace("``", "`")
+            params = ", ".join(f"`{n}`" for n in names)
+            rows.append(f"| {kind} | `{code}` | {params} | {meaning} |")
+    return "\n".join(rows)
+
+
+def _json_name(name: str) -> str:
+    return name[:-3] + "_seconds" if name.endswith("_us") else name

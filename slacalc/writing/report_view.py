@@ -111,20 +111,19 @@ def report_tables(report: Report) -> list[Any]:
 
 
 def _due_texts(report: Report, breached: Any) -> tuple[Any, str]:
-    """Each row's level-1 due time (the 72-hour rule from its month's end), empty when it is
-    not breached, as :func:`compact_times` writes the breached rows' times; and the year it
+    """Each breached row's compensation due time (its level-1 deadline's, which the report
+    computed), as :func:`compact_times` writes them, empty for the other rows; and the year it
     leaves out. Rows of a month share their due time: each month's is written once."""
     n_months = max(len(report.months), 1)
     month_of = np.arange(len(breached)) % n_months
     months = sorted(set(month_of[breached].tolist()))
-    texts, year = compact_times(
-        [rules.level1_due(report.ends[m]) for m in months], report.settings.tz
-    )
+    due = {d.reference: d.due_at for d in report.deadlines if d.level == 1}
+    texts, year = compact_times([due[report.months[m].text] for m in months], report.settings.tz)
     by_month = [""] * n_months
     for m, text in zip(months, texts, strict=True):
         by_month[m] = text
-    due = pa.array(by_month, pa.string()).take(pa.array(month_of))
-    return pc.if_else(pa.array(breached), due, ""), year
+    cells = pa.array(by_month, pa.string()).take(pa.array(month_of))
+    return pc.if_else(pa.array(breached), cells, ""), year
 
 
 def _durations(num: Any, den: Any) -> Any:
@@ -153,7 +152,6 @@ def deadline_table(deadlines: list[Deadline], tz: tzinfo) -> Grid:
     ordered = sorted(deadlines, key=Deadline.sort_key)
     opened, _ = compact_times([d.opened_at for d in ordered], tz)
     due, _ = compact_times([d.due_at for d in ordered], tz)
-    opened_full = [from_us(d.opened_at, tz).year for d in ordered]
     grid = Grid(
         f"Dispute settlement deadlines (times in {name})",
         [
@@ -166,7 +164,6 @@ def deadline_table(deadlines: list[Deadline], tz: tzinfo) -> Grid:
             Column("Due"),
         ],
     )
-    del opened_full
     for d, o, u in zip(ordered, opened, due, strict=True):
         grid.add(str(d.level), d.category, d.customer_id, d.service, d.reference, o, u)
     return grid

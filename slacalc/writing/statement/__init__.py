@@ -1,14 +1,16 @@
 """The customer's monthly SLA statement: one self-contained HTML page (and its PDF), in English
-or Simplified Chinese, built from the report and explain results of one customer and month.
+or Simplified Chinese, formatted from what :func:`slacalc.computing.statements.build_statements`
+computed (the report's rows of one customer and month, explained). Nothing here computes.
 
-    from slacalc.writing.statement import build_statements, render_html
+    from slacalc.computing.statements import build_statements
+    from slacalc.writing.statement import render_html
 
     (statement,) = build_statements(table, settings, month=Month(2025, 5), contracts=book,
                                     customers=["acme"])
     html = render_html(statement, "zh")
 
-Layout: :mod:`.model` (what the statement says, from the library's results), :mod:`.messages`
-(every word, in both languages), :mod:`.chart` (the timeline's geometry), :mod:`.render` (the
+Layout: :mod:`.messages` (every word, in both languages), :mod:`.phrases` (explain's notes and
+formula steps as messages), :mod:`.chart` (the timeline's geometry), :mod:`.render` (the
 Jinja2 templates in ``templates/``), :mod:`.pdf` (headless Chromium), :mod:`.files` (writing
 one or a folder of them), :mod:`.samples` (the sample statements of the README).
 """
@@ -24,32 +26,20 @@ from slacalc.writing.statement.files import (
     write_statements,
 )
 from slacalc.writing.statement.messages import LANGS, default_lang, parse_lang
-from slacalc.writing.statement.model import (
-    InputFile,
-    Statement,
-    build_statements,
-    input_file,
-    source_files,
-)
 from slacalc.writing.statement.pdf import PdfError, html_to_pdf
 from slacalc.writing.statement.render import render_html
 
 __all__ = [
     "LANGS",
-    "InputFile",
     "PdfError",
-    "Statement",
     "StatementFormat",
-    "build_statements",
     "choose_format",
     "default_lang",
     "file_name",
     "html_to_pdf",
-    "input_file",
     "parse_lang",
     "render",
     "render_html",
-    "source_files",
     "write_statement",
     "write_statements",
 ]

@@ -13,9 +13,9 @@ from datetime import timedelta
 from fractions import Fraction
 from typing import Any
 
+from slacalc.computing.statements import Stretch, Window
 from slacalc.dates.instants import from_us, local_midnight_us
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.writing.statement.model import Stretch, Window
 
 WIDTH = 1000  # viewBox units across the month
 LEFT, RIGHT = 6, 6  # room for the first and last day labels

@@ -13,11 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
+from slacalc.computing.statements import Statement
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError, printable
 from slacalc.writing.formats import StatementFormat
 from slacalc.writing.output import STDOUT, write_output, write_outputs
-from slacalc.writing.statement.model import Statement
 from slacalc.writing.statement.pdf import html_to_pdf
 from slacalc.writing.statement.render import render_html
 

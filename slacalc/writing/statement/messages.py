@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
+from slacalc.dates.instants import from_us
 from slacalc.errors import printable
 from slacalc.terms import rules
 
@@ -26,7 +27,6 @@ HTML_LANG = {EN: "en", ZH: "zh-CN"}
 MESSAGES: dict[str, dict[str, str]] = {
     EN: {
         # page
-        "raw": "{text}",
         "title": "Monthly SLA statement",
         "subtitle": "{customer} · {month}",
         "customer": "Customer",
@@ -105,6 +105,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "claim_status.not_open": "not open yet",
         "claim_status.open": "open",
         "claim_status.claim_expired": "expired",
+        "claim_status.below_min_credit": "below the minimum credit: none is issued",
         "no_claim": "No compensation: the committed target is met.",
         "report_row": "The report's row",
         "report_row_note": "These are the report's CSV fields for this service, exactly as "
@@ -119,7 +120,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.customer_wide": "customer-wide (*) incident",
         "note.ongoing": "ongoing: counted up to the as-of time",
         "note.ends_after_as_of": "ends after the as-of time: counted up to it",
-        "note.outside": "outside the month",
+        "note.outside_month": "outside the month",
         "note.clipped": "clipped to the month",
         "note.not_downtime": "{category}: excluded from downtime",
         "note.partly_excluded": "partly inside maintenance or excluded time",
@@ -128,25 +129,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "wholly inside maintenance or excluded time",
         "note.rule_ignored": "interval #{run} counts 0 under the outage rules",
         "note.rule_rounded": "interval #{run} is rounded up by the outage rules",
+        "note.rounded_past_month": "rounded up to {rounded} s, more than the month can count: "
+        "downtime stops at the month's time less excluded time ({counted} s)",
         # formula
-        "f.service_hours": "period = service time in the month ({hours}): {period} s",
-        "f.outage_rules": "outage rules: {runs} interval(s), {ignored} ignored; {raw} s of "
+        "note.service_hours": "period = service time in the month ({hours}): {period} s",
+        "note.outage_rules": "outage rules: {runs} interval(s), {ignored} ignored; {raw} s of "
         "downtime count {counted} s",
         "f.availability": "availability = 1 − {down} s ÷ {base} = {exact} % (shown truncated "
         "to 4 decimals: {pct} %)",
         "f.base": "{period} s",
         "f.base_minus_excluded": "({period} s − {excluded} s excluded)",
-        "f.breached": "tier reached {band}; committed target {target} % → breached",
-        "f.met": "tier reached {band}; committed target {target} % → met",
+        "f.target_breached": "tier reached {band}; committed target {target} % → breached",
+        "f.target_met": "tier reached {band}; committed target {target} % → met",
         "f.no_compensation": "compensation = 0 (the committed target is met)",
-        "f.coefficient": "compensation = {down} s ÷ {base} × {fee} {currency} × {coefficient} "
-        "= {exact} {currency}",
-        "f.credit": "availability below {below} % → credit {pct} % of the fee: {fee} "
+        "f.price_coefficient": "compensation = {down} s ÷ {base} × {fee} {currency} × "
+        "{coefficient} = {exact} {currency}",
+        "f.price_credit": "availability below {below} % → credit {pct} % of the fee: {fee} "
         "{currency} × {pct} % = {exact} {currency}",
         "f.no_band": "compensation = 0: no band of the tier covers this availability",
         "f.cap": "cap = {cap} % of {fee} {currency} = {exact} {currency}: the cap applies",
         "f.min_credit": "below the minimum credit of {min} {currency}: no credit is issued",
         "f.rounded": "rounded half-up to {places} decimal(s): {amount} {currency}",
+        "f.due": "compensation due {due} ({hours} hours after the month ends)",
+        "f.claim_window": "claim window: {opens} to {closes} ({status} at the as-of time)",
+        "f.claim_window_open_ended": "claim window: from {opens}, with no end ({status} at "
+        "the as-of time)",
         # deadlines
         "deadlines": "Dispute deadlines",
         "deadlines_none": "No dispute deadline opens for this month.",
@@ -159,7 +166,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "level.1": "1 · SLA breach: automatic compensation",
         "level.2": "2 · data loss: special investigation group",
         "level.3": "3 · resource allocation: account manager and technical expert",
-        "count.hours": "72 hours after it opens",
+        "count.hours": "{hours} hours after it opens",
         "count.working_days": "{count} working days after the opening day: {days}",
         "escalation_note": "A dispute unresolved 15 days after it opened goes to the "
         "customer-service committee, with an independent third-party audit.",
@@ -222,7 +229,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unit.s": "s",
     },
     ZH: {
-        "raw": "{text}",
         "title": "服务健康报告",
         "subtitle": "{customer} · {month}",
         "customer": "客户",
@@ -298,6 +304,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "claim_status.not_open": "尚未开放",
         "claim_status.open": "可申请",
         "claim_status.claim_expired": "已过期",
+        "claim_status.below_min_credit": "低于最低赔付额，不予赔付",
         "no_claim": "无赔偿：已达到承诺目标。",
         "report_row": "报告记录",
         "report_row_note": "以下为该服务在 slacalc report 的 CSV 输出中的字段，原样列出。",
@@ -310,7 +317,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.customer_wide": "全客户（*）事件",
         "note.ongoing": "尚未结束：计至截至时间",
         "note.ends_after_as_of": "结束于截至时间之后：计至截至时间",
-        "note.outside": "不在本月内",
+        "note.outside_month": "不在本月内",
         "note.clipped": "已截取到本月",
         "note.not_downtime": "{category}：不计入不可用时间",
         "note.partly_excluded": "部分处于维护或排除时间内",
@@ -319,23 +326,28 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "完全处于维护或排除时间内",
         "note.rule_ignored": "按故障规则，区间 #{run} 不计",
         "note.rule_rounded": "按故障规则，区间 #{run} 向上取整",
-        "f.service_hours": "周期 = 本月服务时间（{hours}）：{period} 秒",
-        "f.outage_rules": "故障规则：{runs} 个区间，忽略 {ignored} 个；"
+        "note.rounded_past_month": "向上取整后为 {rounded} 秒，超过本月可计时长："
+        "不可用时长以本月时长减去排除时间为限（{counted} 秒）",
+        "note.service_hours": "周期 = 本月服务时间（{hours}）：{period} 秒",
+        "note.outage_rules": "故障规则：{runs} 个区间，忽略 {ignored} 个；"
         "不可用 {raw} 秒，计入 {counted} 秒",
         "f.availability": "可用性 = 1 − {down} 秒 ÷ {base} = {exact}%（截断保留 4 位小数：{pct}%）",
         "f.base": "{period} 秒",
         "f.base_minus_excluded": "（{period} 秒 − 排除的 {excluded} 秒）",
-        "f.breached": "达到等级 {band}；承诺目标 {target}% → 未达标",
-        "f.met": "达到等级 {band}；承诺目标 {target}% → 达标",
+        "f.target_breached": "达到等级 {band}；承诺目标 {target}% → 未达标",
+        "f.target_met": "达到等级 {band}；承诺目标 {target}% → 达标",
         "f.no_compensation": "赔偿 = 0（已达到承诺目标）",
-        "f.coefficient": "赔偿 = {down} 秒 ÷ {base} × {fee} {currency} × {coefficient} "
+        "f.price_coefficient": "赔偿 = {down} 秒 ÷ {base} × {fee} {currency} × {coefficient} "
         "= {exact} {currency}",
-        "f.credit": "可用性低于 {below}% → 按月服务费的 {pct}% 赔付：{fee} {currency} × {pct}% "
-        "= {exact} {currency}",
+        "f.price_credit": "可用性低于 {below}% → 按月服务费的 {pct}% 赔付："
+        "{fee} {currency} × {pct}% = {exact} {currency}",
         "f.no_band": "赔偿 = 0：该等级没有覆盖此可用性的档位",
         "f.cap": "上限 = {fee} {currency} 的 {cap}% = {exact} {currency}：按上限赔付",
         "f.min_credit": "低于最低赔付额 {min} {currency}：不予赔付",
         "f.rounded": "四舍五入保留 {places} 位小数：{amount} {currency}",
+        "f.due": "赔偿截止 {due}（当月结束后 {hours} 小时）",
+        "f.claim_window": "申请期：{opens} 至 {closes}（截至时间的状态：{status}）",
+        "f.claim_window_open_ended": "申请期：{opens} 起，不设截止（截至时间的状态：{status}）",
         "deadlines": "争议处理时限",
         "deadlines_none": "本月没有开启的争议时限。",
         "col.level": "级别",
@@ -347,7 +359,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "level.1": "1 · SLA 未达标：自动赔偿流程",
         "level.2": "2 · 数据丢失：专项调查组",
         "level.3": "3 · 资源分配争议：客户经理与技术专家",
-        "count.hours": "开启后 72 小时",
+        "count.hours": "开启后 {hours} 小时",
         "count.working_days": "开启当日之后的 {count} 个工作日：{days}",
         "escalation_note": "争议开启 15 日后仍未解决的，提交客户服务委员会，并由独立第三方审计。",
         "policy_heading": "赔偿政策与条款",
@@ -452,6 +464,13 @@ class Msg:
     values: dict[str, Any] = field(default_factory=dict)
 
 
+class Instant(NamedTuple):
+    """An instant put into a message: said as a local date and time in the page's language."""
+
+    us: int
+    tz: Any
+
+
 class Data(str):
     """Text from the input (an id, a service, a file's own time text) put into a message: it
     is shown as :func:`data_html` shows it."""
@@ -493,20 +512,25 @@ class Catalogue:
         return HTML_LANG[self.lang]
 
     def __call__(self, key: str, **values: Any) -> Markup:
-        """The message ``key`` with ``values`` put in (messages among them said first).
+        """The message ``key`` with ``values`` put in (messages among them said first,
+        instants as local dates and times in this language).
 
         The messages are ours, so they are markup; the values are escaped unless they are
         markup already (a figure the template wrapped in its element), :class:`Data` is
-        isolated and control characters never pass (:func:`_value`).
+        isolated and control characters never pass (:func:`_value`). A key missing from the
+        catalogue is a KeyError: nothing is shown as raw text.
         """
         text = Markup(MESSAGES[self.lang][key])
         if not values:
             return text
-        said = {
-            k: self(v.key, **v.values) if isinstance(v, Msg) else _value(v)
-            for k, v in values.items()
-        }
-        return text.format(**said)
+        return text.format(**{k: self._said(v) for k, v in values.items()})
+
+    def _said(self, value: Any) -> Any:
+        if isinstance(value, Msg):
+            return self(value.key, **value.values)
+        if isinstance(value, Instant):
+            return self.datetime(from_us(value.us, value.tz))
+        return _value(value)
 
     def say(self, msg: Msg) -> Markup:
         return self(msg.key, **msg.values)

@@ -11,12 +11,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from slacalc.computing.fields import FIELDS, TEXT_FIELDS
+from slacalc.computing.statements import ServiceStatement, Statement
 from slacalc.dates.instants import format_instant, from_us
 from slacalc.errors import printable
 from slacalc.terms import rules
 from slacalc.writing.statement.chart import timeline_chart
 from slacalc.writing.statement.messages import Catalogue, Msg, data_html, data_list
-from slacalc.writing.statement.model import Statement, hours_msg
+from slacalc.writing.statement.phrases import SHOWN_ELSEWHERE, hours_msg, say
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -85,8 +86,22 @@ class _View:
     def month(self) -> str:
         return self.t.month(self.s.month.year, self.s.month.month)
 
-    def say(self, msg: Msg) -> str:
-        return self.t.say(msg)
+    def say(self, said: Any) -> str:
+        """A note or step of explain (or a message) in the page's language."""
+        return self.t.say(said if isinstance(said, Msg) else say(said, self.tz))
+
+    def formula(self, service: ServiceStatement) -> list[str]:
+        """The month's notes and the formula's steps (those the claim section does not show)."""
+        steps = [s for s in service.formula if s.code not in SHOWN_ELSEWHERE]
+        return [self.say(x) for x in (*service.notes, *steps)]
+
+    def row_text(self, service: ServiceStatement) -> dict[str, str]:
+        """The row as the report's CSV prints it (``breached`` is ``true``, not True)."""
+        return {name: _csv_text(service.row.fields[name]) for name in FIELDS}
+
+    @property
+    def level1_hours(self) -> int:
+        return rules.LEVEL1_HOURS
 
     def duration(self, us: Any) -> str:
         return self.t.duration(us)
@@ -135,7 +150,7 @@ class _View:
         if policy.availability_base == "period-minus-excluded":
             out.append(t("rule.base_minus_excluded"))
         if policy.service_hours is not None:
-            out.append(t("rule.service_hours", hours=hours_msg(policy)))
+            out.append(t("rule.service_hours", hours=hours_msg(policy.service_hours)))
         window = policy.claim_window
         if window is not None:
             opens = (
@@ -152,3 +167,10 @@ class _View:
             out.append(t("rule.claim_window", opens=opens, closes=closes))
         out.append(t("rule.credit_form", form=Msg(f"credit_form.{policy.credit_form}")))
         return out
+
+
+def _csv_text(value: Any) -> str:
+    """A field value as the report's CSV writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)

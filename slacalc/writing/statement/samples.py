@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from slacalc.computing.report import Settings
+from slacalc.computing.statements import Statement, build_statements, source_files
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
@@ -22,7 +23,6 @@ from slacalc.reading.contracts import read_contracts
 from slacalc.terms.policy import load_policy
 from slacalc.writing.statement.files import StatementFormat, file_name, render
 from slacalc.writing.statement.messages import LANGS
-from slacalc.writing.statement.model import Statement, build_statements, source_files
 
 ROOT = Path(__file__).resolve().parents[3]
 FOLDER = Path("samples") / "statements"
