@@ -34,8 +34,8 @@ from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar, unconfirmed_warnings
 from slacalc.errors import UsageError, shown
+from slacalc.terms.money import parse_currency
 from slacalc.terms.policy import Policy, Tier, load_policy
-from slacalc.terms.rules import parse_currency
 from slacalc.writing.formats import Format
 
 DEFAULT_TZ = "Asia/Shanghai"
@@ -280,7 +280,7 @@ class ReportRun:
     def totals(self, *, by: str | None = None) -> list[Total]:
         """Breached rows and compensation per currency (``by="customer"``: per customer and
         currency), in the order they first appear in the report."""
-        from slacalc.terms.rules import from_minor, minor_unit, minor_units
+        from slacalc.terms.money import from_minor, minor_unit, minor_units
 
         if by not in (None, "customer"):
             raise UsageError(f"totals by '{by}': only by customer")

@@ -351,7 +351,7 @@ def test_the_report_table_takes_its_due_times_from_the_report(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from slacalc import Settings, compute_report, load_policy
-    from slacalc.terms import rules
+    from slacalc.terms import deadlines
     from slacalc.writing.report_view import report_tables
     from slacalc.writing.tables import print_tables
 
@@ -365,7 +365,7 @@ def test_the_report_table_takes_its_due_times_from_the_report(
     def no_rule(*args: object) -> None:
         raise AssertionError("a renderer applied the 72-hour rule")
 
-    monkeypatch.setattr(rules, "level1_due", no_rule)
+    monkeypatch.setattr(deadlines, "level1_due", no_rule)
     out = io.StringIO()
     print_tables(report_tables(report), out)
     assert "06-04 00:00" in out.getvalue()  # May's breaches: due 72 h after the month

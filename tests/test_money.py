@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slacalc.terms.rules import (
+from slacalc.terms.money import (
     format_money,
     minor_unit,
     minor_units,
@@ -151,7 +151,7 @@ def test_decimal_texts_match_python_decimals(
     writes for ``value * 10**-places``."""
     import numpy as np
 
-    from slacalc.terms.rules import decimal_texts
+    from slacalc.terms.numbers import decimal_texts
 
     units = np.array(values, dtype=object if wide else np.int64)
     expected = []
@@ -180,18 +180,18 @@ def test_a_common_value_formatted_once_gives_the_same_texts(
     formatting every value."""
     import numpy as np
 
-    from slacalc.terms import rules
+    from slacalc.terms import numbers
 
     rng = np.random.default_rng(seed)
     units = np.where(rng.random(n) < 0.6, common, rng.choice(np.array(values), n))
-    got = rules.decimal_texts(units, places, strip=strip, common=common).to_pylist()
-    assert got == rules._scaled_texts(units, places, strip).to_pylist()
+    got = numbers.decimal_texts(units, places, strip=strip, common=common).to_pylist()
+    assert got == numbers._scaled_texts(units, places, strip).to_pylist()
 
 
 def test_decimal_texts_with_places_per_value() -> None:
     import numpy as np
 
-    from slacalc.terms.rules import decimal_texts
+    from slacalc.terms.numbers import decimal_texts
 
     texts = decimal_texts(np.array([120000, 120000, 5]), np.array([2, 0, 3]))
     assert texts.to_pylist() == ["1200.00", "120000", "0.005"]
@@ -199,14 +199,14 @@ def test_decimal_texts_with_places_per_value() -> None:
 
 @given(st.integers(0, 10**15), st.integers(1, 10**6))
 def test_one_duration_in_seconds_is_the_columns_text(num: int, den: int) -> None:
-    from slacalc.terms.rules import seconds, seconds_texts
+    from slacalc.terms.numbers import seconds, seconds_texts
 
     assert str(seconds(Fraction(num, den))) == seconds_texts([num], [den])[0].as_py()
 
 
 @given(st.integers(0, 10**14), st.integers(1, 10**4))
 def test_duration_reads_as_days_hours_minutes_and_rounded_seconds(num: int, den: int) -> None:
-    from slacalc.terms.rules import duration
+    from slacalc.writing.times import duration
 
     secs = Fraction(num, den) / 10**6
     text = duration(Fraction(num, den))
@@ -220,7 +220,7 @@ def test_duration_reads_as_days_hours_minutes_and_rounded_seconds(num: int, den:
 def test_the_digit_table_holds_each_multipliers_base_1000_digits(multipliers: list[int]) -> None:
     """Long division takes each price multiplier's base-1000 digits from one table, built by
     numpy when they all fit 63 bits and one by one otherwise: the same digits either way."""
-    from slacalc.terms.rules import _base1000, _digit_table
+    from slacalc.terms.money import _base1000, _digit_table
 
     table = _digit_table(multipliers)
     for row, m in zip(table.tolist(), multipliers, strict=True):
@@ -232,7 +232,8 @@ def test_the_digit_table_holds_each_multipliers_base_1000_digits(multipliers: li
 def test_numbers_are_ascii_digits() -> None:
     """Decimal reads full-width and other scripts' digits ('１００' is 100): slacalc does not
     guess that a fee or an impact was meant that way."""
-    from slacalc.terms.rules import parse_amount, parse_decimal
+    from slacalc.terms.money import parse_amount
+    from slacalc.terms.numbers import parse_decimal
 
     for text in ("１００", "０.５", "٣"):
         with pytest.raises(ValueError):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from slacalc.errors import UsageError
-from slacalc.terms import rules
+from slacalc.terms import tiers
 from slacalc.terms.policy import PolicyError, load_policy
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -99,8 +99,8 @@ def band_of(policy_name: str, availability: Fraction) -> str:
     p = load_policy(policy_name)
     # availability = 1 - down / base: as integers over the availability's denominator
     base, down = availability.denominator, availability.denominator - availability.numerator
-    (position,) = rules.band_positions([down], 1, [base], p.targets)
-    return rules.band_labels(p.labels)[int(position)]
+    (position,) = tiers.band_positions([down], 1, [base], p.targets)
+    return tiers.band_labels(p.labels)[int(position)]
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ from slacalc.dates.workdays import NoWorkingDay, WorkCalendar
 from slacalc.errors import InputError
 from slacalc.reading.contracts import parse_fee, read_contracts
 from slacalc.reading.holidays import read_holidays_file
-from slacalc.terms import rules
+from slacalc.terms import deadlines
 from slacalc.terms.policy import (
     DOMAINS,
     NUMBER_DIGITS,
@@ -161,7 +161,7 @@ def test_a_window_that_can_be_open_is_read(tmp_path: Path, window: str) -> None:
 
 def claim_bounds_of(policy_path: str, month_after: date, calendar: WorkCalendar):
     policy = load_policy(policy_path)
-    return policy, rules.claim_bounds(policy.claim_window, month_after, SH, calendar)
+    return policy, deadlines.claim_bounds(policy.claim_window, month_after, SH, calendar)
 
 
 def test_a_window_closed_by_the_month_s_holidays_names_the_key_and_the_month(
@@ -196,7 +196,7 @@ def test_a_preset_is_named_by_its_name(tmp_path: Path) -> None:
     holidays = write(tmp_path, "holidays.csv", "date,kind\n" + off)
     cal = WorkCalendar.create("CN", read_holidays_file(holidays))
     policy = load_policy("tencent-cvm")
-    opens, closes = rules.claim_bounds(policy.claim_window, date(2025, 10, 1), SH, cal)
+    opens, closes = deadlines.claim_bounds(policy.claim_window, date(2025, 10, 1), SH, cal)
     with pytest.raises(PolicyError, match=r"^policy 'tencent-cvm' \(preset\): key 'claim_"):
         check_claim_bounds(policy, date(2025, 10, 1), SH, opens, closes)
 

@@ -525,7 +525,7 @@ def test_coefficient_pricing_equals_the_formula(
 
     import numpy as np
 
-    from slacalc.terms import rules
+    from slacalc.terms import money, numbers
 
     # compensation = downtime / period x fee x coefficient, at most cap % of the fee, half-up
     exact = Fraction(downtime, den) / period * Fraction(fee) * Fraction(coefficient)
@@ -535,14 +535,14 @@ def test_coefficient_pricing_equals_the_formula(
     expected = scaled.numerator // scaled.denominator
     if 2 * (scaled - expected) >= 1:
         expected += 1
-    fee_r = rules.ratio(fee)
-    x, m, t = rules.coefficient_price(
-        downtime, den, period, fee_r, rules.ratio(Decimal(coefficient))
+    fee_r = numbers.ratio(fee)
+    x, m, t = money.coefficient_price(
+        downtime, den, period, fee_r, numbers.ratio(Decimal(coefficient))
     )
-    cap_r = rules.cap_of(fee_r, rules.ratio(Decimal(cap)))
+    cap_r = money.cap_of(fee_r, numbers.ratio(Decimal(cap)))
     # the int64 long division and the Python-integer path must both give the formula's units
     for dtype in (np.int64, object):
-        units, capped = rules.capped_units(
+        units, capped = money.capped_units(
             np.array([x], dtype=dtype), np.array([t], dtype=dtype), [0], [m], [cap_r], [places]
         )
         assert int(units[0]) == expected

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from slacalc.dates.instants import format_local
-from slacalc.terms import rules
+from slacalc.writing import times
 from slacalc.writing.times import compact_clock, durations, local_texts, short_duration
 
 
@@ -22,12 +22,12 @@ def test_durations_match_rules_duration(den: int) -> None:
     values = edges + [rng.randrange(0, 10**13) for _ in range(3000)]
     values += [rng.randrange(0, 10**8) for _ in range(1000)]
     got = durations(np.array(values, dtype=np.int64), den).to_pylist()
-    assert got == [rules.duration(Fraction(v, den)) for v in values]
+    assert got == [times.duration(Fraction(v, den)) for v in values]
 
 
 def test_durations_of_huge_values_fall_back_to_the_rule() -> None:
     values = np.array([10**30, 5], dtype=object)
-    assert durations(values).to_pylist() == [rules.duration(10**30), rules.duration(5)]
+    assert durations(values).to_pylist() == [times.duration(10**30), times.duration(5)]
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from typing import Any
 
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import Month
-from slacalc.terms.rules import format_pct, parse_decimal, seconds
+from slacalc.terms.numbers import format_pct, parse_decimal, seconds
 
 FIELDS = ("target_pct", "period", "period_seconds", "allowed_downtime_seconds")
 

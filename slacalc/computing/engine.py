@@ -33,6 +33,7 @@ from slacalc import speed
 from slacalc.dates import months
 from slacalc.reading.cells import DOWN_CODES
 from slacalc.reading.table import IncidentTable
+from slacalc.terms.outages import OutageRules
 
 
 class Measure:
@@ -66,17 +67,6 @@ class Measure:
         if self.windows is None:
             return b - a
         return self.at(b) - self.at(a)
-
-
-@dataclass(frozen=True)
-class OutageRules:
-    """Per-month rules on each maximal interval of nonzero loss (microseconds)."""
-
-    min_outage_us: int = 0  # intervals of at most this length count 0
-    round_up_us: int = 0  # lengths are rounded up to a whole multiple
-
-    def __bool__(self) -> bool:
-        return bool(self.min_outage_us or self.round_up_us)
 
 
 @dataclass

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slacalc import speed
-from slacalc.computing.engine import Measure, OutageRules, Segments, cell_totals, effective_ends
+from slacalc.computing.engine import Measure, Segments, cell_totals, effective_ends
 from slacalc.computing.report import Report, ReportRow, Settings, compute_report
 from slacalc.dates.instants import US_PER_SECOND, format_instant
 from slacalc.dates.months import Month
@@ -39,7 +39,8 @@ from slacalc.errors import UsageError
 from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER
 from slacalc.reading.contracts import ContractBook
 from slacalc.reading.table import NO_END, IncidentTable
-from slacalc.terms import rules
+from slacalc.terms import deadlines, money, numbers
+from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT
 
 __all__ = [
@@ -79,7 +80,7 @@ class Said:
 
 def _json_param(name: str, value: Any, tz: tzinfo | None) -> dict[str, Any]:
     if name.endswith("_us"):
-        return {name[:-3] + "_seconds": None if value is None else rules.seconds(value)}
+        return {name[:-3] + "_seconds": None if value is None else numbers.seconds(value)}
     if name.endswith("_at"):
         if value is None or tz is None:
             return {name: value}
@@ -89,7 +90,7 @@ def _json_param(name: str, value: Any, tz: tzinfo | None) -> dict[str, Any]:
     if isinstance(value, Decimal):
         return {name: f"{value:f}"}
     if isinstance(value, Fraction):
-        return {name: rules.share(value)}
+        return {name: numbers.share(value)}
     if isinstance(value, tuple):
         return {name: list(value)}
     raise TypeError(f"{name}: {type(value).__name__} has no JSON form")
@@ -466,12 +467,12 @@ class Explanation:
                     "file": inc.source,
                     "line": inc.line,
                     "category": inc.category,
-                    "impact": rules.share(inc.impact),
+                    "impact": numbers.share(inc.impact),
                     "start": inc.start_text,
                     "end": inc.end_text,
                     "clipped_start": "" if cs < 0 else format_instant(cs, tz),
                     "clipped_end": "" if cs < 0 else format_instant(ce, tz),
-                    "excluded_seconds": rules.seconds(int(self.excluded_us[i])),
+                    "excluded_seconds": numbers.seconds(int(self.excluded_us[i])),
                     "notes": [n.to_dict(tz) for n in self.notes[i]],
                 }
             )
@@ -482,8 +483,8 @@ class Explanation:
                 {
                     "start": format_instant(s, tz),
                     "end": format_instant(e, tz),
-                    "loss": rules.share(loss),
-                    "downtime_seconds": rules.seconds(d),
+                    "loss": numbers.share(loss),
+                    "downtime_seconds": numbers.seconds(d),
                     "run": run,
                 }
                 for (s, e, loss, d), run in zip(self.timeline(), self.stretch_runs(), strict=True)
@@ -492,7 +493,7 @@ class Explanation:
                 {
                     "start": format_instant(s, tz),
                     "end": format_instant(e, tz),
-                    "seconds": rules.seconds(e - s),
+                    "seconds": numbers.seconds(e - s),
                 }
                 for s, e in self.exclusions
             ],
@@ -501,9 +502,9 @@ class Explanation:
                     "run": r.number,
                     "start": format_instant(r.start, tz),
                     "end": format_instant(r.end, tz),
-                    "length_seconds": rules.seconds(r.length),
-                    "downtime_seconds": rules.seconds(r.downtime),
-                    "counted_seconds": rules.seconds(r.counted),
+                    "length_seconds": numbers.seconds(r.length),
+                    "downtime_seconds": numbers.seconds(r.downtime),
+                    "counted_seconds": numbers.seconds(r.counted),
                     "notes": [n.to_dict(tz) for n in r.notes],
                 }
                 for r in self.runs
@@ -899,11 +900,11 @@ def formula(row: ReportRow) -> list[Step]:
     if not row.breached:
         steps.append(NoCompensation())
         return steps
-    fee = rules.ratio(row.monthly_fee)
+    fee = numbers.ratio(row.monthly_fee)
     if policy.mode == COEFFICIENT:
-        d = rules.ratio(row.downtime_us)
+        d = numbers.ratio(row.downtime_us)
         coefficient = row.tier.coefficient or Decimal(0)
-        x, m, t = rules.coefficient_price(d[0], d[1], row.base_us, fee, rules.ratio(coefficient))
+        x, m, t = money.coefficient_price(d[0], d[1], row.base_us, fee, numbers.ratio(coefficient))
         steps.append(
             PriceByCoefficient(
                 row.downtime_us,
@@ -921,16 +922,16 @@ def formula(row: ReportRow) -> list[Step]:
             steps.append(NoBand())
             return steps
         band = next(b for b in reversed(row.tier.bands) if b.credit_pct == pct)
-        x, m, t = rules.credit_price(fee, rules.ratio(pct))
+        x, m, t = money.credit_price(fee, numbers.ratio(pct))
         steps.append(PriceByBand(band.below, pct, row.monthly_fee, cur, Fraction(x * m, t)))
     if row.capped:
-        cap = Fraction(*rules.cap_of(fee, rules.ratio(policy.cap_pct)))
+        cap = Fraction(*money.cap_of(fee, numbers.ratio(policy.cap_pct)))
         steps.append(Cap(policy.cap_pct, row.monthly_fee, cur, cap))
     if policy.min_credit and row.compensation == 0:
         steps.append(BelowMinCredit(policy.min_credit, cur))
-    steps.append(Rounded(rules.minor_unit(cur), row.compensation, cur, policy.credit_form))
+    steps.append(Rounded(money.minor_unit(cur), row.compensation, cur, policy.credit_form))
     if row.compensation_due is not None:
-        steps.append(Due(row.compensation_due, rules.LEVEL1_HOURS))
+        steps.append(Due(row.compensation_due, deadlines.LEVEL1_HOURS))
     if row.claim_opens is not None:
         steps.append(ClaimWindowStep(row.claim_opens, row.claim_closes, row.claim_status))
     return steps

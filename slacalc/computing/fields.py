@@ -1,7 +1,7 @@
 """The report's fields and the text of each, for every row at once.
 
 The field list is the founding contract's 18, then the policy columns appended after them. Each
-text comes from a rule function of :mod:`slacalc.terms.rules`; values shared by many rows (a
+text comes from a rule function of :mod:`slacalc.terms`; values shared by many rows (a
 key's customer, a month's due date, a contract's fee) are formatted once and repeated.
 """
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slacalc.dates.instants import NO_INSTANT, format_instant
-from slacalc.terms import rules
+from slacalc.terms import deadlines, money, numbers, tiers
 
 FIELDS = (
     "customer_id",
@@ -102,11 +102,11 @@ class FieldTexts:
                 [
                     ""
                     if x.tier.coefficient is None
-                    else rules.format_coefficient(x.tier.coefficient)
+                    else money.format_coefficient(x.tier.coefficient)
                     for x in contracts
                 ]
             ),
-            "monthly_fee": rules.format_moneys(
+            "monthly_fee": money.format_moneys(
                 [x.monthly_fee for x in contracts], [x.currency for x in contracts]
             ),
             "currency": strings([x.currency for x in contracts]),
@@ -115,11 +115,11 @@ class FieldTexts:
         }
         self.by_month = {
             "month": strings([m.text for m in report.months]),
-            "due": strings([format_instant(rules.level1_due(e), tz) for e in report.ends]),
+            "due": strings([format_instant(deadlines.level1_due(e), tz) for e in report.ends]),
         }
-        self.labels = [pa.array(rules.band_labels(p.labels), pa.string()) for p in terms.policies]
-        self.credits = strings(["", *(rules.format_pct(v) for v in c["credits"])])
-        self.status = strings([rules.PROVISIONAL, rules.FINAL])
+        self.labels = [pa.array(tiers.band_labels(p.labels), pa.string()) for p in terms.policies]
+        self.credits = strings(["", *(numbers.format_pct(v) for v in c["credits"])])
+        self.status = strings([deadlines.PROVISIONAL, deadlines.FINAL])
         from slacalc.computing.pricing import CLAIM_STATES
 
         self.claims = strings(list(CLAIM_STATES))
@@ -157,20 +157,20 @@ class FieldTexts:
             # positions past this policy's tiers belong to other policies' rows
             text = labels.take(pa.array(np.minimum(band, len(labels) - 1)))
             band_text = text if pi == 0 else pc.if_else(pa.array(policy_of == pi), text, band_text)
-        up, total = rules.availability(part["down"], den, part["base"])
+        up, total = tiers.availability(part["down"], den, part["base"])
         breached = pa.array(c["breached"][lo:hi])
         plan = self.report.plan
         out = {
             "customer_id": plan.key_customer.take(by_key),
             "service": plan.key_service.take(by_key),
             "month": self.by_month["month"].take(month),
-            "period_seconds": _few(part["period"], rules.seconds_texts),
-            "downtime_seconds": rules.seconds_texts(part["down"], den),
-            "excluded_seconds": _few(part["excluded"], rules.seconds_texts),
-            "availability_pct": rules.pct_texts(up, total),
+            "period_seconds": _few(part["period"], numbers.seconds_texts),
+            "downtime_seconds": numbers.seconds_texts(part["down"], den),
+            "excluded_seconds": _few(part["excluded"], numbers.seconds_texts),
+            "availability_pct": tiers.pct_texts(up, total),
             "tier_band": band_text if band_text is not None else pa.array([], pa.string()),
             "breached": breached,
-            "compensation": rules.money_texts(part["units"], self.places(of_terms)),
+            "compensation": money.money_texts(part["units"], self.places(of_terms)),
             "capped": pa.array(c["capped"][lo:hi]),
             "incident_count": pa.array(part["count"]),
             "compensation_due_at": pc.if_else(breached, self.by_month["due"].take(month), ""),

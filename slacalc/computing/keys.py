@@ -19,14 +19,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import CellTotals, Measure, OutageRules, cell_totals, sorted_distinct
+from slacalc.computing.engine import CellTotals, Measure, cell_totals, sorted_distinct
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import WILDCARD, Contract, ContractBook
 from slacalc.reading.table import IncidentTable, Key, concat_tables, sort_order
-from slacalc.terms import rules
+from slacalc.terms import outages
+from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import Policy
 
 
@@ -250,7 +251,7 @@ def measure_of(policy: Policy, grid: MonthGrid, settings: Any) -> Measure:
         return Measure()
     first = grid.months[0].first_day()
     last = grid.months[-1].next().first_day() - timedelta(days=1)
-    return Measure(rules.service_windows(hours, first, last, settings.tz, settings.work_calendar))
+    return Measure(outages.service_windows(hours, first, last, settings.tz, settings.work_calendar))
 
 
 def _chosen(

@@ -1,9 +1,9 @@
 """Bands, breaches, prices and claim windows of every report row, as whole columns.
 
 Rows are grouped by contract terms (fee, currency, committed tier, policy): each rule of
-:mod:`slacalc.terms.rules` is applied to the rows of one policy or tier at a time, never row by
-row. Prices are exact: Python integers where a product's bound does not fit ``int64``
-(:mod:`slacalc.speed`).
+:mod:`slacalc.terms` (money, tiers, deadlines) is applied to the rows of one policy or tier at a
+time, never row by row. Prices are exact: Python integers where a product's bound does not
+fit ``int64`` (:mod:`slacalc.speed`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,16 @@ from slacalc import speed
 from slacalc.dates.instants import NO_INSTANT, from_us
 from slacalc.reading.contracts import Contract
 from slacalc.reading.table import index_of
-from slacalc.terms import rules
+from slacalc.terms import deadlines, money, numbers, tiers
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy, check_claim_bounds
 
-CLAIM_STATES = ("", rules.NOT_OPEN, rules.OPEN, rules.CLAIM_EXPIRED, rules.BELOW_MIN_CREDIT)
+CLAIM_STATES = (
+    "",
+    deadlines.NOT_OPEN,
+    deadlines.OPEN,
+    deadlines.CLAIM_EXPIRED,
+    deadlines.BELOW_MIN_CREDIT,
+)
 
 
 @dataclass
@@ -52,14 +58,14 @@ class Terms:
             if id(c.policy) not in pindex:
                 pindex[id(c.policy)] = len(policies)
                 policies.append(c.policy)
-        fees = [rules.ratio(c.monthly_fee) for c in contracts]
+        fees = [numbers.ratio(c.monthly_fee) for c in contracts]
         tier_index = {(id(p), id(t)): i for p in policies for i, t in enumerate(p.tiers)}
         return cls(
             contracts,
             of_key,
             np.array([f[0] for f in fees], dtype=object),
             np.array([f[1] for f in fees], dtype=object),
-            np.array([rules.minor_unit(c.currency) for c in contracts], dtype=np.int64),
+            np.array([money.minor_unit(c.currency) for c in contracts], dtype=np.int64),
             policies,
             np.array([pindex[id(c.policy)] for c in contracts], dtype=np.int64),
             np.array(
@@ -137,12 +143,12 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
             base[rows] = period[rows] - excluded[rows]
         d, b = down[rows], base[rows]
         dd = den if np.ndim(den) == 0 else den[rows]
-        band[rows] = rules.band_positions(d, dd, b, policy.targets)
+        band[rows] = tiers.band_positions(d, dd, b, policy.targets)
         for t, tier in enumerate(policy.tiers):
             sel = np.flatnonzero(row_tier[rows] == t)
             if len(sel):
                 met[rows[sel]] = np.asarray(
-                    rules.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], tier.ratio),
+                    tiers.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], tier.ratio),
                     dtype=bool,
                 )
     breached = ~met & (base > 0)
@@ -182,22 +188,22 @@ def _price_rows(
     """Minor units, cap flags and (credit policies) credit % of breached rows of one policy."""
     fees = list(zip(terms.fee_num.tolist(), terms.fee_den.tolist(), strict=True))
     places = terms.places.tolist()
-    cap_pct = rules.ratio(policy.cap_pct)
+    cap_pct = numbers.ratio(policy.cap_pct)
     pct = None
     if policy.mode == COEFFICIENT:
         d = np.asarray(down[rows])
         dd = den if np.ndim(den) == 0 else np.asarray(den[rows])
         b = np.asarray(base[rows])
-        coefficients = [rules.ratio(c.tier.coefficient or 0) for c in terms.contracts]
+        coefficients = [numbers.ratio(c.tier.coefficient or 0) for c in terms.contracts]
         # x * multiplier / divisor per terms; the divisor's per-row part is den x base
         parts = [
-            rules.coefficient_price(1, 1, 1, f, k) for f, k in zip(fees, coefficients, strict=True)
+            money.coefficient_price(1, 1, 1, f, k) for f, k in zip(fees, coefficients, strict=True)
         ]
         multiplier = [p[1] for p in parts]
         per_terms = speed.narrowed(np.array([p[2] for p in parts], dtype=object))
         per_row = speed.product(speed.product(b, dd), per_terms[row_terms])
-        units, capped = rules.capped_units(
-            d, per_row, row_terms, multiplier, [rules.cap_of(f, cap_pct) for f in fees], places
+        units, capped = money.capped_units(
+            d, per_row, row_terms, multiplier, [money.cap_of(f, cap_pct) for f in fees], places
         )
     else:
         d = np.asarray(down[rows]).astype(object)
@@ -214,18 +220,18 @@ def _price_rows(
         multiplier, divisors, caps, combo_places = [], [], [], []
         for t in range(len(fees)):
             for s in range(n_shares):
-                share = rules.ratio(shares[s - 1]) if s else (0, 1)
-                _, m, dv = rules.credit_price(fees[t], share)
+                share = numbers.ratio(shares[s - 1]) if s else (0, 1)
+                _, m, dv = money.credit_price(fees[t], share)
                 multiplier.append(m)
                 divisors.append(dv)
-                caps.append(rules.cap_of(fees[t], cap_pct))
+                caps.append(money.cap_of(fees[t], cap_pct))
                 combo_places.append(places[t])
         divisor = speed.narrowed(np.array(divisors, dtype=object)[combos])
-        units, capped = rules.capped_units(
+        units, capped = money.capped_units(
             np.ones(len(rows), dtype=np.int64), divisor, combos, multiplier, caps, combo_places
         )
     if policy.min_credit:
-        floors = np.array([rules.minor_units(policy.min_credit, p) for p in places], dtype=object)[
+        floors = np.array([money.minor_units(policy.min_credit, p) for p in places], dtype=object)[
             row_terms
         ]
         below = np.asarray(units < floors, dtype=bool)
@@ -242,7 +248,7 @@ def band_credit(policy: Policy, tier_of: Any, d: Any, dd: Any, b: Any) -> Any:
             continue
         for band in tier.bands:  # highest 'below' first: the lowest that applies wins
             under = ~np.asarray(
-                rules.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], band.below_ratio),
+                tiers.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], band.below_ratio),
                 dtype=bool,
             )
             out[sel[under]] = band.credit_pct
@@ -272,15 +278,15 @@ def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setti
             if not len(sel):
                 continue
             next_month = from_us(end, tz).date()
-            o, c = rules.claim_bounds(window, next_month, tz, calendar)
+            o, c = deadlines.claim_bounds(window, next_month, tz, calendar)
             check_claim_bounds(policy, next_month, tz, o, c)
             opens[sel] = o
             closes[sel] = NO_INSTANT if c is None else c
-            claim[sel] = CLAIM_STATES.index(rules.claim_status(o, c, as_of))
+            claim[sel] = CLAIM_STATES.index(deadlines.claim_status(o, c, as_of))
             if policy.min_credit:
                 zero = sel[np.asarray(units[sel] == 0, dtype=bool)]
-                claim[zero] = CLAIM_STATES.index(rules.BELOW_MIN_CREDIT)
+                claim[zero] = CLAIM_STATES.index(deadlines.BELOW_MIN_CREDIT)
     final = np.tile(
-        np.asarray(rules.period_final(np.array(ends, dtype=np.int64), as_of)), len(terms.of_key)
+        np.asarray(deadlines.period_final(np.array(ends, dtype=np.int64), as_of)), len(terms.of_key)
     )
     cols.update(claim_opens=opens, claim_closes=closes, claim=claim, final=final)

@@ -40,7 +40,7 @@ from slacalc.dates.workdays import WorkCalendar
 from slacalc.reading.cells import DOWN_CODES
 from slacalc.reading.contracts import Contract, ContractBook
 from slacalc.reading.table import NO_END, IncidentTable, Key
-from slacalc.terms import rules
+from slacalc.terms import deadlines, money
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, Policy, Tier
 
 __all__ = [
@@ -230,7 +230,7 @@ class Report:
         contract = self.contracts[k]
         den = c["den"] if np.ndim(c["den"]) == 0 else c["den"][i]
         breached = bool(c["breached"][i])
-        places = rules.minor_unit(contract.currency)
+        places = money.minor_unit(contract.currency)
         credit = int(c["credit"][i])
         values = {name: python_values(name, self.text[name].slice(i, 1))[0] for name in FIELDS}
         opens, closes = c["claim_opens"][i], c["claim_closes"][i]
@@ -247,11 +247,11 @@ class Report:
             tier=contract.tier,
             breached=breached,
             monthly_fee=contract.monthly_fee,
-            compensation=rules.from_minor(int(c["units"][i]), places),
+            compensation=money.from_minor(int(c["units"][i]), places),
             currency=contract.currency,
             capped=bool(c["capped"][i]),
             incident_count=int(c["count"][i]),
-            compensation_due=rules.level1_due(self.ends[j]) if breached else None,
+            compensation_due=deadlines.level1_due(self.ends[j]) if breached else None,
             status=values["status"],
             policy=contract.policy,
             credit_pct=None if credit < 0 else c["credits"][credit],
@@ -278,7 +278,7 @@ class Report:
     def totals(self) -> dict[str, Decimal]:
         """Compensation per currency, in the order currencies first appear."""
         return {
-            cur: rules.from_minor(units, rules.minor_unit(cur))
+            cur: money.from_minor(units, money.minor_unit(cur))
             for cur, units in self._per_currency(self.cols["units"]).items()
         }
 
@@ -310,7 +310,7 @@ class Report:
                     *self.keys[k],
                     self.months[j].text,
                     end,
-                    rules.level1_due(end),
+                    deadlines.level1_due(end),
                     tz,
                 )
             )

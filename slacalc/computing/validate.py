@@ -23,7 +23,7 @@ from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER, EXCLUS
 from slacalc.reading.contracts import ContractBook, read_contracts
 from slacalc.reading.table import NO_END, IncidentTable
 from slacalc.terms.policy import Policy
-from slacalc.terms.rules import duration
+from slacalc.writing.times import duration
 
 LONG_INCIDENT_US = 31 * 86400 * US_PER_SECOND
 FIELDS = ("severity", "file", "line", "column", "value", "message")

@@ -28,7 +28,7 @@ from slacalc.errors import InputError, Problem
 from slacalc.importing.reading import decode_text, read_source
 from slacalc.importing.rows import ALL_CUSTOMERS
 from slacalc.reading.cells import parse_impact
-from slacalc.terms import rules
+from slacalc.terms import numbers
 
 TABLES = ("services", "customers", "impact", "labels")
 LABEL_KEYS = ("customer_id", "service", "impact")
@@ -110,7 +110,7 @@ def parse_share(value: Any) -> Fraction:
         raise ValueError("impact must be from 0 (no row) to 1 (100%)")
     if share:
         try:  # the incident log's own rule: what the import writes must read back
-            parse_impact(rules.share(share))
+            parse_impact(numbers.share(share))
         except ValueError:
             raise ValueError(
                 "too many decimals: an incident log keeps impacts to 10 decimal places"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from slacalc.terms.rules import parse_decimal
+from slacalc.terms.numbers import parse_decimal
 
 OUTAGE = "outage"
 DATA_LOSS = "data_loss"

@@ -12,8 +12,8 @@ import numpy as np
 
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.files import STDIN, open_csv
+from slacalc.terms.money import minor_unit, parse_amount, parse_currency
 from slacalc.terms.policy import Policy, Tier, load_policy
-from slacalc.terms.rules import minor_unit, parse_amount, parse_currency
 
 WILDCARD = "*"
 COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target", "policy")

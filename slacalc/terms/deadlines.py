@@ -15,9 +15,8 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from slacalc.dates.instants import from_us, to_us
+from slacalc.dates.instants import US_PER_SECOND, from_us, to_us
 from slacalc.dates.workdays import WorkCalendar
-from slacalc.terms.rules import level1_due
 
 ESCALATION_DAYS = 15
 _END_OF_DAY = time(23, 59, 59)
@@ -237,3 +236,74 @@ def _require_aware(dt: datetime, name: str) -> None:
     # A naive time is ambiguous here; the readers attach the billing zone when they parse.
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"{name} must carry a time zone (got naive {dt.isoformat()})")
+
+
+# --- the 72-hour rule, status and claim windows -----------------------------------------
+
+LEVEL1_HOURS = 72
+
+
+LEVEL1_DELAY_US = LEVEL1_HOURS * 3600 * US_PER_SECOND
+
+
+def level1_due(opened_us: Any) -> Any:
+    """The 72-hour rule: a level-1 dispute (an SLA breach, its compensation) is due 72 elapsed
+    hours after it opens; a breached month's compensation opens when the month ends."""
+    return opened_us + LEVEL1_DELAY_US
+
+
+FINAL, PROVISIONAL = "final", "provisional"
+
+
+def period_final(period_end_us: Any, as_of_us: int) -> Any:
+    """A month is final once it has ended at ``--as-of``; before that it is provisional."""
+    return period_end_us <= as_of_us
+
+
+def claim_bounds(window: Any, next_month: Any, tz: Any, calendar: Any) -> tuple[int, int | None]:
+    """When the claim window of a period opens and closes (epoch microseconds; None: never).
+
+    ``next_month`` is the first day of the month after the period. The window opens when the
+    period ends, or at 00:00 after the Nth working day of the next month; it closes N days or N
+    months after the period ends (local midnight), as the policy says.
+    """
+    from datetime import datetime, timedelta
+
+    from slacalc.dates.instants import to_us
+
+    end = datetime.combine(next_month, datetime.min.time(), tzinfo=tz)
+    opens = to_us(end)
+    if window is None:
+        return opens, None
+    if window.opens_after_working_days:
+        nth = calendar.add_working_days(
+            next_month - timedelta(days=1), window.opens_after_working_days
+        )
+        day = nth + timedelta(days=1)
+        opens = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    closes = None
+    if window.closes_after_days is not None:
+        day = next_month + timedelta(days=window.closes_after_days)
+        closes = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    elif window.closes_after_months is not None:
+        months = next_month.year * 12 + next_month.month - 1 + window.closes_after_months
+        day = next_month.replace(year=months // 12, month=months % 12 + 1)
+        closes = to_us(datetime.combine(day, datetime.min.time(), tzinfo=tz))
+    return opens, closes
+
+
+NOT_OPEN, OPEN, CLAIM_EXPIRED, BELOW_MIN_CREDIT = (
+    "not_open",
+    "open",
+    "claim_expired",
+    "below_min_credit",
+)
+
+
+def claim_status(opens: int, closes: int | None, as_of: int) -> str:
+    """Where a breached month's claim stands at ``as_of``."""
+    if as_of < opens:
+        return NOT_OPEN
+    if closes is not None and as_of >= closes:
+        return CLAIM_EXPIRED
+    return OPEN

@@ -22,7 +22,7 @@ from typing import Any
 
 from slacalc.dates.instants import from_us
 from slacalc.errors import UsageError
-from slacalc.terms.rules import format_pct, parse_decimal, ratio
+from slacalc.terms.numbers import format_pct, parse_decimal, ratio
 
 COEFFICIENT = "coefficient"
 CREDIT = "credit"
@@ -759,7 +759,7 @@ def check_claim_bounds(
 ) -> None:
     """Refuse a month whose claim window closes no later than it opens (a PolicyError, exit 2).
 
-    ``opens`` and ``closes`` are what :func:`slacalc.terms.rules.claim_bounds` gives for the
+    ``opens`` and ``closes`` are what :func:`slacalc.terms.deadlines.claim_bounds` gives for the
     month before ``next_month`` under ``policy``. Files whose window can never open are refused
     when read; whether a window that opens N working days into the next month closes in time
     depends on the month (holidays, make-up days, a ``--holidays`` file), so it is checked here,

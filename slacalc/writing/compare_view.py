@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, TextIO
 
 from slacalc.computing.compare import FIELDS, TEXT_FIELDS, TOTAL_FIELDS, Comparison
-from slacalc.terms.rules import format_money
+from slacalc.terms.money import format_money
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import Column, Grid, print_tables

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from slacalc.computing.disputes import DEADLINE_FIELDS, FIELDS, DeadlineResult
-from slacalc.terms import rules
+from slacalc.terms import deadlines
 from slacalc.terms.deadlines import DisputeResult, DisputeStatus
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
@@ -121,7 +121,7 @@ def deadline_table(result: DeadlineResult, *, calendar: str) -> Table:
 
 def _counted(result: DeadlineResult, calendar: str) -> str:
     if not result.working_days:
-        return f"{rules.LEVEL1_HOURS} hours after opening (working days do not matter)"
+        return f"{deadlines.LEVEL1_HOURS} hours after opening (working days do not matter)"
     days = result.working_days
     n = len(days)
     head = f"{n} working day{'s' if n != 1 else ''} ({calendar} calendar): "

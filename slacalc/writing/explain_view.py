@@ -25,7 +25,8 @@ from slacalc.computing.explain import Explanation, Note, Said
 from slacalc.dates.instants import format_instant
 from slacalc.errors import printable
 from slacalc.reading.cells import CATEGORIES
-from slacalc.terms import rules
+from slacalc.terms import money, numbers
+from slacalc.writing import times
 from slacalc.writing.tables import Column, Grid
 from slacalc.writing.times import durations, local_texts
 
@@ -48,7 +49,7 @@ def _head(ex: Explanation) -> Text:
     head.append(printable(f"{row.customer_id} / {row.service} / {row.month}"), style="bold")
     head.append(
         f"\nperiod {format_instant(row.period_start, tz)} .. {format_instant(row.period_end, tz)}"
-        f" = {d['period_seconds']} s ({rules.duration(row.period_end - row.period_start)}), "
+        f" = {d['period_seconds']} s ({times.duration(row.period_end - row.period_start)}), "
         f"status {row.status}"
         f"\ncontract: fee {d['monthly_fee']} {row.currency}, committed {row.tier.label} %, "
         + printable(f"policy '{row.policy.name}' ({row.policy.mode})")
@@ -90,7 +91,7 @@ def _incidents(ex: Explanation) -> Grid:
         files,
     )
     category = pa.array(CATEGORIES, pa.string()).take(pa.array(t.category[inside], pa.int32()))
-    shares = pa.array([rules.share(v) for v in t.impacts] or ["1"], pa.string())
+    shares = pa.array([numbers.share(v) for v in t.impacts] or ["1"], pa.string())
     impact = shares.take(pa.array(t.impact[inside], pa.int32()))
     counted = pc.binary_join_element_wise(
         local_texts(ex.clipped_start[inside], tz), local_texts(ex.clipped_end[inside], tz), " .. "
@@ -165,7 +166,7 @@ def _timeline(ex: Explanation) -> Grid:
     length = np.asarray(s.length)[down]
     distinct, index = np.unique(loss, return_inverse=True)
     shares = np.array(
-        [rules.share(rules.Fraction(int(v), s.den)) for v in distinct.tolist()] or ["0"],
+        [numbers.share(Fraction(int(v), s.den)) for v in distinct.tolist()] or ["0"],
         dtype=object,
     )
     loss_text = pa.array(shares[index].tolist() if len(loss) else [], pa.string())
@@ -183,7 +184,7 @@ def _timeline(ex: Explanation) -> Grid:
         "",
         "",
         "total",
-        f"{rules.duration(row.downtime_us)} = {d['downtime_seconds']} s",
+        f"{times.duration(row.downtime_us)} = {d['downtime_seconds']} s",
         style="bold",
     )
     return grid
@@ -248,7 +249,7 @@ def note_texts(notes: Sequence[Sequence[Note]], tz: tzinfo) -> list[str]:
 
 
 def _s(us: Fraction | int) -> str:
-    return f"{rules.seconds(us)} s"
+    return f"{numbers.seconds(us)} s"
 
 
 def _base(period_us: int, excluded_us: int | None) -> str:
@@ -258,7 +259,7 @@ def _base(period_us: int, excluded_us: int | None) -> str:
 
 
 def _money(step: Any, name: str = "fee") -> str:
-    return rules.format_money(getattr(step, name), step.currency)
+    return money.format_money(getattr(step, name), step.currency)
 
 
 def _outage_rules(n: Any) -> str:
@@ -311,30 +312,30 @@ ENGLISH: dict[str, Callable[[Any, tzinfo], str]] = {
         f"{_exact(n.availability * 100, 8)} % (shown truncated: {n.shown_pct:f} %)"
     ),
     "target_met": lambda n, tz: (
-        f"tier band = {n.band}; committed target = {rules.format_pct(n.target)} % -> met"
+        f"tier band = {n.band}; committed target = {numbers.format_pct(n.target)} % -> met"
     ),
     "target_breached": lambda n, tz: (
-        f"tier band = {n.band}; committed target = {rules.format_pct(n.target)} % -> BREACHED"
+        f"tier band = {n.band}; committed target = {numbers.format_pct(n.target)} % -> BREACHED"
     ),
     "no_compensation": lambda n, tz: "compensation = 0 (the committed target is met)",
     "price_coefficient": lambda n, tz: (
         f"compensation = {_s(n.downtime_us)} / {_base(n.period_us, n.excluded_us)} x "
-        f"{_money(n)} {n.currency} x {rules.format_coefficient(n.coefficient)} = "
-        f"{_exact(n.amount, rules.minor_unit(n.currency) + 4)} {n.currency}"
+        f"{_money(n)} {n.currency} x {money.format_coefficient(n.coefficient)} = "
+        f"{_exact(n.amount, money.minor_unit(n.currency) + 4)} {n.currency}"
     ),
     "price_credit": lambda n, tz: (
-        f"band: availability below {rules.format_pct(n.below)} % -> credit "
-        f"{rules.format_pct(n.credit_pct)} %; compensation = {_money(n)} {n.currency} x "
-        f"{rules.format_pct(n.credit_pct)} % = "
-        f"{_exact(n.amount, rules.minor_unit(n.currency) + 4)} {n.currency}"
+        f"band: availability below {numbers.format_pct(n.below)} % -> credit "
+        f"{numbers.format_pct(n.credit_pct)} %; compensation = {_money(n)} {n.currency} x "
+        f"{numbers.format_pct(n.credit_pct)} % = "
+        f"{_exact(n.amount, money.minor_unit(n.currency) + 4)} {n.currency}"
     ),
     "no_band": lambda n, tz: "compensation = 0: no band of the tier covers this availability",
     "cap": lambda n, tz: (
-        f"cap = {rules.format_pct(n.cap_pct)} % of {_money(n)} = "
-        f"{_exact(n.cap, rules.minor_unit(n.currency) + 4)} {n.currency}: the cap applies"
+        f"cap = {numbers.format_pct(n.cap_pct)} % of {_money(n)} = "
+        f"{_exact(n.cap, money.minor_unit(n.currency) + 4)} {n.currency}: the cap applies"
     ),
     "min_credit": lambda n, tz: (
-        f"below the minimum credit of {rules.format_pct(n.min_credit)} {n.currency}: "
+        f"below the minimum credit of {numbers.format_pct(n.min_credit)} {n.currency}: "
         "no credit is issued"
     ),
     "rounded": lambda n, tz: (

@@ -34,7 +34,7 @@ from typing import Any, Protocol, TextIO
 
 from slacalc.errors import UsageError
 from slacalc.reading.cells import COLUMNS
-from slacalc.terms.rules import share
+from slacalc.terms.numbers import share
 from slacalc.writing.csvjson import write_csv
 from slacalc.writing.output import (
     STDOUT,

@@ -14,11 +14,13 @@ from slacalc.computing.budget import BudgetRow
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import Month
 from slacalc.errors import printable
+from slacalc.terms.money import format_coefficient
+from slacalc.terms.numbers import format_pct
 from slacalc.terms.policy import COEFFICIENT, Policy
-from slacalc.terms.rules import duration, format_coefficient, format_pct
 from slacalc.writing.csvjson import write_csv, write_json
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import cell, print_tables
+from slacalc.writing.times import duration
 
 # The founding contract's fields, then the band table of the real-terms issue.
 TIER_FIELDS = ("target_pct", "coefficient", "credit_pct", "cap_pct", "default", "bands")

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from slacalc.computing.report import Deadline, Report
 from slacalc.dates.instants import from_us
-from slacalc.terms import rules
+from slacalc.terms import money
 from slacalc.writing.tables import Column, Grid
 from slacalc.writing.times import durations, short_duration
 
@@ -98,13 +98,15 @@ def report_tables(report: Report) -> list[Any]:
     totals = report.totals()
     if totals:
         counts = report.breached_counts()
-        money = Grid(
+        by_currency = Grid(
             "Compensation by currency",
             [Column("Currency"), Column("Breached rows", "right"), Column("Total", "right")],
         )
         for currency, total in totals.items():
-            money.add(currency, str(counts.get(currency, 0)), rules.format_money(total, currency))
-        parts.append(money)
+            by_currency.add(
+                currency, str(counts.get(currency, 0)), money.format_money(total, currency)
+            )
+        parts.append(by_currency)
     if report.deadlines:
         parts.append(deadline_table(report.deadlines, tz))
     return parts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -11,16 +12,39 @@ import pyarrow as pa
 
 from slacalc import speed
 from slacalc.dates.instants import US_PER_SECOND, format_local, from_us
-from slacalc.terms import rules
+from slacalc.terms import numbers
+from slacalc.terms.numbers import ratio, seconds
 
 _US_PER_MINUTE = 60 * US_PER_SECOND
 
 
+def duration(us: Fraction | int) -> str:
+    """A human duration: ``1h 32m 59s``, ``21m 36s``, ``2d 3h 0m 0s``, ``0.4s``."""
+    num, den = ratio(us)
+    if num == 0:
+        return "0s"
+    scale = den * US_PER_SECOND
+    whole = num // scale
+    days, rem = divmod(whole, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, sec = divmod(rem, 60)
+    sec_text = str(seconds(Fraction(sec * scale + num - whole * scale, den)))
+    parts = []
+    if days:
+        parts.append(f"{days}d")
+    if days or hours:
+        parts.append(f"{hours}h")
+    if days or hours or minutes:
+        parts.append(f"{minutes}m")
+    parts.append(f"{sec_text}s")
+    return " ".join(parts)
+
+
 def durations(num: Any, den: int = 1) -> Any:
-    """:func:`slacalc.terms.rules.duration` of many microsecond counts ``num / den`` at once
+    """:func:`duration` of many microsecond counts ``num / den`` at once
     (``num >= 0``), as a pyarrow string array: the same text, days, hours and minutes split by
     integer arithmetic and the seconds written by the rules' own
-    :func:`~slacalc.terms.rules.seconds_texts`.
+    :func:`~slacalc.terms.numbers.seconds_texts`.
 
     A timeline of a million stretches is written in a second instead of ten minutes.
     """
@@ -30,9 +54,7 @@ def durations(num: Any, den: int = 1) -> Any:
     if not len(num):
         return pa.array([], pa.string())
     if num.dtype == object or not speed.fits(speed.top(num) * max(den * _US_PER_MINUTE, 1)):
-        return pa.array(
-            [rules.duration(rules.Fraction(int(n), den)) for n in num.tolist()], pa.string()
-        )
+        return pa.array([duration(Fraction(int(n), den)) for n in num.tolist()], pa.string())
     num = num.astype(np.int64)
     minutes = num // (den * _US_PER_MINUTE)  # whole minutes: the seconds' rounding comes after
     rest = num - minutes * den * _US_PER_MINUTE
@@ -42,7 +64,7 @@ def durations(num: Any, den: int = 1) -> Any:
     def unit(values: Any, suffix: str) -> Any:
         return pc.binary_join_element_wise(pa.array(values).cast(pa.string()), suffix, "")
 
-    s = unit(rules.seconds_texts(rest, den), "s")  # 0 microseconds: "0s"
+    s = unit(numbers.seconds_texts(rest, den), "s")  # 0 microseconds: "0s"
     m = pc.binary_join_element_wise(unit(mins, "m"), s, " ")
     h = pc.binary_join_element_wise(unit(hours, "h"), m, " ")
     d = pc.binary_join_element_wise(unit(days, "d"), h, " ")

@@ -18,7 +18,8 @@ from markupsafe import Markup
 
 from slacalc.dates.instants import from_us
 from slacalc.errors import printable
-from slacalc.terms import rules
+from slacalc.terms import money
+from slacalc.writing import times
 
 EN, ZH = "en", "zh"
 LANGS = (EN, ZH)
@@ -560,8 +561,8 @@ class Catalogue:
         return f"{_MONTH_NAMES[month - 1]} {year}"
 
     def duration(self, us: Any) -> str:
-        """:func:`rules.duration` with the language's units: ``1h 2m 0s`` / ``1小时 2分 0秒``."""
-        text = rules.duration(us)
+        """:func:`times.duration` with the language's units: ``1h 2m 0s`` / ``1小时 2分 0秒``."""
+        text = times.duration(us)
         if self.lang == EN:
             return text
         units = {u: self(f"unit.{u}") for u in "dhms"}
@@ -570,10 +571,10 @@ class Catalogue:
     # --- numbers -----------------------------------------------------------------------------
     def symbol(self, currency: str) -> str:
         """The currency's symbol, or its code when it has none we know."""
-        return rules.CURRENCY_SYMBOLS.get(currency, "")
+        return money.CURRENCY_SYMBOLS.get(currency, "")
 
     def money(self, amount: Decimal, currency: str) -> str:
-        """An amount as the report prints it (:func:`rules.format_money`) with its symbol."""
-        text = rules.format_money(amount, currency)
+        """An amount as the report prints it (:func:`money.format_money`) with its symbol."""
+        text = money.format_money(amount, currency)
         symbol = self.symbol(currency)
         return f"{symbol}{text} {currency}" if symbol else f"{text} {currency}"

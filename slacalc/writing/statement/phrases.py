@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from slacalc.computing.explain import Said, Step
-from slacalc.terms import rules
+from slacalc.terms import money, numbers
 from slacalc.terms.policy import ServiceHours
 from slacalc.writing.statement.messages import Data, Instant, Msg
 
@@ -40,7 +40,7 @@ def _hours(days: str, start: str, end: str) -> Msg:
 
 
 def _s(us: Fraction | int) -> str:
-    return str(rules.seconds(us))
+    return str(numbers.seconds(us))
 
 
 def _base(period_us: int, excluded_us: int | None) -> Msg:
@@ -50,19 +50,19 @@ def _base(period_us: int, excluded_us: int | None) -> Msg:
 
 
 def _money(step: Any) -> dict[str, Any]:
-    return {"fee": rules.format_money(step.fee, step.currency), "currency": step.currency}
+    return {"fee": money.format_money(step.fee, step.currency), "currency": step.currency}
 
 
 def _exact(value: Fraction, currency: str) -> str:
-    return exact(value, rules.minor_unit(currency) + 4)
+    return exact(value, money.minor_unit(currency) + 4)
 
 
 def exact(value: Fraction, places: int) -> str:
     """An exact value to ``places`` decimals, truncated, ``…`` marking that more digits
-    follow (the text form is :func:`rules.decimal_texts`, the report's own)."""
+    follow (the text form is :func:`numbers.decimal_texts`, the report's own)."""
     scaled = value * 10**places
     whole = scaled.numerator // scaled.denominator
-    text = rules.decimal_texts([abs(whole)], places, strip=whole == scaled)[0].as_py()
+    text = numbers.decimal_texts([abs(whole)], places, strip=whole == scaled)[0].as_py()
     text = ("-" if whole < 0 else "") + text
     return text if whole == scaled else text + "…"
 
@@ -128,11 +128,11 @@ PHRASES: dict[str, Phrase] = {
     ),
     "target_met": lambda n, tz: (
         "target_met",
-        {"band": n.band, "target": rules.format_pct(n.target)},
+        {"band": n.band, "target": numbers.format_pct(n.target)},
     ),
     "target_breached": lambda n, tz: (
         "target_breached",
-        {"band": n.band, "target": rules.format_pct(n.target)},
+        {"band": n.band, "target": numbers.format_pct(n.target)},
     ),
     "no_compensation": lambda n, tz: ("no_compensation", _NONE),
     "price_coefficient": lambda n, tz: (
@@ -141,7 +141,7 @@ PHRASES: dict[str, Phrase] = {
             **_money(n),
             "down": _s(n.downtime_us),
             "base": _base(n.period_us, n.excluded_us),
-            "coefficient": rules.format_coefficient(n.coefficient),
+            "coefficient": money.format_coefficient(n.coefficient),
             "exact": _exact(n.amount, n.currency),
         },
     ),
@@ -149,25 +149,25 @@ PHRASES: dict[str, Phrase] = {
         "price_credit",
         {
             **_money(n),
-            "below": rules.format_pct(n.below),
-            "pct": rules.format_pct(n.credit_pct),
+            "below": numbers.format_pct(n.below),
+            "pct": numbers.format_pct(n.credit_pct),
             "exact": _exact(n.amount, n.currency),
         },
     ),
     "no_band": lambda n, tz: ("no_band", _NONE),
     "cap": lambda n, tz: (
         "cap",
-        {**_money(n), "cap": rules.format_pct(n.cap_pct), "exact": _exact(n.cap, n.currency)},
+        {**_money(n), "cap": numbers.format_pct(n.cap_pct), "exact": _exact(n.cap, n.currency)},
     ),
     "min_credit": lambda n, tz: (
         "min_credit",
-        {"min": rules.format_pct(n.min_credit), "currency": n.currency},
+        {"min": numbers.format_pct(n.min_credit), "currency": n.currency},
     ),
     "rounded": lambda n, tz: (
         "rounded",
         {
             "places": n.places,
-            "amount": rules.format_money(n.amount, n.currency),
+            "amount": money.format_money(n.amount, n.currency),
             "currency": n.currency,
             "form": Msg(f"credit_form.{n.credit_form}"),
         },

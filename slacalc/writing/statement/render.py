@@ -14,7 +14,7 @@ from slacalc.computing.fields import FIELDS, TEXT_FIELDS
 from slacalc.computing.statements import ServiceStatement, Statement
 from slacalc.dates.instants import format_instant, from_us
 from slacalc.errors import printable
-from slacalc.terms import rules
+from slacalc.terms import deadlines, money, numbers
 from slacalc.writing.statement.chart import timeline_chart
 from slacalc.writing.statement.messages import Catalogue, Msg, data_html, data_list
 from slacalc.writing.statement.phrases import SHOWN_ELSEWHERE, hours_msg, say
@@ -101,26 +101,26 @@ class _View:
 
     @property
     def level1_hours(self) -> int:
-        return rules.LEVEL1_HOURS
+        return deadlines.LEVEL1_HOURS
 
     def duration(self, us: Any) -> str:
         return self.t.duration(us)
 
     def seconds(self, us: Any) -> str:
-        return str(rules.seconds(us))
+        return str(numbers.seconds(us))
 
     def share_pct(self, value: Any) -> str:
         """A share of 1 as a percentage: ``0.3`` → ``30``."""
-        return rules.share(value * 100)
+        return numbers.share(value * 100)
 
     def money(self, amount: Any, currency: str) -> str:
-        return rules.format_money(amount, currency)
+        return money.format_money(amount, currency)
 
     def symbol(self, currency: str) -> str:
         return self.t.symbol(currency)
 
     def pct(self, value: Any) -> str:
-        return rules.format_pct(value)
+        return numbers.format_pct(value)
 
     def chart(self, service: Any) -> Any:
         start, end = service.row.period_start, service.row.period_end
@@ -146,7 +146,7 @@ class _View:
         if policy.round_up_seconds:
             out.append(t("rule.round_up", seconds=policy.round_up_seconds))
         if policy.min_credit:
-            out.append(t("rule.min_credit", amount=rules.format_pct(policy.min_credit)))
+            out.append(t("rule.min_credit", amount=numbers.format_pct(policy.min_credit)))
         if policy.availability_base == "period-minus-excluded":
             out.append(t("rule.base_minus_excluded"))
         if policy.service_hours is not None:
