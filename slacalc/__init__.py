@@ -44,7 +44,10 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "report": "slacalc.run",
     "compare": "slacalc.run",
+    "explain": "slacalc.run",
+    "statements": "slacalc.run",
     "ReportRun": "slacalc.run",
+    "StatementRun": "slacalc.run",
     "Deadline": "slacalc.computing.report",
     "Report": "slacalc.computing.report",
     "ReportRow": "slacalc.computing.report",
@@ -73,7 +76,7 @@ if TYPE_CHECKING:
     from slacalc.reading import read_incidents
     from slacalc.reading.contracts import Contract, ContractBook, read_contracts
     from slacalc.reading.table import Incident, IncidentTable
-    from slacalc.run import ReportRun, compare, report
+    from slacalc.run import ReportRun, StatementRun, compare, explain, report, statements
     from slacalc.terms.policy import Policy, Tier, load_policy
 
 
@@ -107,13 +110,16 @@ __all__ = [
     "ReportRun",
     "Settings",
     "SlacalcError",
+    "StatementRun",
     "Tier",
     "UsageError",
     "__version__",
     "compare",
     "compute_report",
+    "explain",
     "load_policy",
     "read_contracts",
     "read_incidents",
     "report",
+    "statements",
 ]

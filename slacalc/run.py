@@ -517,3 +517,124 @@ def compare(
     years = runs[0].result.calendar_years(deadlines=False)
     runs[0].warnings.extend(unconfirmed_warnings(s.work_calendar, years))
     return Comparison(chosen_policies, runs)
+
+
+# --- one row explained, and a customer's statement ---------------------------------------------
+
+
+def explain(
+    incidents: Sequence[str],
+    *,
+    customer: str,
+    month: str | Month,
+    service: str | None = None,
+    contracts: str | None = None,
+    policy: str | Policy = DEFAULT_POLICY,
+    tz: str | ZoneInfo = DEFAULT_TZ,
+    calendar: str = DEFAULT_CALENDAR,
+    holidays: str | None = None,
+    currency: str = DEFAULT_CURRENCY,
+    as_of: str | int | datetime | None = None,
+    monthly_fee: str | Decimal | None = None,
+    sla_target: str | Decimal | Tier | None = None,
+    input_format: str | None = None,
+) -> Any:
+    """How the report row of ``customer``'s ``service`` in ``month`` was computed, as an
+    :class:`~slacalc.computing.explain.Explanation`: every incident as read and as counted,
+    the exclusions, the merged timeline, and notes and formula steps as values (a stable
+    ``code`` and typed parameters, :mod:`slacalc.computing.explain`).
+
+    Only the customer's rows and the customer-wide ``*`` rows are kept as the log is read, so
+    a log of any size is explained in the memory of that customer's rows."""
+    from slacalc.computing.explain import explain as explain_row
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import read_contracts
+
+    wanted = as_month(month)
+    s = settings(
+        policy_name=policy,
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    book = (
+        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+        if contracts
+        else None
+    )
+    table = read_incidents(
+        incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
+    )
+    return explain_row(table, s, customer=customer, service=service, month=wanted, contracts=book)
+
+
+@dataclass
+class StatementRun:
+    """The result of :func:`statements`: one :class:`~slacalc.computing.statements.Statement`
+    per customer, and the run's warnings (the month's and the calendar's, each once)."""
+
+    statements: list[Any]
+    warnings: list[str]
+    inputs: list[str]  # the files it read: -o never overwrites one
+
+
+def statements(
+    incidents: Sequence[str],
+    *,
+    month: str | Month,
+    customers: Sequence[str] | None = None,
+    contracts: str | None = None,
+    policy: str | Policy = DEFAULT_POLICY,
+    tz: str | ZoneInfo = DEFAULT_TZ,
+    calendar: str = DEFAULT_CALENDAR,
+    holidays: str | None = None,
+    currency: str = DEFAULT_CURRENCY,
+    as_of: str | int | datetime | None = None,
+    monthly_fee: str | Decimal | None = None,
+    sla_target: str | Decimal | Tier | None = None,
+    input_format: str | None = None,
+    stdin: bytes | None = None,
+) -> StatementRun:
+    """The monthly statements of ``customers`` (None: every customer with a row in
+    ``month``), as values a renderer formats (:mod:`slacalc.writing.statement`): each row of
+    the customer explained, the dispute deadlines, the totals, the terms and every input's
+    SHA-256.
+
+    Named customers are read alone (their rows and the customer-wide ``*`` rows; the rest of
+    the log streams past). ``stdin``: the bytes of standard input when an input is ``-``,
+    read once by the caller so that their digest is the digest of what was read."""
+    from slacalc.computing.statements import build_statements, source_files
+    from slacalc.reading import read_incidents
+    from slacalc.reading.contracts import read_contracts
+
+    wanted = as_month(month)
+    s = settings(
+        policy_name=policy,
+        tz=tz,
+        as_of=as_of,
+        currency_code=currency,
+        monthly_fee=monthly_fee,
+        sla_target=sla_target,
+        calendar=calendar,
+        holidays=holidays,
+    )
+    book = (
+        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+        if contracts
+        else None
+    )
+    kept = None if customers is None else [*customers, "*"]
+    table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
+    # digests once the readers have vouched for the files (a missing one is their error)
+    digests = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
+    found = build_statements(
+        table, s, month=wanted, contracts=book, customers=customers, inputs=digests
+    )
+    warnings = list(found[0].warnings) if found else []
+    years = {y for statement in found for y in statement.calendar_years}
+    warnings += unconfirmed_warnings(s.work_calendar, years)
+    return StatementRun(found, warnings, [*incidents, *([contracts] if contracts else [])])

@@ -203,13 +203,22 @@ def test_readme_examples_are_real_output(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not stale, f"README examples out of date (SLACALC_UPDATE_README=1 fixes): {stale}"
 
 
-def test_readme_library_example_runs(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.chdir(ROOT)
+def test_readme_library_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The Library example runs as printed, in a folder of its own (it writes report.csv), and
+    gives what the commands give."""
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    monkeypatch.chdir(tmp_path)
     section = README.split("## Library", 1)[1]
     code = re.search(r"```python\n(.+?)\n```", section, re.S).group(1)
     exec(compile(code, "README.md", "exec"), {})
-    first = capsys.readouterr().out.splitlines()[0]
-    assert "'customer_id': 'acme'" in first and "'compensation': '11.48'" in first
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "CNY 2 45.08"
+    assert out[-1].startswith("['not_downtime', 'partly_excluded'] ['availability', ")
+    args = "report samples/incidents.csv --contracts samples/contracts.csv -f csv --as-of"
+    result = CliRunner().invoke(app, [*args.split(), "2025-06-28T12:00:00+08:00"])
+    assert (tmp_path / "report.csv").read_bytes() == result.stdout_bytes
 
 
 def test_the_formatter_decides_everywhere() -> None:

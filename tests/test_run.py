@@ -127,3 +127,46 @@ def test_compare_in_buckets_is_the_same_bytes(where: str, fmt: str) -> None:
     with slacalc.run.compare([INCIDENTS], ["standard", "azure-vm"], memory="384M", **OPTIONS) as c:
         assert [r.engine for r in c.runs] == [where, where]
         assert len(c.records()) == 2 * 16
+
+
+# --- explain and statements through the run ----------------------------------------------------
+
+
+def test_explain_is_the_clis_json_with_codes() -> None:
+    import json
+
+    from slacalc.writing.explain_view import explanation_record
+
+    args = ["--customer", "acme", "--service", "storage", "--month", "2025-05"]
+    result = CliRunner().invoke(app, ["explain", *ARGS, *args, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    ex = slacalc.explain(
+        [INCIDENTS], customer="acme", service="storage", month="2025-05", **OPTIONS
+    )
+    record = json.loads(json.dumps(explanation_record(ex), default=str))
+    assert [record] == json.loads(result.stdout)
+    codes = [n.code for notes in ex.notes for n in notes]
+    assert codes == ["not_downtime", "partly_excluded"]
+    assert [s.code for s in ex.formula][:2] == ["availability", "target_breached"]
+
+
+def test_a_named_customers_statement_reads_only_its_rows(tmp_path: Path) -> None:
+    """Another customer's rows are not kept (their bad time is not this statement's error),
+    the customer-wide ``*`` rows are; all customers' statements are the same values."""
+    log = tmp_path / "log.csv"
+    text = Path(INCIDENTS).read_text(encoding="utf-8")
+    log.write_text(text + "INC-X,initech,compute,outage,not-a-time,2025-05-02T00:00:00+08:00,,\n")
+    header = text.splitlines()[0]
+    assert header.startswith("incident_id,customer_id,service,category,start,end"), header
+    one = slacalc.statements([str(log)], month="2025-05", customers=["acme"], **OPTIONS)
+    assert [s.customer for s in one.statements] == ["acme"]
+    with pytest.raises(slacalc.InputError, match="not-a-time"):
+        slacalc.statements([str(log)], month="2025-05", **OPTIONS)
+    every = slacalc.statements([INCIDENTS], month="2025-05", **OPTIONS)
+    (acme,) = [s for s in every.statements if s.customer == "acme"]
+    assert acme.services == one.statements[0].services
+
+
+def test_a_statement_of_a_customer_without_a_row_says_why() -> None:
+    with pytest.raises(UsageError, match="no report row for customer 'nobody' in 2025-05: no "):
+        slacalc.statements([INCIDENTS], month="2025-05", customers=["nobody"], **OPTIONS)

@@ -229,16 +229,21 @@ class RunOptions:
         return out
 
 
-def run_options(*, skip: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Give a command the run options (all of :data:`RUN_OPTIONS` but ``skip``) after its
-    arguments, bundled into its ``opts`` parameter."""
+def run_options(*, skip: tuple[str, ...] = (), before: str | None = None) -> Callable[[F], F]:
+    """Give a command the run options (all of :data:`RUN_OPTIONS` but ``skip``), bundled into
+    its ``opts`` parameter: after its required parameters, or, with ``before``, after its own
+    options up to the one named (what to explain first, how to write it after)."""
     names = [n for n in RUN_OPTIONS if n not in skip]
 
     def decorate(fn: F) -> F:
         sig = inspect.signature(fn, eval_str=True)
         own = [p for p in sig.parameters.values() if p.name != "opts"]
-        leading = [p for p in own if p.default is inspect.Parameter.empty]
-        rest = [p for p in own if p.default is not inspect.Parameter.empty]
+        if before is None:
+            leading = [p for p in own if p.default is inspect.Parameter.empty]
+        else:
+            cut = [p.name for p in own].index(before)
+            leading = own[:cut]
+        rest = [p for p in own if p not in leading]
         shared = [
             inspect.Parameter(
                 n,

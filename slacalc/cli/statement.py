@@ -11,9 +11,6 @@ import typer
 from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.dates.workdays import unconfirmed_warnings
-from slacalc.reading import read_incidents
-from slacalc.reading.contracts import read_contracts
 from slacalc.reading.files import STDIN
 from slacalc.writing.formats import StatementFormat
 
@@ -28,11 +25,13 @@ from slacalc.writing.formats import StatementFormat
     "--all-customers --month 2025-05 --lang zh --format pdf -o statements/",
 )
 @c.boundary
+@c.run_options(skip=("month",), before="lang")
 def statement_cmd(
     incidents: c.IncidentsArg,
     month: Annotated[
         str, typer.Option("--month", "-m", help="The month, YYYY-MM.", metavar="YYYY-MM")
     ],
+    opts: c.RunOptions,
     customer: Annotated[
         str | None, typer.Option("--customer", help="The customer_id of the statement.")
     ] = None,
@@ -71,16 +70,6 @@ def statement_cmd(
             metavar="FILE|DIR",
         ),
     ] = None,
-    contracts: c.ContractsOpt = None,
-    monthly_fee: c.FeeOpt = None,
-    sla_target: c.TargetOpt = None,
-    policy: c.PolicyOpt = c.DEFAULT_POLICY,
-    tz: c.TzOpt = c.DEFAULT_TZ,
-    calendar: c.CalendarOpt = c.DEFAULT_CALENDAR,
-    holidays: c.HolidaysOpt = None,
-    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
-    as_of: c.AsOfOpt = None,
-    input_format: c.InputFormatOpt = None,
 ) -> None:
     """A customer's monthly SLA statement: availability, timeline, incidents, formula,
     compensation, claim window, dispute deadlines, terms and each input's SHA-256.
@@ -92,55 +81,31 @@ def statement_cmd(
         raise c.UsageError("give either --customer ID or --all-customers -o DIR")
     if all_customers and (output is None or output == "-"):
         raise c.UsageError("--all-customers writes one file per customer: give -o DIR")
-    from slacalc.computing.statements import build_statements, source_files
     from slacalc.writing.statement import choose_format, write_statement, write_statements
 
     language = _language(lang)
     fmt = choose_format(format, None if all_customers else output)
-    settings = run.settings(
-        policy_name=policy,
-        tz=tz,
-        as_of=as_of,
-        currency_code=currency,
-        monthly_fee=monthly_fee,
-        sla_target=sla_target,
-        calendar=calendar,
-        holidays=holidays,
-    )
-    wanted = run.as_month(month)
     # standard input is read here, once, to take its digest, then handed to the reader
+    contracts = opts.contracts
     stdin = sys.stdin.buffer.read() if STDIN in incidents or contracts == STDIN else None
     if stdin is not None:
         sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
-    book = (
-        read_contracts(contracts, policy=settings.policy, default_currency=settings.currency)
-        if contracts
-        else None
-    )
-    table = read_incidents(incidents, settings.tz, keep_text=True, fmt=input_format)
-    # digests once the readers have vouched for the files (a missing one is their error)
-    inputs = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
-    statements = build_statements(
-        table,
-        settings,
-        month=wanted,
-        contracts=book,
+    result = run.statements(
+        incidents,
+        month=month,
         customers=None if customer is None else [customer],
-        inputs=inputs,
+        stdin=stdin,
+        **opts.run_kwargs(),
     )
-    for message in statements[0].warnings if statements else []:
-        c.warn(message)
-    c.warn_all(
-        unconfirmed_warnings(
-            settings.work_calendar, {y for s in statements for y in s.calendar_years}
-        )
-    )
-    read = [*incidents, *([contracts] if contracts else [])]
+    c.warn_all(result.warnings)
     if all_customers:
-        for path in write_statements(str(output), statements, language, fmt, inputs=read):
+        written = write_statements(
+            str(output), result.statements, language, fmt, inputs=result.inputs
+        )
+        for path in written:
             c.err(f"wrote {path}")
     else:
-        write_statement(output, statements[0], language, fmt, inputs=read)
+        write_statement(output, result.statements[0], language, fmt, inputs=result.inputs)
         if output not in (None, "-"):
             c.err(f"wrote {output}")
 

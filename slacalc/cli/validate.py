@@ -23,14 +23,10 @@ if TYPE_CHECKING:
     epilog="Example: slacalc validate samples/incidents.csv --contracts samples/contracts.csv",
 )
 @c.boundary
+@c.run_options(skip=("month", "monthly_fee", "sla_target", "calendar", "holidays"))
 def validate_cmd(
     incidents: c.IncidentsArg,
-    contracts: c.ContractsOpt = None,
-    policy: c.PolicyOpt = c.DEFAULT_POLICY,
-    tz: c.TzOpt = c.DEFAULT_TZ,
-    currency: c.CurrencyOpt = c.DEFAULT_CURRENCY,
-    as_of: c.AsOfOpt = None,
-    input_format: c.InputFormatOpt = None,
+    opts: c.RunOptions,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     raw_csv: c.RawCsvOpt = False,
@@ -46,15 +42,16 @@ def validate_cmd(
     from slacalc.computing.validate import FIELDS, validate
 
     fmt = choose_format(format, output)
-    zone = run.as_zone(tz)
+    zone = run.as_zone(opts.tz)
+    contracts = opts.contracts
     result = validate(
         incidents,
         tz=zone,
-        as_of=run.as_instant(as_of, zone, "--as-of"),
+        as_of=run.as_instant(opts.as_of, zone, "--as-of"),
         contracts=contracts,
-        policy=run.as_policy(policy),
-        currency=run.as_currency(currency),
-        fmt=input_format,
+        policy=run.as_policy(opts.policy),
+        currency=run.as_currency(opts.currency),
+        fmt=opts.input_format,
     )
 
     def render(out: TextIO) -> None:

@@ -31,7 +31,7 @@ from slacalc.computing.explain import (
     explain_rows,
     month_report,
 )
-from slacalc.computing.report import Deadline, Report, ReportRow, Settings, compute_report
+from slacalc.computing.report import Deadline, Report, ReportRow, Settings
 from slacalc.dates.instants import from_us, to_us
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
@@ -231,7 +231,7 @@ def build_statements(
         customers = list(keys_of)
     missing = [c for c in customers if c not in keys_of]
     if missing:
-        _no_row(missing[0], table, settings, month, contracts)
+        _no_row(missing[0], month, contracts)
     rows = [k for customer in customers for k in keys_of[customer]]
     explained = dict(zip(rows, explain_rows(report, rows), strict=True))
     given = list(inputs)
@@ -260,22 +260,14 @@ def _keys_by_customer(report: Report) -> dict[str, list[int]]:
     return out
 
 
-def _no_row(
-    customer: str,
-    table: IncidentTable,
-    settings: Settings,
-    month: Month,
-    contracts: ContractBook | None,
-) -> None:
-    """The usage error for a customer without a row, naming those with one (the report of
-    everyone's month is computed for the message only)."""
-    everyone = compute_report(table, settings, contracts=contracts, months=[month])
-    known = list(_keys_by_customer(everyone))
-    shown = ", ".join(known[:20]) + (", ..." if len(known) > 20 else "")
-    raise UsageError(
-        f"no report row for customer '{customer}' in {month} "
-        f"(customers with rows: {shown or 'none'})"
+def _no_row(customer: str, month: Month, contracts: ContractBook | None) -> None:
+    """The usage error for a customer without a row: no incident of theirs touches the month
+    and no contract names them (the log read may hold only the customers asked for, so
+    others are not listed)."""
+    why = "no incident of it touches the month" + (
+        " and no contract names it" if contracts is not None else " (and no --contracts given)"
     )
+    raise UsageError(f"no report row for customer '{customer}' in {month}: {why}")
 
 
 def _escalation(deadline: Deadline) -> int:
