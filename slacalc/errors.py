@@ -52,6 +52,32 @@ class Problem:
     message: str
     column: str | None = None
     value: str | None = None
+    kind: str | None = None  # a stable name given where the problem is found (validate's)
+
+    @property
+    def code(self) -> str:
+        """A stable name of what is wrong, for scripts: the ``kind`` it was given (validate's
+        warnings: ``ongoing``, ``overlaps_exclusion``, ...), else ``invalid_<column>`` for a
+        cell (``invalid_start``, ``invalid_customer_id``), ``invalid_row`` for a row, and
+        ``invalid_file`` for a file as a whole."""
+        if self.kind is not None:
+            return self.kind
+        if self.column is not None:
+            return "invalid_" + "".join(c if c.isalnum() else "_" for c in self.column.lower())
+        return "invalid_row" if self.line is not None else "invalid_file"
+
+    def to_dict(self, severity: str = "error") -> dict[str, object]:
+        """The problem as a JSON object: ``severity, code, file, line, column, value,
+        message`` (null where there is none)."""
+        return {
+            "severity": severity,
+            "code": self.code,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message.removeprefix("warning: "),
+        }
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

@@ -34,7 +34,7 @@ from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar, unconfirmed_warnings
 from slacalc.errors import UsageError, shown
-from slacalc.terms.money import parse_currency
+from slacalc.terms.money import parse_currency, to_money
 from slacalc.terms.policy import Policy, Tier, load_policy
 from slacalc.writing.formats import Format
 
@@ -200,6 +200,10 @@ def as_budget(value: str | int | None) -> int:
 # --- the report ------------------------------------------------------------------------------
 
 
+# Compensation amounts, summed exactly: 38 digits, four places (CLF's and UYW's minor unit).
+_AMOUNT_PLACES = 4
+
+
 @dataclass(frozen=True)
 class Total:
     """What one currency (and, by customer, one customer) is owed in a report."""
@@ -214,7 +218,7 @@ class Total:
         out.update(
             currency=self.currency,
             breached_rows=self.breached_rows,
-            compensation=self.compensation,
+            compensation=f"{self.compensation:f}",  # exact: a string, never a float
         )
         return out
 
@@ -264,6 +268,17 @@ class ReportRun:
     def any_breached(self) -> bool:
         return self.result.any_breached()
 
+    def breached_rows(self) -> int:
+        """How many rows are breached (0 without a look at the rows when none is)."""
+        import pyarrow.compute as pc
+
+        if not self.any_breached():
+            return 0
+        return sum(
+            int(pc.sum(pc.cast(piece()["breached"], "int64")).as_py() or 0)
+            for piece in self.text_parts()
+        )
+
     def to_arrow(self) -> Any:
         """Every row as a ``pyarrow.Table`` of the report's fields: text as the CSV has it,
         ``breached`` and ``capped`` booleans, ``incident_count`` a 64-bit integer."""
@@ -279,26 +294,44 @@ class ReportRun:
 
     def totals(self, *, by: str | None = None) -> list[Total]:
         """Breached rows and compensation per currency (``by="customer"``: per customer and
-        currency), in the order they first appear in the report."""
-        from slacalc.terms.money import from_minor, minor_unit, minor_units
+        currency), in the order they first appear in the report. Sums are exact: each
+        amount as a 38-digit decimal of four places (the finest minor unit, ISO 4217)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         if by not in (None, "customer"):
             raise UsageError(f"totals by '{by}': only by customer")
-        sums: dict[tuple[str | None, str], list[int]] = {}
+        keys = ["customer_id", "currency"] if by else ["currency"]
+        parts = []
         for piece in self.text_parts():
             cols = piece()
-            breached = cols["breached"].to_pylist()
-            money = cols["compensation"].to_pylist()
-            currencies = cols["currency"].to_pylist()
-            customers = cols["customer_id"].to_pylist() if by else [None] * len(currencies)
-            for cust, cur, hit, amount in zip(customers, currencies, breached, money, strict=True):
-                entry = sums.setdefault((cust, cur), [0, 0])
-                if hit:
-                    entry[0] += 1
-                    entry[1] += minor_units(Decimal(amount), minor_unit(cur))
+            parts.append(
+                pa.table(
+                    {
+                        **{k: cols[k] for k in keys},
+                        "breached": pc.cast(cols["breached"], pa.int64()),
+                        "amount": pc.cast(cols["compensation"], pa.decimal128(38, _AMOUNT_PLACES)),
+                    }
+                )
+            )
+        if not parts:
+            return []
+        table = pa.concat_tables(parts)
+        table = table.append_column("first", pa.array(range(table.num_rows), pa.int64()))
+        sums = table.group_by(keys, use_threads=False).aggregate(
+            [("breached", "sum"), ("amount", "sum"), ("first", "min")]
+        )
+        sums = sums.sort_by("first_min")
+        customers = sums["customer_id"].to_pylist() if by else [None] * sums.num_rows
         return [
-            Total(cur, n, from_minor(units, minor_unit(cur)), cust)
-            for (cust, cur), (n, units) in sums.items()
+            Total(cur, n, to_money(amount, cur), cust)
+            for cust, cur, n, amount in zip(
+                customers,
+                sums["currency"].to_pylist(),
+                sums["breached_sum"].to_pylist(),
+                sums["amount_sum"].to_pylist(),
+                strict=True,
+            )
         ]
 
     # --- writing --------------------------------------------------------------------------------

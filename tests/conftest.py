@@ -14,6 +14,14 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True)
+def tables_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands print tables unless a test asks otherwise, as at a terminal: CliRunner's and a
+    subprocess's standard output is not a terminal, where the default is CSV (tests of that
+    default delete SLACALC_FORMAT)."""
+    monkeypatch.setenv("SLACALC_FORMAT", "table")
+
+
 @pytest.fixture(params=["rows", "bulk"])
 def csv_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with each CSV reader: Python's csv module row by row, and pyarrow in bulk

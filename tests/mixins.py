@@ -70,8 +70,13 @@ def commands() -> dict[str, Any]:
 
 
 def run(args: list[str], *, input: str | None = None) -> Result:
-    """Invoke the app in-process with a clean environment; the result carries ``seconds``."""
-    env = {name: None for name in os.environ if name.startswith("SLACALC_")}
+    """Invoke the app in-process with a clean environment (but the suite's SLACALC_FORMAT: see
+    conftest.py); the result carries ``seconds``."""
+    env = {
+        name: None
+        for name in os.environ
+        if name.startswith("SLACALC_") and name != "SLACALC_FORMAT"
+    }
     env["COLUMNS"] = "200"
     started = time.perf_counter()
     result = CliRunner().invoke(app, args, input=input, env=env)  # type: ignore[arg-type]

@@ -444,9 +444,11 @@ def test_deadline_csv_and_json() -> None:
     result = run(*args, "--format", "csv")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "level,category,opened_at,due_at,escalation_at\n"
+        "level,category,opened_at,due_at,escalation_at,working_days_counted,working_days,"
+        "make_up_days\n"
         "3,resource_allocation,2026-02-12T11:00:00+08:00,2026-03-04T23:59:59+08:00,"
-        "2026-02-27T11:00:00+08:00\n"
+        "2026-02-27T11:00:00+08:00,10,2026-02-13 2026-02-14 2026-02-24 2026-02-25 2026-02-26 "
+        "2026-02-27 2026-02-28 2026-03-02 2026-03-03 2026-03-04,2026-02-14 2026-02-28\n"
     )
     data = json.loads(run(*args, "-f", "json").stdout)
     assert data == [
@@ -456,6 +458,20 @@ def test_deadline_csv_and_json() -> None:
             "opened_at": "2026-02-12T11:00:00+08:00",
             "due_at": "2026-03-04T23:59:59+08:00",
             "escalation_at": "2026-02-27T11:00:00+08:00",
+            "working_days_counted": 10,
+            "working_days": [
+                "2026-02-13",
+                "2026-02-14",
+                "2026-02-24",
+                "2026-02-25",
+                "2026-02-26",
+                "2026-02-27",
+                "2026-02-28",
+                "2026-03-02",
+                "2026-03-03",
+                "2026-03-04",
+            ],
+            "make_up_days": ["2026-02-14", "2026-02-28"],
         }
     ]
 

@@ -29,7 +29,7 @@ HEADER = (
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("SLACALC_"):
+        if name.startswith("SLACALC_") and name != "SLACALC_FORMAT":
             monkeypatch.delenv(name)
 
 
@@ -317,7 +317,7 @@ def test_binary_and_latin1_input_exit_1(tmp_path: Path) -> None:
         (
             ["-o", "out.xlsx"],
             "Error: cannot tell the format of 'out.xlsx' from its extension: "
-            "use .csv, .json or .txt, or give --format",
+            "use .csv, .json, .jsonl or .txt, or give --format",
         ),
     ],
 )

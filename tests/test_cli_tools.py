@@ -236,7 +236,7 @@ def test_tiers_json_types() -> None:
         "credit_pct": "50",
         "cap_pct": "100",
         "default": False,
-        "bands": "<99.999:50",
+        "bands": [{"below": "99.999", "credit_pct": "50"}],
     }
     assert data[2]["default"] is True
     assert [list(d) for d in data] == [TIERS_HEADER.split(",")] * 3

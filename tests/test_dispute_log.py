@@ -224,6 +224,10 @@ def test_deadline_over_spring_festival(cn: WorkCalendar) -> None:
         "opened_at": "2026-02-12T11:00:00+08:00",
         "due_at": "2026-03-04T23:59:59+08:00",
         "escalation_at": "2026-02-27T11:00:00+08:00",
+        "working_days_counted": 10,
+        "working_days": "2026-02-13 2026-02-14 2026-02-24 2026-02-25 2026-02-26 2026-02-27 "
+        "2026-02-28 2026-03-02 2026-03-03 2026-03-04",
+        "make_up_days": "2026-02-14 2026-02-28",
     }
     assert [d.day for d in result.working_days] == [13, 14, 24, 25, 26, 27, 28, 2, 3, 4]
     assert result.make_up_days == {date(2026, 2, 14), date(2026, 2, 28)}

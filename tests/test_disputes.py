@@ -273,7 +273,7 @@ def test_compute_unresolved_dispute(cn: WorkCalendar) -> None:
     assert (row["level"], row["category"], row["resolved_at"], row["status"]) == (
         1,
         "sla_breach",
-        "",
+        None,  # null in JSON, empty in CSV
         "overdue",
     )
     assert row["due_at"] == "2025-10-03T10:00:00+08:00"

@@ -1,8 +1,18 @@
-"""The README tells the truth: its quick start is what CI runs, every command is documented."""
+"""The documentation tells the truth: the README's quick start is what CI runs, every command is
+documented, every `$ slacalc ...` example of README.md and docs/*.md prints what it shows, and
+every generated section (the command reference, the tables of policy domains, explain codes,
+option variables and speed tricks) is its generator's output.
+
+`SLACALC_UPDATE_DOCS=1` (or `SLACALC_UPDATE_README=1`) rewrites the examples' output and the
+generated sections instead of failing; then review the diff.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,11 +22,30 @@ from typer.testing import CliRunner
 from slacalc.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README_PATH = ROOT / "README.md"
+DOCS = ROOT / "docs"
+README = README_PATH.read_text(encoding="utf-8")
+REFERENCE_PATH = DOCS / "cli-reference.md"
+LIBRARY_PATH = DOCS / "library.md"
 # The commands registered on the app, in --help order: a new one is documented or fails here.
 COMMANDS = list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
 
+def doc_paths() -> list[Path]:
+    """The documentation: the README, then every page of docs/."""
+    return [README_PATH, *sorted(DOCS.glob("*.md"))]
+
+
+def doc_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def updating() -> bool:
+    """Whether to rewrite the docs from the app instead of failing."""
+    return any(os.environ.get(name) for name in ("SLACALC_UPDATE_DOCS", "SLACALC_UPDATE_README"))
+
+
+# --- the quick start ------------------------------------------------------------------------
 def quick_start() -> list[str]:
     section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"```sh\n(.+?)\n```", section)
@@ -34,17 +63,31 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert quick_start()[1] in ci
 
 
+def test_the_quick_start_report_runs_on_the_samples(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    args = quick_start()[0].split(".venv/bin/slacalc ", 1)[1].split()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "SLA report" in result.stdout
+    assert "initech" in result.stdout
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("slacalc ")
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example_and_is_in_the_reference(command: str) -> None:
     result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Example" in result.stdout
-    assert f"#### `slacalc {command} --help`" in README
+    reference = REFERENCE_PATH.read_text(encoding="utf-8")
+    assert f"\n## `slacalc {command} --help`\n" in reference
 
 
-# --- the command reference is generated from the app --------------------------------------
-REFERENCE_START = "<!-- command reference: generated from the app, do not edit by hand -->"
-REFERENCE_END = "<!-- end of the command reference -->"
+# --- generated sections ---------------------------------------------------------------------
 REFERENCE_WIDTH = "100"
 
 
@@ -64,42 +107,109 @@ def help_text(args: list[str]) -> str:
 
 
 def render_reference() -> str:
-    """The README's command reference: every command's --help (usage, arguments, options with
-    their env vars and defaults, the example), as sqlite-utils' cog-generated CLI reference."""
+    """The command reference: every command's --help (usage, arguments, options with their env
+    vars and defaults, the example), as sqlite-utils' cog-generated CLI reference."""
     parts = [
-        REFERENCE_START,
         "",
-        "Every command's `--help`, as printed. `SLACALC_UPDATE_README=1 python -m pytest "
+        "Every command's `--help`, as printed. `SLACALC_UPDATE_DOCS=1 python -m pytest "
         "tests/test_docs.py` regenerates this section when an option changes.",
     ]
     for args in ([], *([c] for c in COMMANDS)):
         name = " ".join(["slacalc", *args])
-        parts += ["", f"#### `{name} --help`", "", "```", help_text(args), "```"]
-    parts += ["", REFERENCE_END]
+        parts += ["", f"## `{name} --help`", "", "```", help_text(args), "```"]
+    parts.append("")
     return "\n".join(parts)
 
 
-def readme_with_reference(text: str) -> str:
-    head, rest = text.split(REFERENCE_START, 1)
-    _, tail = rest.split(REFERENCE_END, 1)
-    return head + render_reference() + tail
+def render_option_variables() -> str:
+    """The environment variables that stand for options: which option, its default, the
+    commands that have it."""
+    found: dict[str, tuple[str, object, list[str]]] = {}
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            envvar = getattr(param, "envvar", None)
+            if envvar:
+                option = max(param.opts, key=len)
+                found.setdefault(envvar, (option, param.default, []))[2].append(name)
+    rows = ["| variable | option | default | commands |", "|---|---|---|---|"]
+    for envvar, (option, default, names) in found.items():
+        shown = f"`{default}`" if default not in (None, "") else "see the option"
+        commands = ", ".join(f"`{n}`" for n in names)
+        rows.append(f"| `{envvar}` | `{option}` | {shown} | {commands} |")
+    return "\n".join(rows)
 
 
-def test_readme_command_reference_is_current() -> None:
-    """The reference between the markers is exactly the app's --help output.
+def render_speed_tricks() -> str:
+    from slacalc.speed import TRICKS
 
-    SLACALC_UPDATE_README=1 rewrites it instead (then review the diff).
-    """
-    import os
+    rows = ["| name | trick |", "|---|---|"]
+    rows += [f"| `{name}` | {what} |" for name, what in TRICKS.items()]
+    return "\n".join(rows)
 
-    assert README.count(REFERENCE_START) == 1 and README.count(REFERENCE_END) == 1
-    current = readme_with_reference(README)
-    if current != README and os.environ.get("SLACALC_UPDATE_README"):
-        (ROOT / "README.md").write_text(current, encoding="utf-8")
+
+def render_policy_domains() -> str:
+    from slacalc.terms.policy import domain_table
+
+    return domain_table()
+
+
+def render_explain_codes() -> str:
+    from slacalc.writing.explain_view import code_table
+
+    return code_table()
+
+
+# (start marker, end marker, generator): each section stands once in the docs, between its
+# markers, exactly as its generator writes it.
+GENERATED: dict[str, tuple[str, str, Callable[[], str]]] = {
+    "command reference": (
+        "<!-- command reference: generated from the app, do not edit by hand -->",
+        "<!-- end of the command reference -->",
+        render_reference,
+    ),
+    "policy domains": (
+        "<!-- policy domains: generated from slacalc.terms.policy.domain_table() -->",
+        "<!-- end of the policy domains -->",
+        render_policy_domains,
+    ),
+    "explain codes": (
+        "<!-- explain codes: generated from slacalc.writing.explain_view.code_table() -->",
+        "<!-- end of the explain codes -->",
+        render_explain_codes,
+    ),
+    "option variables": (
+        "<!-- option variables: generated from the app's options -->",
+        "<!-- end of the option variables -->",
+        render_option_variables,
+    ),
+    "speed tricks": (
+        "<!-- speed tricks: generated from slacalc.speed.TRICKS -->",
+        "<!-- end of the speed tricks -->",
+        render_speed_tricks,
+    ),
+}
+
+
+def with_section(text: str, start: str, end: str, body: str) -> str:
+    """``text`` with what stands between the lines ``start`` and ``end`` replaced by ``body``."""
+    i = text.index(start) + len(start)
+    j = text.index(end, i)
+    return f"{text[:i]}\n{body}\n{text[j:]}"
+
+
+@pytest.mark.parametrize("name", GENERATED)
+def test_generated_sections_are_their_generators_output(name: str) -> None:
+    start, end, render = GENERATED[name]
+    holders = [p for p in doc_paths() if start in p.read_text(encoding="utf-8")]
+    assert len(holders) == 1, f"the {name} section must stand in exactly one page: {holders}"
+    path = holders[0]
+    text = path.read_text(encoding="utf-8")
+    assert text.count(start) == 1 and text.count(end) == 1, (name, doc_id(path))
+    current = with_section(text, start, end, render())
+    if current != text and updating():
+        path.write_text(current, encoding="utf-8")
         return
-    assert current == README, (
-        "README command reference out of date (SLACALC_UPDATE_README=1 fixes it)"
-    )
+    assert current == text, f"{doc_id(path)}: the {name} is out of date (SLACALC_UPDATE_DOCS=1)"
 
 
 def test_the_reference_names_every_option_and_env_var() -> None:
@@ -114,29 +224,12 @@ def test_the_reference_names_every_option_and_env_var() -> None:
                 assert envvar in reference, (command.name, envvar)
 
 
-def test_the_quick_start_report_runs_on_the_samples(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    args = quick_start()[0].split(".venv/bin/slacalc ", 1)[1].split()
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    assert "SLA report" in result.stdout
-    assert "initech" in result.stdout
-
-
-def test_version() -> None:
-    result = CliRunner().invoke(app, ["--version"])
-    assert result.exit_code == 0
-    assert result.stdout.startswith("slacalc ")
-
-
-# --- the README's examples are real output -------------------------------------------------
+# --- the examples are real output -----------------------------------------------------------
 _COMMAND = re.compile(r"^\$ (slacalc .*)$")
 
 
-def _run_readme_command(command: str) -> str:
+def run_example(command: str) -> str:
     """What `command` prints (stdout then stderr), as a user at the repository root sees it."""
-    import shlex
-
     args = shlex.split(command)[1:]
     result = CliRunner().invoke(
         app,
@@ -156,8 +249,9 @@ def _run_readme_command(command: str) -> str:
     return "\n".join(lines)
 
 
-def readme_examples(text: str) -> list[tuple[int, int, str]]:
-    """(first line, end line, command) of every `$ slacalc ...` example's output in the README."""
+def examples(text: str) -> list[tuple[int, int, str]]:
+    """(first line, end line, command) of every `$ slacalc ...` example's output in ``text``:
+    the output runs to the next `$ ` line or the end of the code block."""
     lines = text.splitlines()
     found = []
     i = 0
@@ -176,43 +270,45 @@ def readme_examples(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def test_readme_examples_are_real_output(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every `$ slacalc ...` example shows what the command prints today.
+def test_the_docs_have_examples() -> None:
+    total = sum(len(examples(p.read_text(encoding="utf-8"))) for p in doc_paths())
+    assert total >= 2 * len(COMMANDS)
 
-    SLACALC_UPDATE_README=1 rewrites them instead (then review the diff).
+
+@pytest.mark.parametrize("path", doc_paths(), ids=doc_id)
+def test_examples_are_real_output(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `$ slacalc ...` example shows what the command prints today; one that ends with a
+    `...` line shows the first lines of it.
+
+    SLACALC_UPDATE_DOCS=1 (or SLACALC_UPDATE_README=1) rewrites them instead.
     """
-    import os
-
     monkeypatch.chdir(ROOT)
-    lines = README.splitlines()
-    examples = readme_examples(README)
-    assert len(examples) >= 12
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
     stale = []
-    for first, end, command in reversed(examples):
+    for first, end, command in reversed(examples(text)):
         shown = "\n".join(line.rstrip() for line in lines[first:end])
-        actual = _run_readme_command(command)
+        actual = run_example(command)
         if lines[end - 1].strip() == "...":  # an example cut short: its first lines must match
             kept = end - 1 - first
             actual = "\n".join([*actual.splitlines()[:kept], lines[end - 1]])
         if shown != actual:
             stale.append(command)
             lines[first:end] = actual.splitlines()
-    if stale and os.environ.get("SLACALC_UPDATE_README"):
-        (ROOT / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if stale and updating():
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return
-    assert not stale, f"README examples out of date (SLACALC_UPDATE_README=1 fixes): {stale}"
+    assert not stale, f"{doc_id(path)}: examples out of date (SLACALC_UPDATE_DOCS=1): {stale}"
 
 
-def test_readme_library_example_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    """The Library example runs as printed, in a folder of its own (it writes report.csv), and
-    gives what the commands give."""
+def test_the_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    """The Library page's example runs as printed, in a folder of its own (it writes
+    report.csv), and gives what the commands give."""
     (tmp_path / "samples").symlink_to(ROOT / "samples")
     monkeypatch.chdir(tmp_path)
-    section = README.split("## Library", 1)[1]
-    code = re.search(r"```python\n(.+?)\n```", section, re.S).group(1)
-    exec(compile(code, "README.md", "exec"), {})
+    page = LIBRARY_PATH.read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.+?)\n```", page, re.S).group(1)
+    exec(compile(code, str(LIBRARY_PATH), "exec"), {})
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "CNY 2 45.08"
     assert out[-1].startswith("['not_downtime', 'partly_excluded'] ['availability', ")
@@ -232,21 +328,3 @@ def test_the_formatter_decides_everywhere() -> None:
         or ("fmt: " + "off") in path.read_text(encoding="utf-8")
     ]
     assert not found
-
-
-def test_readme_policy_domains_are_the_checks() -> None:
-    """The README's table of policy numbers is the one the policy reader checks against."""
-    from slacalc.terms.policy import domain_table
-
-    start = "<!-- policy domains: generated from slacalc.terms.policy.domain_table() -->\n"
-    table = README.split(start, 1)[1].split("\n<!-- end of the policy domains -->", 1)[0]
-    assert table == domain_table()
-
-
-def test_readme_explain_codes_are_the_codes() -> None:
-    """The README's table of explain codes is generated from the note and step types."""
-    from slacalc.writing.explain_view import code_table
-
-    start = "<!-- explain codes: generated from slacalc.writing.explain_view.code_table() -->\n"
-    table = README.split(start, 1)[1].split("\n<!-- end of the explain codes -->", 1)[0]
-    assert table == code_table()

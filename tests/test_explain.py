@@ -58,8 +58,9 @@ def test_explain_json_agrees_with_the_report_on_every_sample_row(row: dict[str, 
     )
     assert result.exit_code == 0, result.output
     (explained,) = json.loads(result.stdout)
-    as_report = {
-        k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in explained["row"].items()
+    as_report = {  # as the CSV has it: an empty value is null in JSON, empty in CSV
+        k: str(v).lower() if isinstance(v, bool) else "" if v is None else str(v)
+        for k, v in explained["row"].items()
     }
     assert as_report == row
 

@@ -250,7 +250,7 @@ def test_explain_json_carries_the_codes_and_their_english() -> None:
     }
     assert record["incidents"][3]["notes"][0]["category"] == "maintenance"
     for item in record["incidents"]:  # the table's text, said from the codes
-        assert item["note"] == "; ".join(n["text"] for n in item["notes"])
+        assert (item["note"] or "") == "; ".join(n["text"] for n in item["notes"])
     assert [r["notes"] for r in record["runs"]] == [
         [
             {

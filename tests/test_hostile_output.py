@@ -27,7 +27,11 @@ FORMULAS = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", '=HYPERLINK("ht
 
 def slacalc(*args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     """The real program, as a shell runs it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACALC_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("SLACALC_") and k != "SLACALC_FORMAT")
+    }
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(  # type: ignore[call-overload]
         [PYTHON, "-m", "slacalc", *args], env=env, cwd=ROOT, timeout=120, **kwargs
@@ -121,8 +125,8 @@ def test_validate_csv_guards_formulas_from_the_values_it_quotes(tmp_path: Path) 
         assert result.exit_code == 1
         text = result.stdout or (tmp_path / "problems.csv").read_text(encoding="utf-8")
         rows = parsed(text)
-        assert rows[0] == ["severity", "file", "line", "column", "value", "message"]
-        assert [r[4] for r in rows[1:]] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)"]
+        assert rows[0] == ["severity", "code", "file", "line", "column", "value", "message"]
+        assert [r[5] for r in rows[1:]] == ["'=cmd|' /C calc'!A0", "'@SUM(A1)"]
 
 
 def test_validate_honours_format_and_output(tmp_path: Path) -> None:
@@ -136,7 +140,9 @@ def test_validate_honours_format_and_output(tmp_path: Path) -> None:
     target = tmp_path / "v.csv"
     to_file = run(["validate", path, "--as-of", AS_OF, "-o", str(target)])
     assert to_file.exit_code == 0 and to_file.stdout == ""
-    assert target.read_text(encoding="utf-8").startswith("severity,file,line,column,value,message")
+    assert target.read_text(encoding="utf-8").startswith(
+        "severity,code,file,line,column,value,message"
+    )
 
 
 # --- the deadline table's order is total -------------------------------------------------------

@@ -216,7 +216,11 @@ def tiny_budget(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def invoke(args: list[str]):
-    env = {name: None for name in os.environ if name.startswith("SLACALC_")}
+    env = {
+        name: None
+        for name in os.environ
+        if name.startswith("SLACALC_") and name != "SLACALC_FORMAT"
+    }
     return CliRunner().invoke(app, ["report", *args], env=env)  # type: ignore[arg-type]
 
 

@@ -41,7 +41,7 @@ AS_OF = "2025-12-31T00:00:00+08:00"
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith("SLACALC_"):
+        if name.startswith("SLACALC_") and name != "SLACALC_FORMAT":
             monkeypatch.delenv(name)
 
 

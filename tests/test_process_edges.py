@@ -30,7 +30,11 @@ def slacalc(
 ) -> subprocess.CompletedProcess[bytes]:
     """The real program, as a shell runs it, with the standard descriptors in ``close`` closed
     (``<&-``, ``>&-``, ``2>&-``)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SLACALC_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("SLACALC_") and k != "SLACALC_FORMAT")
+    }
     environ.update(PYTHONPATH=str(ROOT), **(env or {}))
 
     def closing() -> None:
@@ -165,7 +169,11 @@ def _catches_sigterm(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.3, 0.5, 0.8])
 def test_ctrl_c_while_loading_is_exit_130_without_a_traceback(delay: float) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACALC_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not (k.startswith("SLACALC_") and k != "SLACALC_FORMAT")
+    }
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
         [PYTHON, "-m", "slacalc", *REPORT],

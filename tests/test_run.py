@@ -135,6 +135,7 @@ def test_compare_in_buckets_is_the_same_bytes(where: str, fmt: str) -> None:
 def test_explain_is_the_clis_json_with_codes() -> None:
     import json
 
+    from slacalc.writing.csvjson import write_json
     from slacalc.writing.explain_view import explanation_record
 
     args = ["--customer", "acme", "--service", "storage", "--month", "2025-05"]
@@ -143,8 +144,9 @@ def test_explain_is_the_clis_json_with_codes() -> None:
     ex = slacalc.explain(
         [INCIDENTS], customer="acme", service="storage", month="2025-05", **OPTIONS
     )
-    record = json.loads(json.dumps(explanation_record(ex), default=str))
-    assert [record] == json.loads(result.stdout)
+    written = io.StringIO()
+    write_json([explanation_record(ex)], written)
+    assert json.loads(written.getvalue()) == json.loads(result.stdout)
     codes = [n.code for notes in ex.notes for n in notes]
     assert codes == ["not_downtime", "partly_excluded"]
     assert [s.code for s in ex.formula][:2] == ["availability", "target_breached"]

@@ -99,7 +99,7 @@ def test_the_month_end_report_fits_with_whole_values(width: int) -> None:
         assert "Due 2025" in joined
     notes = [line for line in lines if line.startswith("(not shown")]
     assert len(notes) == 1 and "-f csv" in notes[0]
-    assert "Fee" in notes[0]  # the lowest-priority columns are the ones named
+    assert "Inc." in notes[0]  # the lowest-priority columns are the ones named
     assert "Dispute settlement deadlines" in joined and "INC-1009" in joined
 
 

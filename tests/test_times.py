@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from slacalc.dates.instants import format_local
+from slacalc.dates.instants import format_local, local_texts
 from slacalc.writing import times
-from slacalc.writing.times import compact_clock, durations, local_texts, short_duration
+from slacalc.writing.times import compact_clock, durations, short_duration
 
 
 @pytest.mark.parametrize("den", [1, 3, 7, 1000, 1 << 20])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from slacalc import __version__
 from slacalc.errors import (
@@ -33,19 +34,34 @@ from slacalc.run import (
     DEFAULT_POLICY,
     DEFAULT_TZ,
 )
-from slacalc.writing.formats import Format
+from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.output import STDOUT
 
 PANEL_MONTH = "Month-end report"
 PANEL_DISPUTES = "Disputes"
 PANEL_PLANNING = "Planning"
 
+
+class _PlainErrors(TyperGroup):
+    """The app's group: help keeps typer's panels, but a usage error typer finds (an unknown
+    option, a bad choice) is printed as click prints it, plain ``Usage:`` and ``Error:`` lines
+    like slacalc's own errors, not a box drawn with colour codes."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        from typer.core import _main
+
+        kwargs.setdefault("standalone_mode", True)
+        return _main(self, *args, rich_markup_mode=None, **kwargs)
+
+
 app = typer.Typer(
+    cls=_PlainErrors,
     name="slacalc",
     help="SLA availability, tiers, compensation and dispute deadlines from incident logs.",
     epilog="Example: slacalc report samples/incidents.csv --contracts samples/contracts.csv "
     "--as-of 2025-06-28T12:00:00+08:00",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
@@ -116,7 +132,8 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="Output format. Default: from -o's extension, else table.",
+        help="Output format. Default: from -o's extension; else $SLACALC_FORMAT; else a "
+        "table on a terminal, CSV into a pipe or a file.",
         case_sensitive=False,
     ),
 ]
@@ -265,6 +282,36 @@ def run_options(*, skip: tuple[str, ...] = (), before: str | None = None) -> Cal
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+NoHeaderOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-header",
+        help="CSV without its header line (to append to a file that has one, or to sort).",
+    ),
+]
+
+
+def no_header_option(fn: F) -> F:
+    """Give a command that writes CSV the ``--no-header`` option, last: the CSV writers
+    leave out the header line for its run (:func:`slacalc.writing.csvjson.headers`)."""
+    sig = inspect.signature(fn, eval_str=True)
+    extra = inspect.Parameter(
+        "no_header", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoHeaderOpt
+    )
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, no_header: bool = False, **kwargs: Any) -> Any:
+        from slacalc.writing.csvjson import headers
+
+        with headers(not no_header):
+            return fn(*args, **kwargs)
+
+    params = [*sig.parameters.values(), extra]
+    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper  # type: ignore[return-value]
 
 
 # A run of this many non-blank characters in a message is a value quoted whole (a 5,000-digit
@@ -500,6 +547,28 @@ class RunProgress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def output_format(
+    fmt: Format | None,
+    output: str | None,
+    *,
+    pipe: Format = Format.csv,
+    formats: tuple[Format, ...] = tuple(Format),
+) -> Format:
+    """The format a command writes: ``--format``; else ``-o``'s extension; else
+    ``$SLACALC_FORMAT`` when the command has that format; else a table for a person at a
+    terminal and ``pipe`` (CSV, which csvkit, sqlite-utils and spreadsheets read) when standard
+    output goes to a pipe or a file (``slacalc report LOG | csvlook``)."""
+    if fmt is not None or output not in (None, STDOUT):
+        return choose_format(fmt, output)
+    wanted = os.environ.get("SLACALC_FORMAT", "").strip().lower()
+    if wanted:
+        if wanted not in {f.value for f in Format}:
+            raise UsageError(f"SLACALC_FORMAT '{shown(wanted)}': expected one of table, csv, json")
+        if Format(wanted) in formats:
+            return Format(wanted)
+    return Format.table if _is_terminal(sys.stdout) else pipe
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -12,7 +12,6 @@ from slacalc.cli.common import app
 from slacalc.dates.instants import from_us
 from slacalc.dates.workdays import unconfirmed_warnings
 from slacalc.errors import UsageError
-from slacalc.writing.formats import choose_format
 from slacalc.writing.output import write_output
 
 if TYPE_CHECKING:
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     "--format csv -o disputes.csv",
 )
 @c.boundary
+@c.no_header_option
 def disputes_cmd(
     disputes: Annotated[
         str,
@@ -53,7 +53,7 @@ def disputes_cmd(
     from slacalc.reading.disputes import read_disputes
     from slacalc.writing.dispute_view import local_text, render_disputes
 
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     zone = run.as_zone(tz)
     cal = run.as_calendar(calendar, holidays)
     moment = from_us(run.as_instant(as_of, zone, "--as-of"), zone)
@@ -73,6 +73,7 @@ def disputes_cmd(
     epilog="Example: slacalc deadline --level data_loss --opened '2026-02-12 11:00' --format json",
 )
 @c.boundary
+@c.no_header_option
 def deadline_cmd(
     level: Annotated[
         str,
@@ -106,7 +107,7 @@ def deadline_cmd(
     from slacalc.computing.disputes import compute_deadline
     from slacalc.writing.dispute_view import render_deadline
 
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     lvl = _level(level)
     zone = run.as_zone(tz)
     opened_at = run.as_datetime(opened, zone, "--opened")

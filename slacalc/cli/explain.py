@@ -10,7 +10,7 @@ from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.writing.csvjson import write_json
-from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.formats import ExplainFormat, Format
 from slacalc.writing.output import write_output
 
 
@@ -33,7 +33,16 @@ def explain_cmd(
         str | None,
         typer.Option("--service", help="The service (needed when the customer has several)."),
     ] = None,
-    format: c.FormatOpt = None,
+    format: Annotated[
+        ExplainFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table or json (the audit trail has no flat CSV form). Default: from -o's "
+            "extension, else a table.",
+            case_sensitive=False,
+        ),
+    ] = None,
     output: c.OutputOpt = None,
 ) -> None:
     """How one report row was computed: incidents as read, clipped, merged, excluded, the formula.
@@ -41,9 +50,14 @@ def explain_cmd(
     Example: slacalc explain samples/incidents.csv --contracts samples/contracts.csv
     --customer acme --service storage --month 2025-05
     """
-    fmt = choose_format(format, output)
-    if fmt is Format.csv:
-        raise c.UsageError("explain prints a table or JSON; --format csv is not available")
+    fmt = c.output_format(
+        None if format is None else Format(format),
+        output,
+        pipe=Format.table,
+        formats=(Format.table, Format.json),
+    )
+    if fmt is Format.csv:  # from -o out.csv
+        raise c.UsageError("explain writes a table or JSON (-o FILE.json or .txt), not CSV")
     result = run.explain(
         incidents, customer=customer, month=month, service=service, **opts.run_kwargs()
     )

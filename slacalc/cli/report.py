@@ -10,7 +10,13 @@ import typer
 from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.formats import Format
+
+
+class TotalsBy(StrEnum):
+    """What ``report --totals`` adds up beside the currency."""
+
+    customer = "customer"
 
 
 class Engine(StrEnum):
@@ -27,14 +33,31 @@ class Engine(StrEnum):
 )
 @c.boundary
 @c.run_options()
+@c.no_header_option
 def report(
     incidents: c.IncidentsArg,
     opts: c.RunOptions,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     fail_on_breach: Annotated[
-        bool, typer.Option("--fail-on-breach", help="Exit 3 when any row is breached.")
+        bool,
+        typer.Option(
+            "--fail-on-breach",
+            help="Exit 3 when any row is breached (one stderr line says how many).",
+        ),
     ] = False,
+    totals: Annotated[
+        bool,
+        typer.Option(
+            "--totals",
+            help="Write the totals instead of the rows: breached rows and compensation per "
+            "currency (per customer and currency with --by customer).",
+        ),
+    ] = False,
+    by: Annotated[
+        TotalsBy | None,
+        typer.Option("--by", help="With --totals: 'customer' adds a row per customer."),
+    ] = None,
     raw_csv: c.RawCsvOpt = False,
     memory: c.MemoryOpt = None,
     engine: Annotated[
@@ -61,10 +84,14 @@ def report(
     parquet = (
         engine is Engine.spark and format is None and (output or "").lower().endswith(".parquet")
     )
-    fmt = None if parquet else choose_format(format, output)
+    fmt = None if parquet else c.output_format(format, output)
     if engine is Engine.spark and format is None and output in (None, "-"):
         fmt = Format.csv  # a table needs the deadlines, which a cluster run does not gather
     progress = c.RunProgress(incidents)
+    if by is not None and not totals:
+        raise c.UsageError("--by goes with --totals")
+    if totals and parquet:
+        raise c.UsageError("--totals writes a table, CSV or JSON, not Parquet")
     with (
         progress,
         run.report(
@@ -73,18 +100,34 @@ def report(
             memory=memory,
             engine=engine.value,
             spark_master=spark_master,
-            deadlines=fmt is Format.table,
+            deadlines=fmt is Format.table and not totals,
             progress=progress,
         ) as result,
     ):
         c.warn_all(result.warnings)
         progress.before_output(output)
         progress.stage("writing", 0.9)
-        result.write(output, fmt, raw_csv=raw_csv)
+        if totals:
+            _write_totals(result, fmt or Format.csv, output, by, raw_csv, opts)
+        else:
+            result.write(output, fmt, raw_csv=raw_csv)
         progress.close()
-        breached = result.any_breached()
-    if fail_on_breach and breached:
+        breached = result.breached_rows() if fail_on_breach else 0
+    if breached:
+        c.err(f"{breached} breached row{'s' * (breached != 1)} (--fail-on-breach: exit 3)")
         raise typer.Exit(3)
+
+
+def _write_totals(result, fmt: Format, output, by, raw_csv: bool, opts: c.RunOptions) -> None:
+    from slacalc.writing.output import write_output
+    from slacalc.writing.totals_out import render_totals
+
+    found = result.totals(by=None if by is None else by.value)
+    write_output(
+        output,
+        lambda out: render_totals(found, fmt, out, by=by, raw_csv=raw_csv),
+        inputs=result.inputs,
+    )
 
 
 @app.command(
@@ -94,6 +137,7 @@ def report(
 )
 @c.boundary
 @c.run_options(skip=("policy",))
+@c.no_header_option
 def compare(
     incidents: c.IncidentsArg,
     policy: Annotated[
@@ -121,7 +165,7 @@ def compare(
     from slacalc.writing.compare_view import render_comparison
     from slacalc.writing.output import write_output
 
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     with run.compare(
         incidents,
         policy,

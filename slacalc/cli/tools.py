@@ -14,7 +14,6 @@ from slacalc.cli.common import app
 from slacalc.dates.instants import to_us
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
-from slacalc.writing.formats import choose_format
 from slacalc.writing.output import write_output
 
 BudgetMonthOpt = Annotated[
@@ -34,6 +33,7 @@ BudgetMonthOpt = Annotated[
     "--format csv -o budget.csv",
 )
 @c.boundary
+@c.no_header_option
 def budget(
     targets: Annotated[
         list[str] | None,
@@ -60,7 +60,7 @@ def budget(
     pcts = _targets(targets) if targets else [t.target for t in run.as_policy(policy).tiers]
     when = _month(month) if month else Month.of(to_us(datetime.now(zone)), zone)
     rows = compute_budget(pcts, when, zone)
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     write_output(output, lambda out: render_budget(rows, when, tz, fmt, out))
 
 
@@ -69,6 +69,7 @@ def budget(
     epilog="Example: slacalc tiers --policy samples/policy.toml --format json",
 )
 @c.boundary
+@c.no_header_option
 def tiers(
     policy: c.PolicyOpt = c.DEFAULT_POLICY,
     format: c.FormatOpt = None,
@@ -81,7 +82,7 @@ def tiers(
     from slacalc.writing.planning_view import render_tiers
 
     pol = run.as_policy(policy)
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     write_output(output, lambda out: render_tiers(pol, fmt, out))
 
 
@@ -106,6 +107,7 @@ def _month(text: str) -> Month:
     epilog="Example: slacalc policies --format csv",
 )
 @c.boundary
+@c.no_header_option
 def policies(
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
@@ -121,5 +123,5 @@ def policies(
     from slacalc.writing.planning_view import render_policies
 
     found = [load_policy(name) for name in policy_names()]
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     write_output(output, lambda out: render_policies(found, fmt, out))

@@ -10,7 +10,7 @@ from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
 from slacalc.writing.csvjson import write_csv, write_json
-from slacalc.writing.formats import Format, choose_format
+from slacalc.writing.formats import Format
 from slacalc.writing.output import write_output
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 )
 @c.boundary
 @c.run_options(skip=("month", "monthly_fee", "sla_target", "calendar", "holidays"))
+@c.no_header_option
 def validate_cmd(
     incidents: c.IncidentsArg,
     opts: c.RunOptions,
@@ -41,7 +42,7 @@ def validate_cmd(
     """
     from slacalc.computing.validate import FIELDS, validate
 
-    fmt = choose_format(format, output)
+    fmt = c.output_format(format, output)
     zone = run.as_zone(opts.tz)
     contracts = opts.contracts
     result = validate(
@@ -57,6 +58,8 @@ def validate_cmd(
     def render(out: TextIO) -> None:
         if fmt is Format.json:
             write_json([result.to_dict()], out)
+        elif fmt is Format.jsonl:  # one problem or warning per line
+            write_json(result.records(), out, lines=True)
         elif fmt is Format.csv:
             write_csv(
                 result.records(),

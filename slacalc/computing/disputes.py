@@ -45,7 +45,16 @@ FIELDS = (
     "resolved_at",
     "status",
 )
-DEADLINE_FIELDS = ("level", "category", "opened_at", "due_at", "escalation_at")
+DEADLINE_FIELDS = (
+    "level",
+    "category",
+    "opened_at",
+    "due_at",
+    "escalation_at",
+    "working_days_counted",
+    "working_days",
+    "make_up_days",
+)
 
 
 def compute_disputes(
@@ -118,14 +127,23 @@ class DeadlineResult:
         """The years whose working days :attr:`due_at` depended on."""
         return calendar_years(self.level, self.opened_at, self.due_at)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The output record: ``level, category, opened_at, due_at, escalation_at``."""
+    def to_dict(self, *, nested: bool = False) -> dict[str, Any]:
+        """The output record (:data:`DEADLINE_FIELDS`): the working days counted (None for
+        the 72-hour level, which counts elapsed hours), and those days and the make-up
+        working days among them (调休) as ISO dates: space-separated text for CSV, or
+        (``nested``, for JSON) lists."""
+        days = [d.isoformat() for d in self.working_days]
+        make_up = [d.isoformat() for d in self.working_days if d in self.make_up_days]
+        counted = self.level.working_days
         return {
             "level": int(self.level),
             "category": self.category,
             "opened_at": _iso(self.opened_at),
             "due_at": _iso(self.due_at),
             "escalation_at": _iso(self.escalation_at),
+            "working_days_counted": counted,
+            "working_days": days if nested else " ".join(days),
+            "make_up_days": make_up if nested else " ".join(make_up),
         }
 
 

@@ -26,7 +26,7 @@ from slacalc.terms.policy import Policy
 from slacalc.writing.times import duration
 
 LONG_INCIDENT_US = 31 * 86400 * US_PER_SECOND
-FIELDS = ("severity", "file", "line", "column", "value", "message")
+FIELDS = ("severity", "code", "file", "line", "column", "value", "message")
 
 
 @dataclass
@@ -42,29 +42,20 @@ class Validation:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON document: every problem and warning as an object (see :meth:`records`)."""
         return {
             "ok": self.ok,
-            "problems": [str(p) for p in self.problems],
-            "warnings": [str(w) for w in self.warnings],
+            "problems": [p.to_dict("error") for p in self.problems],
+            "warnings": [w.to_dict("warning") for w in self.warnings],
             "summary": self.summary,
         }
 
     def records(self) -> list[dict[str, Any]]:
-        """One record per problem and warning, for CSV: ``severity, file, line, ...``."""
-        out = []
-        for severity, items in (("error", self.problems), ("warning", self.warnings)):
-            for p in items:
-                out.append(
-                    {
-                        "severity": severity,
-                        "file": p.file,
-                        "line": p.line or "",
-                        "column": p.column or "",
-                        "value": p.value or "",
-                        "message": p.message.removeprefix("warning: "),
-                    }
-                )
-        return out
+        """One record per problem and warning, errors first: ``severity, code, file, line,
+        column, value, message`` (None where there is none: empty in CSV, null in JSON)."""
+        return [p.to_dict("error") for p in self.problems] + [
+            w.to_dict("warning") for w in self.warnings
+        ]
 
 
 def validate(
@@ -120,7 +111,7 @@ def _warnings(
 ) -> list[Problem]:
     found: list[tuple[int, Problem]] = []
 
-    def note(rows: Any, message: Any) -> None:
+    def note(rows: Any, message: Any, kind: str) -> None:
         for r in np.asarray(rows).tolist():
             text = message(r) if callable(message) else message
             found.append(
@@ -130,6 +121,7 @@ def _warnings(
                         table.files[int(table.file[r])],
                         int(table.line[r]) or None,
                         "warning: " + text,
+                        kind=kind,
                     ),
                 )
             )
@@ -143,20 +135,24 @@ def _warnings(
     note(
         np.flatnonzero(ongoing & (table.start < as_of)),
         f"no end: counted as ongoing up to --as-of {at}",
+        "ongoing",
     )
     note(
         np.flatnonzero(ongoing & (table.start >= as_of)),
         f"no end: counted as ongoing up to --as-of {at} (it starts after that, so it counts "
         "nothing)",
+        "starts_after_as_of",
     )
     closed = ~ongoing
     note(
         np.flatnonzero(closed & (table.end > as_of)),
         f"ends after --as-of {at}: it counts only up to --as-of",
+        "ends_after_as_of",
     )
     note(
         np.flatnonzero(closed & (table.end == table.start)),
         "starts and ends at the same instant: it counts no downtime",
+        "zero_length",
     )
     long = np.flatnonzero(closed & (table.end - table.start > LONG_INCIDENT_US))
     note(
@@ -165,6 +161,7 @@ def _warnings(
             f"lasts {duration(int(table.end[r] - table.start[r]))}, longer than a "
             "month: check its end"
         ),
+        "longer_than_a_month",
     )
     _maintenance_overlaps(table, as_of, note)
     if book is not None:
@@ -175,6 +172,7 @@ def _warnings(
                         [table.first_row(k)],
                         f"customer '*' rows of service '{service}' reach "
                         "no contract: no customer has that service",
+                        "star_reaches_no_contract",
                     )
                 continue
             if book.find(customer, service) is None:
@@ -182,6 +180,7 @@ def _warnings(
                     [table.first_row(k)],
                     f"no contract for customer '{customer}' service "
                     f"'{service}': report will need --monthly-fee for it",
+                    "no_contract",
                 )
     found.sort(key=lambda item: (int(table.file[item[0]]), int(table.line[item[0]]), item[0]))
     return [p for _, p in found]
@@ -206,6 +205,7 @@ def _duplicate_ids(table: IncidentTable, note: Any) -> None:
             f"incident_id '{ids[r].as_py()}' appears again (first on line "
             f"{int(table.line[first_of[r]])})"
         ),
+        "duplicate_id",
     )
 
 
@@ -246,7 +246,7 @@ def _maintenance_overlaps(table: IncidentTable, as_of: int, note: Any) -> None:
             f"{int(table.line[win])} ({ident}): that overlap is not downtime"
         )
 
-    note(d[hit], message)
+    note(d[hit], message, "overlaps_exclusion")
 
 
 def _summary(
@@ -272,8 +272,8 @@ def _summary(
         "services": len({s for _, s in table.keys}),
         "months": months,
         "ongoing": int((table.end == NO_END).sum()),
-        "first_start": format_instant(int(table.start.min()), tz) if n else "",
-        "last_end": format_instant(int(end.max()), tz) if n else "",
+        "first_start": format_instant(int(table.start.min()), tz) if n else None,
+        "last_end": format_instant(int(end.max()), tz) if n else None,
     }
     if book is not None:
         summary["contracts"] = len(book)

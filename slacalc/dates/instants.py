@@ -178,6 +178,9 @@ def format_instant(us: int, tz: tzinfo) -> str:
     return dt.isoformat(timespec="seconds" if dt.microsecond == 0 else "microseconds")
 
 
+_US_PER_HOUR = 3600 * US_PER_SECOND
+
+
 def format_local(us: int, tz: tzinfo) -> str:
     """``YYYY-MM-DD HH:MM:SS`` local time in ``tz``, for tables that name their zone."""
     dt = from_us(us, tz)
@@ -185,6 +188,61 @@ def format_local(us: int, tz: tzinfo) -> str:
 
 
 # --- a column at a time ----------------------------------------------------------------------
+
+
+def local_texts(instants: Any, tz: tzinfo) -> Any:
+    """``YYYY-MM-DD HH:MM:SS`` (with microseconds when an instant has them), local in ``tz``:
+    :func:`format_local` of every instant, a column at a time, as a
+    pyarrow string array.
+
+    The zone's offset is looked up once per distinct day (both ends of it; a day with an
+    offset change hour by hour, and an hour with one through ``format_local``), added, and
+    pyarrow writes the local clock readings.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    instants = np.asarray(instants, dtype=np.int64)
+    if len(instants) < 64:
+        return pa.array([format_local(int(us), tz) for us in instants.tolist()], pa.string())
+    offsets, steady = _offsets(instants, tz, 24 * _US_PER_HOUR)
+    if not steady.all():  # days with an offset change: hour by hour there
+        odd = ~steady
+        offsets[odd], steady[odd] = _offsets(instants[odd], tz, _US_PER_HOUR)
+    local = instants + offsets
+    seconds = pa.array(local // US_PER_SECOND, pa.int64()).cast(pa.timestamp("s"))
+    text = seconds.cast(pa.string())  # YYYY-MM-DD HH:MM:SS
+    finer = np.flatnonzero(local % US_PER_SECOND)
+    odd_hours = np.flatnonzero(~steady)
+    if not len(finer) and not len(odd_hours):
+        return text
+    texts = text.to_pylist()
+    for i in finer.tolist():  # microseconds where there are
+        texts[i] += f".{int(local[i] % US_PER_SECOND):06d}"
+    for i in odd_hours.tolist():
+        texts[i] = format_local(int(instants[i]), tz)
+    return pa.array(texts, pa.string())
+
+
+def _offsets(instants: Any, tz: tzinfo, span: int) -> tuple[Any, Any]:
+    """Each instant's UTC offset in ``tz``, looked up once per distinct ``span`` of time, and
+    whether the offset is the same at both ends of that span (else it is not to be trusted)."""
+    import numpy as np
+
+    spans = instants // span
+    distinct, index = np.unique(spans, return_inverse=True)
+    offsets = np.zeros(len(distinct), dtype=np.int64)
+    steady = np.ones(len(distinct), dtype=bool)
+    for k, start in enumerate((distinct * span).tolist()):
+        offsets[k] = _offset_us(start, tz)
+        steady[k] = offsets[k] == _offset_us(start + span - 1, tz)
+    return offsets[index], steady[index]
+
+
+def _offset_us(us: int, tz: tzinfo) -> int:
+    offset = from_us(us, tz).utcoffset()
+    assert offset is not None
+    return (offset.days * 86_400 + offset.seconds) * US_PER_SECOND + offset.microseconds
 
 
 def parse_instants(texts: Any, tz: tzinfo) -> tuple[Any, Any, dict[int, str]]:

@@ -164,7 +164,8 @@ class DisputeResult:
         return calendar_years(self.level, self.opened_at, self.due_at)
 
     def to_dict(self) -> dict[str, Any]:
-        """The output record: the spec's fields in order, datetimes as ISO 8601 to the second."""
+        """The output record: the spec's fields in order, datetimes as ISO 8601 to the second,
+        no resolution None (empty in CSV, null in JSON)."""
         return {
             "dispute_id": self.dispute_id,
             "customer_id": self.customer_id,
@@ -173,7 +174,7 @@ class DisputeResult:
             "opened_at": _iso(self.opened_at),
             "due_at": _iso(self.due_at),
             "escalation_at": _iso(self.escalation_at),
-            "resolved_at": "" if self.resolved_at is None else _iso(self.resolved_at),
+            "resolved_at": None if self.resolved_at is None else _iso(self.resolved_at),
             "status": str(self.status),
         }
 

@@ -15,6 +15,8 @@ from slacalc.writing.tables import Column, Grid, print_tables
 def render_comparison(result: Comparison, fmt: Format, out: TextIO, *, raw: bool = False) -> None:
     if fmt is Format.csv:
         write_csv(result.iter_records(), FIELDS, out, text_fields=TEXT_FIELDS, raw=raw)
+    elif fmt is Format.jsonl:  # one row per line (the totals are the rows added up)
+        write_json(result.records(), out, lines=True)
     elif fmt is Format.json:
         write_json([{"rows": result.records(), "totals": _totals_records(result)}], out)
     else:

@@ -9,13 +9,30 @@ quoted, so no cell can split a row.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Any, TextIO
 
 from slacalc import speed
+
+# Whether CSV outputs begin with their header line (``--no-header`` turns it off for a run).
+_HEADER: contextvars.ContextVar[bool] = contextvars.ContextVar("csv_header", default=True)
+
+
+@contextlib.contextmanager
+def headers(on: bool) -> Iterator[None]:
+    """CSV written inside the block has its header line (``on``) or not (``--no-header``,
+    for appending to a file that has one, or for ``sort``)."""
+    token = _HEADER.set(on)
+    try:
+        yield
+    finally:
+        _HEADER.reset(token)
+
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_CHARS = frozenset("=+-@\t\r")
@@ -51,7 +68,8 @@ def write_csv(
     """Header then one line per record, in ``fields`` order, LF line endings. ``text_fields``
     hold text from the input: guarded against formulas unless ``raw``."""
     guarded = [f in text_fields and not raw for f in fields]
-    out.write(",".join(csv_cell(f) for f in fields) + "\n")
+    if _HEADER.get():
+        out.write(",".join(csv_cell(f) for f in fields) + "\n")
     for rec in records:
         out.write(
             ",".join(csv_cell(rec[f], guard=g) for f, g in zip(fields, guarded, strict=True)) + "\n"
@@ -65,10 +83,28 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def write_json(records: Iterable[dict[str, Any]], out: TextIO) -> None:
-    """A JSON list of objects; seconds as numbers, money and percentages as strings."""
-    json.dump(list(records), out, ensure_ascii=False, indent=2, default=_json_default)
+def write_json(records: Iterable[dict[str, Any]], out: TextIO, *, lines: bool = False) -> None:
+    """A JSON list of objects (``lines``: JSON Lines, one compact object per line); seconds as
+    numbers, money and percentages as exact strings, and an empty value (``""``, None) as
+    ``null`` at any depth, so that ``jq 'select(.x == null)'`` finds it."""
+    if lines:
+        for rec in records:
+            out.write(json.dumps(_nulls(rec), ensure_ascii=False, default=_json_default) + "\n")
+        return
+    data = [_nulls(r) for r in records]
+    json.dump(data, out, ensure_ascii=False, indent=2, default=_json_default)
     out.write("\n")
+
+
+def _nulls(value: Any) -> Any:
+    """``value`` with every empty string, in dicts and lists at any depth, as None."""
+    if value == "":
+        return None
+    if isinstance(value, dict):
+        return {k: _nulls(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_nulls(v) for v in value]
+    return value
 
 
 # --- columns of text, for large outputs ------------------------------------------------------
@@ -118,7 +154,8 @@ def write_columns_csv(
     def encode(part: Callable[[], dict[str, Any]]) -> bytes:
         return csv_piece(part(), fields, text_fields=text_fields, raw=raw)
 
-    out.write(",".join(fields) + "\n")
+    if _HEADER.get():
+        out.write(",".join(fields) + "\n")
     for data in speed.in_order(partial(encode, p) for p in parts):
         write_bytes(out, data)
 
@@ -199,13 +236,20 @@ def write_columns_json(
     fields: Sequence[str],
     numbers: Collection[str],
     out: TextIO,
+    *,
+    lines: bool = False,
 ) -> None:
     """``write_json`` for a large output given as pieces of columns: the same text, built in
-    bulk. ``numbers`` are written bare."""
+    bulk (``lines``: JSON Lines). ``numbers`` are written bare, empty text as ``null``."""
 
     def encode(part: Callable[[], dict[str, Any]]) -> bytes:
-        return json_piece(part(), fields, numbers)
+        return json_piece(part(), fields, numbers, lines=lines)
 
+    if lines:
+        for data in speed.in_order(partial(encode, p) for p in parts):
+            if data:
+                write_bytes(out, data)
+        return
     first = True
     for data in speed.in_order(partial(encode, p) for p in parts):
         if not data:
@@ -216,8 +260,15 @@ def write_columns_json(
     out.write("[]\n" if first else "\n]\n")
 
 
-def json_piece(columns: dict[str, Any], fields: Sequence[str], numbers: Collection[str]) -> bytes:
-    """The JSON objects of one piece of columns, separated by commas (no brackets)."""
+def json_piece(
+    columns: dict[str, Any],
+    fields: Sequence[str],
+    numbers: Collection[str],
+    *,
+    lines: bool = False,
+) -> bytes:
+    """The JSON objects of one piece of columns, separated by commas (no brackets); with
+    ``lines``, compact objects each ending its line (JSON Lines)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -234,12 +285,22 @@ def json_piece(columns: dict[str, Any], fields: Sequence[str], numbers: Collecti
         else:
             encoded = pc.cast(values, pa.string()).dictionary_encode()
             quoted = pa.array(
-                [json.dumps(v, ensure_ascii=False) for v in encoded.dictionary.to_pylist()],
+                [
+                    json.dumps(v, ensure_ascii=False) if v != "" else "null"
+                    for v in encoded.dictionary.to_pylist()
+                ],
                 pa.string(),
             )
             token = quoted.take(encoded.indices)
-        head = "  {\n" if i == 0 else ",\n"
-        parts += [pa.scalar(f"{head}    {json.dumps(f)}: "), token]
+        if lines:
+            head = "{" if i == 0 else ", "
+            parts += [pa.scalar(f"{head}{json.dumps(f)}: "), token]
+        else:
+            head = "  {\n" if i == 0 else ",\n"
+            parts += [pa.scalar(f"{head}    {json.dumps(f)}: "), token]
+    if lines:
+        rows = pc.binary_join_element_wise(*parts, pa.scalar("}"), "")
+        return array_bytes(pc.binary_join_element_wise(rows, "\n", ""))
     rows = pc.binary_join_element_wise(*parts, pa.scalar("\n  }"), "")
     text = array_bytes(pc.binary_join_element_wise(rows, ",\n", ""))
     return text[:-2]

@@ -31,8 +31,8 @@ def render_disputes(
     records = (r.to_dict() for r in results)
     if fmt is Format.csv:
         write_csv(records, FIELDS, out, raw=raw_csv, text_fields=("dispute_id", "customer_id"))
-    elif fmt is Format.json:
-        write_json(records, out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json(records, out, lines=fmt is Format.jsonl)
     else:
         print_tables(disputes_tables(results, title=title), out)
 
@@ -98,8 +98,8 @@ def _summary(results: list[DisputeResult]) -> str:
 def render_deadline(result: DeadlineResult, fmt: Format, out: TextIO, *, calendar: str) -> None:
     if fmt is Format.csv:
         write_csv([result.to_dict()], DEADLINE_FIELDS, out)
-    elif fmt is Format.json:
-        write_json([result.to_dict()], out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json([result.to_dict(nested=True)], out, lines=fmt is Format.jsonl)
     else:
         print_tables([deadline_table(result, calendar=calendar)], out)
 

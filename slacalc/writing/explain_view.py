@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -22,13 +23,15 @@ from rich.text import Text
 
 from slacalc import speed
 from slacalc.computing.explain import Explanation, Note, Said
-from slacalc.dates.instants import format_instant
+from slacalc.dates.instants import format_instant, local_texts
 from slacalc.errors import printable
 from slacalc.reading.cells import CATEGORIES
 from slacalc.terms import money, numbers
 from slacalc.writing import times
 from slacalc.writing.tables import Column, Grid
-from slacalc.writing.times import durations, local_texts
+from slacalc.writing.times import durations
+
+_ALL = "-f json"  # explain's format with every field (it has no CSV)
 
 
 def explanation_view(ex: Explanation) -> list[Any]:
@@ -70,14 +73,18 @@ def _incidents(ex: Explanation) -> Grid:
         Column("Category"),
         Column("Impact", "right"),
         Column("As read", rank=2),
-        Column("Counted in the month", compact=_same_month, short="Counted"),
+        Column(
+            "Counted in the month",
+            compact=partial(_same_month, _year(ex)),
+            short=f"Counted {_year(ex)}",
+        ),
         Column("Excluded", "right", rank=1),
         Column("Note", rank=5),
     ]
     has_source = t.source is not None
     if has_source:  # imported rows name their origin: format and file
         columns.insert(2, Column("Source", rank=3))
-    grid = Grid(f"1. Incidents of the key ({zone} local times)", columns)
+    grid = Grid(f"1. Incidents of the key ({zone} local times)", columns, every_field=_ALL)
     n = len(inside)
     index = pa.array(inside, pa.int64())
     ids = pc.if_else(
@@ -127,10 +134,11 @@ def _exclusions(ex: Explanation) -> Grid:
     grid = Grid(
         "2. Maintenance / excluded time (union)",
         [
-            Column("Start", compact=_no_year),
-            Column("End", compact=_no_year),
+            Column("Start", compact=partial(_no_year, _year(ex)), short=f"Start {_year(ex)}"),
+            Column("End", compact=partial(_no_year, _year(ex)), short=f"End {_year(ex)}"),
             Column("Length", "right"),
         ],
+        every_field=_ALL,
     )
     spans = np.array(ex.exclusions, dtype=np.int64).reshape(-1, 2)
     grid.extend(
@@ -151,12 +159,13 @@ def _timeline(ex: Explanation) -> Grid:
     grid = Grid(
         "3. Merged downtime timeline (overlaps counted once, largest impact wins)",
         [
-            Column("Start", compact=_no_year),
-            Column("End", compact=_no_year),
+            Column("Start", compact=partial(_no_year, _year(ex)), short=f"Start {_year(ex)}"),
+            Column("End", compact=partial(_no_year, _year(ex)), short=f"End {_year(ex)}"),
             Column("Length", "right"),
             Column("Loss", "right"),
             Column("Downtime", "right"),
         ],
+        every_field=_ALL,
     )
     s = ex.segments
     down = ~np.asarray(s.excluded, dtype=bool)
@@ -359,19 +368,26 @@ def _exact(value: Fraction, places: int) -> str:
     return text if whole == scaled else text + "..."
 
 
-def _no_year(text: str) -> str:
-    """``2025-05-14 07:57:01`` as ``05-14 07:57:01``: the row's month names the year."""
-    return text[5:] if len(text) >= 19 and text[4] == "-" else text
+def _year(ex: Explanation) -> str:
+    """The explained month's year: a narrow table leaves it out of the times in that year, and
+    names it in their column's header."""
+    return ex.row.month.text[:4]
 
 
-def _same_month(text: str) -> str:
+def _no_year(year: str, text: str) -> str:
+    """``2025-05-14 07:57:01`` as ``05-14 07:57:01`` when ``year`` is 2025 (its column's header
+    names it); a time of another year (a December's end, 01-01 00:00 of the next) keeps its."""
+    return text[5:] if len(text) >= 19 and text.startswith(year + "-") else text
+
+
+def _same_month(year: str, text: str) -> str:
     """``2025-05-14 07:57:01 .. 2025-05-14 09:30:00`` as ``05-14 07:57:01 .. 09:30:00``."""
     start, sep, end = text.partition(" .. ")
     if not sep:
         return text
     if start[:10] == end[:10]:
-        return f"{_no_year(start)} .. {end[11:]}"
-    return f"{_no_year(start)} .. {_no_year(end) if start[:4] == end[:4] else end}"
+        return f"{_no_year(year, start)} .. {end[11:]}"
+    return f"{_no_year(year, start)} .. {_no_year(year, end)}"
 
 
 def code_table() -> str:

@@ -14,6 +14,14 @@ class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    jsonl = "jsonl"  # JSON Lines: one object per line
+
+
+class ExplainFormat(StrEnum):
+    """What ``slacalc explain`` writes: an audit trail has no flat CSV form."""
+
+    table = "table"
+    json = "json"
 
 
 class StatementFormat(StrEnum):
@@ -33,9 +41,11 @@ def choose_format(fmt: Format | None, output: str | None) -> Format:
             return Format.csv
         if ext == ".json":
             return Format.json
+        if ext in (".jsonl", ".ndjson"):
+            return Format.jsonl
         if ext not in (".txt", ""):
             raise UsageError(
                 f"cannot tell the format of '{output}' from its extension: "
-                "use .csv, .json or .txt, or give --format"
+                "use .csv, .json, .jsonl or .txt, or give --format"
             )
     return Format.table

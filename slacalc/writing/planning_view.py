@@ -31,8 +31,8 @@ def render_budget(rows: list[BudgetRow], month: Month, tz: str, fmt: Format, out
     records = (row.to_dict() for row in rows)
     if fmt is Format.csv:
         write_csv(records, BUDGET_FIELDS, out)
-    elif fmt is Format.json:
-        write_json(records, out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json(records, out, lines=fmt is Format.jsonl)
     else:
         print_tables([budget_table(rows, month, tz)], out)
 
@@ -74,24 +74,35 @@ def _span(us: int) -> str:
     return " ".join(parts)
 
 
-def tier_records(policy: Policy) -> Iterator[dict[str, Any]]:
-    """The policy's tiers, highest first, as the CSV/JSON records of `slacalc tiers`."""
+def tier_records(policy: Policy, *, nested: bool = False) -> Iterator[dict[str, Any]]:
+    """The policy's tiers, highest first, as the records of `slacalc tiers`: a credit band
+    list as ``<99.95:10 <99:25`` text for CSV, or (``nested``, for JSON) as a list of
+    ``{"below": "99.95", "credit_pct": "10"}``; no coefficient is None (empty in CSV, null in
+    JSON)."""
     for tier in policy.tiers:
+        bands: Any = tier.bands_text()
+        if nested:
+            bands = [
+                {"below": format_pct(b.below), "credit_pct": format_pct(b.credit_pct)}
+                for b in tier.bands
+            ]
         yield {
             "target_pct": tier.label,
-            "coefficient": "" if tier.coefficient is None else format_coefficient(tier.coefficient),
+            "coefficient": None
+            if tier.coefficient is None
+            else format_coefficient(tier.coefficient),
             "credit_pct": format_pct(tier.credit_pct),
             "cap_pct": format_pct(policy.cap_pct),
             "default": tier.target == policy.default_target,
-            "bands": tier.bands_text(),
+            "bands": bands,
         }
 
 
 def render_tiers(policy: Policy, fmt: Format, out: TextIO) -> None:
     if fmt is Format.csv:
         write_csv(tier_records(policy), TIER_FIELDS, out)
-    elif fmt is Format.json:
-        write_json(tier_records(policy), out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json(tier_records(policy, nested=True), out, lines=fmt is Format.jsonl)
     else:
         print_tables([_policy_summary(policy), _tiers_table(policy)], out)
 
@@ -124,7 +135,7 @@ def _tiers_table(policy: Policy) -> Table:
     for rec in tier_records(policy):
         table.add_row(
             rec["target_pct"],
-            rec["coefficient"],
+            rec["coefficient"] or "",
             rec["bands"].replace(" ", ", ") if " " in rec["bands"] else rec["credit_pct"],
             rec["cap_pct"],
             "yes" if rec["default"] else "no",
@@ -152,8 +163,8 @@ def render_policies(policies: list[Policy], fmt: Format, out: TextIO) -> None:
     records = policy_records(policies)
     if fmt is Format.csv:
         write_csv(records, POLICY_FIELDS, out)
-    elif fmt is Format.json:
-        write_json(records, out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json(records, out, lines=fmt is Format.jsonl)
     else:
         table = Table(title="Policies", title_justify="left", header_style="bold")
         for name in ("Name", "Mode", "Default", "Terms", "Source", "Read on"):

@@ -13,7 +13,7 @@ from slacalc.writing.formats import Format
 
 def render_report(run: Any, fmt: Format, out: TextIO, *, raw_csv: bool = False) -> None:
     """``run`` (a :class:`~slacalc.run.ReportRun`) in ``fmt`` on ``out``."""
-    if fmt in (Format.csv, Format.json):
+    if fmt in (Format.csv, Format.json, Format.jsonl):
         render_columns(run.text_parts(), fmt, out, raw_csv=raw_csv)
     else:  # rich is imported only for people
         from slacalc.writing.report_view import report_tables
@@ -25,9 +25,9 @@ def render_report(run: Any, fmt: Format, out: TextIO, *, raw_csv: bool = False) 
 def render_columns(
     parts: Iterable[Callable[[], dict[str, Any]]], fmt: Format, out: TextIO, *, raw_csv: bool
 ) -> None:
-    """The report's fields, given as pieces of columns (:meth:`Report.text_parts`), as CSV or
-    JSON."""
+    """The report's fields, given as pieces of columns (:meth:`Report.text_parts`), as CSV,
+    JSON or JSON Lines."""
     if fmt is Format.csv:
         write_columns_csv(parts, FIELDS, out, text_fields=TEXT_FIELDS, raw=raw_csv)
     else:
-        write_columns_json(parts, FIELDS, NUMBER_FIELDS, out)
+        write_columns_json(parts, FIELDS, NUMBER_FIELDS, out, lines=fmt is Format.jsonl)

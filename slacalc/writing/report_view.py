@@ -58,7 +58,9 @@ def report_tables(report: Report) -> list[Any]:
         Column("Compensation", "right"),
         Column(f"Due {year}".strip(), rank=1),
         Column("Status", rank=2),
-        Column("Breached", "center", rank=3),
+        # never dropped (with colour off, NO_COLOR or a pipe, a breach must still show in the
+        # row): a narrow terminal shows it as "!"
+        Column("Breached", "center", compact=_breach_mark, short="!"),
         Column("Fee", "right", rank=4),
         Column("Excluded", "right", rank=5, compact=short_duration),
         Column("Inc.", "right", rank=6),
@@ -142,6 +144,11 @@ def _durations(num: Any, den: Any) -> Any:
     return texts.take(pa.array(np.argsort(order)))
 
 
+def _breach_mark(text: str) -> str:
+    """``yes`` as ``!``, ``no`` as nothing: the Breached column in one character."""
+    return "!" if text == "yes" else ""
+
+
 def _joined(text: str) -> str:
     """``<99.95 / 99.99`` as ``<99.95/99.99``."""
     return text.replace(" / ", "/")
@@ -152,8 +159,9 @@ def deadline_table(deadlines: list[Deadline], tz: tzinfo) -> Grid:
     reference, so the input's row order never changes the output)."""
     name = getattr(tz, "key", str(tz))
     ordered = sorted(deadlines, key=Deadline.sort_key)
-    opened, _ = compact_times([d.opened_at for d in ordered], tz)
-    due, _ = compact_times([d.due_at for d in ordered], tz)
+    # one year for both columns: the header names it when every time falls in it
+    times, year = compact_times([d.opened_at for d in ordered] + [d.due_at for d in ordered], tz)
+    opened, due = times[: len(ordered)], times[len(ordered) :]
     grid = Grid(
         f"Dispute settlement deadlines (times in {name})",
         [
@@ -162,8 +170,8 @@ def deadline_table(deadlines: list[Deadline], tz: tzinfo) -> Grid:
             Column("Customer"),
             Column("Service"),
             Column("Reference"),
-            Column("Opened", rank=1),
-            Column("Due"),
+            Column(f"Opened {year}".strip(), rank=1),
+            Column(f"Due {year}".strip()),
         ],
     )
     for d, o, u in zip(ordered, opened, due, strict=True):

@@ -92,6 +92,7 @@ class Grid:
     title: str
     columns: list[Column]
     caption: str | None = None
+    every_field: str = "-f csv"  # the format that has every column (named when some are left out)
     # Each column's cells, in pieces: lists of text (``add``) and pyarrow string arrays.
     data: list[list[Any]] = field(default_factory=list)
     styles: list[str | None] = field(default_factory=list)  # one per row
@@ -170,7 +171,7 @@ class Grid:
         ]
         dropped = [self.columns[i].header for i in range(n) if i not in shown]
         if dropped:
-            out.append(Text(dropped_note(dropped, width), style="dim"))
+            out.append(Text(dropped_note(dropped, width, self.every_field), style="dim"))
         return out
 
     def natural_width(self) -> int:
@@ -359,17 +360,18 @@ def _need(widths: list[int], shown: Sequence[int], layout: str) -> int:
     return sum(widths[i] for i in shown) + 2 * max(len(shown) - 1, 0)
 
 
-def dropped_note(names: list[str], width: int) -> str:
-    """One line, at most ``width`` wide, naming the columns left out and where to find them."""
+def dropped_note(names: list[str], width: int, every_field: str = "-f csv") -> str:
+    """One line, at most ``width`` wide, naming the columns left out and the format that has
+    them (``every_field``: ``-f csv``, or ``-f json`` for explain, which has no CSV)."""
     listed = ", ".join(names)
     for text in (
-        f"(not shown to fit {width} columns: {listed}; -f csv has every field)",
-        f"(not shown: {listed}; -f csv has every field)",
-        f"(not shown: {listed}; see -f csv)",
+        f"(not shown to fit {width} columns: {listed}; {every_field} has every field)",
+        f"(not shown: {listed}; {every_field} has every field)",
+        f"(not shown: {listed}; see {every_field})",
     ):
         if cell_len(text) <= width:
             return text
-    return f"({len(names)} columns not shown; see -f csv)"
+    return f"({len(names)} columns not shown; see {every_field})"
 
 
 def _width(text: str) -> int:
