@@ -35,16 +35,12 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from log_span import DAY, HORIZON, HOUR, LOG_START, MONTH_BOUNDARIES
+
 HEADER = "incident_id,customer_id,service,start,end,category,impact"
 SERVICES = ("compute", "storage", "network")
 CUSTOMERS_PER_ROW = 1 / 50
 
-LOG_START = dt.datetime(2025, 3, 1)  # local time, Asia/Shanghai
-AS_OF = dt.datetime(2025, 6, 1)  # end of the log, ends ongoing incidents
-DAY = 86_400
-HOUR = 3_600
-HORIZON = int((AS_OF - LOG_START).total_seconds())  # seconds from LOG_START to AS_OF
-MONTH_BOUNDARIES = (31 * DAY, 61 * DAY)  # 2025-04-01 and 2025-05-01 as offsets
 
 P_ONGOING = 0.0012  # per cluster; about 0.1 % of rows
 P_MONTH_SPAN = 0.02

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gen_incidents import DAY, HORIZON, HOUR, LOG_START, MONTH_BOUNDARIES
+from log_span import DAY, HORIZON, HOUR, LOG_START, MONTH_BOUNDARIES
 
 HEADER = "incident_id,customer_id,service,start,end,category,impact"
 CONTRACTS_HEADER = "customer_id,service,monthly_fee,currency,sla_target"

@@ -31,11 +31,14 @@ T = TypeVar("T")
 # The tricks, by the names SLACALC_SPEED_OFF takes.
 TRICKS = {
     "fixed": "int64 arithmetic behind the bound (off: Python integers everywhere)",
+    "packed": "events sorted as packed int64 values, not by an index sort",
     "threads": "two threads for large columns (off: one)",
-    "malloc": "glibc keeps freed memory for reuse, and no transparent huge pages",
+    "malloc": "glibc keeps freed memory for reuse in one heap, and no transparent huge pages",
+    "phases": "what reading frees goes back before computing, computing's before writing",
     "pandas": "pyarrow is told there is no pandas (it imports it to inspect lists)",
     "exit": "the console script leaves with os._exit once its output is flushed",
     "pagecache": "pages written (and read) are let go of as the run goes",
+    "blas": "OpenBLAS runs one thread (set by slacalc.cli before numpy loads: no idle spinning)",
 }
 _OFF = frozenset(os.environ.get("SLACALC_SPEED_OFF", "").replace(" ", "").split(",")) - {""}
 
@@ -129,6 +132,29 @@ def sums_at(index: Any, values: Any, size: int, *, bound: int | None = None) -> 
     return out
 
 
+def packs(n_keys: int, span: int, codes: int, *offsets: Any) -> tuple[int, int] | None:
+    """How to pack events into single ``int64`` values ``(key x width + time) x codes + code``
+    (``time`` an offset below ``span`` microseconds, in ``unit``), so that sorting the values
+    sorts the events: ``(unit, width)``, or None when they do not fit the bound. The unit is a
+    second when every one of ``offsets`` (arrays) is whole seconds, else a microsecond."""
+    if not on("packed"):
+        return None
+    second = 1_000_000
+    unit = second if all(not np.any(o % second) for o in offsets) else 1
+    width = span // unit + 1
+    return (unit, width) if fits(n_keys * width * codes) else None
+
+
+def column(values: Any) -> Any:
+    """Integers (a sequence of Python integers, or an array) as one exact array: ``int64``
+    when every value fits the bound, else an ``object`` array of Python integers."""
+    if isinstance(values, np.ndarray) and values.dtype != object:
+        return values
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values) if not isinstance(values, np.ndarray) else values
+    return narrowed(arr)
+
+
 def narrowed(values: Any) -> Any:
     """An ``object`` array of Python integers as ``int64`` when every value fits (so later
     steps take the fast paths again); any other array as it is."""
@@ -148,6 +174,16 @@ PARALLEL_PRICES = 1_000_000  # report rows to price (each half prices every cont
 # ... and pricing splits only when the terms are few: with a contract per key both halves would
 # price every terms in Python, fighting for the GIL.
 KEYS_PER_TERMS = 16
+
+
+# The most rows of a log the engine works on at once, per thread: its scratch is a few hundred
+# bytes a row, so a larger log is cut into more parts than two (two of them in hand at a time).
+PART_ROWS = 1_000_000
+
+
+def parts(n: int) -> int:
+    """Into how many parts to cut ``n`` rows worked on two at a time (at least two)."""
+    return max(2, -(-n // PART_ROWS))
 
 
 def halves(n: int, *, at_least: int | None = None) -> bool:
@@ -197,17 +233,21 @@ def in_order(jobs: Iterable[Callable[[], T]], *, workers: int | None = None) -> 
 def tune_process() -> None:
     """Ask glibc to keep freed memory for reuse instead of returning every large block to the
     kernel (a large report allocates and frees many arrays of the same sizes, and faulting the
-    pages in again costs more system time than the computing itself), and no transparent huge
-    pages (each first touch of one zeroes 2 MB: a third of a 5M-row report's system time)."""
+    pages in again costs more system time than the computing itself), in one heap for every
+    thread (what one thread frees, the others reuse), and no transparent huge pages (each
+    first touch of one zeroes 2 MB: a third of a 5M-row report's system time)."""
     if not on("malloc"):
         return
     libc = _libc()
     if libc is None:  # not glibc: nothing to tune
         return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    m_trim_threshold, m_top_pad, m_mmap_threshold, m_arena_max = -1, -2, -3, -8
     libc.mallopt(m_mmap_threshold, 1 << 30)
     libc.mallopt(m_trim_threshold, 1 << 31)
     libc.mallopt(m_top_pad, 64 << 20)
+    # one heap for every thread: what the engine's threads free, the main thread reuses (per
+    # thread heaps each kept their own peak: 0.7 GB more at 5M rows)
+    libc.mallopt(m_arena_max, 1)
     pr_set_thp_disable = 41
     libc.prctl(pr_set_thp_disable, 1, 0, 0, 0)
 
@@ -223,6 +263,15 @@ def give_back() -> None:
     if libc is not None:
         with contextlib.suppress(AttributeError):
             libc.malloc_trim(0)
+
+
+def phase_done() -> None:
+    """A phase of a run (reading the log, computing the report) is over: hand back what it
+    freed and kept for reuse (pyarrow's pool, glibc's heap under the ``malloc`` tuning), so
+    that the next phase's peak is not added to it. The next phase reuses little of it: text
+    building allocates in pyarrow's pool, the engine in glibc's heap."""
+    if on("phases"):
+        give_back()
 
 
 def _libc() -> Any:

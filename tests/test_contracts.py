@@ -203,3 +203,49 @@ def test_a_large_file_in_bulk_reads_as_the_row_reader_does(
         assert (bulk is None) == duplicate
         if bulk is not None:
             assert bulk.contracts == by_rows
+
+
+# --- display names (the statement shows them beside the customer id) -------------------------
+
+
+@pytest.mark.parametrize("bulk_bytes", [0, 1 << 62])
+def test_display_names_are_one_per_customer_in_either_reader(
+    tmp_path: Path, bulk_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slacalc.reading import contracts as module
+
+    monkeypatch.setattr(module, "BULK_BYTES", bulk_bytes)
+    path = write(
+        tmp_path,
+        "customer_id,service,monthly_fee,display_name\n"
+        "acme,compute,100,ACME Logistics 上海\n"
+        "acme,storage,100,\n"
+        "globex,*,100,  Globex Corp  \n"
+        "initech,*,100,\n",
+    )
+    book = read_contracts(path, policy=STANDARD, default_currency="CNY")
+    assert book.display_names() == {"acme": "ACME Logistics 上海", "globex": "Globex Corp"}
+    plain = write(tmp_path, "customer_id,service,monthly_fee\nacme,*,100\n")
+    assert read_contracts(plain, policy=STANDARD, default_currency="CNY").display_names() == {}
+
+
+@pytest.mark.parametrize("bulk_bytes", [0, 1 << 62])
+def test_a_second_or_overlong_display_name_is_named_on_its_line(
+    tmp_path: Path, bulk_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from slacalc.reading import contracts as module
+
+    monkeypatch.setattr(module, "BULK_BYTES", bulk_bytes)
+    path = write(
+        tmp_path,
+        "customer_id,service,monthly_fee,display_name\n"
+        "acme,compute,100,ACME\n"
+        "acme,storage,100,Acme Inc\n"
+        f"globex,*,100,{'x' * 201}\n",
+    )
+    lines = problems(path)
+    assert lines[0].endswith(
+        ":3: column 'display_name': differs from the customer's display name on line 2 "
+        "('ACME') (value 'Acme Inc')"
+    )
+    assert ":4: column 'display_name': is longer than 200 characters" in lines[1]

@@ -311,11 +311,12 @@ def test_cli_a_table_is_always_computed_in_memory(tiny_budget: list[int]) -> Non
 
 
 def test_a_log_twice_the_budget_stays_within_it(tmp_path: Path) -> None:
-    """A log whose in-memory report needs well over --memory (measured: 1.5x; slacalc's own
-    estimate says more) runs within the budget, in a process of its own, with the same bytes."""
+    """A log whose in-memory report needs more than --memory (measured: 1.3x at 1.3M rows since
+    the contracts and engine rounds of issue 19; slacalc's own estimate says more) runs within
+    the budget, in a process of its own, with the same bytes."""
     budget = 384 << 20
     rows = ["incident_id,customer_id,service,category,impact,start,end"]
-    for i in range(900_000):
+    for i in range(1_300_000):
         day, minute = 1 + i % 28, i % 1440
         rows.append(
             f"I{i},cust-{i % 90_000:05d},{('compute', 'db', 'storage')[i % 3]},"
@@ -330,7 +331,7 @@ def test_a_log_twice_the_budget_stays_within_it(tmp_path: Path) -> None:
     base = ["report", str(log), "--monthly-fee", "100", "--as-of", "2025-06-01", "-f", "csv"]
     in_memory = peak_bytes([*base, "-o", str(tmp_path / "memory.csv")])
     bucketed = peak_bytes([*base, "-o", str(tmp_path / "bucketed.csv"), "--memory", "384M"])
-    assert in_memory > 1.3 * budget  # the log is too large for the budget in memory
+    assert in_memory > budget  # the log is too large for the budget in memory
     assert bucketed <= budget
     assert (tmp_path / "bucketed.csv").read_bytes() == (tmp_path / "memory.csv").read_bytes()
 

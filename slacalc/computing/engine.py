@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from itertools import pairwise
 from math import lcm
 from typing import Any
@@ -152,30 +153,32 @@ def cell_totals(
     measure = measure or Measure()
     edges = np.asarray(edges, dtype=np.int64)
     if not keep_segments and speed.halves(len(table)) and table.n_keys > 1:
-        return _in_halves(table, edges, as_of, measure, rules)
+        return _in_parts(table, edges, as_of, measure, rules)
     return _cell_totals(table, edges, as_of, measure, rules, keep_segments, None)
 
 
-def _in_halves(
+def _in_parts(
     table: IncidentTable, edges: Any, as_of: int, measure: Measure, rules: OutageRules | None
 ) -> CellTotals:
-    # Two halves of the keys side by side (every key's months depend on its own incidents
-    # only), cut at half the rows, not half the keys: keys are numbered as they first appear,
-    # so the first half of them (the busier keys) held 63 % of a realistic log's rows.
+    # Parts of the keys two at a time side by side (every key's months depend on its own
+    # incidents only), cut at equal numbers of rows, not keys: keys are numbered as they first
+    # appear, so the first half of them (the busier keys) held 63 % of a realistic log's rows.
+    # A large log is cut into more parts than two (speed.parts): the engine's scratch grows
+    # with the rows of the parts in hand.
     per_key = np.cumsum(np.bincount(table.key, minlength=table.n_keys))
-    middle = int(np.searchsorted(per_key, len(table) // 2)) + 1
-    middle = min(max(middle, 1), table.n_keys - 1)
-    parts = speed.both(
-        lambda: _cell_totals(table, edges, as_of, measure, rules, False, (0, middle)),
-        lambda: _cell_totals(table, edges, as_of, measure, rules, False, (middle, table.n_keys)),
+    n_parts = speed.parts(len(table))
+    cuts = np.searchsorted(per_key, len(table) * np.arange(1, n_parts) // n_parts) + 1
+    bounds = sorted({0, *np.clip(cuts, 1, table.n_keys - 1).tolist(), table.n_keys})
+    parts = list(
+        speed.in_order(
+            partial(_cell_totals, table, edges, as_of, measure, rules, False, keys)
+            for keys in pairwise(bounds)
+        )
     )
-    a, b = parts
-    if np.ndim(a.down_den) == 0 and np.ndim(b.down_den) == 0:
-        # One denominator for both: each half's numerators scaled to the common one.
-        den = lcm(int(a.down_den), int(b.down_den))
-        nums = []
-        for p in parts:
-            nums.append(speed.product(p.down_num, den // int(p.down_den)))
+    if all(np.ndim(p.down_den) == 0 for p in parts):
+        # One denominator for all: each part's numerators scaled to the common one.
+        den = lcm(*(int(p.down_den) for p in parts))
+        nums = [speed.product(p.down_num, den // int(p.down_den)) for p in parts]
         if any(speed.is_wide(n) for n in nums):
             nums = [n.astype(object) for n in nums]
         down_num = np.concatenate(nums)
@@ -185,12 +188,12 @@ def _in_halves(
         )
         down_num = np.concatenate([p.down_num.astype(object) for p in parts])
     return CellTotals(
-        a.n_months,
-        np.concatenate([a.cells, b.cells]),
+        parts[0].n_months,
+        np.concatenate([p.cells for p in parts]),
         down_num,
         den,
-        np.concatenate([a.excluded, b.excluded]),
-        np.concatenate([a.count, b.count]),
+        np.concatenate([p.excluded for p in parts]),
+        np.concatenate([p.count for p in parts]),
     )
 
 
@@ -218,11 +221,12 @@ def _cell_totals(
     first, last = months.touched(edges, s, e)
     cells = _spread(key * n_months + first, last - first)
     down_cells = _spread(key[down] * n_months + first[down], (last - first)[down])
-    touched, count = _touched(cells, down_cells, (int(key.max()) + 1 if len(key) else 0) * n_months)
+    size = (int(key.max()) + 1 if len(key) else 0) * n_months
+    touched, count = _touched(cells, down_cells, size)
 
     # The impact levels, ascending, as integers over their common denominator.
     impact_codes = table.impact[rows][down]
-    used = np.unique(impact_codes)
+    used = np.flatnonzero(np.bincount(impact_codes, minlength=len(table.impacts)))
     values = sorted({Fraction(table.impacts[int(c)]) for c in used.tolist()})
     den = lcm(*(v.denominator for v in values)) if values else 1
     level_of_code = np.zeros(max(len(table.impacts), 1), dtype=np.int64)
@@ -231,36 +235,32 @@ def _cell_totals(
     steps = [int((v - (values[i - 1] if i else 0)) * den) for i, v in enumerate(values)]
 
     # Events: +1 at a start, -1 at an end; level 0 marks an exclusion window.
-    level = np.zeros(len(rows), dtype=np.int64)
+    level = np.zeros(len(rows), dtype=np.int32)
     level[down] = level_of_code[impact_codes]
-    ev_key = np.concatenate([key, key])
-    ev_t = np.concatenate([s, e])
-    ev_step = np.concatenate([np.ones(len(rows), np.int64), -np.ones(len(rows), np.int64)])
-    ev_level = np.concatenate([level, level])
-    order = _sort_events(ev_key, ev_t, lo, hi)
-    ev_key, ev_t, ev_step, ev_level = ev_key[order], ev_t[order], ev_step[order], ev_level[order]
-    del order
+    ev_key, ev_t, ev_step, ev_level = _sorted_events(key, s, e, level, lo, hi)
 
-    # The loss after each event, and whether an exclusion is active.
-    excl_active = np.cumsum(np.where(ev_level == 0, ev_step, 0)) > 0
+    # The loss after each event, and whether an exclusion is active (the running counts are
+    # at most the number of incidents: int32 halves the memory each pass reads).
+    zero = np.zeros(1, dtype=np.int32)
+    excl_active = np.cumsum(np.where(ev_level == 0, ev_step, zero), dtype=np.int32) > 0
     loss = np.zeros(len(ev_t), dtype=np.int64)
     for k in range(len(values), 0, -1):
-        active = np.cumsum(np.where(ev_level >= k, ev_step, 0)) > 0
+        active = np.cumsum(np.where(ev_level >= k, ev_step, zero), dtype=np.int32) > 0
         loss += np.where(active, steps[k - 1], 0)
     loss[excl_active] = 0
 
     # Segments between consecutive events of a key, cut at month edges.
-    nxt = np.flatnonzero((ev_key[1:] == ev_key[:-1]) & (ev_t[1:] > ev_t[:-1]))
+    # (only those with a loss or an exclusion: the others count nothing)
+    nxt = (ev_key[1:] == ev_key[:-1]) & (ev_t[1:] > ev_t[:-1])
+    nxt &= (loss[:-1] > 0) | excl_active[:-1]
+    nxt = np.flatnonzero(nxt)
     seg_key, seg_s, seg_e = ev_key[nxt], ev_t[nxt], ev_t[nxt + 1]
     seg_loss, seg_excl = loss[nxt], excl_active[nxt]
-    keep = (seg_loss > 0) | seg_excl
-    seg_key, seg_s, seg_e = seg_key[keep], seg_s[keep], seg_e[keep]
-    seg_loss, seg_excl = seg_loss[keep], seg_excl[keep]
     seg_key, seg_m, seg_s, seg_e, seg_loss, seg_excl = _split_at_edges(
         edges, seg_key, seg_s, seg_e, seg_loss, seg_excl, ordered=bool(rules or keep_segments)
     )
     length = measure.length(seg_s, seg_e)
-    seg_cell = np.searchsorted(touched, seg_key * n_months + seg_m)
+    seg_cell = _positions(touched, seg_key * n_months + seg_m, size)
 
     # A cell's excluded time and downtime are at most its month's length (times the largest
     # loss, den): the bound of every sum below.
@@ -306,6 +306,16 @@ def _touched(cells: Any, down_cells: Any, size: int) -> tuple[Any, Any]:
     return touched, count
 
 
+def _positions(touched: Any, cells: Any, size: int) -> Any:
+    """Where each of ``cells`` (each one of them) is in the sorted ``touched``: through a table
+    indexed by cell number when the cells are dense, else by binary search."""
+    if size <= 8 * len(cells) + (1 << 20):
+        where = np.empty(size, dtype=np.int64)
+        where[touched] = np.arange(len(touched))
+        return where[cells]
+    return np.searchsorted(touched, cells)
+
+
 def sorted_distinct(values: Any) -> Any:
     """``np.unique(values)`` by sorting: numpy 2.4's ``np.unique`` hashes first, 1.3 s for 1.7M
     distinct integers where a sort takes 0.05 s."""
@@ -322,6 +332,41 @@ def _spread(first_cell: Any, extra: Any) -> Any:
     for k in range(1, top + 1):
         out.append(first_cell[extra >= k] + k)
     return np.concatenate(out)
+
+
+def _sorted_events(key: Any, s: Any, e: Any, level: Any, lo: int, hi: int) -> tuple:
+    """The events of the pieces, sorted by (key, time): ``(key, t, step, level)``, a step of
+    +1 at each start and -1 at each end, a level (0: an exclusion) as ``int32``.
+
+    Where every instant is a whole second (as logs write them) and the bound allows, each
+    event is packed into one ``int64`` (key, time, level, kind) and numpy sorts the values
+    themselves, which is faster than sorting indices and gathering four columns by them
+    (:func:`slacalc.speed.packs`). Else the order comes from :func:`_sort_events`. Ties
+    (the same key and time) may go any way: the sweep only reads the state after a tie."""
+    n = len(key)
+    levels = int(level.max()) + 1 if n else 1
+    first = int(key.min()) if n else 0
+    n_keys = int(key.max()) + 1 - first if n else 1
+    packed = speed.packs(n_keys, hi - lo, 2 * levels, s - lo, e - lo)
+    if packed is not None:
+        unit, width = packed
+        base = (key - first) * (width * 2 * levels) + level * 2
+        ev = np.concatenate([base + (s - lo) // unit * (2 * levels) + 1, base])
+        ev[n:] += (e - lo) // unit * (2 * levels)
+        del base
+        ev.sort()
+        code = (ev % (2 * levels)).astype(np.int32)
+        ev //= 2 * levels
+        t = ev % width * unit + lo
+        ev //= width
+        ev += first
+        return ev, t, (code & 1) * 2 - 1, code >> 1
+    ev_key = np.concatenate([key, key])
+    ev_t = np.concatenate([s, e])
+    ev_step = np.concatenate([np.ones(n, np.int32), -np.ones(n, np.int32)])
+    ev_level = np.concatenate([level, level])
+    order = _sort_events(ev_key, ev_t, lo, hi)
+    return ev_key[order], ev_t[order], ev_step[order], ev_level[order]
 
 
 def _sort_events(key: Any, t: Any, lo: int, hi: int) -> Any:
@@ -355,16 +400,18 @@ def _split_at_edges(
     """Segments cut where a month ends, each piece tagged with its month (kept in (key, time)
     order when ``ordered``; sums do not need it)."""
     m, last = months.touched(edges, s, e)
-    span = last - m
-    if not len(span) or int(span.max()) == 0:
+    cross = np.flatnonzero(last > m)  # few: most segments end in the month they start in
+    if not len(cross):
         return key, m, s, e, loss, excl
-    parts = []
-    for k in range(int(span.max()) + 1):
-        sel = span >= k
+    first = np.minimum(e, edges[m + 1])  # each segment's piece in its own month
+    parts = [(key, m, s, first, loss, excl)]
+    span = last[cross] - m[cross]
+    for k in range(1, int(span.max()) + 1):
+        sel = cross[span >= k]
         mk = m[sel] + k
-        ps = np.maximum(s[sel], edges[mk])
-        pe = np.minimum(e[sel], edges[mk + 1])
-        parts.append((key[sel], mk, ps, pe, loss[sel], excl[sel]))
+        parts.append(
+            (key[sel], mk, edges[mk], np.minimum(e[sel], edges[mk + 1]), loss[sel], excl[sel])
+        )
     cols = [np.concatenate(c) for c in zip(*parts, strict=True)]
     if not ordered:
         return tuple(cols)

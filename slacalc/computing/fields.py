@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slacalc import speed
 from slacalc.dates.instants import NO_INSTANT, format_instant
 from slacalc.terms import deadlines, money, numbers, tiers
 
@@ -83,6 +84,7 @@ class FieldTexts:
     row is formatted per range, so a large report is written a piece at a time."""
 
     def __init__(self, report: Any) -> None:
+        speed.phase_done()  # the report's numbers are done: the engine's scratch goes back
         c = report.cols
         self.report = report
         self.cols = c
@@ -91,31 +93,35 @@ class FieldTexts:
         self.n_m = len(report.months)
         tz = report.settings.tz
         self.tz = tz
-        contracts = terms.contracts
+        policies = terms.policies
+        # per (policy, tier): one text each, picked per terms by its position in the flat list
+        tiers_of = [t for p in policies for t in p.tiers]
+        first_tier = np.cumsum([0, *(len(p.tiers) for p in policies)])[:-1]
+        tier_at = pa.array(np.asarray(first_tier[terms.policy] + terms.tier, dtype=np.int64))
+        coefficients = [
+            "" if t.coefficient is None else money.format_coefficient(t.coefficient)
+            for t in tiers_of
+        ]
+        by_policy = pa.array(terms.policy)
+        table = terms.contracts
 
         def strings(values: list[str]) -> Any:
             return pa.array(values, pa.string())
 
         self.by_terms = {
-            "sla_target_pct": strings([x.tier.label for x in contracts]),
-            "coefficient": strings(
-                [
-                    ""
-                    if x.tier.coefficient is None
-                    else money.format_coefficient(x.tier.coefficient)
-                    for x in contracts
-                ]
-            ),
-            "monthly_fee": money.format_moneys(
-                [x.monthly_fee for x in contracts], [x.currency for x in contracts]
-            ),
-            "currency": strings([x.currency for x in contracts]),
-            "credit_form": strings([x.policy.credit_form for x in contracts]),
-            "policy": strings([x.policy.name for x in contracts]),
+            "sla_target_pct": strings([t.label for t in tiers_of]).take(tier_at),
+            "coefficient": strings(coefficients).take(tier_at),
+            "monthly_fee": money.ratio_moneys(terms.fee_num, terms.fee_den, terms.places),
+            "currency": strings(table.currencies).take(pa.array(table.currency)),
+            "credit_form": strings([p.credit_form for p in policies]).take(by_policy),
+            "policy": strings([p.name for p in policies]).take(by_policy),
         }
         self.by_month = {
             "month": strings([m.text for m in report.months]),
-            "due": strings([format_instant(deadlines.level1_due(e), tz) for e in report.ends]),
+            # "" for a row not breached, then each month's due date: one take per piece
+            "due": strings(
+                ["", *(format_instant(deadlines.level1_due(e), tz) for e in report.ends)]
+            ),
         }
         self.labels = [pa.array(tiers.band_labels(p.labels), pa.string()) for p in terms.policies]
         self.credits = strings(["", *(numbers.format_pct(v) for v in c["credits"])])
@@ -173,7 +179,9 @@ class FieldTexts:
             "compensation": money.money_texts(part["units"], self.places(of_terms)),
             "capped": pa.array(c["capped"][lo:hi]),
             "incident_count": pa.array(part["count"]),
-            "compensation_due_at": pc.if_else(breached, self.by_month["due"].take(month), ""),
+            "compensation_due_at": self.by_month["due"].take(
+                pa.array(np.where(c["breached"][lo:hi], rows % n_m + 1 if n_m else 0, 0))
+            ),
             "status": self.status.take(pa.array(c["final"][lo:hi].astype(np.int8))),
             "credit_pct": self.credits.take(pa.array(part["credit"] + 1)),
             "claim_opens_at": self._instants(c["claim_opens"][lo:hi]),

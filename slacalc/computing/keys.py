@@ -19,13 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import CellTotals, Measure, cell_totals, sorted_distinct
+from slacalc.computing.engine import CellTotals, Measure, cell_totals
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.reading.cells import EVERY_CUSTOMER
-from slacalc.reading.contracts import WILDCARD, Contract, ContractBook
-from slacalc.reading.table import IncidentTable, Key, concat_tables, sort_order
+from slacalc.reading.contracts import ContractBook, ContractTable
+from slacalc.reading.table import IncidentTable, Key, concat_tables, sort_order_after
 from slacalc.terms import outages
 from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import Policy
@@ -48,7 +48,7 @@ class KeyPlan:
 
     key_customer: Any  # pyarrow string arrays, sorted by (customer, service)
     key_service: Any
-    contracts: list[Contract]  # the contracts that price the keys
+    contracts: ContractTable  # the contracts that price the keys (``contracts[i]``: an object)
     contract: Any  # per key: index into contracts
     group: Any  # per key: index into groups
     local: Any  # per key: the key's number in its group's cell totals (-1: no incidents)
@@ -99,8 +99,8 @@ def plan_keys(
         rank = np.empty(table.n_keys, dtype=np.int64)
         rank[table.key_order()] = np.arange(table.n_keys)
         order = np.argsort(rank[source])
-    else:
-        order = sort_order(customers, services)
+    else:  # and contracts' keys: through the table's words and the others' own
+        order = sort_order_after(table, source[:own], customers.slice(own), services.slice(own))
     customers, services = customers.take(pa.array(order)), services.take(pa.array(order))
     contract, source = contract[order], source[order]
     group = np.zeros(len(order), dtype=np.int64)
@@ -109,10 +109,10 @@ def plan_keys(
     group[has] = group_of_key[source[has]]
     local[has] = local_of_key[source[has]]
     if (~has).any():
-        by_contract = np.array(
-            [_group_for(groups, c.policy, grid, settings) for c in contracts], dtype=np.int64
+        by_policy = np.array(
+            [_group_for(groups, p, grid, settings) for p in contracts.policies], dtype=np.int64
         )
-        group[~has] = by_contract[contract[~has]]
+        group[~has] = by_policy[contracts.policy[contract[~has]]]
     plan = KeyPlan(customers, services, contracts, contract, group, local, source, groups, table)
     return plan, wanted
 
@@ -177,16 +177,17 @@ def reaches_nobody(where: str, service: str) -> str:
 
 def contracts_of(
     table: IncidentTable, settings: Any, book: ContractBook | None
-) -> tuple[list[Contract], Any]:
-    """The contracts that may price the table's keys, and each key's (-1: none)."""
+) -> tuple[ContractTable, Any]:
+    """The contracts that may price the table's keys (the book's, then ``--monthly-fee``'s
+    terms), and each key's (-1: none)."""
     fallback = settings.fallback
-    contracts = list(book.contracts) if book is not None else []
+    contracts = book.table if book is not None else ContractTable.of([])
     of_key = np.full(table.n_keys, -1, dtype=np.int64)
     if book is not None and table.n_keys:
-        of_key = book.lookup(table.key_customer, table.key_service)
+        of_key = book.lookup(table.key_customer, table.key_service, table.key_words)
     if fallback is not None:
         of_key = np.where(of_key >= 0, of_key, len(contracts))
-        contracts.append(fallback)
+        contracts = contracts + ContractTable.of([fallback])
     return contracts, of_key
 
 
@@ -195,7 +196,7 @@ def _signature(policy: Policy) -> tuple:
 
 
 def engine_groups(
-    table: IncidentTable, contracts: list[Contract], of_key: Any, grid: MonthGrid, settings: Any
+    table: IncidentTable, contracts: ContractTable, of_key: Any, grid: MonthGrid, settings: Any
 ) -> tuple[list[Group], Any, Any]:
     """Run the engine once per group of keys with the same hours and rules.
 
@@ -203,15 +204,17 @@ def engine_groups(
     """
     sigs: dict[tuple, int] = {}
     policies: list[Policy] = []
-    group_of_contract = []
-    for c in [*contracts, None]:
-        policy = c.policy if c is not None else settings.policy
+    group_of_policy = []
+    for policy in [*contracts.policies, settings.policy]:
         sig = _signature(policy)
         if sig not in sigs:
             sigs[sig] = len(policies)
             policies.append(policy)
-        group_of_contract.append(sigs[sig])
-    group_of_key = np.array(group_of_contract, dtype=np.int64)[of_key]  # -1 -> the default's
+        group_of_policy.append(sigs[sig])
+    # per contract, then the default's for keys without one (-1)
+    of_policy = np.array(group_of_policy, dtype=np.int64)
+    group_of_contract = np.append(of_policy[contracts.policy], of_policy[-1])
+    group_of_key = group_of_contract[of_key]
     local_of_key = np.full(table.n_keys, -1, dtype=np.int64)
     groups = []
     for gi, policy in enumerate(policies):
@@ -257,7 +260,7 @@ def measure_of(policy: Policy, grid: MonthGrid, settings: Any) -> Measure:
 def _chosen(
     table: IncidentTable,
     alias: dict[Key, int],
-    contracts: list[Contract],
+    contracts: ContractTable,
     of_key: Any,
     used: Any,
     book: ContractBook | None,
@@ -294,26 +297,30 @@ def _chosen(
     services = [table.key_service.take(pa.array(picked))]
     contract = [of_key[picked]]
     source = [picked]
-    covered = set(sorted_distinct(of_key[picked]).tolist())
+    covered = np.zeros(len(contracts), dtype=bool)
+    covered[of_key[picked]] = True
     extra: list[tuple[str, str, int, int]] = []
-    index = {id(c): i for i, c in enumerate(contracts)}
     for key, s in alias.items():
-        found = book.find(*key) if book is not None else None
-        if used[s] and found is not None:
-            i = index[id(found)]
-            covered.add(i)
-            extra.append((key[0], key[1], i, s))
-    if book is not None:
-        # Every contract gets rows: one its keys did not reach yet gets its own key. (A key
-        # reaches an exact contract only by being that contract's key: exact matches win.)
-        for i, c in enumerate(book.contracts):
-            if i not in covered:
-                extra.append((c.customer_id, WILDCARD if c.is_wildcard else c.service, i, -1))
+        found = book.index(*key) if book is not None else -1
+        if used[s] and found >= 0:
+            covered[found] = True
+            extra.append((key[0], key[1], found, s))
     if extra:
         customers.append(pa.array([e[0] for e in extra], pa.string()))
         services.append(pa.array([e[1] for e in extra], pa.string()))
         contract.append(np.array([e[2] for e in extra], dtype=np.int64))
         source.append(np.array([e[3] for e in extra], dtype=np.int64))
+    if book is not None:
+        # Every contract gets rows: one its keys did not reach yet gets its own key (its
+        # service, or '*'). A key reaches an exact contract only by being that contract's key:
+        # exact matches win.
+        rest = np.flatnonzero(~covered[: len(book)])
+        if len(rest):
+            index = pa.array(rest)
+            customers.append(book.table.customer.take(index))
+            services.append(book.table.service.take(index))
+            contract.append(rest)
+            source.append(np.full(len(rest), -1, dtype=np.int64))
     return (
         pa.concat_arrays(customers),
         pa.concat_arrays(services),

@@ -27,13 +27,13 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc import speed
-from slacalc.computing.keys import customer_wide, sort_order
+from slacalc.computing.keys import customer_wide
 from slacalc.computing.report import LogFacts, Report, Settings, compute_report, touched_months
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, SlacalcError, printable
 from slacalc.reading.cells import EVERY_CUSTOMER
 from slacalc.reading.contracts import ContractBook
-from slacalc.reading.table import IncidentTable, from_columns, index_of
+from slacalc.reading.table import IncidentTable, from_columns, index_of, sort_order
 
 # Memory of an in-memory report, measured on realistic logs (bench/): about this much to start
 # (Python, numpy, pyarrow) and this much per byte of CSV log (its rows as text, as a table,
@@ -235,12 +235,16 @@ def _compute(
     failed: list[Problem] = []
     breached = False
     years: set[int] = set()
-    books: list[list[Any]] = [[] for _ in range(n_buckets)]
-    for c in book.contracts if book is not None else ():
-        books[split.bucket_of(c.customer_id)].append(c)
+    # each bucket's contracts, as columns (no contract object is made)
+    of_contract = np.array(
+        [split.bucket_of(c) for c in book.table.customer.to_pylist()] if book is not None else [],
+        dtype=np.int64,
+    )
     for b in range(n_buckets):
         table = split.read(b, stars)
-        part_book = ContractBook(books[b]) if book is not None else None
+        part_book = None
+        if book is not None:
+            part_book = ContractBook(table=book.table.take(np.flatnonzero(of_contract == b)))
         try:
             report = compute_report(
                 table, settings, contracts=part_book, months=chosen, whole=False

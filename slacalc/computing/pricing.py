@@ -16,7 +16,7 @@ import numpy as np
 
 from slacalc import speed
 from slacalc.dates.instants import NO_INSTANT, from_us
-from slacalc.reading.contracts import Contract
+from slacalc.reading.contracts import Contract, ContractTable
 from slacalc.reading.table import index_of
 from slacalc.terms import deadlines, money, numbers, tiers
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy, check_claim_bounds
@@ -32,11 +32,12 @@ CLAIM_STATES = (
 
 @dataclass
 class Terms:
-    """The distinct contract terms of a report's keys, as arrays (a key's: ``of_key``)."""
+    """The contract terms of a report's keys, as arrays (a key's: ``of_key``): one entry per
+    contract that prices some key."""
 
-    contracts: list[Contract]  # one per distinct terms
+    contracts: ContractTable  # those contracts (``contracts[i]`` is one as an object)
     of_key: Any  # per key: index into contracts
-    fee_num: Any  # per terms: the fee as an exact ratio (object arrays of Python integers)
+    fee_num: Any  # per terms: the fee as an exact ratio (exact arrays: speed.column)
     fee_den: Any
     places: Any  # per terms: the currency's decimals
     policies: list[Policy]
@@ -44,34 +45,30 @@ class Terms:
     tier: Any  # per terms: index of the committed tier in its policy's tiers
 
     @classmethod
-    def of(cls, all_contracts: list[Contract], of_key: Any) -> Terms:
+    def of(cls, all_contracts: ContractTable | list[Contract], of_key: Any) -> Terms:
         """The terms of the contracts ``of_key`` picks out of ``all_contracts``."""
+        table = ContractTable.of(all_contracts)
         of_key = np.asarray(of_key, dtype=np.int64)
-        used = np.flatnonzero(np.bincount(of_key, minlength=len(all_contracts)))
-        renumber = np.zeros(max(len(all_contracts), 1), dtype=np.int64)
+        used = np.flatnonzero(np.bincount(of_key, minlength=len(table)))
+        renumber = np.zeros(max(len(table), 1), dtype=np.int64)
         renumber[used] = np.arange(len(used))
         of_key = renumber[of_key] if len(of_key) else of_key
-        contracts = [all_contracts[i] for i in used.tolist()]
-        policies: list[Policy] = []
-        pindex: dict[int, int] = {}
-        for c in contracts:
-            if id(c.policy) not in pindex:
-                pindex[id(c.policy)] = len(policies)
-                policies.append(c.policy)
-        fees = [numbers.ratio(c.monthly_fee) for c in contracts]
-        tier_index = {(id(p), id(t)): i for p in policies for i, t in enumerate(p.tiers)}
+        contracts = table.take(used)
+        # the policies in use, in order of first appearance
+        distinct, first = np.unique(contracts.policy, return_index=True)
+        in_order = distinct[np.argsort(first)]
+        pindex = np.zeros(max(len(table.policies), 1), dtype=np.int64)
+        pindex[in_order] = np.arange(len(in_order))
+        places = np.array([money.minor_unit(c) for c in contracts.currencies] or [0], np.int64)
         return cls(
             contracts,
             of_key,
-            np.array([f[0] for f in fees], dtype=object),
-            np.array([f[1] for f in fees], dtype=object),
-            np.array([money.minor_unit(c.currency) for c in contracts], dtype=np.int64),
-            policies,
-            np.array([pindex[id(c.policy)] for c in contracts], dtype=np.int64),
-            np.array(
-                [_tier_of(c, tier_index) for c in contracts],
-                dtype=np.int64,
-            ),
+            contracts.fee_num,
+            contracts.fee_den,
+            places[contracts.currency] if len(contracts) else np.zeros(0, np.int64),
+            [contracts.policies[i] for i in in_order.tolist()],
+            pindex[contracts.policy] if len(contracts) else np.zeros(0, np.int64),
+            contracts.tier,
         )
 
 
@@ -89,12 +86,6 @@ _ROW_OUTPUTS = (
     "claim",
     "final",
 )
-
-
-def _tier_of(contract: Contract, index: dict[tuple[int, int], int]) -> int:
-    """The position of a contract's tier in its policy's tiers (by identity, else equality)."""
-    found = index.get((id(contract.policy), id(contract.tier)))
-    return found if found is not None else contract.policy.tiers.index(contract.tier)
 
 
 def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
@@ -132,35 +123,47 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
     n = len(terms.of_key) * n_m
     down, den, period, excluded = cols["down"], cols["den"], cols["period"], cols["excluded"]
     row_terms = np.repeat(terms.of_key, n_m)
-    row_policy = terms.policy[row_terms]
-    row_tier = terms.tier[row_terms]
-    band = np.zeros(n, dtype=np.int64)
+    several = len(terms.policies) > 1
+    row_policy = terms.policy[row_terms] if several else None
+    band = np.zeros(n, dtype=np.int8)  # a position among a policy's few tiers
     met = np.zeros(n, dtype=bool)
-    base = period.copy()
+    # the availability base: the period, unless a policy takes excluded time off it
+    less = [p.availability_base == BASE_MINUS_EXCLUDED for p in terms.policies]
+    base = period.copy() if any(less) else period
     for pi, policy in enumerate(terms.policies):
-        rows = np.flatnonzero(row_policy == pi) if len(terms.policies) > 1 else np.arange(n)
-        if policy.availability_base == BASE_MINUS_EXCLUDED:
+        # one policy (the usual report): every row, through views rather than copies
+        rows: Any = np.flatnonzero(row_policy == pi) if several else slice(None)
+        if less[pi]:
             base[rows] = period[rows] - excluded[rows]
         d, b = down[rows], base[rows]
         dd = den if np.ndim(den) == 0 else den[rows]
         band[rows] = tiers.band_positions(d, dd, b, policy.targets)
+        if terms.tier.min() == terms.tier.max():  # one committed tier for every contract
+            tier = policy.tiers[int(terms.tier[0])]
+            met[rows] = np.asarray(tiers.meets(d, dd, b, tier.ratio), dtype=bool)
+            continue
+        of_rows = terms.tier[row_terms[rows]]
         for t, tier in enumerate(policy.tiers):
-            sel = np.flatnonzero(row_tier[rows] == t)
+            sel = np.flatnonzero(of_rows == t)
             if len(sel):
-                met[rows[sel]] = np.asarray(
+                at = sel if isinstance(rows, slice) else rows[sel]
+                met[at] = np.asarray(
                     tiers.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], tier.ratio),
                     dtype=bool,
                 )
     breached = ~met & (base > 0)
-    units: Any = np.zeros(n, dtype=object)
+    units: Any = np.zeros(n, dtype=np.int64)  # Python integers only where a price needs them
     capped = np.zeros(n, dtype=bool)
-    credit = np.full(n, -1, dtype=np.int64)
+    credit = np.full(n, -1, dtype=np.int32)
     credits: list[Decimal] = []
     hit = np.flatnonzero(breached)
     for pi, policy in enumerate(terms.policies):
-        sel = hit[row_policy[hit] == pi] if len(terms.policies) > 1 else hit
+        sel = hit[row_policy[hit] == pi] if several else hit
         if len(sel):
             u, cap, pct = _price_rows(policy, terms, sel, row_terms[sel], down, den, base)
+            u = speed.narrowed(np.asarray(u))
+            if speed.is_wide(u) and not speed.is_wide(units):
+                units = units.astype(object)
             units[sel] = u
             capped[sel] = cap
             if pct is not None:
@@ -169,7 +172,6 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
                         credits.append(value)
                 codes = np.array([-1 if v is None else credits.index(v) for v in pct.tolist()])
                 credit[sel] = codes
-    units = speed.narrowed(units)
     cols.update(
         band=band,
         breached=breached,
@@ -185,56 +187,59 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
 def _price_rows(
     policy: Policy, terms: Terms, rows: Any, row_terms: Any, down: Any, den: Any, base: Any
 ) -> tuple[Any, Any, Any]:
-    """Minor units, cap flags and (credit policies) credit % of breached rows of one policy."""
-    fees = list(zip(terms.fee_num.tolist(), terms.fee_den.tolist(), strict=True))
-    places = terms.places.tolist()
-    cap_pct = numbers.ratio(policy.cap_pct)
+    """Minor units, cap flags and (credit policies) credit % of breached rows of one policy.
+
+    Everything per terms is an exact column (:func:`slacalc.speed.column`), so a cloud's
+    hundred thousand contracts cost a few array operations, not a loop."""
+    fee = (terms.fee_num, terms.fee_den)
+    cap = money.cap_of(fee, numbers.ratio(policy.cap_pct))
     pct = None
     if policy.mode == COEFFICIENT:
         d = np.asarray(down[rows])
         dd = den if np.ndim(den) == 0 else np.asarray(den[rows])
         b = np.asarray(base[rows])
-        coefficients = [numbers.ratio(c.tier.coefficient or 0) for c in terms.contracts]
+        # each terms' coefficient: its tier's in this policy (other policies' terms: unused)
+        ratios = [numbers.ratio(t.coefficient or 0) for t in policy.tiers]
+        tier = np.minimum(terms.tier, len(ratios) - 1)
+        coefficient_num = speed.column([r[0] for r in ratios])
+        coefficient = (coefficient_num[tier], speed.column([r[1] for r in ratios])[tier])
         # x * multiplier / divisor per terms; the divisor's per-row part is den x base
-        parts = [
-            money.coefficient_price(1, 1, 1, f, k) for f, k in zip(fees, coefficients, strict=True)
-        ]
-        multiplier = [p[1] for p in parts]
-        per_terms = speed.narrowed(np.array([p[2] for p in parts], dtype=object))
+        _, multiplier, per_terms = money.coefficient_price(1, 1, 1, fee, coefficient)
         per_row = speed.product(speed.product(b, dd), per_terms[row_terms])
-        units, capped = money.capped_units(
-            d, per_row, row_terms, multiplier, [money.cap_of(f, cap_pct) for f in fees], places
-        )
+        units, capped = money.capped_units(d, per_row, row_terms, multiplier, cap, terms.places)
     else:
         d = np.asarray(down[rows]).astype(object)
         dd = den if np.ndim(den) == 0 else np.asarray(den[rows]).astype(object)
         b = np.asarray(base[rows]).astype(object)
         pct = band_credit(policy, terms.tier[row_terms], d, dd, b)
-        # one price per (terms, credit %): a credit does not depend on the downtime
+        # one price per (terms, credit %) a row has: a credit does not depend on the downtime
         shares = sorted({p for p in pct.tolist() if p is not None})
         code = np.array(
             [0 if p is None else shares.index(p) + 1 for p in pct.tolist()], dtype=np.int64
         )
         n_shares = len(shares) + 1
-        combos = row_terms * n_shares + code
-        multiplier, divisors, caps, combo_places = [], [], [], []
-        for t in range(len(fees)):
-            for s in range(n_shares):
-                share = numbers.ratio(shares[s - 1]) if s else (0, 1)
-                _, m, dv = money.credit_price(fees[t], share)
-                multiplier.append(m)
-                divisors.append(dv)
-                caps.append(money.cap_of(fees[t], cap_pct))
-                combo_places.append(places[t])
-        divisor = speed.narrowed(np.array(divisors, dtype=object)[combos])
+        combos, index = np.unique(row_terms * n_shares + code, return_inverse=True)
+        of_terms, of_share = combos // n_shares, combos % n_shares
+        ratios = [(0, 1), *(numbers.ratio(v) for v in shares)]
+        share = (
+            speed.column([r[0] for r in ratios])[of_share],
+            speed.column([r[1] for r in ratios])[of_share],
+        )
+        _, multiplier, divisor = money.credit_price((fee[0][of_terms], fee[1][of_terms]), share)
         units, capped = money.capped_units(
-            np.ones(len(rows), dtype=np.int64), divisor, combos, multiplier, caps, combo_places
+            np.ones(len(rows), dtype=np.int64),
+            divisor[index],
+            index,
+            multiplier,
+            (cap[0][of_terms], cap[1][of_terms]),
+            terms.places[of_terms],
         )
     if policy.min_credit:
-        floors = np.array([money.minor_units(policy.min_credit, p) for p in places], dtype=object)[
-            row_terms
-        ]
-        below = np.asarray(units < floors, dtype=bool)
+        distinct = np.unique(terms.places)
+        floor = {p: money.minor_units(policy.min_credit, p) for p in distinct.tolist()}
+        floors = speed.column([floor[p] for p in distinct.tolist()])
+        floor_of = floors[np.searchsorted(distinct, terms.places)][row_terms]
+        below = np.asarray(units < floor_of, dtype=bool)
         units = np.where(below, 0, units)  # withheld; `capped` still says whether the cap bit
     return units, np.asarray(capped, dtype=bool), pct
 

@@ -78,6 +78,7 @@ def read_incidents(
     )
     if problems:
         raise InputError(problems)
+    speed.phase_done()  # the text read and parsed is gone: its memory goes back
     return table
 
 
@@ -173,7 +174,6 @@ def build_pieces(
             tz=tz,
             keep_text=keep_text,
             customers=customers,
-            row_keys=True,  # the join below numbers every piece's keys at once
         )
     )
     return concat_tables([t for t, _ in done]), [p for _, found in done for p in found]
@@ -184,17 +184,13 @@ def typed_pieces(
     tz: tzinfo,
     keep_text: bool = False,
     customers: set[str] | None = None,
-    row_keys: bool = False,
 ) -> Iterator[tuple[IncidentTable, list[Problem]]]:
     """Each piece's table and problems, in order, typed two at a time on two threads: a log
-    read as a stream is never held whole, as text or as a table. ``row_keys``: see
-    :func:`~slacalc.reading.table.build_table` (for pieces joined at once)."""
+    read as a stream is never held whole, as text or as a table."""
     from itertools import chain
 
     def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
-        return build_table(
-            _only(part, customers), tz, keep_text=keep_text, halves=False, row_keys=row_keys
-        )
+        return build_table(_only(part, customers), tz, keep_text=keep_text, halves=False)
 
     yield from speed.in_order(partial(build, piece) for piece in chain(*sources))
 

@@ -1,22 +1,40 @@
-"""Customer contracts: fee, currency, committed tier and policy per customer and service."""
+"""Customer contracts: fee, currency, committed tier and policy per customer and service.
+
+A contracts file of a large cloud holds hundreds of thousands of contracts: they are kept as
+columns (:class:`ContractTable`), and a :class:`Contract` object is made only for the one asked
+for (a table row, an explanation).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.reading.files import STDIN, open_csv
 from slacalc.terms.money import minor_unit, parse_amount, parse_currency
+from slacalc.terms.numbers import ratio
 from slacalc.terms.policy import Policy, Tier, load_policy
 
 WILDCARD = "*"
-COLUMNS = ("customer_id", "service", "monthly_fee", "currency", "sla_target", "policy")
+COLUMNS = (
+    "customer_id",
+    "service",
+    "monthly_fee",
+    "currency",
+    "sla_target",
+    "policy",
+    "display_name",
+)
+# A customer's name as statements show it beside its id: at most this many characters.
+MAX_DISPLAY_NAME = 200
 REQUIRED = ("customer_id", "monthly_fee")
 
 
@@ -36,6 +54,167 @@ class Contract:
     @property
     def is_wildcard(self) -> bool:
         return self.service == WILDCARD
+
+
+@dataclass(eq=False)
+class ContractTable(Sequence):
+    """Contracts as columns, one entry each; ``table[i]`` is contract ``i`` as a
+    :class:`Contract` (made when asked for). Policies, tiers and currencies are numbers into
+    their (few) distinct values, so a report prices and writes a hundred thousand contracts a
+    column at a time."""
+
+    customer: Any  # pyarrow string array
+    service: Any  # pyarrow string array (WILDCARD: every service of the customer)
+    fee_text: Any  # pyarrow string array: each fee as Decimal() reads it back exactly
+    fee_num: Any  # the fee as an exact ratio in lowest terms (exact arrays: speed.column)
+    fee_den: Any
+    currency: Any  # int64: index into currencies
+    currencies: list[str]
+    policy: Any  # int64: index into policies
+    policies: list[Policy]
+    tier: Any  # int64: index of the committed tier in its policy's tiers
+    source: Any  # int64: index into sources
+    sources: list[str]
+    line: Any  # int64: the contract's line in its file (0: none)
+
+    def __len__(self) -> int:
+        return len(self.customer)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        made = self._made.get(i)
+        if made is None:
+            policy = self.policies[int(self.policy[i])]
+            line = int(self.line[i])
+            made = Contract(
+                self.customer[i].as_py(),
+                self.service[i].as_py(),
+                Decimal(self.fee_text[i].as_py()),
+                self.currencies[int(self.currency[i])],
+                policy.tiers[int(self.tier[i])],
+                policy,
+                self.sources[int(self.source[i])],
+                line or None,
+            )
+            self._made[i] = made
+        return made
+
+    @cached_property
+    def _made(self) -> dict[int, Contract]:
+        return {}
+
+    @property
+    def is_wildcard(self) -> Any:
+        """Per contract: whether it covers every service of its customer."""
+        import pyarrow.compute as pc
+
+        return np.asarray(pc.equal(self.service, WILDCARD), dtype=bool)
+
+    @classmethod
+    def of(cls, contracts: Sequence[Contract]) -> ContractTable:
+        """The table of contract objects (a small book, rows read one by one, a fallback)."""
+        import pyarrow as pa
+
+        if isinstance(contracts, ContractTable):
+            return contracts
+        policies: list[Policy] = []
+        pindex: dict[int, int] = {}
+        currencies: list[str] = []
+        sources: list[str] = []
+        policy, tier, currency, source, line = [], [], [], [], []
+        tier_index: dict[tuple[int, int], int] = {}
+        for c in contracts:
+            p = pindex.get(id(c.policy))
+            if p is None:
+                p = pindex[id(c.policy)] = len(policies)
+                policies.append(c.policy)
+                tier_index.update({(id(c.policy), id(t)): k for k, t in enumerate(c.policy.tiers)})
+            policy.append(p)
+            found = tier_index.get((id(c.policy), id(c.tier)))
+            tier.append(found if found is not None else c.policy.tiers.index(c.tier))
+            currency.append(_index_of(currencies, c.currency))
+            source.append(_index_of(sources, c.source))
+            line.append(c.line or 0)
+        fees = [ratio(c.monthly_fee) for c in contracts]
+        return cls(
+            customer=pa.array([c.customer_id for c in contracts], pa.string()),
+            service=pa.array([c.service for c in contracts], pa.string()),
+            fee_text=pa.array([str(c.monthly_fee) for c in contracts], pa.string()),
+            fee_num=speed.column([f[0] for f in fees]),
+            fee_den=speed.column([f[1] for f in fees]),
+            currency=np.array(currency, dtype=np.int64),
+            currencies=currencies,
+            policy=np.array(policy, dtype=np.int64),
+            policies=policies,
+            tier=np.array(tier, dtype=np.int64),
+            source=np.array(source, dtype=np.int64),
+            sources=sources,
+            line=np.array(line, dtype=np.int64),
+        )
+
+    def take(self, rows: Any) -> ContractTable:
+        """The contracts at ``rows`` (an index array), in that order."""
+        import pyarrow as pa
+
+        rows = np.asarray(rows, dtype=np.int64)
+        index = pa.array(rows)
+        return ContractTable(
+            customer=self.customer.take(index),
+            service=self.service.take(index),
+            fee_text=self.fee_text.take(index),
+            fee_num=self.fee_num[rows],
+            fee_den=self.fee_den[rows],
+            currency=self.currency[rows],
+            currencies=self.currencies,
+            policy=self.policy[rows],
+            policies=self.policies,
+            tier=self.tier[rows],
+            source=self.source[rows],
+            sources=self.sources,
+            line=self.line[rows],
+        )
+
+    def __add__(self, other: ContractTable) -> ContractTable:
+        """This table's contracts, then ``other``'s (a fallback after a book's)."""
+        import pyarrow as pa
+
+        policies = list(self.policies)
+        pindex = {id(p): i for i, p in enumerate(policies)}
+        for p in other.policies:
+            if id(p) not in pindex:
+                pindex[id(p)] = len(policies)
+                policies.append(p)
+        currencies, sources = list(self.currencies), list(self.sources)
+        cur_map = np.array([_index_of(currencies, c) for c in other.currencies] or [0])
+        src_map = np.array([_index_of(sources, s) for s in other.sources] or [0])
+        pol_map = np.array([pindex[id(p)] for p in other.policies] or [0])
+        return ContractTable(
+            customer=pa.concat_arrays([self.customer, other.customer]),
+            service=pa.concat_arrays([self.service, other.service]),
+            fee_text=pa.concat_arrays([self.fee_text, other.fee_text]),
+            fee_num=np.concatenate([self.fee_num, other.fee_num]),
+            fee_den=np.concatenate([self.fee_den, other.fee_den]),
+            currency=np.concatenate([self.currency, cur_map[other.currency]]),
+            currencies=currencies,
+            policy=np.concatenate([self.policy, pol_map[other.policy]]),
+            policies=policies,
+            tier=np.concatenate([self.tier, other.tier]),
+            source=np.concatenate([self.source, src_map[other.source]]),
+            sources=sources,
+            line=np.concatenate([self.line, other.line]),
+        )
+
+
+def _index_of(names: list[str], name: str) -> int:
+    if name not in names:
+        names.append(name)
+    return names.index(name)
 
 
 def parse_fee(text: str, currency: str) -> Decimal:
@@ -61,42 +240,111 @@ def parse_fee(text: str, currency: str) -> Decimal:
 
 
 class ContractBook:
-    """Contracts looked up by key: an exact (customer, service) match wins over ``*``."""
+    """Contracts looked up by key: an exact (customer, service) match wins over ``*``.
 
-    def __init__(self, contracts: list[Contract]) -> None:
-        self.contracts = contracts
-        self._exact = {(c.customer_id, c.service): c for c in contracts if not c.is_wildcard}
-        self._wild = {c.customer_id: c for c in contracts if c.is_wildcard}
+    Made of :class:`Contract` objects, or of a :class:`ContractTable` (a large file read in
+    bulk): :attr:`table` is the columns, :attr:`contracts` the objects, each made when first
+    asked for."""
+
+    def __init__(
+        self,
+        contracts: Sequence[Contract] | None = None,
+        *,
+        table: ContractTable | None = None,
+        display_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self._list = list(contracts) if contracts is not None else None
+        self.table = table if table is not None else ContractTable.of(self._list or [])
+        self._display_names = dict(display_names or {})
+
+    def display_names(self) -> dict[str, str]:
+        """Each customer's display name (the contracts' ``display_name`` column), for the
+        customers that have one."""
+        return dict(self._display_names)
+
+    @property
+    def contracts(self) -> list[Contract]:
+        """Every contract as an object (made on first use: a report never needs them)."""
+        if self._list is None:
+            self._list = list(self.table)
+        return self._list
+
+    @cached_property
+    def _exact(self) -> dict[tuple[str, str], int]:
+        t = self.table
+        keys = zip(t.customer.to_pylist(), t.service.to_pylist(), strict=True)
+        wild = t.is_wildcard.tolist()
+        return {k: i for i, (k, w) in enumerate(zip(keys, wild, strict=True)) if not w}
+
+    @cached_property
+    def _wild(self) -> dict[str, int]:
+        t = self.table
+        rows = np.flatnonzero(t.is_wildcard).tolist()
+        customers = t.customer.to_pylist()
+        return {customers[i]: i for i in rows}
+
+    def index(self, customer_id: str, service: str) -> int:
+        """The number of the contract of a key in :attr:`table` (-1: none)."""
+        found = self._exact.get((customer_id, service))
+        if found is None:
+            found = self._wild.get(customer_id)
+        return -1 if found is None else found
 
     def find(self, customer_id: str, service: str) -> Contract | None:
-        return self._exact.get((customer_id, service)) or self._wild.get(customer_id)
+        i = self.index(customer_id, service)
+        return None if i < 0 else self.contract(i)
 
-    def lookup(self, customers: Any, services: Any) -> Any:
+    def contract(self, i: int) -> Contract:
+        """Contract number ``i`` of :attr:`table` as an object."""
+        return self._list[i] if self._list is not None else self.table[i]
+
+    def lookup(self, customers: Any, services: Any, words: Any = None) -> Any:
         """For string arrays of keys, the index in :attr:`contracts` of each key's contract
-        (an exact match wins over the customer's ``*``), or -1: one hash pass, no loop."""
-        import pyarrow as pa
+        (an exact match wins over the customer's ``*``), or -1: each key's customer and
+        service looked up among the contracts' (hash lookups), no loop. ``words``: the keys as
+        numbers into their distinct customers and services (an incident table's
+        ``key_words``), so that each distinct customer is looked up once."""
+        import pyarrow.compute as pc
 
-        from slacalc.reading.table import pair_codes
+        from slacalc.reading.table import encoded
 
-        n = len(customers)
-        out = np.full(n, -1, dtype=np.int64)
-        exact = [i for i, c in enumerate(self.contracts) if not c.is_wildcard]
-        wild = [i for i, c in enumerate(self.contracts) if c.is_wildcard]
-        if exact:
-            ec = pa.array([self.contracts[i].customer_id for i in exact], pa.string())
-            es = pa.array([self.contracts[i].service for i in exact], pa.string())
-            _, _, codes = pair_codes(
-                pa.concat_arrays([customers, ec]), pa.concat_arrays([services, es])
-            )
-            position = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-            position[codes[n:]] = exact
-            out = position[codes[:n]]
-        if wild:
-            wc = pa.array([self.contracts[i].customer_id for i in wild], pa.string())
-            codes = np.asarray(pa.concat_arrays([customers, wc]).dictionary_encode().indices)
-            position = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-            position[codes[n:]] = wild
-            out = np.where(out >= 0, out, position[codes[:n]])
+        t = self.table
+        out = np.full(len(customers), -1, dtype=np.int64)
+        if not len(t) or not len(customers):
+            return out
+        cust_words, cust = encoded(t.customer)
+        svc_words, svc = encoded(t.service)
+
+        def among(texts: Any, known: Any) -> Any:
+            return np.asarray(pc.fill_null(pc.index_in(texts, value_set=known), -1), np.int64)
+
+        if words is not None:
+            key_cust = among(words[0], cust_words)[words[1]]
+            key_svc = among(words[2], svc_words)[words[3]]
+        else:
+            key_cust, key_svc = among(customers, cust_words), among(services, svc_words)
+        width = len(svc_words)
+        wild = np.asarray(pc.equal(svc_words, WILDCARD), dtype=bool)[svc]
+        # the '*' contract of each customer, then the exact one of each (customer, service)
+        star = np.full(len(cust_words), -1, dtype=np.int64)
+        star[cust[wild]] = np.flatnonzero(wild)
+        known = key_cust >= 0
+        out[known] = star[key_cust[known]]
+        exact = np.flatnonzero(~wild)
+        if len(exact):
+            pairs = cust[exact] * width + svc[exact]
+            found = key_cust * width + key_svc
+            hit = known & (key_svc >= 0)
+            if len(cust_words) * width <= 8 * (len(customers) + len(exact)) + (1 << 20):
+                position = np.full(len(cust_words) * width, -1, dtype=np.int64)
+                position[pairs] = exact
+                match = position[found[hit]]
+            else:  # sparse pairs: a binary search
+                order = np.argsort(pairs)
+                at = np.minimum(np.searchsorted(pairs[order], found[hit]), len(pairs) - 1)
+                match = np.where(pairs[order][at] == found[hit], exact[order][at], -1)
+            rows = np.flatnonzero(hit)
+            out[rows] = np.where(match >= 0, match, out[rows])
         return out
 
     def customers_of(self, service: str) -> list[str]:
@@ -105,7 +353,7 @@ class ContractBook:
         return [*named, *(c for c in self._wild if (c, service) not in self._exact)]
 
     def __len__(self) -> int:
-        return len(self.contracts)
+        return len(self.table)
 
 
 def read_contracts(path: str, *, policy: Policy, default_currency: str) -> ContractBook:
@@ -142,14 +390,15 @@ def _clean_file(
     that is not ``*``, a fee of plain digits, known currencies, policies and targets, no key
     twice. None otherwise (or when the bulk reader does not vouch for the file): the row
     reader then reads it and names every problem on its line. A good file gives the same
-    contracts either way."""
+    contracts either way. Each distinct currency, policy and (policy, target) is read once;
+    the rest is columns."""
     if len(f.data) < BULK_BYTES:
         return None
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from slacalc.reading import csv_bulk
-    from slacalc.reading.table import pair_codes, trimmed
+    from slacalc.reading.table import trimmed
 
     pieces = csv_bulk.bulk_pieces(f, columns=COLUMNS)
     if pieces is None:
@@ -166,13 +415,15 @@ def _clean_file(
         for name in COLUMNS
         if name in parts[0].cells
     }
-    # Control characters: str.strip() takes \x1c-\x1f as white space, Arrow does not.
-    if any(pc.any(pc.match_substring_regex(c, "[\x00-\x1f\x7f]")).as_py() for c in raw.values()):
+    # Control characters: str.strip() takes \x1c-\x1f as white space, Arrow does not. Looked
+    # for in the file's bytes at once (line ends aside: the bulk reader vouched for them), so a
+    # control character in a column no contract reads sends the file to the row reader too.
+    if _has_control(f.data):
         return None
 
     def column(name: str) -> Any:
         if name not in raw:
-            return pa.array([""] * n, pa.string())
+            return pa.array([""], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
         return trimmed(raw[name])
 
     customers, services = column("customer_id"), column("service")
@@ -181,56 +432,126 @@ def _clean_file(
         return None
     services = pc.if_else(pc.equal(services, ""), WILDCARD, services)
     fees = column("monthly_fee")
-    if not pc.all(pc.match_substring_regex(fees, r"^[0-9]{1,15}(\.[0-9]{1,8})?$")).as_py():
+    parts_of = pc.extract_regex(fees, r"^(?P<whole>[0-9]{1,15})(?:\.(?P<frac>[0-9]{1,8}))?$")
+    if parts_of.null_count:
         return None  # anything but plain digits: the row reader's full checks
-    _, _, codes = pair_codes(customers, services)
-    if len(codes) and int(codes.max()) + 1 != n:
+    if _twice(customers, services):
         return None  # a key twice: the row reader names both lines
     try:
-        codes_of, which = _distinct_values(
+        currencies, currency = _distinct_values(
             column("currency"), lambda t: parse_currency(t) if t else default_currency
         )
-        currency = [codes_of[i] for i in which.tolist()]
         # A fee with more decimals than its currency's minor unit, or trailing zeros, is read by
         # parse_fee: the one rule, which refuses the first (the row reader then names its line).
-        places = np.array([minor_unit(c) for c in codes_of], dtype=np.int64)[which]
-        point = np.asarray(pc.find_substring(fees, "."))
-        decimals = np.where(point >= 0, np.asarray(pc.utf8_length(fees)) - point - 1, 0)
+        places = np.array([minor_unit(c) for c in currencies], dtype=np.int64)[currency]
+        frac = parts_of.field("frac")
+        decimals = np.asarray(pc.utf8_length(frac))
         for i in np.flatnonzero(decimals > places).tolist():
-            parse_fee(fees[i].as_py(), currency[i])
-        policies = _distinct(
+            parse_fee(fees[i].as_py(), currencies[int(currency[i])])
+        policies, policy_of = _distinct_values(
             column("policy"), lambda t: load_policy(t, relative_to=folder) if t else policy
         )
-        tier_of = _tier_reader()
-        tiers = [
-            tier_of(pol, text) if text else pol.default_tier
-            for pol, text in zip(policies, column("sla_target").to_pylist(), strict=True)
-        ]
+        policies, policy_of = _by_identity(policies, policy_of)
+        tier = _tiers(policies, policy_of, column("sla_target"))
     except (ValueError, UsageError):
         return None
-    name = f.name
-    lines = np.concatenate([np.asarray(p.lines) for p in parts]).tolist()
-    return ContractBook(
-        [
-            Contract(c, s, Decimal(fee), cur, tier, pol, name, line)
-            for c, s, fee, cur, tier, pol, line in zip(
-                customers.to_pylist(),
-                services.to_pylist(),
-                fees.to_pylist(),
-                currency,
-                tiers,
-                policies,
-                lines,
-                strict=True,
-            )
-        ]
+    names = _display_names(customers, column("display_name"))
+    if names is None:
+        return None  # a name too long, or two names for one customer: the row reader says where
+    # each fee as whole + fraction / 10**8, then in lowest terms (as Decimal.as_integer_ratio)
+    whole = np.asarray(pc.cast(parts_of.field("whole"), pa.int64()))
+    fraction = np.asarray(pc.cast(pc.utf8_rpad(frac, 8, "0"), pa.int64()))
+    common = np.gcd(fraction, 10**8)  # 10**8 where there is no fraction
+    den = 10**8 // common
+    num = speed.exact(whole, speed.top(whole) * 10**8) * den + fraction // common
+    table = ContractTable(
+        customer=customers,
+        service=services,
+        fee_text=fees,
+        fee_num=speed.narrowed(np.asarray(num)),
+        fee_den=den,
+        currency=currency,
+        currencies=currencies,
+        policy=policy_of,
+        policies=policies,
+        tier=tier,
+        source=np.zeros(n, dtype=np.int64),
+        sources=[f.name],
+        line=np.concatenate([np.asarray(p.lines, dtype=np.int64) for p in parts]),
     )
+    return ContractBook(table=table, display_names=names)
 
 
-def _distinct(texts: Any, read: Any) -> list[Any]:
-    """``read`` of each text of a column, each distinct text read once."""
-    values, which = _distinct_values(texts, read)
-    return [values[i] for i in which.tolist()]
+def _display_names(customers: Any, names: Any) -> dict[str, str] | None:
+    """Each customer's display name from the bulk reader's columns, or None when one is too
+    long or a customer has two different ones (the row reader then names the line)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    given = pc.not_equal(names, "")
+    if not pc.any(given).as_py():
+        return {}
+    if pc.max(pc.utf8_length(names)).as_py() > MAX_DISPLAY_NAME:
+        return None
+    pairs = pa.table({"c": customers, "n": names}).filter(given).group_by(["c", "n"]).aggregate([])
+    mapping = dict(zip(pairs["c"].to_pylist(), pairs["n"].to_pylist(), strict=True))
+    return mapping if len(mapping) == pairs.num_rows else None
+
+
+def _has_control(data: Any) -> bool:
+    """Whether ``data`` holds a control character other than a line end (``\\n``, ``\\r``)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    block = 16 << 20
+    for lo in range(0, len(raw), block):
+        part = raw[lo : lo + block]
+        control = (part < 32) | (part == 127)
+        if np.count_nonzero(control) > np.count_nonzero((part == 10) | (part == 13)):
+            return True
+    return False
+
+
+def _twice(customers: Any, services: Any) -> bool:
+    """Whether some (customer, service) pair comes twice: customers and services numbered
+    (each column hashed once), the pairs counted."""
+    from slacalc.reading.table import encoded
+
+    if not len(customers):
+        return False
+    cust_words, cust = encoded(customers)
+    svc_words, svc = encoded(services)
+    pair = cust.astype(np.int64) * max(len(svc_words), 1) + svc
+    if len(cust_words) * max(len(svc_words), 1) <= 8 * len(pair) + (1 << 20):
+        return bool(np.bincount(pair).max() > 1)
+    pair.sort()
+    return bool((pair[1:] == pair[:-1]).any())
+
+
+def _by_identity(values: list[Any], which: Any) -> tuple[list[Any], Any]:
+    """Distinct values (several texts may name one policy) and each row's number among them."""
+    distinct: list[Any] = []
+    seen: dict[int, int] = {}
+    remap = []
+    for v in values:
+        if id(v) not in seen:
+            seen[id(v)] = len(distinct)
+            distinct.append(v)
+        remap.append(seen[id(v)])
+    return distinct, np.array(remap or [0], dtype=np.int64)[which] if len(which) else which
+
+
+def _tiers(policies: list[Policy], policy_of: Any, targets: Any) -> Any:
+    """Each row's tier, as its index in its policy's tiers: each distinct (policy, target)
+    read once (an empty target: the policy's default tier). ValueError as the policy says."""
+    texts, text_of = _distinct_values(targets, lambda t: t)
+    pair = policy_of * max(len(texts), 1) + text_of
+    distinct, inverse = np.unique(pair, return_inverse=True)
+    index = np.zeros(len(distinct), dtype=np.int64)
+    for j, code in enumerate(distinct.tolist()):
+        pol = policies[code // max(len(texts), 1)]
+        text = texts[code % max(len(texts), 1)]
+        tier = pol.parse_target(text) if text else pol.default_tier
+        index[j] = next(k for k, t in enumerate(pol.tiers) if t is tier or t == tier)
+    return index[inverse] if len(pair) else np.zeros(0, dtype=np.int64)
 
 
 def _distinct_values(texts: Any, read: Any) -> tuple[list[Any], Any]:
@@ -281,6 +602,7 @@ def contracts_of_rows(
     # A cloud's contracts repeat a few currencies and targets: each distinct text is read once.
     currency_of = _once(parse_currency)
     tier_of = _tier_reader()
+    names: dict[str, tuple[str, int | None]] = {}  # customer -> (display name, its line)
 
     for line, cells in rows:
 
@@ -331,6 +653,30 @@ def contracts_of_rows(
                 tier = tier_of(pol, target_text)
             except ValueError as exc:
                 problems.append(Problem(name, line, str(exc), "sla_target", target_text))
+        name_text = cell("display_name").strip()
+        if len(name_text) > MAX_DISPLAY_NAME:
+            problems.append(
+                Problem(
+                    name,
+                    line,
+                    f"is longer than {MAX_DISPLAY_NAME} characters",
+                    "display_name",
+                    name_text,
+                )
+            )
+        elif name_text and cust:
+            first_name, first_line = names.setdefault(cust, (name_text, line))
+            if first_name != name_text:
+                where = f" on line {first_line}" if first_line is not None else ""
+                problems.append(
+                    Problem(
+                        name,
+                        line,
+                        f"differs from the customer's display name{where} ('{first_name}')",
+                        "display_name",
+                        name_text,
+                    )
+                )
         if len(problems) > before:
             continue
         key = (cust, service)
@@ -351,4 +697,4 @@ def contracts_of_rows(
         contracts.append(Contract(cust, service, fee, currency, tier, pol, name, line))
     if problems:
         raise InputError(problems)
-    return ContractBook(contracts)
+    return ContractBook(contracts, display_names={c: n for c, (n, _) in names.items()})

@@ -233,10 +233,13 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         return IncidentTable.empty()
     if len(tables) == 1:
         return tables[0]
-    customers, services, codes, words = _pairs(
-        pa.concat_arrays([t.key_customer for t in tables]),
-        pa.concat_arrays([t.key_service for t in tables]),
-    )
+    if all(t.key_words is not None for t in tables):
+        customers, services, codes, words = _joined_keys(tables)
+    else:
+        customers, services, codes, words = _pairs(
+            pa.concat_arrays([t.key_customer for t in tables]),
+            pa.concat_arrays([t.key_service for t in tables]),
+        )
     impacts: dict[Fraction | int, int] = {}
     files: list[str] = []
     key_cols, imp_cols, file_cols = [], [], []
@@ -357,6 +360,35 @@ def _pairs(customers: Any, services: Any) -> tuple[Any, Any, Any, Any]:
     )
 
 
+def _joined_keys(tables: Sequence[IncidentTable]) -> tuple[Any, Any, Any, Any]:
+    """:func:`_pairs` of the keys of several tables, through the words each table's keys are
+    numbers into (:attr:`IncidentTable.key_words`): each table's distinct customers and
+    services are hashed once to unify them, never every key's text again, and the keys are
+    numbered as pairs of integers."""
+
+    def unified(word: int, of: int) -> tuple[Any, Any]:
+        chunks = [
+            pa.DictionaryArray.from_arrays(pa.array(t.key_words[of], pa.int64()), t.key_words[word])
+            for t in tables
+        ]
+        joined = pa.chunked_array(chunks).unify_dictionaries()
+        codes = np.concatenate([np.asarray(c.indices, dtype=np.int64) for c in joined.chunks])
+        return joined.chunk(0).dictionary, codes
+
+    cust_words, cust = unified(0, 1)
+    svc_words, svc = unified(2, 3)
+    width = max(len(svc_words), 1)
+    pair = pa.array(cust * width + svc).dictionary_encode()
+    pairs = np.asarray(pair.dictionary)
+    of_customer, of_service = pairs // width, pairs % width
+    return (
+        cust_words.take(pa.array(of_customer)),
+        svc_words.take(pa.array(of_service)),
+        np.asarray(pair.indices, dtype=np.int64),
+        (cust_words, of_customer, svc_words, of_service),
+    )
+
+
 def sort_order(customers: Any, services: Any) -> Any:
     """The order that sorts keys by (customer, service), as Python sorts the tuples.
 
@@ -368,6 +400,25 @@ def sort_order(customers: Any, services: Any) -> Any:
     cust_words, cust = encoded(customers)
     svc_words, svc = encoded(services)
     return _by_ranks(cust_words, cust, svc_words, svc)
+
+
+def sort_order_after(table: IncidentTable, keys: Any, customers: Any, services: Any) -> Any:
+    """The order that sorts the table's keys numbered ``keys``, then more keys given as text
+    (``customers``, ``services``), by (customer, service): through the words the table's keys
+    are numbers into, when it kept them (then only the distinct words and the new keys are
+    hashed, never every key's text)."""
+    if table.key_words is None:
+        index = pa.array(keys)
+        return sort_order(
+            pa.concat_arrays([table.key_customer.take(index), customers]),
+            pa.concat_arrays([table.key_service.take(index), services]),
+        )
+    cust_words, of_customer, svc_words, of_service = table.key_words
+    c_words, c_ids = encoded(pa.concat_arrays([cust_words, customers]))
+    s_words, s_ids = encoded(pa.concat_arrays([svc_words, services]))
+    key_c = np.concatenate([c_ids[of_customer[keys]], c_ids[len(cust_words) :]])
+    key_s = np.concatenate([s_ids[of_service[keys]], s_ids[len(svc_words) :]])
+    return _by_ranks(c_words, key_c, s_words, key_s)
 
 
 def _by_ranks(customers: Any, of_customer: Any, services: Any, of_service: Any) -> Any:
@@ -412,33 +463,25 @@ def encoded(words: Any) -> tuple[Any, Any]:
 
 
 def build_table(
-    part: RawPart,
-    tz: tzinfo,
-    *,
-    keep_text: bool = False,
-    halves: bool = True,
-    row_keys: bool = False,
+    part: RawPart, tz: tzinfo, *, keep_text: bool = False, halves: bool = True
 ) -> tuple[IncidentTable, list[Problem]]:
     """Give one file's cells their meaning: the good rows as a table, and every problem.
 
     Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped. A
     large part is typed as two halves on two threads unless ``halves`` is off (the caller
-    already runs parts side by side).
-
-    ``row_keys``: each row is its own key (its trimmed customer and service), for a piece that
-    :func:`concat_tables` joins with others at once. That join numbers the keys of all pieces
-    in one pass; numbering each piece's first would hash every customer id twice.
+    already runs parts side by side). The table keeps the words its keys are numbers into
+    (:attr:`IncidentTable.key_words`): :func:`concat_tables` joins pieces through them.
     """
     n = len(part)
     if halves and speed.halves(n):  # two halves on two threads, joined in order
         middle = n // 2
         done = speed.both(
-            lambda: _build(_slice(part, 0, middle), tz, keep_text, True),
-            lambda: _build(_slice(part, middle, n), tz, keep_text, True),
+            lambda: _build(_slice(part, 0, middle), tz, keep_text),
+            lambda: _build(_slice(part, middle, n), tz, keep_text),
         )
         table = concat_tables([t for t, _ in done])
         return table, [*part.problems, *done[0][1], *done[1][1]]
-    table, problems = _build(part, tz, keep_text, row_keys)
+    table, problems = _build(part, tz, keep_text)
     return table, [*part.problems, *problems]
 
 
@@ -458,9 +501,7 @@ def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
     return RawPart(part.name, part.lines[lo:hi], cells)
 
 
-def _build(
-    part: RawPart, tz: tzinfo, keep_text: bool, row_keys: bool = False
-) -> tuple[IncidentTable, list[Problem]]:
+def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, list[Problem]]:
     """:func:`build_table` of one piece of a file (its own problems only).
 
     The columns of few distinct values (customer, service, category, impact, source) are
@@ -496,11 +537,7 @@ def _build(
     for r, _, _ in found:
         bad[r] = True
 
-    key_columns = ("customer_id", "service")
-    coded = {
-        c: _trimmed_rows(raw[c]) if row_keys and c in key_columns else _trimmed_codes(raw[c])
-        for c in ("customer_id", "service", "category", "impact")
-    }
+    coded = {c: _trimmed_codes(raw[c]) for c in ("customer_id", "service", "category", "impact")}
     start, start_empty, start_errors = parse_instants(raw["start"], tz)
     end, end_empty, end_errors = parse_instants(raw["end"], tz)
     blank = start_empty & end_empty
@@ -550,41 +587,40 @@ def _build(
     keep = ~blank
     for r, _, _ in found:
         keep[r] = False
-    rows = np.flatnonzero(keep)
-    index = pa.array(rows)
-    if row_keys:
-        key_customer = coded["customer_id"][0].take(index)
-        key_service = coded["service"][0].take(index)
-        key = np.arange(len(rows), dtype=np.int64)
-    else:
-        cust_words, cust_codes = coded["customer_id"]
-        svc_words, svc_codes = coded["service"]
-        width = max(len(svc_words), 1)
-        pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
-        distinct = np.asarray(pairs.dictionary, dtype=np.int64)
-        key_customer = cust_words.take(pa.array(distinct // width))
-        key_service = svc_words.take(pa.array(distinct % width))
-        key = np.asarray(pairs.indices, dtype=np.int64)
+    every = bool(keep.all())  # the usual case: no row dropped, no text column copied
+    rows = np.flatnonzero(keep) if not every else slice(None)
+    index = pa.array(np.flatnonzero(keep))
+
+    def kept(col: Any) -> Any:
+        return col if every else col.take(index)
+
+    cust_words, cust_codes = coded["customer_id"]
+    svc_words, svc_codes = coded["service"]
+    width = max(len(svc_words), 1)
+    pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
+    distinct = np.asarray(pairs.dictionary, dtype=np.int64)
+    of_customer, of_service = distinct // width, distinct % width
     source = None
     if "source" in part.cells:
         src_words, src_codes = _trimmed_codes(raw["source"])
         source = src_words.take(pa.array(src_codes[rows]))
     table = IncidentTable(
-        key_customer=key_customer,
-        key_service=key_service,
-        key=key,
+        key_customer=cust_words.take(pa.array(of_customer)),
+        key_service=svc_words.take(pa.array(of_service)),
+        key=np.asarray(pairs.indices, dtype=np.int64),
         start=start[rows],
         end=np.where(end_empty, NO_END, end)[rows],
         category=category[rows].astype(np.int8),
         impact=impact[rows].astype(np.int32),
         impacts=impact_values,
-        file=np.zeros(len(rows), dtype=np.int32),
+        file=np.zeros(len(index), dtype=np.int32),
         files=[name],
         line=lines[rows],
-        incident_id=raw["incident_id"].take(index),
+        incident_id=kept(raw["incident_id"]),
         source=source,
         start_text=part_text(part, "start", index) if keep_text else None,
         end_text=part_text(part, "end", index) if keep_text else None,
+        key_words=(cust_words, of_customer, svc_words, of_service),
     )
     found.sort(key=lambda item: (item[0], item[1]))
     return table, [p for _, _, p in found]
@@ -616,12 +652,6 @@ def _trimmed_codes(col: Any) -> tuple[Any, Any]:
     remap = np.asarray(again.indices, dtype=np.int64)
     codes = np.asarray(encoded.indices, dtype=np.int64)
     return again.dictionary, remap[codes] if len(remap) else codes
-
-
-def _trimmed_rows(col: Any) -> tuple[Any, Any]:
-    """Every cell trimmed (:func:`trimmed`), in the shape :func:`_trimmed_codes` gives: each
-    row its own word."""
-    return trimmed(col), np.arange(len(col), dtype=np.int64)
 
 
 def trimmed(col: Any) -> Any:

@@ -139,17 +139,29 @@ def format_money(value: Decimal, currency: str) -> str:
 
 def format_moneys(values: Sequence[Decimal], currencies: Sequence[str]) -> Any:
     """Amounts, each with exactly its currency's decimals (:func:`format_money` of each), as
-    one pyarrow string array: the contracts of a large cloud are formatted in one pass."""
+    one pyarrow string array."""
+    import numpy as np
+
+    places = np.array([minor_unit(c) for c in currencies], dtype=np.int64)
+    fees = [ratio(v) for v in values]
+    num, den = speed.column([f[0] for f in fees]), speed.column([f[1] for f in fees])
+    return ratio_moneys(num, den, places)
+
+
+def ratio_moneys(num: Any, den: Any, places: Any) -> Any:
+    """Exact amounts ``num / den`` (exact integer arrays, :func:`slacalc.speed.column`), each
+    rounded half-up to
+    its ``places`` decimals, as money text: the fees of a large cloud's contracts in one pass."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    places = np.array([minor_unit(c) for c in currencies], dtype=np.int64)
-    units = [minor_units(abs(v), p) for v, p in zip(values, places.tolist(), strict=True)]
-    wide = not speed.fits(max(units, default=0))
-    text = money_texts(np.array(units, dtype=object if wide else np.int64), places)
-    negative = [v < 0 and u != 0 for v, u in zip(values, units, strict=True)]
-    if not any(negative):
+    negative = np.asarray(num < 0, dtype=bool)
+    scaled = speed.product(np.abs(num), 10 ** np.asarray(places, dtype=np.int64))
+    units = speed.narrowed(_half_up(scaled, den))
+    text = money_texts(units, places)
+    negative &= np.asarray(units != 0, dtype=bool)
+    if not negative.any():
         return text
     return pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text, ""), text)
 
@@ -162,42 +174,54 @@ def format_coefficient(value: Decimal) -> str:
 
 
 def coefficient_price(
-    down_num: Any, den: Any, base: Any, fee: tuple[int, int], coefficient: tuple[int, int]
-) -> tuple[Any, int, Any]:
+    down_num: Any, den: Any, base: Any, fee: tuple[Any, Any], coefficient: tuple[Any, Any]
+) -> tuple[Any, Any, Any]:
     """A breach priced by the coefficient formula, ``downtime / base x fee x coefficient``, as
     ``(x, multiplier, divisor)``: the price is ``x * multiplier / divisor`` (money).
 
     ``fee x coefficient`` is taken in lowest terms (a fee in cents times 1.25 shares a factor
-    5 with its 400): the divisor stays small enough for 64-bit long division more often."""
-    top, bottom = fee[0] * coefficient[0], fee[1] * coefficient[1]
-    common = gcd(top, bottom) or 1
+    5 with its 400): the divisor stays small enough for 64-bit long division more often. The
+    fee and coefficient are Python integers, or exact arrays of them (one per contract)."""
+    top, bottom = speed.product(fee[0], coefficient[0]), speed.product(fee[1], coefficient[1])
+    common = _gcd(top, bottom)
     return down_num, top // common, den * base * (bottom // common)
+
+
+def _gcd(a: Any, b: Any) -> Any:
+    """The greatest common divisor, 1 where both are 0: of integers, or element by element."""
+    import numpy as np
+
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        common = np.gcd(a, b)
+        return np.where(common == 0, 1, common)
+    return gcd(a, b) or 1
 
 
 def credit_price(fee: tuple[int, int], credit_pct: tuple[int, int]) -> tuple[int, int, int]:
     """A breach priced by a credit share, ``fee x credit_pct / 100``, as ``(1, multiplier,
     divisor)``."""
-    return 1, fee[0] * credit_pct[0], fee[1] * credit_pct[1] * 100
+    return 1, speed.product(fee[0], credit_pct[0]), speed.product(fee[1], credit_pct[1] * 100)
 
 
 def cap_of(fee: tuple[int, int], cap_pct: tuple[int, int]) -> tuple[int, int]:
     """The most a month can cost, ``fee x cap_pct / 100``, as an exact ratio."""
-    return fee[0] * cap_pct[0], fee[1] * cap_pct[1] * 100
+    return speed.product(fee[0], cap_pct[0]), speed.product(fee[1], cap_pct[1] * 100)
 
 
 def capped_units(
     x: Any,
     divisor: Any,
     index: Any,
-    multiplier: list[int],
-    cap: list[tuple[int, int]],
-    places: list[int],
+    multiplier: Any,
+    cap: Any,
+    places: Any,
 ) -> tuple[Any, Any]:
     """Minor units of the prices ``x * multiplier / divisor``, each at most ``cap``, rounded
     once, half-up, to ``places`` decimals; and whether the cap bit.
 
-    ``multiplier``, ``cap`` and ``places`` are given per contract terms and ``index`` picks each
-    row's. Exact: long division in base 1000 on ``int64`` while every step provably fits, Python
+    ``multiplier``, ``cap`` and ``places`` are given per contract terms (sequences or arrays;
+    ``cap`` a list of ``(num, den)`` pairs or a pair of arrays) and ``index`` picks each row's.
+    Exact: long division in base 1000 on ``int64`` while every step provably fits, Python
     integers where it might not.
     """
     import numpy as np
@@ -205,8 +229,13 @@ def capped_units(
     x = np.asarray(x)
     divisor = np.asarray(divisor)
     index = np.asarray(index, dtype=np.int64)
-    scaled = [m * 10**p for m, p in zip(multiplier, places, strict=True)]
-    limit = [(cn * 10**p, cd) for (cn, cd), p in zip(cap, places, strict=True)]
+    if isinstance(cap, tuple):
+        cap_num, cap_den = speed.column(cap[0]), speed.column(cap[1])
+    else:
+        cap_num, cap_den = speed.column([c[0] for c in cap]), speed.column([c[1] for c in cap])
+    power = 10 ** np.asarray(places, dtype=np.int64)
+    scaled = speed.product(speed.column(multiplier), power)
+    limit = speed.product(cap_num, power)  # the cap in minor units is limit / cap_den
     fits = _fits_int64(x, divisor, scaled)
     if not fits and x.dtype != object and divisor.dtype != object:
         # Each row's x / divisor in lowest terms: downtime in whole seconds shares most of the
@@ -217,34 +246,36 @@ def capped_units(
         x, divisor = x // common, divisor // common
         fits = _fits_int64(x, divisor, scaled)
     if not fits:
-        m = np.array(scaled, dtype=object)[index]
-        num, den = x.astype(object) * m, divisor.astype(object)
-        cn = np.array([c[0] for c in limit], dtype=object)[index]
-        cd = np.array([c[1] for c in limit], dtype=object)[index]
+        num, den = x.astype(object) * scaled[index], divisor.astype(object)
+        cn, cd = limit[index], cap_den[index]
         capped = num * cd > cn * den
         units = half_up(np.where(capped, cn, num), np.where(capped, cd, den))
         return units, np.asarray(capped, dtype=bool)
     q, r = _long_division(x.astype(np.int64), scaled, index, divisor.astype(np.int64))
     units = q + (2 * r >= divisor)
-    whole = np.array([cn // cd for cn, cd in limit], dtype=object)
-    rest = np.array([cn % cd for cn, cd in limit], dtype=object)
+    whole, rest = limit // cap_den, limit % cap_den
     small = speed.fits(speed.top(whole))
     cq = whole.astype(np.int64)[index] if small else whole[index]
-    capped = q > cq
+    capped = np.asarray(q > cq, dtype=bool)
     tie = np.flatnonzero(q == cq)
     if len(tie):  # the same whole units: compare the remainders exactly
-        cd = np.array([c[1] for c in limit], dtype=object)[index[tie]]
-        lhs = r[tie].astype(object) * cd
+        lhs = r[tie].astype(object) * cap_den[index[tie]]
         rhs = rest[index[tie]] * divisor[tie].astype(object)
         capped[tie] = np.asarray(lhs > rhs, dtype=bool)
     if capped.any():
-        cap_units = np.array([half_up(cn, cd) for cn, cd in limit], dtype=object)
+        at = index[capped]
         units = units.astype(object) if not small else units
-        units[capped] = cap_units[index[capped]]
+        units[capped] = _half_up(limit[at], cap_den[at])
     return units, capped
 
 
-def _fits_int64(x: Any, divisor: Any, scaled: list[int]) -> bool:
+def _half_up(num: Any, den: Any) -> Any:
+    """:func:`half_up` of two exact arrays, in ``int64`` only where ``2 * num + den`` fits."""
+    bound = speed.top(num) + speed.top(den)
+    return half_up(speed.exact(num, bound), speed.exact(den, bound))
+
+
+def _fits_int64(x: Any, divisor: Any, scaled: Any) -> bool:
     """Whether :func:`_long_division` of ``x * scaled / divisor`` stays within ``int64``."""
     if x.dtype == object or divisor.dtype == object:
         return False
@@ -257,11 +288,11 @@ def _fits_int64(x: Any, divisor: Any, scaled: list[int]) -> bool:
         # each step's r * 1000 + x * digit: r < divisor, and a digit is at most 999
         and speed.fits(top_t * 1000)
         and speed.fits(top_x * 1000)
-        and speed.fits(top_x * max(scaled) // low_t)  # the largest quotient
+        and speed.fits(top_x * speed.top(scaled) // low_t)  # the largest quotient
     )
 
 
-def _long_division(x: Any, multiplier: list[int], index: Any, t: Any) -> tuple[Any, Any]:
+def _long_division(x: Any, multiplier: Any, index: Any, t: Any) -> tuple[Any, Any]:
     """``divmod(x * multiplier[index], t)`` row by row in ``int64``: the multiplier is taken a
     base-1000 digit at a time, so no intermediate passes ``t * 1000 + x * 999`` (the caller
     checks that bound)."""
@@ -278,19 +309,20 @@ def _long_division(x: Any, multiplier: list[int], index: Any, t: Any) -> tuple[A
     return q, r
 
 
-def _digit_table(multiplier: list[int]) -> Any:
-    """The base-1000 digits of each multiplier, most significant first, one row each (padded
-    with leading zeros): by numpy when every multiplier fits 63 bits (a cloud's 161k contract
-    terms), else one by one."""
+def _digit_table(multiplier: Any) -> Any:
+    """The base-1000 digits of each multiplier (Python integers, or an array of them), most
+    significant first, one row each (padded with leading zeros): by numpy when every
+    multiplier fits 63 bits (a cloud's 161k contract terms), else one by one."""
     import numpy as np
 
-    top = max(multiplier, default=0)
+    multiplier = speed.column(multiplier)
+    top = speed.top(multiplier)
     if speed.fits(top):
-        values = np.array(multiplier or [0], dtype=np.int64)
+        values = multiplier.astype(np.int64) if len(multiplier) else np.zeros(1, np.int64)
         width = len(_base1000(top))
         powers = 1000 ** np.arange(width - 1, -1, -1, dtype=np.int64)
         return (values[:, None] // powers[None, :]) % 1000
-    digits = [_base1000(m) for m in multiplier]
+    digits = [_base1000(int(m)) for m in multiplier.tolist()]
     width = max(len(d) for d in digits)
     table = np.zeros((len(digits), width), dtype=np.int64)
     for i, d in enumerate(digits):

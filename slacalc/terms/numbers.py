@@ -86,7 +86,6 @@ def decimal_texts(units: Any, places: Any, *, strip: bool = False, common: int =
     quarter of them or more do, it is formatted once and the others one by one."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     units = np.atleast_1d(np.asarray(units))
     if np.ndim(places) == 0:
@@ -106,13 +105,19 @@ def decimal_texts(units: Any, places: Any, *, strip: bool = False, common: int =
                 return texts.take(pa.array(where))
         return _scaled_texts(units, int(places), strip)
     places_arr = np.asarray(places, dtype=np.int64)
-    distinct = np.unique(places_arr) if len(units) else np.zeros(1, dtype=np.int64)
+    # a few small numbers (a currency's decimals): counted, not sorted
+    distinct = np.flatnonzero(np.bincount(places_arr)) if len(units) else np.zeros(1, np.int64)
     if len(distinct) == 1:
-        return _scaled_texts(units, int(distinct[0]), strip)
-    out = pa.nulls(len(units), pa.string())
+        return decimal_texts(units, int(distinct[0]), strip=strip, common=common)
+    # each currency's rows formatted by themselves, then put back in place
+    parts, rows = [], []
     for p in distinct.tolist():
-        out = pc.if_else(pa.array(places_arr == p), _scaled_texts(units, p, strip), out)
-    return out
+        at = np.flatnonzero(places_arr == p)
+        parts.append(decimal_texts(units[at], p, strip=strip, common=common))
+        rows.append(at)
+    where = np.empty(len(units), dtype=np.int64)
+    where[np.concatenate(rows)] = np.arange(len(units))
+    return pa.concat_arrays(parts).take(pa.array(where))
 
 
 # Columns shorter than this are formatted value by value, common or not.
