@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0"
+from slacalc.version import __version__
 
 # The names below load their modules on first use: `import slacalc` (and so `slacalc.cli`,
 # which installs the Ctrl-C handler first thing) costs no numpy or pyarrow import.

@@ -631,6 +631,8 @@ def statements(
     sla_target: str | Decimal | Tier | None = None,
     input_format: str | None = None,
     stdin: bytes | None = None,
+    issuer: Any = None,
+    display_names: dict[str, str] | None = None,
 ) -> StatementRun:
     """The monthly statements of ``customers`` (None: every customer with a row in
     ``month``), as values a renderer formats (:mod:`slacalc.writing.statement`): each row of
@@ -639,10 +641,14 @@ def statements(
 
     Named customers are read alone (their rows and the customer-wide ``*`` rows; the rest of
     the log streams past). ``stdin``: the bytes of standard input when an input is ``-``,
-    read once by the caller so that their digest is the digest of what was read."""
+    read once by the caller so that their digest is the digest of what was read.
+    ``issuer``: the issuer file's path (:func:`~slacalc.reading.issuer.read_issuer`) or an
+    :class:`~slacalc.reading.issuer.Issuer`; None, the statements name no issuer.
+    ``display_names``: customer id → the name the statement shows beside the id."""
     from slacalc.computing.statements import build_statements, source_files
     from slacalc.reading import read_incidents
     from slacalc.reading.contracts import read_contracts
+    from slacalc.reading.issuer import read_issuer
 
     wanted = as_month(month)
     s = settings(
@@ -660,14 +666,30 @@ def statements(
         if contracts
         else None
     )
+    issuer_file = issuer if isinstance(issuer, str) else None
+    by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]
     table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
     # digests once the readers have vouched for the files (a missing one is their error)
-    digests = source_files(incidents, contracts=contracts, holidays=holidays, stdin=stdin)
+    digests = source_files(
+        incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin
+    )
     found = build_statements(
-        table, s, month=wanted, contracts=book, customers=customers, inputs=digests
+        table,
+        s,
+        month=wanted,
+        contracts=book,
+        customers=customers,
+        inputs=digests,
+        issuer=by,
+        display_names={**(book.display_names() if book else {}), **(display_names or {})},
     )
     warnings = list(found[0].warnings) if found else []
     years = {y for statement in found for y in statement.calendar_years}
     warnings += unconfirmed_warnings(s.work_calendar, years)
-    return StatementRun(found, warnings, [*incidents, *([contracts] if contracts else [])])
+    read = [
+        *incidents,
+        *([contracts] if contracts else []),
+        *([issuer_file] if issuer_file else []),
+    ]
+    return StatementRun(found, warnings, read)

@@ -91,8 +91,9 @@ class Section:
 
 
 class StatementReader(HTMLParser):
-    """Reads a statement back: each service section's data-field elements and chart rects,
-    every tag seen, and the text."""
+    """Reads a statement back: each service section's data-field elements and chart rects
+    (with its row in the appendix, ``data-row-of="N"``: the N-th service's), every tag seen,
+    and the text."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -100,15 +101,20 @@ class StatementReader(HTMLParser):
         self.tags: list[tuple[str, dict[str, str]]] = []
         self.text: list[str] = []
         self._open: list[tuple[str, str, str, list[str]] | None] = []
-        self._in_section = False
+        self._current: Section | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         self.tags.append((tag, a))
-        if tag == "section" and "service" in a.get("class", "").split():
-            self.sections.append(Section(a["data-service"]))
-        if tag == "rect" and self.sections:
-            self.sections[-1].rects.append(a)
+        if tag == "section":
+            service = "service" in a.get("class", "").split()
+            if service:
+                self.sections.append(Section(a["data-service"]))
+            self._current = self.sections[-1] if service else None
+        if "data-row-of" in a:
+            self._current = self.sections[int(a["data-row-of"]) - 1]
+        if tag == "rect" and self._current is not None:
+            self._current.rects.append(a)
         if "data-field" in a:
             self._open.append((tag, a["data-field"], a.get("data-value", ""), []))
         elif tag not in ("br", "meta", "path", "line", "rect", "input"):
@@ -118,9 +124,9 @@ class StatementReader(HTMLParser):
         if not self._open:
             return
         item = self._open.pop()
-        if item is not None and self.sections:
+        if item is not None and self._current is not None:
             _, name, value, text = item
-            self.sections[-1].fields.setdefault(name, []).append((value, "".join(text)))
+            self._current.fields.setdefault(name, []).append((value, "".join(text)))
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)

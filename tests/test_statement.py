@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import stat
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -46,10 +47,11 @@ FIGURES = {
     "downtime_seconds",
     "excluded_seconds",
     "incident_count",
-    "monthly_fee",
-    "compensation",
     "policy",
 }
+# Money: the CSV's exact digits, grouped by thousands (Python's own "," format of the Decimal,
+# an independent oracle), the currency code beside them.
+MONEY = {"monthly_fee", "compensation"}
 
 
 @pytest.fixture(autouse=True)
@@ -87,6 +89,8 @@ def check_against_report(html: str, rows: list[dict[str, str]], customer: str) -
                 assert value == row[name], (row["service"], name, value, row[name])
                 if name in FIGURES:
                     assert text == row[name], (row["service"], name, text)
+                if name in MONEY and text != row[name]:  # the appendix has the CSV's text
+                    assert text == format(Decimal(row[name]), ","), (row["service"], name, text)
             # the report's row, field by field, shows the CSV's text itself
             assert (row[name], row[name]) in shown, (row["service"], name)
 
@@ -181,8 +185,8 @@ def test_incidents_formula_claim_and_deadlines(tmp_path: Path) -> None:
     assert "merged with INC-1002" in text and "merged with INC-1001" in text
     assert "partly inside maintenance or excluded time" in text
     assert "maintenance: excluded from downtime" in text
-    assert "compensation = 2050 s ÷ 2678400 s × 12000.00 CNY × 1.25 = 11.480734… CNY" in text, text
-    assert "rounded half-up to 2 decimal(s): 11.48 CNY" in text
+    assert "compensation = 2050 s ÷ 2678400 s × CNY 12,000.00 × 1.25 = CNY 11.480734…" in text
+    assert "rounded half-up to 2 decimal(s): CNY 11.48" in text
     assert "1 · SLA breach: automatic compensation" in text
     assert "72 hours after it opens" in text
     assert "Standard: downtime x monthly fee x coefficient" in text  # the policy's title
@@ -314,16 +318,23 @@ def test_chinese_labels_dates_and_amounts(tmp_path: Path) -> None:
     assert '<html lang="zh-CN">' in html
     assert "<h1>服务健康报告</h1>" in html
     assert "2025年6月4日 00:00:00" in html  # compensation due
-    assert '¥<span class="amount" data-field="compensation" data-value="11.48">11.48</span>' in html
+    assert (
+        '<span class="money"><span class="cur">CNY</span>\u00a0<span class="amount" '
+        'data-field="compensation" data-value="11.48">11.48</span></span>'
+    ) in html
+    assert (
+        '<span class="cur">CNY</span>\u00a0<span class="amount" data-field="monthly_fee" ' in html
+    )
+    assert ">12,000.00</span>" in html and "¥" not in html
     # no English label of the catalogue is left on the Chinese page
     labels = {
         text
         for key, text in MESSAGES[EN].items()
         if "{" not in text and re.search("[a-z]{3}", text) and MESSAGES[ZH][key] != text
     }
-    # the words of the page, less the stylesheet and data: the report's CSV row, file names
+    # the words of the page, less the stylesheet and data: the report's CSV rows, file names
     words = re.sub(
-        r'(?s)<style>.*?</style>|<div class="report-row">.*?</div>\s*</section>'
+        r'(?s)<style>.*?</style>|<section id="appendix">.*?</section>'
         r'|<td class="file"[^>]*>.*?</td>',
         "",
         html,

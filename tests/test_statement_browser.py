@@ -7,6 +7,7 @@ Needs Debian's chromium (and fonts-noto-cjk for the Chinese page) and poppler-ut
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -170,6 +171,8 @@ def test_the_pdf_is_a4_and_its_pages_are_not_blank(lang: str, tmp_path: Path) ->
     assert pdf.read_bytes().startswith(b"%PDF-")
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
     assert "(A4)" in info.stdout
+    # the PDF's title is the page's: the statement's number in it
+    assert re.search(r"(?m)^Title: .*SLA-2025-05-GLOBEX-[0-9A-F]{8} · globex", info.stdout)
     subprocess.run(
         ["pdftoppm", "-gray", "-r", "40", str(pdf), str(tmp_path / "page")],
         check=True,
@@ -202,3 +205,152 @@ def test_a_pdf_folder_of_every_customer(files: dict, tmp_path: Path) -> None:
     made = sorted(p.name for p in folder.iterdir())
     assert made == ["quiet-2025-06.en.pdf", "tenc-2025-06.en.pdf"]
     assert all((folder / p).read_bytes().startswith(b"%PDF-") for p in made)
+
+
+# --- a finance document: issuer, number, timestamps, rest days, fonts ------------------------
+
+ISSUER = str(Path(__file__).resolve().parent.parent / "samples" / "issuer.toml")
+# The text of every element that holds an ISO 8601 instant, and its line boxes: one each.
+_ISO_LINES = r"""
+(() => {
+  const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/;
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  let node;
+  while ((node = walker.nextNode())) {
+    if (!iso.test(node.data)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const boxes = [...range.getClientRects()].filter(r => r.width > 0);
+    out.push({text: node.data.trim(), lines: new Set(boxes.map(r => Math.round(r.top))).size});
+  }
+  return out;
+})()
+"""
+
+
+@pytest.fixture(scope="module")
+def issued(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """acme's May 2025 with the sample issuer, in each language."""
+    folder = tmp_path_factory.mktemp("issued")
+    out = {}
+    for lang in ("en", "zh"):
+        path = folder / f"acme.{lang}.html"
+        args = [INCIDENTS, "--contracts", CONTRACTS, "--as-of", AS_OF, "--customer", "acme"]
+        args += ["--month", "2025-05", "--lang", lang, "--issuer", ISSUER, "-o", str(path)]
+        result = invoke(["statement", *args])
+        assert result.exit_code == 0, result.output
+        out[lang] = path
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_issuer_and_the_statement_number_are_in_view(
+    lang: str, issued: dict, browser: Browser
+) -> None:
+    page = browser.open(issued[lang].as_uri(), width=1200, height=900)
+    try:
+        seen = page.evaluate(
+            """(() => {
+              const box = e => { const r = e.getBoundingClientRect();
+                return {top: r.top, bottom: r.bottom, width: r.width, height: r.height,
+                        text: e.innerText, visible: getComputedStyle(e).visibility}; };
+              const number = document.querySelector('.masthead .number');
+              return {issuer: box(document.querySelector('.masthead .issuer')),
+                      number: box(number),
+                      data: document.querySelector('main').dataset.number,
+                      title: document.title};
+            })()"""
+        )
+        issuer, number = seen["issuer"], seen["number"]
+        # on the first screen, drawn, as a reader sees them
+        for part in (issuer, number):
+            assert part["width"] > 0 and part["height"] > 0 and part["visible"] == "visible"
+            assert part["top"] >= 0 and part["bottom"] <= 900
+        name = "示例云计算有限公司" if lang == "zh" else "Example Cloud Computing Co., Ltd."
+        assert name in issuer["text"] and "91310115MA1K000000" in issuer["text"]
+        assert number["text"] == seen["data"]
+        assert re.fullmatch(r"SLA-2025-05-ACME-[0-9A-F]{8}", number["text"])
+        assert seen["data"] in seen["title"]
+        assert number["height"] < 30  # one line
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    ("width", "media"), [(1000, "screen"), (1200, "screen"), (700, "print")], ids=str
+)
+def test_timestamps_stay_on_one_line(
+    width: int, media: str, issued: dict, browser: Browser
+) -> None:
+    """Every ISO 8601 instant on the page (the appendix's raw fields, the as-of time) is one
+    line: on desks of two widths and in print at A4's width (they broke after a hyphen)."""
+    page = browser.open(issued["en"].as_uri(), width=width, height=900)
+    try:
+        if media == "print":
+            browser.send("Emulation.setEmulatedMedia", {"media": "print"}, page.session)
+        found = page.evaluate(_ISO_LINES)
+        assert len(found) >= 5  # the as-of time, and two instants of each service's row
+        broken = [x["text"] for x in found if x["lines"] != 1]
+        assert broken == []
+    finally:
+        page.close()
+
+
+def test_rest_days_are_styled_as_rest_days(files: dict, browser: Browser) -> None:
+    """Every rest day's number is grey and its day shaded, labelled or not (1, 5, 10 ... are
+    labelled on a phone); no working day looks like one."""
+    path, _ = files["acme-en"]
+    page = browser.open(path.as_uri())
+    try:
+        days = page.evaluate(
+            """[...document.querySelector('svg.chart').querySelectorAll('text.day')].map(t => ({
+                day: +t.textContent, rest: t.classList.contains('rest'),
+                fill: getComputedStyle(t).fill}))"""
+        )
+        shaded = page.evaluate(
+            "document.querySelector('svg.chart').querySelectorAll('path.rest-day').length"
+        )
+        tint = page.evaluate(
+            "getComputedStyle(document.querySelector('svg.chart path.rest-day')).fill"
+        )
+    finally:
+        page.close()
+    rest = [d for d in days if d["rest"]]
+    # May 2025 in China: 1-5 May (Labour Day) and the weekends but Sunday 27 April's make-up
+    assert [d["day"] for d in rest] == [1, 2, 3, 4, 5, 10, 11, 17, 18, 24, 25, 31]
+    assert {d["fill"] for d in rest} == {"rgb(138, 151, 165)"}
+    assert "rgb(138, 151, 165)" not in {d["fill"] for d in days if not d["rest"]}
+    assert shaded == len(rest)
+    assert tint not in ("none", "rgba(0, 0, 0, 0)")
+
+
+def _fonts(page, selector: str) -> list[str]:
+    """The fonts Chromium drew a node's text with, most glyphs first."""
+    send = page.browser.send
+    for domain in ("DOM", "CSS"):
+        send(f"{domain}.enable", session=page.session)
+    root = send("DOM.getDocument", session=page.session)["root"]["nodeId"]
+    node = send("DOM.querySelector", {"nodeId": root, "selector": selector}, page.session)
+    fonts = send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]}, page.session)
+    return [f["familyName"] for f in sorted(fonts["fonts"], key=lambda f: -f["glyphCount"])]
+
+
+@pytest.mark.skipif(
+    shutil.which("fc-list") is None
+    or "Noto Sans CJK SC" not in subprocess.run(["fc-list"], capture_output=True, text=True).stdout,
+    reason="fonts-noto-cjk is not installed",
+)
+def test_latin_text_has_a_latin_font_and_chinese_the_cjk_one(
+    issued: dict, browser: Browser
+) -> None:
+    page = browser.open(issued["zh"].as_uri())
+    try:
+        figure = _fonts(page, '.card .big [data-field="availability_pct"]')  # 99.9234
+        number = _fonts(page, ".masthead .subtitle")  # "acme · 2025年5月"
+        heading = _fonts(page, "h1")  # 服务健康报告
+    finally:
+        page.close()
+    assert "CJK" not in figure[0], figure  # digits in a Latin face on the Chinese page
+    assert "CJK" not in number[0] and any("CJK SC" in f for f in number), number
+    assert heading == ["Noto Sans CJK SC"], heading

@@ -70,12 +70,23 @@ def statement_cmd(
             metavar="FILE|DIR",
         ),
     ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--issuer",
+            envvar="SLACALC_ISSUER",
+            help="A TOML file naming who issues the statement: name, address, tax_id, email, "
+            "phone, note (see samples/issuer.toml). Without it the statement says it names no "
+            "issuer.",
+            metavar="FILE",
+        ),
+    ] = None,
 ) -> None:
     """A customer's monthly SLA statement: availability, timeline, incidents, formula,
     compensation, claim window, dispute deadlines, terms and each input's SHA-256.
 
     Example: slacalc statement samples/incidents.csv --contracts samples/contracts.csv
-    --customer acme --month 2025-05 -o acme-2025-05.html
+    --customer acme --month 2025-05 --issuer samples/issuer.toml -o acme-2025-05.html
     """
     if all_customers == (customer is not None):
         raise c.UsageError("give either --customer ID or --all-customers -o DIR")
@@ -95,6 +106,7 @@ def statement_cmd(
         month=month,
         customers=None if customer is None else [customer],
         stdin=stdin,
+        issuer=issuer,
         **opts.run_kwargs(),
     )
     c.warn_all(result.warnings)

@@ -1,6 +1,9 @@
 """What a customer's monthly statement says, as values: the report's rows of the customer and
 month, each row's explanation (incidents, merged intervals, exclusions, notes and formula), the
-dispute deadlines with their escalation, the totals, the policies and the input files' digests.
+dispute deadlines with their escalation, the totals, the policies and the input files' digests;
+and what makes it a finance document: the issuer (:mod:`slacalc.reading.issuer`), the
+statement's number (:func:`statement_number`), the customer's display name and the period as
+whole days.
 
 :func:`build_statements` computes all of it, with the report's own code (one report of the
 customers' month, :func:`~slacalc.computing.explain.month_report`, and one engine pass for the
@@ -15,14 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
-from slacalc import __version__
 from slacalc.computing.explain import (
     Explanation,
     MergedWith,
@@ -38,9 +42,11 @@ from slacalc.errors import UsageError
 from slacalc.reading.cells import CATEGORIES, DOWN_CODES
 from slacalc.reading.contracts import ContractBook
 from slacalc.reading.files import STDIN
+from slacalc.reading.issuer import Issuer
 from slacalc.reading.table import NO_END, IncidentTable
 from slacalc.terms.deadlines import escalation_at
 from slacalc.terms.policy import PRESETS_DIR, Policy
+from slacalc.version import __version__
 
 __all__ = [
     "DeadlineLine",
@@ -54,6 +60,7 @@ __all__ = [
     "build_statements",
     "input_file",
     "source_files",
+    "statement_number",
 ]
 
 
@@ -61,7 +68,7 @@ __all__ = [
 class InputFile:
     """One input file as both parties can check it: its role, name, size and SHA-256."""
 
-    role: str  # incidents, contracts, policy, holidays
+    role: str  # incidents, contracts, policy, holidays, issuer
     name: str
     size: int
     sha256: str
@@ -87,6 +94,7 @@ def source_files(
     *,
     contracts: str | None = None,
     holidays: str | None = None,
+    issuer: str | None = None,
     stdin: bytes | None = None,
 ) -> list[InputFile]:
     """The digests of a run's input files, in the order they were named (the policy files
@@ -96,7 +104,30 @@ def source_files(
         out.append(input_file("contracts", contracts, stdin if contracts == STDIN else None))
     if holidays:
         out.append(input_file("holidays", holidays))
+    if issuer:
+        out.append(input_file("issuer", issuer))
     return out
+
+
+NUMBER_PREFIX = "SLA"
+NUMBER_SCHEME = "slacalc-statement-v1"  # part of what is hashed: a new scheme, new numbers
+_NOT_SLUG = re.compile(r"[^A-Z0-9]+")
+
+
+def statement_number(customer: str, month: Month, issuer: Issuer | None = None) -> str:
+    """The statement's number: ``SLA-2025-05-ACME-1A2B3C4D``. The same issuer, customer and
+    month always give the same number, and no two of them share one.
+
+    ``SLA``, the month, up to 12 letters and digits of the customer id (upper-cased; ``X``
+    when it has none), and the first 8 hex digits (upper-case) of the SHA-256 of
+    ``slacalc-statement-v1 NUL <issuer key> NUL <customer id> NUL <YYYY-MM>`` in UTF-8, where
+    the issuer key is its tax id, else its name, else empty (no issuer). The hash is what tells
+    apart ids that read alike (``acme`` and ``ACME``) and issuers."""
+    slug = _NOT_SLUG.sub("", customer.upper())[:12] or "X"
+    key = issuer.key if issuer is not None else ""
+    text = "\x00".join([NUMBER_SCHEME, key, customer, month.text])
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8].upper()
+    return f"{NUMBER_PREFIX}-{month.year:04d}-{month.month:02d}-{slug}-{digest}"
 
 
 @dataclass(frozen=True)
@@ -186,11 +217,25 @@ class Statement:
     inputs: list[InputFile]
     warnings: list[str] = field(default_factory=list)
     calendar_years: set[int] = field(default_factory=set)  # whose working days were counted
+    issuer: Issuer | None = None  # None: the statement says it has none
+    display_name: str | None = None  # the customer's name, beside its id
     version: str = __version__
 
     @property
+    def number(self) -> str:
+        """The statement's number (:func:`statement_number`)."""
+        return statement_number(self.customer, self.month, self.issuer)
+
+    @property
     def period(self) -> tuple[int, int]:
+        """The month's instants, ``[start, end)``."""
         return self.month.bounds(self.settings.tz)
+
+    @property
+    def days(self) -> tuple[date, date]:
+        """The month as whole days, both included: ``(1 May 2025, 31 May 2025)``."""
+        first = self.month.first_day()
+        return first, self.month.next().first_day() - timedelta(days=1)
 
     @property
     def status(self) -> str:
@@ -221,10 +266,16 @@ def build_statements(
     contracts: ContractBook | None = None,
     customers: Sequence[str] | None = None,
     inputs: Iterable[InputFile] = (),
+    issuer: Issuer | None = None,
+    display_names: Mapping[str, str] | None = None,
 ) -> list[Statement]:
     """The statements of ``customers`` (default: every customer with a row) for ``month``:
     the report of their month, on their own rows (customer-wide ones included) and contracts,
-    its deadlines, and every row explained (one engine pass for all of them)."""
+    its deadlines, and every row explained (one engine pass for all of them).
+
+    ``issuer``: who issues them (None: each statement says it names no issuer);
+    ``display_names``: customer id → the name shown beside it (an id without one, or with an
+    empty one, is shown alone)."""
     report = month_report(table, settings, month=month, contracts=contracts, customers=customers)
     keys_of = _keys_by_customer(report)
     if customers is None:
@@ -247,9 +298,25 @@ def build_statements(
         if any(s.row.claim_opens is not None for s in services):
             years |= report.calendar_years(deadlines=False)
         out.append(
-            Statement(customer, month, settings, services, deadlines, files, report.warnings, years)
+            Statement(
+                customer,
+                month,
+                settings,
+                services,
+                deadlines,
+                files,
+                report.warnings,
+                years,
+                issuer=issuer,
+                display_name=_display_name(display_names, customer),
+            )
         )
     return out
+
+
+def _display_name(names: Mapping[str, str] | None, customer: str) -> str | None:
+    name = (names or {}).get(customer)
+    return name.strip() or None if isinstance(name, str) else None
 
 
 def _keys_by_customer(report: Report) -> dict[str, list[int]]:

@@ -2,8 +2,9 @@
 per stretch of downtime (darker for a larger impact), maintenance and excluded windows, and the
 month's days on the axis. The template draws it as inline SVG.
 
-Down stretches are the chart's only ``<rect>`` elements (windows are hatched paths, the frame
-and ticks are lines), so a reader or a test can count them: one per stretch.
+Down stretches are the chart's only ``<rect>`` elements (windows are hatched paths, rest days
+shaded paths, the frame and ticks are lines), so a reader or a test can count them: one per
+stretch.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Hatch:
 class Tick:
     x: float  # the day's midnight
     mid: float  # the middle of the day, where its number goes
+    width: float  # to the next midnight (or the month's end)
     day: int
     major: bool  # labelled on every screen; minor labels hide on narrow ones
     rest: bool  # not a working day on the report's calendar (make-up working days are)
@@ -100,6 +102,7 @@ def timeline_chart(
             Tick(
                 round(x(at), 3),
                 round((x(at) + x(following)) / 2, 3),
+                round(x(following) - x(at), 3),
                 day.day,
                 day.day == 1 or day.day % 5 == 0,
                 not calendar.is_working_day(day),

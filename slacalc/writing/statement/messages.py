@@ -31,8 +31,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "title": "Monthly SLA statement",
         "subtitle": "{customer} · {month}",
         "customer": "Customer",
+        "customer_named": "{name} ({id})",
+        "statement_number": "Statement number",
+        "issued_by": "Issued by",
+        "issuer_missing": "No issuer is named on this statement: it was made without an issuer "
+        "file (slacalc statement --issuer FILE).",
+        "tax_id": "Tax ID",
+        "email": "Email",
+        "phone": "Phone",
+        "labelled": "{label}: {value}",
         "period": "Period",
-        "period_range": "{start} to {end} ({zone}, UTC{offset})",
+        "period_range": "{days} ({zone}, UTC{offset})",
         "as_of": "As of",
         "status": "Status",
         "status.final": "final",
@@ -51,7 +60,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breached": "breached",
         "met": "met",
         "total_compensation": "Total compensation",
-        "total_in": "in {currency}",
         # one service
         "service_heading": "Service {service}",
         "monthly_fee": "Monthly fee",
@@ -65,7 +73,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "legend.down": "down (darker: larger impact)",
         "legend.partial": "partial impact",
         "legend.excluded": "maintenance / excluded",
-        "legend.rest": "grey numbers: rest days",
+        "legend.rest": "rest days",
         "no_downtime": "No downtime in the month.",
         "interval_title": "{start} to {end}: impact {impact}, downtime {downtime}",
         "window_title": "{category} {start} to {end}",
@@ -108,9 +116,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "claim_status.claim_expired": "expired",
         "claim_status.below_min_credit": "below the minimum credit: none is issued",
         "no_claim": "No compensation: the committed target is met.",
-        "report_row": "The report's row",
-        "report_row_note": "These are the report's CSV fields for this service, exactly as "
-        "slacalc report prints them.",
+        "appendix": "Appendix: the report's rows",
+        "appendix_note": "Every field of the report's CSV row of each service, exactly as "
+        "slacalc report prints it, for audit.",
+        "appendix_row": "A.{n} · {service}",
+        "see_appendix": "Every field of the report's row: appendix A.{n}.",
         "field": "Field",
         "value": "Value",
         # categories and notes
@@ -143,14 +153,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "f.target_breached": "tier reached {band}; committed target {target} % → breached",
         "f.target_met": "tier reached {band}; committed target {target} % → met",
         "f.no_compensation": "compensation = 0 (the committed target is met)",
-        "f.price_coefficient": "compensation = {down} s ÷ {base} × {fee} {currency} × "
-        "{coefficient} = {exact} {currency}",
-        "f.price_credit": "availability below {below} % → credit {pct} % of the fee: {fee} "
-        "{currency} × {pct} % = {exact} {currency}",
+        "f.price_coefficient": "compensation = {down} s ÷ {base} × {fee} × {coefficient} = {exact}",
+        "f.price_credit": "availability below {below} % → credit {pct} % of the fee: {fee} × "
+        "{pct} % = {exact}",
         "f.no_band": "compensation = 0: no band of the tier covers this availability",
-        "f.cap": "cap = {cap} % of {fee} {currency} = {exact} {currency}: the cap applies",
-        "f.min_credit": "below the minimum credit of {min} {currency}: no credit is issued",
-        "f.rounded": "rounded half-up to {places} decimal(s): {amount} {currency}",
+        "f.cap": "cap = {cap} % of {fee} = {exact}: the cap applies",
+        "f.min_credit": "below the minimum credit of {min}: no credit is issued",
+        "f.rounded": "rounded half-up to {places} decimal(s): {amount}",
         "f.due": "compensation due {due} ({hours} hours after the month ends)",
         "f.claim_window": "claim window: {opens} to {closes} ({status} at the as-of time)",
         "f.claim_window_open_ended": "claim window: from {opens}, with no end ({status} at "
@@ -219,6 +228,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.contracts": "contracts",
         "role.policy": "policy",
         "role.holidays": "working-day overrides",
+        "role.issuer": "issuer",
         "settings": "Settings",
         "setting.tz": "Time zone",
         "setting.calendar": "Working-day calendar",
@@ -233,8 +243,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "title": "服务健康报告",
         "subtitle": "{customer} · {month}",
         "customer": "客户",
+        "customer_named": "{name}（{id}）",
+        "statement_number": "报告编号",
+        "issued_by": "出具方",
+        "issuer_missing": "本报告未注明出具方：生成时未提供出具方文件"
+        "（slacalc statement --issuer FILE）。",
+        "tax_id": "纳税人识别号",
+        "email": "电子邮箱",
+        "phone": "电话",
+        "labelled": "{label}：{value}",
         "period": "服务周期",
-        "period_range": "{start} 至 {end}（{zone}，UTC{offset}）",
+        "period_range": "{days}（{zone}，UTC{offset}）",
         "as_of": "数据截至",
         "status": "状态",
         "status.final": "最终",
@@ -252,7 +271,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "breached": "未达标",
         "met": "达标",
         "total_compensation": "赔偿合计",
-        "total_in": "{currency}",
         "service_heading": "服务 {service}",
         "monthly_fee": "月服务费",
         "policy": "赔偿政策",
@@ -265,7 +283,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "legend.down": "不可用（颜色越深，影响越大）",
         "legend.partial": "部分影响",
         "legend.excluded": "维护 / 排除时间",
-        "legend.rest": "灰色日期为休息日",
+        "legend.rest": "休息日",
         "no_downtime": "本月没有不可用时间。",
         "interval_title": "{start} 至 {end}：影响 {impact}，不可用 {downtime}",
         "window_title": "{category} {start} 至 {end}",
@@ -307,8 +325,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "claim_status.claim_expired": "已过期",
         "claim_status.below_min_credit": "低于最低赔付额，不予赔付",
         "no_claim": "无赔偿：已达到承诺目标。",
-        "report_row": "报告记录",
-        "report_row_note": "以下为该服务在 slacalc report 的 CSV 输出中的字段，原样列出。",
+        "appendix": "附录：报告记录",
+        "appendix_note": "各服务在 slacalc report 的 CSV 输出中的全部字段，原样列出，供核对。",
+        "appendix_row": "A.{n} · {service}",
+        "see_appendix": "该服务报告记录的全部字段见附录 A.{n}。",
         "field": "字段",
         "value": "值",
         "category.outage": "故障",
@@ -338,14 +358,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "f.target_breached": "达到等级 {band}；承诺目标 {target}% → 未达标",
         "f.target_met": "达到等级 {band}；承诺目标 {target}% → 达标",
         "f.no_compensation": "赔偿 = 0（已达到承诺目标）",
-        "f.price_coefficient": "赔偿 = {down} 秒 ÷ {base} × {fee} {currency} × {coefficient} "
-        "= {exact} {currency}",
+        "f.price_coefficient": "赔偿 = {down} 秒 ÷ {base} × {fee} × {coefficient} = {exact}",
         "f.price_credit": "可用性低于 {below}% → 按月服务费的 {pct}% 赔付："
-        "{fee} {currency} × {pct}% = {exact} {currency}",
+        "{fee} × {pct}% = {exact}",
         "f.no_band": "赔偿 = 0：该等级没有覆盖此可用性的档位",
-        "f.cap": "上限 = {fee} {currency} 的 {cap}% = {exact} {currency}：按上限赔付",
-        "f.min_credit": "低于最低赔付额 {min} {currency}：不予赔付",
-        "f.rounded": "四舍五入保留 {places} 位小数：{amount} {currency}",
+        "f.cap": "上限 = {fee} 的 {cap}% = {exact}：按上限赔付",
+        "f.min_credit": "低于最低赔付额 {min}：不予赔付",
+        "f.rounded": "四舍五入保留 {places} 位小数：{amount}",
         "f.due": "赔偿截止 {due}（当月结束后 {hours} 小时）",
         "f.claim_window": "申请期：{opens} 至 {closes}（截至时间的状态：{status}）",
         "f.claim_window_open_ended": "申请期：{opens} 起，不设截止（截至时间的状态：{status}）",
@@ -408,6 +427,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.contracts": "合同",
         "role.policy": "赔偿政策",
         "role.holidays": "工作日调整",
+        "role.issuer": "出具方",
         "settings": "设置",
         "setting.tz": "时区",
         "setting.calendar": "工作日历",
@@ -472,6 +492,14 @@ class Instant(NamedTuple):
     tz: Any
 
 
+class Amount(NamedTuple):
+    """An amount put into a message: its exact decimal text (``11.480734…`` may end with an
+    ellipsis) and its currency, said as :meth:`Catalogue.amount` writes money."""
+
+    digits: str
+    currency: str
+
+
 class Data(str):
     """Text from the input (an id, a service, a file's own time text) put into a message: it
     is shown as :func:`data_html` shows it."""
@@ -531,6 +559,8 @@ class Catalogue:
             return self(value.key, **value.values)
         if isinstance(value, Instant):
             return self.datetime(from_us(value.us, value.tz))
+        if isinstance(value, Amount):
+            return self.amount(value.digits, value.currency)
         return _value(value)
 
     def say(self, msg: Msg) -> Markup:
@@ -554,6 +584,28 @@ class Catalogue:
         clock = dt.strftime("%H:%M:%S") + (f".{dt.microsecond:06d}" if dt.microsecond else "")
         return f"{self.date(dt.date())} {clock}"
 
+    def period(self, first: date, last: date) -> str:
+        """Whole days, both included: ``1–31 May 2025`` / ``2025年5月1日至31日``."""
+        if first == last:
+            return self.long_date(first)
+        if self.lang == ZH:
+            if (first.year, first.month) == (last.year, last.month):
+                return f"{self.long_date(first)}至{last.day}日"
+            if first.year == last.year:
+                return f"{self.long_date(first)}至{last.month}月{last.day}日"
+            return f"{self.long_date(first)}至{self.long_date(last)}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first.day}\u2013{self.long_date(last)}"
+        if first.year == last.year:
+            return f"{first.day} {_MONTH_NAMES[first.month - 1]} \u2013 {self.long_date(last)}"
+        return f"{self.long_date(first)} \u2013 {self.long_date(last)}"
+
+    def long_date(self, day: date) -> str:
+        """``4 June 2025`` / ``2025年6月4日``: a date with the month's full name."""
+        if self.lang == ZH:
+            return self.date(day)
+        return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
     def month(self, year: int, month: int) -> str:
         """``May 2025`` / ``2025年5月``."""
         if self.lang == ZH:
@@ -568,13 +620,33 @@ class Catalogue:
         units = {u: self(f"unit.{u}") for u in "dhms"}
         return " ".join(part[:-1] + units[part[-1]] for part in text.split())
 
-    # --- numbers -----------------------------------------------------------------------------
-    def symbol(self, currency: str) -> str:
-        """The currency's symbol, or its code when it has none we know."""
-        return money.CURRENCY_SYMBOLS.get(currency, "")
+    # --- money -------------------------------------------------------------------------------
+    # One notation on every page, in both languages: the ISO 4217 code, a no-break space, and
+    # the amount with its currency's own decimals, its digits grouped by thousands with "," and
+    # "." before the decimals: "CNY 12,000.00", "JPY 120,000", "KWD 1,234.500". It is CLDR's
+    # form with the ISO code for both en and zh (both group by three with "," and "."). A symbol
+    # would not do: "¥" is both CNY and JPY, and a statement may hold both.
+    def amount_parts(self, digits: str, currency: str) -> tuple[str, str]:
+        """The currency part (the code, after a minus sign if any) and the grouped digits of an
+        amount's exact decimal text: ``("CNY", "12,000.00")``."""
+        sign = "-" if digits.startswith("-") else ""
+        return f"{sign}{currency}", grouped(digits.removeprefix("-"))
 
-    def money(self, amount: Decimal, currency: str) -> str:
-        """An amount as the report prints it (:func:`money.format_money`) with its symbol."""
-        text = money.format_money(amount, currency)
-        symbol = self.symbol(currency)
-        return f"{symbol}{text} {currency}" if symbol else f"{text} {currency}"
+    def amount(self, digits: str, currency: str) -> str:
+        """An amount's exact decimal text as money: ``CNY 12,000.00``, ``CNY 11.480734…``."""
+        code, text = self.amount_parts(digits, currency)
+        return f"{code}\u00a0{text}"
+
+    def money(self, value: Decimal, currency: str) -> str:
+        """An amount in ``currency`` with exactly its decimals (:func:`money.format_money`,
+        exact: no binary float on the way), as :meth:`amount` writes it: ``JPY 120,000``."""
+        return self.amount(money.format_money(value, currency), currency)
+
+
+def grouped(digits: str) -> str:
+    """Decimal text with its whole part grouped by thousands: ``1234567.891…`` →
+    ``1,234,567.891…`` (the decimals, and anything after them, stay as they are)."""
+    whole, dot, rest = digits.partition(".")
+    head = len(whole) % 3 or 3
+    groups = [whole[:head], *(whole[i : i + 3] for i in range(head, len(whole), 3))]
+    return ",".join(groups) + dot + rest

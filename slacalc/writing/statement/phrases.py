@@ -1,7 +1,8 @@
 """Explain's notes and formula steps as the statement's messages: each code is a catalogue key
 (``note.<code>``, ``f.<code>``), each parameter a text form (seconds, money, percentages as the
 report writes them; categories and statuses as messages of their own; instants as
-:class:`~slacalc.writing.statement.messages.Instant`, said in the page's language).
+:class:`~slacalc.writing.statement.messages.Instant` and amounts as
+:class:`~slacalc.writing.statement.messages.Amount`, said in the page's language).
 
 A code without a phrase here, or without a message in a language, is a bug the tests catch:
 nothing falls back to raw text.
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from slacalc.computing.explain import Said, Step
 from slacalc.terms import money, numbers
 from slacalc.terms.policy import ServiceHours
-from slacalc.writing.statement.messages import Data, Instant, Msg
+from slacalc.writing.statement.messages import Amount, Data, Instant, Msg
 
 __all__ = ["PHRASES", "SHOWN_ELSEWHERE", "exact", "hours_msg", "say"]
 
@@ -50,11 +52,19 @@ def _base(period_us: int, excluded_us: int | None) -> Msg:
 
 
 def _money(step: Any) -> dict[str, Any]:
-    return {"fee": money.format_money(step.fee, step.currency), "currency": step.currency}
+    return {"fee": Amount(money.format_money(step.fee, step.currency), step.currency)}
 
 
-def _exact(value: Fraction, currency: str) -> str:
-    return exact(value, money.minor_unit(currency) + 4)
+def _amount(value: Decimal, currency: str) -> Amount:
+    """A policy's amount with the currency's decimals, or with its own when it has more
+    (a minimum credit of 0.005 USD is not shown as 0.01)."""
+    text = money.format_money(value, currency)
+    return Amount(text if Decimal(text) == value else numbers.format_pct(value), currency)
+
+
+def _exact(value: Fraction, currency: str) -> Amount:
+    """An exact amount to 4 decimals past the currency's own, ``…`` when more follow."""
+    return Amount(exact(value, money.minor_unit(currency) + 4), currency)
 
 
 def exact(value: Fraction, places: int) -> str:
@@ -161,14 +171,13 @@ PHRASES: dict[str, Phrase] = {
     ),
     "min_credit": lambda n, tz: (
         "min_credit",
-        {"min": numbers.format_pct(n.min_credit), "currency": n.currency},
+        {"min": _amount(n.min_credit, n.currency)},
     ),
     "rounded": lambda n, tz: (
         "rounded",
         {
             "places": n.places,
-            "amount": money.format_money(n.amount, n.currency),
-            "currency": n.currency,
+            "amount": Amount(money.format_money(n.amount, n.currency), n.currency),
             "form": Msg(f"credit_form.{n.credit_form}"),
         },
     ),

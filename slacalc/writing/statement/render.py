@@ -20,6 +20,9 @@ from slacalc.writing.statement.messages import Catalogue, Msg, data_html, data_l
 from slacalc.writing.statement.phrases import SHOWN_ELSEWHERE, hours_msg, say
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The report's instants (compensation_due_at, claim_opens_at, ...): ISO 8601 text that the
+# appendix keeps on one line (a break inside "2025-06-04T00:00:00+08:00" misreads).
+INSTANT_FIELDS = frozenset(f for f in FIELDS if f.endswith("_at"))
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +43,7 @@ def environment() -> Environment:
     env.filters["data"] = data_html
     env.filters["data_list"] = data_list
     env.globals["text_fields"] = TEXT_FIELDS  # report fields whose text comes from the input
+    env.globals["instant_fields"] = INSTANT_FIELDS  # written as ISO 8601: kept on one line
     return env
 
 
@@ -66,6 +70,39 @@ class _View:
         self.t = t
         self.tz = statement.settings.tz
         self.fields = FIELDS
+        self.issuer = None if statement.issuer is None else statement.issuer.in_language(t.lang)
+
+    def customer(self, *, field: bool = False) -> Markup:
+        """The customer as the page names it: ``Acme Corporation (acme)``, or the id alone;
+        ``field``: the id marked as the report's ``customer_id``."""
+        s = self.s
+        ident = data_html(s.customer)
+        if field:
+            ident = Markup('<span data-field="customer_id" data-value="{}">{}</span>').format(
+                printable(s.customer), ident
+            )
+        if s.display_name is None:
+            return ident
+        name = Markup('<span class="display-name">{}</span>').format(data_html(s.display_name))
+        return self.t("customer_named", name=name, id=ident)
+
+    def customer_text(self) -> str:
+        """The same as plain text, for the page's title."""
+        s = self.s
+        if s.display_name is None:
+            return s.customer
+        return str(Markup(self.customer()).striptags())
+
+    def period(self) -> str:
+        """The month as whole days, both included, with its zone and offset: ``1–31 May 2025
+        (Asia/Shanghai, UTC+08:00)``; a month whose offset changes shows both
+        (``UTC+01:00/+02:00``)."""
+        start, end = self.s.period
+        first, last = self.offset(start), self.offset(end - 1)
+        offset = first if first == last else f"{first}/{last}"
+        return self.t(
+            "period_range", days=self.t.period(*self.s.days), zone=self.zone, offset=offset
+        )
 
     @property
     def zone(self) -> str:
@@ -113,11 +150,21 @@ class _View:
         """A share of 1 as a percentage: ``0.3`` → ``30``."""
         return numbers.share(value * 100)
 
-    def money(self, amount: Any, currency: str) -> str:
-        return money.format_money(amount, currency)
+    def money_html(self, digits: str, currency: str, **data: str) -> Markup:
+        """An amount's exact decimal text as the page shows money (:meth:`Catalogue.amount`),
+        the currency code and the grouped digits each in their element; ``data`` (``field``,
+        ``value``, ``total``) become the digits' ``data-*`` attributes."""
+        code, text = self.t.amount_parts(digits, currency)
+        attrs = Markup("").join(
+            Markup(' data-{}="{}"').format(k, printable(v)) for k, v in data.items()
+        )
+        return Markup(
+            '<span class="money"><span class="cur">{}</span>\u00a0'
+            '<span class="amount"{}>{}</span></span>'
+        ).format(code, attrs, text)
 
-    def symbol(self, currency: str) -> str:
-        return self.t.symbol(currency)
+    def total_html(self, amount: Any, currency: str) -> Markup:
+        return self.money_html(money.format_money(amount, currency), currency, total=currency)
 
     def pct(self, value: Any) -> str:
         return numbers.format_pct(value)

@@ -3,7 +3,8 @@
     python -m slacalc.writing.statement.samples          # the HTML pages, one per language
     python -m slacalc.writing.statement.samples --pdf    # and their PDFs (headless Chromium)
 
-They are acme's statement for May 2025, as of the README's moment, in English and in Chinese;
+They are acme's statement for May 2025, as of the README's moment, issued by the sample issuer
+(``samples/issuer.toml``), in English and in Chinese;
 ``tests/test_statement.py`` checks that the committed pages are what this writes.
 """
 
@@ -20,13 +21,18 @@ from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
+from slacalc.reading.issuer import read_issuer
 from slacalc.terms.policy import load_policy
 from slacalc.writing.statement.files import StatementFormat, file_name, render
 from slacalc.writing.statement.messages import LANGS
 
 ROOT = Path(__file__).resolve().parents[3]
 FOLDER = Path("samples") / "statements"
-INCIDENTS, CONTRACTS = "samples/incidents.csv", "samples/contracts.csv"
+INCIDENTS, CONTRACTS, ISSUER = (
+    "samples/incidents.csv",
+    "samples/contracts.csv",
+    "samples/issuer.toml",
+)
 CUSTOMER, MONTH, AS_OF = "acme", Month(2025, 5), "2025-06-28T12:00:00+08:00"
 
 
@@ -44,9 +50,15 @@ def sample_statement() -> Statement:
     )
     book = read_contracts(CONTRACTS, policy=policy, default_currency="CNY")
     table = read_incidents([INCIDENTS], tz, keep_text=True)
-    inputs = source_files([INCIDENTS], contracts=CONTRACTS)
+    inputs = source_files([INCIDENTS], contracts=CONTRACTS, issuer=ISSUER)
     (statement,) = build_statements(
-        table, settings, month=MONTH, contracts=book, customers=[CUSTOMER], inputs=inputs
+        table,
+        settings,
+        month=MONTH,
+        contracts=book,
+        customers=[CUSTOMER],
+        inputs=inputs,
+        issuer=read_issuer(ISSUER),
     )
     return statement
 
