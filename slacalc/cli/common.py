@@ -17,7 +17,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from slacalc import __version__
 from slacalc.errors import (
     SHOWN_LIMIT,
     InputError,
@@ -34,6 +33,7 @@ from slacalc.run import (
     DEFAULT_POLICY,
     DEFAULT_TZ,
 )
+from slacalc.version import __version__
 from slacalc.writing.formats import Format, choose_format
 from slacalc.writing.output import STDOUT
 
@@ -347,7 +347,7 @@ def warn(message: str) -> None:
 
 
 # Parameters that name files a command reads: its -o must never overwrite one of them.
-INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes")
+INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes", "issuer")
 # Other parameters that name files: outputs, maps, issuer files, import sources.
 PATH_PARAMETERS = ("output", "map_file", "files")
 

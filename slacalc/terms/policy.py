@@ -97,6 +97,17 @@ DOMAINS: tuple[tuple[str, Domain, str], ...] = (
         "never less than the band before it: a worse month never earns less",
     ),
     ("cap_pct", CAP_DOMAIN, "a cap of 0 would pay nothing for any breach"),
+    (
+        "annual_cap_pct",
+        CAP_DOMAIN,
+        "the ledger's: a key's credits over the trailing 12 months, against 12 months of its fee",
+    ),
+    (
+        "customer_cap_pct",
+        CAP_DOMAIN,
+        "the ledger's: a customer's credits of a month, against that month's fees of all its "
+        "services (per currency)",
+    ),
     ("min_credit", MIN_CREDIT_DOMAIN, "money, in each contract's currency"),
     ("min_outage_seconds", SECONDS_DOMAIN, ""),
     ("round_up_seconds", SECONDS_DOMAIN, ""),
@@ -255,6 +266,9 @@ class Policy:
     availability_base: str = BASE_PERIOD
     service_hours: ServiceHours | None = None
     claim_window: ClaimWindow | None = None
+    # The ledger's limits over time (slacalc ledger post applies them; the report does not)
+    annual_cap_pct: Decimal | None = None
+    customer_cap_pct: Decimal | None = None
     title: str = ""
     source: str = ""
     read_on: str = ""
@@ -315,6 +329,16 @@ class Policy:
             out.append(f"service hours: {self.service_hours.text()}")
         if self.claim_window is not None:
             out.append(f"claim window: {self.claim_window.text()}")
+        if self.annual_cap_pct is not None:
+            out.append(
+                f"ledger: credits of 12 months capped at {format_pct(self.annual_cap_pct)} % of "
+                "12 months' fees"
+            )
+        if self.customer_cap_pct is not None:
+            out.append(
+                f"ledger: a customer's credits of a month capped at "
+                f"{format_pct(self.customer_cap_pct)} % of its fees that month"
+            )
         out.append(f"credit paid as {self.credit_form}")
         return out
 
@@ -406,6 +430,8 @@ _TOP_KEYS = {
     "mode",
     "default_target",
     "cap_pct",
+    "annual_cap_pct",
+    "customer_cap_pct",
     "min_outage_seconds",
     "round_up_seconds",
     "min_credit",
@@ -520,6 +546,10 @@ class _Reader:
         self.unknown(data, _TOP_KEYS, "")
         mode = self.choice("mode", data.get("mode", COEFFICIENT), MODES) or COEFFICIENT
         cap = self.number("cap_pct", data.get("cap_pct", 100), CAP_DOMAIN)
+        limits = {
+            key: self.number(key, data[key], CAP_DOMAIN) if key in data else None
+            for key in ("annual_cap_pct", "customer_cap_pct")
+        }
         tiers = self.tiers(data.get("tiers"), mode)
         targets = [t.target for t in tiers]
         default: Decimal | None = None
@@ -568,6 +598,7 @@ class _Reader:
             read_on=self.text("read_on", data.get("read_on", "")),
             origin=origin,
             meta=meta,
+            **limits,
             **rules,  # type: ignore[arg-type]
         )
 
