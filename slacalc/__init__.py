@@ -51,7 +51,7 @@ _EXPORTS = {
     "Deadline": "slacalc.computing.report",
     "Report": "slacalc.computing.report",
     "ReportRow": "slacalc.computing.report",
-    "Settings": "slacalc.computing.report",
+    "Settings": "slacalc.model.settings",
     "compute_report": "slacalc.computing.report",
     "Month": "slacalc.dates.months",
     "InputError": "slacalc.errors",
@@ -59,23 +59,25 @@ _EXPORTS = {
     "SlacalcError": "slacalc.errors",
     "UsageError": "slacalc.errors",
     "read_incidents": "slacalc.reading",
-    "Contract": "slacalc.reading.contracts",
-    "ContractBook": "slacalc.reading.contracts",
+    "Contract": "slacalc.model.contracts",
+    "ContractBook": "slacalc.model.contracts",
     "read_contracts": "slacalc.reading.contracts",
-    "Incident": "slacalc.reading.table",
-    "IncidentTable": "slacalc.reading.table",
+    "Incident": "slacalc.model.table",
+    "IncidentTable": "slacalc.model.table",
     "Policy": "slacalc.terms.policy",
     "Tier": "slacalc.terms.policy",
     "load_policy": "slacalc.terms.policy",
 }
 
 if TYPE_CHECKING:
-    from slacalc.computing.report import Deadline, Report, ReportRow, Settings, compute_report
+    from slacalc.computing.report import Deadline, Report, ReportRow, compute_report
     from slacalc.dates.months import Month
     from slacalc.errors import InputError, Problem, SlacalcError, UsageError
+    from slacalc.model.contracts import Contract, ContractBook
+    from slacalc.model.settings import Settings
+    from slacalc.model.table import Incident, IncidentTable
     from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import Contract, ContractBook, read_contracts
-    from slacalc.reading.table import Incident, IncidentTable
+    from slacalc.reading.contracts import read_contracts
     from slacalc.run import ReportRun, StatementRun, compare, explain, report, statements
     from slacalc.terms.policy import Policy, Tier, load_policy
 

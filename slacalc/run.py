@@ -29,11 +29,11 @@ from decimal import Decimal
 from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
-from slacalc.computing.report import Settings
 from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar, unconfirmed_warnings
 from slacalc.errors import UsageError, shown
+from slacalc.model.settings import Settings
 from slacalc.terms.money import parse_currency, to_money
 from slacalc.terms.policy import Policy, Tier, load_policy
 from slacalc.writing.formats import Format

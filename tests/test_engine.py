@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slacalc.computing.engine import cell_totals
-from slacalc.computing.report import Settings, compute_report
+from slacalc.computing.report import compute_report
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.dates.months import Month, MonthGrid
+from slacalc.model.settings import Settings
 from slacalc.reading import read_incidents
 from slacalc.terms.policy import load_policy
 from tests.logs import write_log

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from mixins import AS_OF, SAMPLE_DIR, assert_clean_failure, run
 
-from slacalc.reading.cells import MAX_CELL
+from slacalc.model.cells import MAX_CELL
 
 FAST = 1.0  # seconds, in process: absurd values are refused at once
 

@@ -12,8 +12,8 @@ import pytest
 
 from slacalc.dates.instants import parse_instant
 from slacalc.errors import InputError
+from slacalc.model.cells import parse_category, parse_impact
 from slacalc.reading import read_incidents
-from slacalc.reading.cells import parse_category, parse_impact
 
 SH = ZoneInfo("Asia/Shanghai")
 pytestmark = pytest.mark.usefixtures("csv_reader")

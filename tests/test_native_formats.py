@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slacalc.computing.report import Settings, compute_report
+from slacalc.computing.report import compute_report
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.errors import InputError
+from slacalc.model.settings import Settings
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
 from slacalc.terms.policy import load_policy

@@ -25,8 +25,8 @@ from slacalc.computing.fields import FIELDS, NUMBER_FIELDS, TEXT_FIELDS
 from slacalc.computing.partitioned import compute_partitioned
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.dates.months import Month
+from slacalc.model.cells import COLUMNS, REQUIRED
 from slacalc.reading import csv_bulk, read_incidents
-from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.csv_rows import csv_part, csv_parts
 from slacalc.reading.files import open_csv
 from slacalc.reading.parquet import parquet_parts, read_parquet

@@ -570,9 +570,9 @@ def test_the_months_it_picks_given_back_give_the_same_report(events, policy) -> 
     equals the same data computed with the months left to compute_report."""
     from datetime import datetime, timedelta
 
+    from slacalc.model.table import RawPart
     from slacalc.reading import read_tables
     from slacalc.reading.contracts import contracts_of_rows
-    from slacalc.reading.table import RawPart
 
     tz = get_zone("America/New_York")
     pol = load_policy(policy)

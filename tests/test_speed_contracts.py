@@ -14,10 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slacalc.reading.contracts as contracts_module
-from slacalc.computing.report import Settings, compute_report
+from slacalc.computing.report import compute_report
 from slacalc.dates.instants import get_zone, parse_instant
+from slacalc.model.contracts import Contract, ContractBook, ContractTable
+from slacalc.model.settings import Settings
 from slacalc.reading import read_incidents
-from slacalc.reading.contracts import Contract, ContractBook, ContractTable, read_contracts
+from slacalc.reading.contracts import read_contracts
 from slacalc.terms import money, numbers
 from slacalc.terms.policy import load_policy
 
@@ -178,8 +180,8 @@ def test_money_text_with_each_rows_own_decimals(values: list[tuple[int, int]]) -
 
 def _table(keys: list[tuple[str, str]]) -> object:
     """An incident table of one outage per key, read as a log is (its keys' words kept)."""
+    from slacalc.model.table import RawPart
     from slacalc.reading import read_tables
-    from slacalc.reading.table import RawPart
 
     n = len(keys)
     cells = {
@@ -208,7 +210,7 @@ def _table(keys: list[tuple[str, str]]) -> object:
 def test_keys_are_looked_up_and_sorted_through_their_words(
     book: list[tuple[str, str]], keys: list[tuple[str, str]], extra: list[tuple[str, str]]
 ) -> None:
-    from slacalc.reading.table import sort_order_after
+    from slacalc.model.table import sort_order_after
 
     table = _table(keys)
     contracts = ContractBook([contract(c, s) for c, s in book])

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from slacalc import speed
 from slacalc.computing import engine
-from slacalc.reading.table import IncidentTable
+from slacalc.model.table import IncidentTable
 
 DAY = 86_400_000_000
 EDGES = np.array([0, 31 * DAY, 61 * DAY, 92 * DAY], dtype=np.int64)  # three months

@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from slacalc.computing.fields import python_values
-from slacalc.computing.report import Settings
-from slacalc.reading.contracts import Contract, ContractBook
+from slacalc.model.contracts import Contract, ContractBook
+from slacalc.model.settings import Settings
 from slacalc.terms.policy import Policy, Tier
 
 FIELDS = (

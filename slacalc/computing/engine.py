@@ -32,8 +32,8 @@ import numpy as np
 
 from slacalc import speed
 from slacalc.dates import months
-from slacalc.reading.cells import DOWN_CODES
-from slacalc.reading.table import IncidentTable
+from slacalc.model.cells import DOWN_CODES
+from slacalc.model.table import IncidentTable
 from slacalc.terms.outages import OutageRules
 
 

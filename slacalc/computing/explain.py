@@ -32,13 +32,14 @@ import pyarrow.compute as pc
 
 from slacalc import speed
 from slacalc.computing.engine import Measure, Segments, cell_totals, effective_ends
-from slacalc.computing.report import Report, ReportRow, Settings, compute_report
+from slacalc.computing.report import Report, ReportRow, compute_report
 from slacalc.dates.instants import US_PER_SECOND, format_instant
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
-from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER
-from slacalc.reading.contracts import ContractBook
-from slacalc.reading.table import NO_END, IncidentTable
+from slacalc.model.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER
+from slacalc.model.contracts import ContractBook
+from slacalc.model.settings import Settings
+from slacalc.model.table import NO_END, IncidentTable
 from slacalc.terms import deadlines, money, numbers
 from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT

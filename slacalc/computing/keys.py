@@ -23,9 +23,9 @@ from slacalc.computing.engine import CellTotals, Measure, cell_totals
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
-from slacalc.reading.cells import EVERY_CUSTOMER
-from slacalc.reading.contracts import ContractBook, ContractTable
-from slacalc.reading.table import IncidentTable, Key, concat_tables, sort_order_after
+from slacalc.model.cells import EVERY_CUSTOMER
+from slacalc.model.contracts import ContractBook, ContractTable
+from slacalc.model.table import IncidentTable, Key, concat_tables, sort_order_after
 from slacalc.terms import outages
 from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import Policy

@@ -28,12 +28,13 @@ import pyarrow as pa
 
 from slacalc import speed
 from slacalc.computing.keys import customer_wide
-from slacalc.computing.report import LogFacts, Report, Settings, compute_report, touched_months
+from slacalc.computing.report import LogFacts, Report, compute_report, touched_months
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, SlacalcError, printable
-from slacalc.reading.cells import EVERY_CUSTOMER
-from slacalc.reading.contracts import ContractBook
-from slacalc.reading.table import IncidentTable, from_columns, index_of, sort_order
+from slacalc.model.cells import EVERY_CUSTOMER
+from slacalc.model.contracts import ContractBook
+from slacalc.model.settings import Settings
+from slacalc.model.table import IncidentTable, from_columns, index_of, sort_order
 
 # Memory of an in-memory report, measured on realistic logs (bench/): about this much to start
 # (Python, numpy, pyarrow) and this much per byte of CSV log (its rows as text, as a table,
@@ -420,7 +421,7 @@ class _Split:
         return self._read(-1)
 
     def read(self, b: int, stars: IncidentTable) -> IncidentTable:
-        from slacalc.reading.table import concat_tables
+        from slacalc.model.table import concat_tables
 
         return concat_tables([self._read(b), stars])
 

@@ -16,8 +16,8 @@ import numpy as np
 
 from slacalc import speed
 from slacalc.dates.instants import NO_INSTANT, from_us
-from slacalc.reading.contracts import Contract, ContractTable
-from slacalc.reading.table import index_of
+from slacalc.model.contracts import Contract, ContractTable
+from slacalc.model.table import index_of
 from slacalc.terms import deadlines, money, numbers, tiers
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, COEFFICIENT, Policy, check_claim_bounds
 

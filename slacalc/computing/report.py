@@ -36,10 +36,10 @@ from slacalc.computing.keys import KeyPlan, customer_wide, plan_keys, reaches_no
 from slacalc.computing.pricing import Terms, price
 from slacalc.dates.instants import NO_INSTANT, format_instant, from_us, to_us
 from slacalc.dates.months import Month, MonthGrid, check_span, touched
-from slacalc.dates.workdays import WorkCalendar
-from slacalc.reading.cells import DOWN_CODES
-from slacalc.reading.contracts import Contract, ContractBook
-from slacalc.reading.table import NO_END, IncidentTable, Key
+from slacalc.model.cells import DOWN_CODES
+from slacalc.model.contracts import Contract, ContractBook
+from slacalc.model.settings import Settings
+from slacalc.model.table import NO_END, IncidentTable, Key
 from slacalc.terms import deadlines, money
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, Policy, Tier
 
@@ -61,31 +61,6 @@ NO_MONTH = (
     "no incident lasts more than zero in any month, and no --month was given: there is no "
     "month to report"
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Report-wide settings: policy, zone, the moment of truth, calendar, contract fallbacks."""
-
-    policy: Policy
-    tz: ZoneInfo
-    as_of: int  # epoch microseconds: ongoing incidents end here; later months are provisional
-    currency: str = "CNY"
-    monthly_fee: Decimal | None = None  # --monthly-fee: for keys without a contract
-    sla_target: Tier | None = None  # --sla-target: with --monthly-fee
-    calendar: WorkCalendar | None = None  # working days: deadlines, claim windows, service hours
-
-    @cached_property
-    def fallback(self) -> Contract | None:
-        """The terms of ``--monthly-fee`` and ``--sla-target``, for keys without a contract."""
-        if self.monthly_fee is None:
-            return None
-        tier = self.sla_target or self.policy.default_tier
-        return Contract("", "", self.monthly_fee, self.currency, tier, self.policy)
-
-    @cached_property
-    def work_calendar(self) -> WorkCalendar:
-        return self.calendar if self.calendar is not None else WorkCalendar.create("CN")
 
 
 @dataclass(frozen=True)

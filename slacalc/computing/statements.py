@@ -35,15 +35,16 @@ from slacalc.computing.explain import (
     explain_rows,
     month_report,
 )
-from slacalc.computing.report import Deadline, Report, ReportRow, Settings
+from slacalc.computing.report import Deadline, Report, ReportRow
 from slacalc.dates.instants import from_us, to_us
 from slacalc.dates.months import Month
 from slacalc.errors import UsageError
-from slacalc.reading.cells import CATEGORIES, DOWN_CODES
-from slacalc.reading.contracts import ContractBook
+from slacalc.model.cells import CATEGORIES, DOWN_CODES
+from slacalc.model.contracts import ContractBook
+from slacalc.model.settings import Settings
+from slacalc.model.table import NO_END, IncidentTable
 from slacalc.reading.files import STDIN
 from slacalc.reading.issuer import Issuer
-from slacalc.reading.table import NO_END, IncidentTable
 from slacalc.terms.deadlines import escalation_at
 from slacalc.terms.policy import PRESETS_DIR, Policy
 from slacalc.version import __version__

@@ -18,10 +18,11 @@ from slacalc.computing.engine import effective_ends, sorted_distinct
 from slacalc.dates.instants import US_PER_SECOND, format_instant
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem
+from slacalc.model.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER, EXCLUSION_CODES
+from slacalc.model.contracts import ContractBook
+from slacalc.model.table import NO_END, IncidentTable
 from slacalc.reading import collect_incidents
-from slacalc.reading.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER, EXCLUSION_CODES
-from slacalc.reading.contracts import ContractBook, read_contracts
-from slacalc.reading.table import NO_END, IncidentTable
+from slacalc.reading.contracts import read_contracts
 from slacalc.terms.policy import Policy
 from slacalc.writing.times import duration
 

@@ -27,7 +27,7 @@ from typing import Any
 from slacalc.errors import InputError, Problem
 from slacalc.importing.reading import decode_text, read_source
 from slacalc.importing.rows import ALL_CUSTOMERS
-from slacalc.reading.cells import parse_impact
+from slacalc.model.cells import parse_impact
 from slacalc.terms import numbers
 
 TABLES = ("services", "customers", "impact", "labels")

@@ -139,7 +139,7 @@ def _incidents_by_row(report: Any, as_of: int) -> list[list[str]]:
     import numpy as np
 
     from slacalc.computing.engine import effective_ends
-    from slacalc.reading.cells import DOWN_CODES
+    from slacalc.model.cells import DOWN_CODES
 
     plan, n_m = report.plan, len(report.months)
     table = plan.table

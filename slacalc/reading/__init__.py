@@ -2,7 +2,7 @@
 
 :func:`read_incidents` is the one entry point for incident logs: it picks a reader per file by
 its format (and, for CSV, whether the bulk reader can vouch for it) and returns one
-:class:`~slacalc.reading.table.IncidentTable`.
+:class:`~slacalc.model.table.IncidentTable`.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ import numpy as np
 
 from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.reading.cells import COLUMNS, REQUIRED
-from slacalc.reading.files import STDIN, open_csv
-from slacalc.reading.table import (
+from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.table import (
     IncidentTable,
     RawPart,
     build_table,
     concat_tables,
     only_customers,
 )
+from slacalc.reading.files import STDIN, open_csv
 
 # A progress hook: (file name, bytes read, bytes in the file).
 Progress = Callable[[str, int, int], None]

@@ -6,7 +6,7 @@ carriage returns, no quoted cell spanning lines, no line longer than a cell may 
 else goes to :mod:`slacalc.reading.csv_rows`, which takes a quoted value spanning lines only
 where :func:`slacalc.reading.files.quoted_span_problems` allows it: so a log with a quote that
 swallows rows gets the same error at any size. Either way the cells go to the same
-:func:`slacalc.reading.table.build_table`, so the choice changes the speed, never the result.
+:func:`slacalc.model.table.build_table`, so the choice changes the speed, never the result.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from slacalc.reading.cells import COLUMNS, MAX_CELL
+from slacalc.model.cells import COLUMNS, MAX_CELL
+from slacalc.model.table import RawPart
 from slacalc.reading.files import CsvFile, release
-from slacalc.reading.table import RawPart
 
 # Below this many bytes the row reader is as fast.
 MIN_BYTES = 1 << 20

@@ -4,7 +4,7 @@ Quoted cells with commas, doubled quotes or line breaks, blank lines, standard i
 this reader takes, with each row's own line number. A quoted value that spans lines is taken only
 where :func:`slacalc.reading.files.quoted_span_problems` allows it (free text in a column slacalc
 ignores, hiding no row). It only collects the cells as text; their meaning comes from
-:func:`slacalc.reading.table.build_table`, as for every other reader.
+:func:`slacalc.model.table.build_table`, as for every other reader.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc.errors import InputError, Problem
-from slacalc.reading.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.table import RawPart
 from slacalc.reading.files import CsvFile, open_csv
-from slacalc.reading.table import RawPart
 
 
 def read_csv_rows(path: str, *, on_progress: Callable[[int, int], None] | None = None) -> RawPart:

@@ -22,7 +22,7 @@ from typing import Any
 
 from slacalc import speed
 from slacalc.errors import InputError, Problem
-from slacalc.reading.cells import MAX_CELL
+from slacalc.model.cells import MAX_CELL
 
 STDIN = "-"
 MAX_FILE_BYTES = 16 << 30  # a guard against reading a device or a runaway pipe whole

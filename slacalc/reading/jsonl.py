@@ -4,7 +4,7 @@ Keys are matched like CSV headers (case-insensitively, surrounding spaces ignore
 are ignored). Values are strings, numbers (read as written: ``0.3`` stays exactly 0.3) or null
 (an empty cell); ``start`` and ``end`` are timestamps written as strings. Every line that breaks
 one of these rules is a ``FILE:LINE`` problem, and the cells of the others go to
-:func:`slacalc.reading.table.build_table` like every other reader's, so a bad value gets the
+:func:`slacalc.model.table.build_table` like every other reader's, so a bad value gets the
 same message it would get in a CSV file. An empty file is a log of no incidents.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc.errors import Problem
-from slacalc.reading.cells import COLUMNS, MAX_CELL, REQUIRED
+from slacalc.model.cells import COLUMNS, MAX_CELL, REQUIRED
+from slacalc.model.table import RawPart
 from slacalc.reading.files import read_bytes
-from slacalc.reading.table import RawPart
 
 # Longer than any line of real incident text: a runaway line is refused before it is parsed.
 MAX_LINE = 16 * MAX_CELL

@@ -23,9 +23,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slacalc.errors import InputError, Problem
-from slacalc.reading.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.table import RawPart
 from slacalc.reading.files import STDIN
-from slacalc.reading.table import RawPart
 
 _TIMES = frozenset({"start", "end"})
 

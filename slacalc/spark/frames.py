@@ -2,7 +2,7 @@
 
 CSV is read with every column as text and with the dialect of Python's ``csv`` module (quote
 and escape ``"``, cells as written, quoted line breaks), so each cell holds what slacalc's own
-readers would hand to :func:`slacalc.reading.table.build_table`. Parquet keeps its types; they
+readers would hand to :func:`slacalc.model.table.build_table`. Parquet keeps its types; they
 become text on the executors, as :func:`slacalc.reading.parquet.column_text` writes them.
 Spark keeps no line numbers: a problem names the file (and the column and value).
 """
@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 
 from slacalc.errors import InputError, Problem, UsageError
+from slacalc.model.cells import COLUMNS, REQUIRED
 from slacalc.reading import input_format
-from slacalc.reading.cells import COLUMNS, REQUIRED
 from slacalc.reading.files import STDIN
 from slacalc.reading.parquet import column_text
 from slacalc.spark.groups import FILE

@@ -1,7 +1,7 @@
 """What runs on Spark's executors: cells to text, and a bucket of customers through slacalc.
 
 Nothing here imports pyspark: each function takes and returns pyarrow tables, and the report's
-rules stay in :mod:`slacalc.reading.table` and :func:`slacalc.computing.report.compute_report`.
+rules stay in :mod:`slacalc.model.table` and :func:`slacalc.computing.report.compute_report`.
 A group (``BUCKET``) holds the rows of the customers whose name hashes to it (``GROUP`` = the
 customer), with one copy of each customer ``*`` row whose service a contract of the bucket
 covers (``OWN`` false: counted, never reported as problems twice), or, in bucket -1, every
@@ -20,13 +20,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slacalc.computing.fields import ARROW_SCHEMA, FIELDS
-from slacalc.computing.report import Settings, compute_report, late_ends
+from slacalc.computing.report import compute_report, late_ends
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.reading.cells import COLUMNS, EVERY_CUSTOMER
-from slacalc.reading.contracts import Contract, ContractBook
+from slacalc.model.cells import COLUMNS, EVERY_CUSTOMER
+from slacalc.model.contracts import Contract, ContractBook
+from slacalc.model.settings import Settings
+from slacalc.model.table import IncidentTable, RawPart, build_table, concat_tables
 from slacalc.reading.parquet import column_text
-from slacalc.reading.table import IncidentTable, RawPart, build_table, concat_tables
 
 FILE = "_file"  # the file each row came from
 CUSTOMER = "_customer"  # customer_id and service as slacalc reads them (trimmed)

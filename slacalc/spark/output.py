@@ -19,10 +19,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.report import Settings
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import unconfirmed_warnings
 from slacalc.errors import UsageError, printable
+from slacalc.model.settings import Settings
 from slacalc.writing.output import OutputError
 
 PIECE_ROWS = 1 << 17

@@ -3,7 +3,7 @@
 Spark only moves rows; every rule stays in slacalc. The rows are grouped in buckets of
 customers by a hash of the name (a customer's ``*`` contract gets rows only when none of its
 keys used it, so all of a customer's keys must meet) and each bucket goes through
-:func:`slacalc.reading.table.build_table` and :func:`slacalc.computing.report.compute_report`
+:func:`slacalc.model.table.build_table` and :func:`slacalc.computing.report.compute_report`
 on an executor in one call, with the bucket's contracts beside it (a cogroup, so a customer
 without incidents still gets its rows). A customer ``*`` row reaches each bucket holding a
 customer :meth:`ContractBook.customers_of` names, once, through a broadcast join.
@@ -26,13 +26,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.report import SPANNED, LogFacts, Settings
+from slacalc.computing.report import SPANNED, LogFacts
 from slacalc.dates.months import Month, check_span
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.reading.cells import COLUMNS
+from slacalc.model.cells import COLUMNS
+from slacalc.model.contracts import ContractBook
+from slacalc.model.settings import Settings
 from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
 from slacalc.reading.contracts import REQUIRED as CONTRACT_REQUIRED
-from slacalc.reading.contracts import ContractBook, contracts_of_rows
+from slacalc.reading.contracts import contracts_of_rows
 from slacalc.spark.groups import (
     BAD_USAGE,
     BUCKET,

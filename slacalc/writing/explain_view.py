@@ -25,7 +25,7 @@ from slacalc import speed
 from slacalc.computing.explain import Explanation, Note, Said
 from slacalc.dates.instants import format_instant, local_texts
 from slacalc.errors import printable
-from slacalc.reading.cells import CATEGORIES
+from slacalc.model.cells import CATEGORIES
 from slacalc.terms import money, numbers
 from slacalc.writing import times
 from slacalc.writing.tables import Column, Grid

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from slacalc.errors import UsageError
-from slacalc.reading.cells import COLUMNS
+from slacalc.model.cells import COLUMNS
 from slacalc.terms.numbers import share
 from slacalc.writing.csvjson import write_csv
 from slacalc.writing.output import (

@@ -14,11 +14,11 @@ import argparse
 import os
 from pathlib import Path
 
-from slacalc.computing.report import Settings
 from slacalc.computing.statements import Statement, build_statements, source_files
 from slacalc.dates.instants import get_zone, parse_instant
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar
+from slacalc.model.settings import Settings
 from slacalc.reading import read_incidents
 from slacalc.reading.contracts import read_contracts
 from slacalc.reading.issuer import read_issuer

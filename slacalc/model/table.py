@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from slacalc import speed
 from slacalc.dates.instants import parse_instants
 from slacalc.errors import Problem
-from slacalc.reading.cells import CATEGORIES, MAX_CELL, parse_category, parse_impact
+from slacalc.model.cells import CATEGORIES, MAX_CELL, parse_category, parse_impact
 
 Key = tuple[str, str]
 NO_END = np.iinfo(np.int64).max  # the end of an ongoing incident: counted up to --as-of
