@@ -348,16 +348,7 @@ def _pairs(customers: Any, services: Any) -> tuple[Any, Any, Any, Any]:
         return empty, empty, none, (empty, none, empty, none)
     cust_words, cust = encoded(customers)
     svc_words, svc = encoded(services)
-    width = max(len(svc_words), 1)
-    pair = pa.array(cust.astype(np.int64) * width + svc).dictionary_encode()
-    pairs = np.asarray(pair.dictionary)
-    of_customer, of_service = pairs // width, pairs % width
-    return (
-        cust_words.take(pa.array(of_customer)),
-        svc_words.take(pa.array(of_service)),
-        np.asarray(pair.indices, dtype=np.int64),
-        (cust_words, of_customer, svc_words, of_service),
-    )
+    return _numbered(cust_words, cust, svc_words, svc)
 
 
 def _joined_keys(tables: Sequence[IncidentTable]) -> tuple[Any, Any, Any, Any]:
@@ -377,8 +368,14 @@ def _joined_keys(tables: Sequence[IncidentTable]) -> tuple[Any, Any, Any, Any]:
 
     cust_words, cust = unified(0, 1)
     svc_words, svc = unified(2, 3)
+    return _numbered(cust_words, cust, svc_words, svc)
+
+
+def _numbered(cust_words: Any, cust: Any, svc_words: Any, svc: Any) -> tuple[Any, Any, Any, Any]:
+    """Keys given as (customer, service) numbers into their words, numbered as distinct pairs:
+    the pairs' customers and services, each key's pair, and the pairs as word numbers."""
     width = max(len(svc_words), 1)
-    pair = pa.array(cust * width + svc).dictionary_encode()
+    pair = pa.array(np.asarray(cust, dtype=np.int64) * width + svc).dictionary_encode()
     pairs = np.asarray(pair.dictionary)
     of_customer, of_service = pairs // width, pairs % width
     return (
