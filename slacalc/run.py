@@ -171,6 +171,15 @@ def settings(
     )
 
 
+def _contract_book(contracts: str | None, s: Settings) -> Any:
+    """The contracts file of a run, read under its policy and currency (None: no file)."""
+    from slacalc.reading.contracts import read_contracts
+
+    if not contracts:
+        return None
+    return read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+
+
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
@@ -269,11 +278,16 @@ class ReportRun:
         return self.result.any_breached()
 
     def breached_rows(self) -> int:
-        """How many rows are breached (0 without a look at the rows when none is)."""
+        """How many rows are breached (0 without a look at the rows when none is): in memory
+        from the report's own column, else from the rows' pieces (the text of a run in buckets
+        or on Spark is stored already; a report in memory would be formatted a second time)."""
+        import numpy as np
         import pyarrow.compute as pc
 
         if not self.any_breached():
             return 0
+        if self.engine == MEMORY:
+            return int(np.count_nonzero(self.result.cols["breached"]))
         return sum(
             int(pc.sum(pc.cast(piece()["breached"], "int64")).as_py() or 0)
             for piece in self.text_parts()
@@ -439,14 +453,9 @@ def report(
     from slacalc.computing.partitioned import memory_needed, report_in_buckets
     from slacalc.computing.report import compute_report
     from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import read_contracts
 
     budget = as_budget(memory)
-    book = (
-        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
-        if contracts
-        else None
-    )
+    book = _contract_book(contracts, s)
     needed = memory_needed(incidents)
     stage = progress.stage if progress is not None else (lambda label, fraction: None)
     if not deadlines and needed is not None and needed > budget:
@@ -498,7 +507,6 @@ def compare(
     from slacalc.computing.partitioned import memory_needed, report_in_buckets
     from slacalc.computing.report import compute_report
     from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import read_contracts
 
     chosen_policies = [as_policy(p) for p in policies]  # a bad one is named first
     if len(chosen_policies) < 2:
@@ -515,11 +523,7 @@ def compare(
         holidays=holidays,
     )
     budget = as_budget(memory)
-    book = (
-        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
-        if contracts
-        else None
-    )
+    book = _contract_book(contracts, s)
     inputs = [*incidents, *([contracts] if contracts else [])]
     needed = memory_needed(incidents)
     bucketed = needed is not None and needed > budget
@@ -581,7 +585,6 @@ def explain(
     a log of any size is explained in the memory of that customer's rows."""
     from slacalc.computing.explain import explain as explain_row
     from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import read_contracts
 
     wanted = as_month(month)
     s = settings(
@@ -594,11 +597,7 @@ def explain(
         calendar=calendar,
         holidays=holidays,
     )
-    book = (
-        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
-        if contracts
-        else None
-    )
+    book = _contract_book(contracts, s)
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
@@ -647,7 +646,6 @@ def statements(
     ``display_names``: customer id → the name the statement shows beside the id."""
     from slacalc.computing.statements import build_statements, source_files
     from slacalc.reading import read_incidents
-    from slacalc.reading.contracts import read_contracts
     from slacalc.reading.issuer import read_issuer
 
     wanted = as_month(month)
@@ -661,11 +659,7 @@ def statements(
         calendar=calendar,
         holidays=holidays,
     )
-    book = (
-        read_contracts(contracts, policy=s.policy, default_currency=s.currency)
-        if contracts
-        else None
-    )
+    book = _contract_book(contracts, s)
     issuer_file = issuer if isinstance(issuer, str) else None
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]

@@ -172,3 +172,11 @@ def test_a_named_customers_statement_reads_only_its_rows(tmp_path: Path) -> None
 def test_a_statement_of_a_customer_without_a_row_says_why() -> None:
     with pytest.raises(UsageError, match="no report row for customer 'nobody' in 2025-05: no "):
         slacalc.statements([INCIDENTS], month="2025-05", customers=["nobody"], **OPTIONS)
+
+
+def test_breached_rows_count_the_same_in_memory_and_in_buckets(where: str) -> None:
+    with slacalc.report([INCIDENTS], memory="384M", **OPTIONS) as run:
+        assert run.engine == where
+        counted = run.breached_rows()
+        by_text = sum(t.breached_rows for t in run.totals())
+    assert counted == by_text == 8

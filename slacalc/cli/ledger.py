@@ -33,6 +33,23 @@ app.add_typer(ledger_app, name="ledger", rich_help_panel=c.PANEL_MONTH)
 Status = StrEnum("Status", {s: s for s in STATES})  # type: ignore[misc]
 Form = StrEnum("Form", {f: f for f in FORMS})  # type: ignore[misc]
 
+# The fields of a credit's form, given at approve or issue (the same options on both).
+FormOpt = Annotated[
+    Form | None,
+    typer.Option("--form", help="Pay it in this form (default: the policy's).", metavar="FORM"),
+]
+ExtensionDaysOpt = Annotated[
+    int | None,
+    typer.Option("--extension-days", help="service_extension: days added.", metavar="N"),
+]
+GrantOpt = Annotated[
+    str | None,
+    typer.Option("--grant", help="resource_grant: what is granted.", metavar="TEXT"),
+]
+VoucherExpiresOpt = Annotated[
+    str | None,
+    typer.Option("--voucher-expires", help="voucher: its expiry date.", metavar="DATE"),
+]
 LedgerOpt = Annotated[
     str,
     typer.Option(
@@ -228,22 +245,10 @@ def approve(
         str | None,
         typer.Option("--amount", help="Approve only this part of the amount owed.", metavar="X"),
     ] = None,
-    form: Annotated[
-        Form | None,
-        typer.Option("--form", help="Pay it in this form (default: the policy's).", metavar="FORM"),
-    ] = None,
-    extension_days: Annotated[
-        int | None,
-        typer.Option("--extension-days", help="service_extension: days added.", metavar="N"),
-    ] = None,
-    grant: Annotated[
-        str | None,
-        typer.Option("--grant", help="resource_grant: what is granted.", metavar="TEXT"),
-    ] = None,
-    voucher_expires: Annotated[
-        str | None,
-        typer.Option("--voucher-expires", help="voucher: its expiry date.", metavar="DATE"),
-    ] = None,
+    form: FormOpt = None,
+    extension_days: ExtensionDaysOpt = None,
+    grant: GrantOpt = None,
+    voucher_expires: VoucherExpiresOpt = None,
     reason: ReasonOpt = None,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
@@ -303,21 +308,10 @@ def issue(
         str,
         typer.Option("--document", help="The billing system's document id.", metavar="ID"),
     ],
-    form: Annotated[
-        Form | None, typer.Option("--form", help="Pay it in this form.", metavar="FORM")
-    ] = None,
-    extension_days: Annotated[
-        int | None,
-        typer.Option("--extension-days", help="service_extension: days added.", metavar="N"),
-    ] = None,
-    grant: Annotated[
-        str | None,
-        typer.Option("--grant", help="resource_grant: what is granted.", metavar="TEXT"),
-    ] = None,
-    voucher_expires: Annotated[
-        str | None,
-        typer.Option("--voucher-expires", help="voucher: its expiry date.", metavar="DATE"),
-    ] = None,
+    form: FormOpt = None,
+    extension_days: ExtensionDaysOpt = None,
+    grant: GrantOpt = None,
+    voucher_expires: VoucherExpiresOpt = None,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     raw_csv: c.RawCsvOpt = False,
