@@ -82,9 +82,22 @@ def commands() -> dict[str, Any]:
 
 
 # Commands that act on one credit of a ledger (they need a ledger holding it):
-# tests/test_ledger.py walks each through its states on SQLite and PostgreSQL.
+# tests/test_ledger.py walks each through its states on SQLite and PostgreSQL, and
+# tests/test_ledger_export.py exports credits (in the layout --to names, not -f) and takes
+# their document ids back.
 ON_A_CREDIT = frozenset(
-    f"ledger {n}" for n in ("claim", "approve", "deny", "issue", "apply", "dispute", "show")
+    f"ledger {n}"
+    for n in (
+        "claim",
+        "approve",
+        "deny",
+        "issue",
+        "apply",
+        "dispute",
+        "show",
+        "export",
+        "import-ids",
+    )
 )
 
 

@@ -337,7 +337,7 @@ def test_an_issuer_may_be_a_name_and_an_address_only(tmp_path: Path) -> None:
 
 def test_files_that_cannot_be_issuer_files(tmp_path: Path) -> None:
     assert _problems(str(tmp_path / "none.toml")) == [f"{tmp_path / 'none.toml'}: no such file"]
-    assert _problems(str(tmp_path)) == [f"{tmp_path}: is a folder, not an issuer file (TOML)"]
+    assert _problems(str(tmp_path)) == [f"{tmp_path}: is a folder, not an issuer file"]
     assert _problems("-") == ["<stdin>: an issuer file cannot be standard input: give its path"]
     assert _problems("") == ["--issuer: the issuer file's path is empty"]
     assert _problems("a\x00b") == ["a\\x00b: a path cannot hold a NUL character"]

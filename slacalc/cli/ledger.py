@@ -503,3 +503,163 @@ def due(
         raw_csv=raw_csv,
         empty="nothing due",
     )
+
+
+# --- billing-system exports -------------------------------------------------------------------
+
+System = StrEnum(
+    "System", {s: s for s in ("stripe", "lago", "killbill", "chargebee", "zuora", "ubl")}
+)  # type: ignore[misc]
+
+
+@ledger_app.command(
+    "export",
+    epilog="Example: slacalc ledger export --to stripe --map billing-ids.csv -o stripe.jsonl",
+)
+@c.boundary
+@ledger_options()
+def export(
+    to: Annotated[
+        System,
+        typer.Option("--to", help="The billing system.", case_sensitive=False, metavar="SYSTEM"),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to FILE (atomically); --to ubl: into the folder DIR (required).",
+            metavar="FILE|DIR",
+        ),
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option(
+            "--status",
+            help="Export these credits' approved amounts (approved, issued, applied; "
+            "repeatable). Default: approved, and issued credits' adjustments with no document.",
+            metavar="S",
+        ),
+    ] = None,
+    customer: Annotated[
+        list[str] | None,
+        typer.Option("--customer", help="Only this customer's (repeatable).", metavar="C"),
+    ] = None,
+    month: Annotated[
+        list[str] | None,
+        typer.Option("--month", "-m", help="Only this month's (repeatable).", metavar="YYYY-MM"),
+    ] = None,
+    map_file: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="CSV of the billing system's ids: customer_id[, month], account_id, "
+            "invoice_id, charge_id, wallet_id.",
+            metavar="FILE",
+        ),
+    ] = None,
+    issuer: Annotated[
+        str | None,
+        typer.Option(
+            "--issuer",
+            envvar="SLACALC_ISSUER",
+            help="--to ubl: the supplier (TOML: name, address, tax_id, email, phone).",
+            metavar="FILE",
+        ),
+    ] = None,
+    raw_csv: c.RawCsvOpt = False,
+    lo: LedgerOptions = None,  # type: ignore[assignment]
+) -> None:
+    """Write what a billing system takes in for the credits that need a document.
+
+    Stripe, Lago, Kill Bill: JSON Lines, one API request a line with a stable idempotency
+    key; Chargebee, Zuora: their bulk-import CSV; UBL: one CreditNote XML per credit into
+    -o DIR. Each credit exported gets an 'exported' event (once per key); bring the
+    documents' ids back with 'slacalc ledger import-ids'.
+
+    Example: slacalc ledger export --to stripe --map billing-ids.csv -o stripe.jsonl
+    """
+    from slacalc.ledger.exports import export as run_export
+    from slacalc.ledger.exports import record
+    from slacalc.ledger.exports.mapping import read_map
+    from slacalc.reading.issuer import read_issuer
+    from slacalc.writing.output import write_output, write_outputs
+
+    system = to.value
+    if system == "ubl" and output in (None, "-"):
+        raise c.UsageError("--to ubl writes one file per credit: give -o DIR")
+    mapping = read_map(map_file) if map_file else None
+    supplier = read_issuer(issuer) if issuer and system == "ubl" else None
+    as_of = lo.instant()
+    months = [m.text for m in run.as_months(month) or []]
+    inputs = [lo.ledger, *(f for f in (map_file, issuer) if f)]
+    with lo.open() as ledger:
+        ledger.expire(as_of)
+        done = run_export(
+            ledger,
+            system,
+            as_of=as_of,
+            statuses=[s.value for s in status or []],
+            customers=customer,
+            months=months,
+            mapping=mapping,
+            issuer=supplier,
+            raw_csv=raw_csv,
+        )
+        if done.files:
+            write_outputs(
+                output or "",
+                [(name, lambda out, xml=xml: out.write(xml)) for name, xml in done.files],
+                inputs=inputs,
+            )
+        elif system != "ubl":
+            write_output(output, lambda out: out.write(done.text), inputs=inputs)
+        new = record(ledger, done.items, as_of=as_of)
+    c.warn_all(done.warnings)
+    if system == "ubl":
+        typer.echo(f"{len(done.files)} credit notes written to {output}", err=True)
+    elif output not in (None, "-"):
+        typer.echo(f"{len(done.items)} credits exported to {output} ({new} new)", err=True)
+
+
+@ledger_app.command("import-ids")
+@c.boundary
+@ledger_options()
+@c.no_header_option
+def import_ids(
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="CSV (idempotency_key,document_id) or JSON Lines of the billing system's ids.",
+            metavar="FILE",
+        ),
+    ],
+    format: c.FormatOpt = None,
+    output: c.OutputOpt = None,
+    raw_csv: c.RawCsvOpt = False,
+    lo: LedgerOptions = None,  # type: ignore[assignment]
+) -> None:
+    """Mark exported credits issued with the billing system's document ids.
+
+    Each line's idempotency key is one 'ledger export' recorded: a credit's marks it issued
+    (as 'ledger issue' does), an adjustment's records its document. Importing the same file
+    again changes nothing; an unknown key is FILE:LINE (exit 1).
+
+    Example: slacalc ledger import-ids stripe-ids.csv
+    """
+    from slacalc.ledger.exports.ids import RESULT_FIELDS
+    from slacalc.ledger.exports.ids import import_ids as run_import
+
+    with lo.open() as ledger:
+        found = run_import(ledger, file, as_of=lo.instant())
+    changed = sum(r["action"] != "unchanged" for r in found)
+    _write(
+        found,
+        RESULT_FIELDS,
+        lo,
+        format=format,
+        output=output,
+        title=f"Imported: {changed} changed, {len(found) - changed} unchanged",
+        raw_csv=raw_csv,
+        empty="no ids in the file",
+    )

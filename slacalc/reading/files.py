@@ -51,6 +51,35 @@ def note_input(path: str) -> None:
         found.append(path)
 
 
+def read_small_text(path: str, *, limit: int, what: str, name: str | None = None) -> str:
+    """A small whole file (an issuer, a map, a list of ids) as text: at most ``limit`` bytes,
+    UTF-8 (BOM or not); each way it cannot be read is an InputError naming ``name`` (default
+    the path) and, for ``what`` it should have been, e.g. "an issuer file (TOML)"."""
+    from slacalc.errors import printable
+
+    name = name or printable(path)
+    note_input(path)  # -o never overwrites it
+    if "\x00" in path:
+        raise InputError(Problem(name, None, "a path cannot hold a NUL character"))
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(Problem(name, None, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(name, None, f"is a folder, not {what}")) from None
+    except OSError as exc:
+        raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
+    if len(data) > limit:
+        size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+        raise InputError(Problem(name, None, f"larger than {size}; is it {what}?"))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(Problem(name, line, "not UTF-8 text; save the file as UTF-8")) from None
+
+
 def inputs_read() -> list[str]:
     """The inputs recorded so far by the running command."""
     return list(_INPUTS.get() or ())

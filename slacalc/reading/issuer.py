@@ -30,7 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from slacalc.errors import InputError, Problem, printable
-from slacalc.reading.files import STDIN, note_input
+from slacalc.reading.files import STDIN, read_small_text
 
 __all__ = ["LANGUAGES", "MAX_ISSUER_BYTES", "Issuer", "read_issuer"]
 
@@ -82,27 +82,7 @@ def read_issuer(path: str) -> Issuer:
         )
     if not path.strip():
         raise InputError(Problem("--issuer", None, "the issuer file's path is empty"))
-    note_input(path)  # -o never overwrites it
-    if "\x00" in path:
-        raise InputError(Problem(printable(path), None, "a path cannot hold a NUL character"))
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_ISSUER_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(Problem(path, None, "no such file")) from None
-    except IsADirectoryError:
-        raise InputError(Problem(path, None, "is a folder, not an issuer file (TOML)")) from None
-    except OSError as exc:
-        raise InputError(Problem(path, None, f"cannot read: {exc.strerror}")) from None
-    if len(data) > MAX_ISSUER_BYTES:
-        raise InputError(
-            Problem(path, None, f"larger than {MAX_ISSUER_BYTES >> 10} KiB; is it an issuer file?")
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(Problem(path, line, "not UTF-8 text; save the file as UTF-8")) from None
+    text = read_small_text(path, limit=MAX_ISSUER_BYTES, what="an issuer file")
     try:
         document = tomllib.loads(text, parse_float=Decimal)  # never a binary float
     except tomllib.TOMLDecodeError as exc:
