@@ -81,12 +81,26 @@ def statement_cmd(
             metavar="FILE",
         ),
     ] = None,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger",
+            envvar="SLACALC_LEDGER",
+            help="The compensation ledger to read (a SQLite file or a postgresql:// URL; never "
+            "written): each credit's status, document number and amounts. Without it the "
+            "statement shows no ledger.",
+            metavar="PATH|URL",
+        ),
+    ] = None,
 ) -> None:
     """A customer's monthly SLA statement: availability, timeline, incidents, formula,
     compensation, claim window, dispute deadlines, terms and each input's SHA-256.
 
     Example: slacalc statement samples/incidents.csv --contracts samples/contracts.csv
     --customer acme --month 2025-05 --issuer samples/issuer.toml -o acme-2025-05.html
+
+    With --ledger PATH|URL (or SLACALC_LEDGER) each credit shows what the compensation ledger
+    knows of it: status, claim, document number, caps, adjustments, approved and issued.
     """
     if all_customers == (customer is not None):
         raise c.UsageError("give either --customer ID or --all-customers -o DIR")
@@ -110,14 +124,18 @@ def statement_cmd(
         **opts.run_kwargs(),
     )
     c.warn_all(result.warnings)
+    found, read = result.statements, list(result.inputs)
+    if ledger:
+        from slacalc.computing.statement_ledger import attach_ledger
+
+        found = attach_ledger(found, ledger)
+        read.append(ledger)  # -o never overwrites it
     if all_customers:
-        written = write_statements(
-            str(output), result.statements, language, fmt, inputs=result.inputs
-        )
+        written = write_statements(str(output), found, language, fmt, inputs=read)
         for path in written:
             c.err(f"wrote {path}")
     else:
-        write_statement(output, result.statements[0], language, fmt, inputs=result.inputs)
+        write_statement(output, found[0], language, fmt, inputs=read)
         if output not in (None, "-"):
             c.err(f"wrote {output}")
 

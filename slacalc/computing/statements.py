@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,6 +49,9 @@ from slacalc.reading.issuer import Issuer
 from slacalc.terms.deadlines import escalation_at
 from slacalc.terms.policy import PRESETS_DIR, Policy
 from slacalc.version import __version__
+
+if TYPE_CHECKING:
+    from slacalc.computing.statement_ledger import CreditLine, CreditTotals
 
 __all__ = [
     "DeadlineLine",
@@ -204,6 +208,9 @@ class ServiceStatement:
     outside: int  # the service's incidents that fall outside the month
     notes: tuple[Note, ...]  # of the month: the period, the outage rules
     formula: tuple[Step, ...]
+    # what the ledger knows of its credit (statement_ledger.attach_ledger); None: no ledger
+    # was read, or the service is met and has no credit
+    credit: CreditLine | None = None
 
 
 @dataclass
@@ -220,6 +227,8 @@ class Statement:
     calendar_years: set[int] = field(default_factory=set)  # whose working days were counted
     issuer: Issuer | None = None  # None: the statement says it has none
     display_name: str | None = None  # the customer's name, beside its id
+    ledger: str | None = None  # the ledger read (statement_ledger.attach_ledger); None: none
+    credits: list[CreditLine] = field(default_factory=list)  # what the ledger knows, by service
     version: str = __version__
 
     @property
@@ -249,6 +258,13 @@ class Statement:
         for s in self.services:
             out[s.row.currency] = out.get(s.row.currency, Decimal(0)) + s.row.compensation
         return out
+
+    def credit_totals(self) -> list[CreditTotals]:
+        """With a ledger: per currency, what the statement computes, what the ledger approved
+        and what it issued (:func:`~slacalc.computing.statement_ledger.totals`)."""
+        from slacalc.computing.statement_ledger import totals
+
+        return totals(self.credits)
 
     def policies(self) -> list[tuple[Policy, list[str]]]:
         """Each policy that priced a service, with the services it priced."""

@@ -14,6 +14,20 @@ import re
 
 from slacalc.errors import UsageError, shown
 
+# The forms a credit is paid in: a rule of the terms (a policy's credit_form names one),
+# re-exported here for the ledger's modules.
+from slacalc.terms.credit_forms import (  # noqa: F401
+    ACCOUNT_CREDIT,
+    CASH,
+    EXTENSION,
+    FORMS,
+    GRANT,
+    NEEDS,
+    VOUCHER,
+    missing_for,
+    parse_form,
+)
+
 DETECTED, CLAIMED, APPROVED, DENIED, ISSUED, APPLIED, EXPIRED = (
     "detected",
     "claimed",
@@ -74,33 +88,3 @@ def credit_id(customer_id: str, service: str, month: str) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:24]
-
-
-# --- forms ----------------------------------------------------------------------------------------
-CASH, ACCOUNT_CREDIT, VOUCHER, EXTENSION, GRANT = (
-    "cash",
-    "account_credit",
-    "voucher",
-    "service_extension",
-    "resource_grant",
-)
-FORMS = (CASH, ACCOUNT_CREDIT, VOUCHER, EXTENSION, GRANT)
-# What each form needs before it is issued (the option that gives it).
-NEEDS = {EXTENSION: ("extension_days", "--extension-days"), GRANT: ("grant_detail", "--grant")}
-
-
-def parse_form(text: str) -> str:
-    value = text.strip().lower().replace("-", "_")
-    if value == "refund":
-        return CASH
-    if value not in FORMS:
-        raise UsageError(f"--form '{shown(text)}': expected one of {', '.join(FORMS)}")
-    return value
-
-
-def missing_for(form: str, values: dict[str, object]) -> str | None:
-    """The option a credit of ``form`` still needs (None: it has what it needs)."""
-    need = NEEDS.get(form)
-    if need is None or values.get(need[0]) not in (None, ""):
-        return None
-    return need[1]

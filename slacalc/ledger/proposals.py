@@ -23,6 +23,7 @@ from slacalc.computing.fields import FIELDS
 from slacalc.dates.instants import parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, UsageError, printable
+from slacalc.ledger.credits import CASH, FORMS, parse_form
 from slacalc.terms import money
 from slacalc.terms.policy import Policy, load_policy
 
@@ -304,6 +305,12 @@ def _proposal(
         bad("month", str(exc))
     if text("status") not in ("final", "provisional"):
         bad("status", "expected final or provisional")
+    form = CASH
+    if text("credit_form"):
+        try:
+            form = parse_form(text("credit_form"))
+        except UsageError:
+            bad("credit_form", f"expected one of {', '.join(FORMS)} (or refund, read as cash)")
     instants = {}
     for column in ("compensation_due_at", "claim_opens_at", "claim_closes_at"):
         try:
@@ -326,7 +333,7 @@ def _proposal(
         report_status=text("status"),
         policy_name=text("policy") or (policy.name if policy else ""),
         policy=policy,
-        credit_form=text("credit_form") or "cash",
+        credit_form=form,  # the policy's: the credit's own form is set at approve or issue
         due_us=instants["compensation_due_at"],
         due_at=text("compensation_due_at"),
         claim_opens_us=instants["claim_opens_at"],

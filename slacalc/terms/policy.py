@@ -22,12 +22,12 @@ from typing import Any
 
 from slacalc.dates.instants import from_us
 from slacalc.errors import UsageError
+from slacalc.terms.credit_forms import CASH, FORMS, parse_form
 from slacalc.terms.numbers import format_pct, parse_decimal, ratio
 
 COEFFICIENT = "coefficient"
 CREDIT = "credit"
 MODES = (COEFFICIENT, CREDIT)
-CASH, VOUCHER = "cash", "voucher"
 BASE_PERIOD, BASE_MINUS_EXCLUDED = "period", "period-minus-excluded"
 DAYS_ALL, DAYS_WORKING, DAYS_MON_FRI = "all", "working", "mon-fri"
 
@@ -534,6 +534,17 @@ class _Reader:
             return None
         return value.strip().lower()
 
+    def form(self, key: str, value: Any) -> str | None:
+        """A credit form, one of the ledger's (``refund`` is read as ``cash``), or None."""
+        if isinstance(value, str):
+            try:
+                return parse_form(value)
+            except UsageError:
+                pass
+        choices = ", ".join(repr(f) for f in FORMS)
+        self.bad(key, f"expected one of {choices}, or 'refund' for 'cash' (value {value!r})")
+        return None
+
     def text(self, key: str, value: Any) -> str:
         if isinstance(value, date):
             return value.isoformat()
@@ -571,9 +582,7 @@ class _Reader:
                 "round_up_seconds", data.get("round_up_seconds", 0), SECONDS_DOMAIN
             ),
             "min_credit": self.number("min_credit", data.get("min_credit", 0), MIN_CREDIT_DOMAIN),
-            "credit_form": self.choice(
-                "credit_form", data.get("credit_form", CASH), (CASH, VOUCHER)
-            ),
+            "credit_form": self.form("credit_form", data.get("credit_form", CASH)),
             "availability_base": self.choice(
                 "availability_base",
                 data.get("availability_base", BASE_PERIOD),

@@ -3,6 +3,7 @@ stylesheet inlined, the charts as inline SVG; no script, font, image or link lea
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from slacalc.computing.fields import FIELDS, TEXT_FIELDS
+from slacalc.computing.statement_ledger import CreditLine, LedgerCredit
 from slacalc.computing.statements import ServiceStatement, Statement
 from slacalc.dates.instants import format_instant, from_us
 from slacalc.errors import printable
 from slacalc.terms import deadlines, money, numbers
 from slacalc.writing.statement.chart import timeline_chart
-from slacalc.writing.statement.messages import Catalogue, Msg, data_html, data_list
+from slacalc.writing.statement.messages import Catalogue, Data, Msg, data_html, data_list
 from slacalc.writing.statement.phrases import SHOWN_ELSEWHERE, hours_msg, say
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -153,10 +155,12 @@ class _View:
     def money_html(self, digits: str, currency: str, **data: str) -> Markup:
         """An amount's exact decimal text as the page shows money (:meth:`Catalogue.amount`),
         the currency code and the grouped digits each in their element; ``data`` (``field``,
-        ``value``, ``total``) become the digits' ``data-*`` attributes."""
+        ``value``, ``total``, ``ledger``, ``ledger_total``) become the digits' ``data-*``
+        attributes (``_`` written ``-``)."""
         code, text = self.t.amount_parts(digits, currency)
         attrs = Markup("").join(
-            Markup(' data-{}="{}"').format(k, printable(v)) for k, v in data.items()
+            Markup(' data-{}="{}"').format(k.replace("_", "-"), printable(v))
+            for k, v in data.items()
         )
         return Markup(
             '<span class="money"><span class="cur">{}</span>\u00a0'
@@ -165,6 +169,48 @@ class _View:
 
     def total_html(self, amount: Any, currency: str) -> Markup:
         return self.money_html(money.format_money(amount, currency), currency, total=currency)
+
+    # --- the compensation ledger (a statement made with --ledger) ---------------------------
+    def ledger_money(self, value: Decimal, currency: str, name: str, text: str) -> Markup:
+        """An amount of the ledger, marked as its field ``name`` with the ledger's own text."""
+        return self.money_html(
+            money.format_money(value, currency), currency, ledger=name, value=text
+        )
+
+    def money_text(self, value: Decimal, currency: str) -> str:
+        return self.t.money(value, currency)
+
+    def money_digits(self, value: Decimal, currency: str) -> str:
+        """An amount's text with exactly the currency's decimals, for :meth:`money_html`."""
+        return money.format_money(value, currency)
+
+    def credit_state(self, line: CreditLine) -> Markup:
+        """A credit's state in words: ``approved in part``, ``not yet posted``."""
+        c = line.credit
+        if c is None:
+            return self.t("ledger.state.not_posted")
+        if c.status == "approved" and c.partial:
+            return self.t("ledger.state.approved_partial")
+        return self.t(f"ledger.state.{c.status}")
+
+    def credit_form(self, c: LedgerCredit) -> Markup:
+        """The credit's own form, with what it needs: ``service-time extension of 3 days``."""
+        t = self.t
+        if c.form == "service_extension" and c.extension_days is not None:
+            return t("form.extension_days", days=c.extension_days)
+        if c.form == "resource_grant" and c.grant:
+            return t("form.grant_detail", grant=Data(c.grant))
+        if c.form == "voucher" and c.record.get("voucher_expires"):
+            expires = c.voucher_expires
+            when = (
+                self.t.date(expires) if expires is not None else Data(c.record["voucher_expires"])
+            )
+            return t("form.voucher_expires", date=when)
+        return t(f"credit_form.{c.form}")
+
+    def caps(self, c: LedgerCredit) -> Markup:
+        sep = Markup("、" if self.t.lang == "zh" else ", ")
+        return sep.join(self.t(f"cap.{name}") for name in c.cut_by)
 
     def pct(self, value: Any) -> str:
         return numbers.format_pct(value)
