@@ -183,6 +183,44 @@ def _contract_book(contracts: str | None, s: Settings) -> Any:
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
+def by_zone(
+    table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
+) -> tuple[Any, list]:
+    """The incident table with its zone rows turned into rows of their keys, under each key's
+    policy's ``[redundancy]`` rule (:mod:`slacalc.computing.redundancy`), and the warnings of
+    incidents in zones a key is not deployed in. A table without zones, under policies without
+    redundancy, comes back as it is; ``--deployments`` and a ``[redundancy]`` policy go
+    together (``strict=False``: a policy without redundancy just leaves the zones uncounted, as
+    one of several policies compared)."""
+    policies = [s.policy, *(book.table.policies if book is not None else [])]
+    redundant = [p.name for p in policies if p.redundancy is not None]
+    if deployments is None:
+        if redundant and table.zone is not None:
+            raise UsageError(
+                f"policy '{redundant[0]}' counts zones ([redundancy]): give --deployments FILE "
+                "(customer_id,service,zone[,from,to]), where each customer runs"
+            )
+        return table, []
+    if not redundant and not strict:
+        return table, []
+    if not redundant:
+        raise UsageError(
+            "--deployments needs a policy with [redundancy] (e.g. --policy aws-ec2-region): "
+            f"policy '{s.policy.name}' counts every incident against its whole key"
+        )
+    from slacalc.computing.redundancy import key_incidents
+    from slacalc.reading.deployments import read_deployments
+
+    deps = read_deployments(deployments, s.tz)
+
+    def rule_of(key: tuple[str, str]) -> Any:
+        contract = book.find(*key) if book is not None else None
+        return (contract.policy if contract is not None else s.policy).redundancy
+
+    zoned, trace = key_incidents(table, deps, rule_of, as_of=s.as_of)
+    return zoned, [str(p) for p in trace.notes()]
+
+
 def as_budget(value: str | int | None) -> int:
     """``--memory``: bytes from ``2G``, ``500M``, ``1.5GiB`` or a plain number of bytes; by
     default a quarter of the machine's memory."""
@@ -400,6 +438,7 @@ def report(
     tz: str | ZoneInfo = DEFAULT_TZ,
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
+    deployments: str | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     months: Iterable[str | Month] | None = None,
@@ -435,8 +474,14 @@ def report(
         calendar=calendar,
         holidays=holidays,
     )
-    inputs = [*incidents, *([contracts] if contracts else [])]
+    inputs = [
+        *incidents,
+        *([contracts] if contracts else []),
+        *([deployments] if deployments else []),
+    ]
     if engine == SPARK:
+        if deployments is not None:
+            raise UsageError("--deployments: zones are counted in memory, not on Spark yet")
         if deadlines:
             raise UsageError(
                 "--engine spark writes csv or json (or -o DIR.parquet), not a table: give "
@@ -458,7 +503,8 @@ def report(
     book = _contract_book(contracts, s)
     needed = memory_needed(incidents)
     stage = progress.stage if progress is not None else (lambda label, fraction: None)
-    if not deadlines and needed is not None and needed > budget:
+    # zones are counted in memory: a run with --deployments reads the log whole
+    if not deadlines and deployments is None and needed is not None and needed > budget:
         result = report_in_buckets(
             incidents, s, budget=budget, contracts=book, months=chosen, fmt=input_format
         )
@@ -467,9 +513,10 @@ def report(
     else:
         stage("reading", 0.05)
         table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
+        table, zone_warnings = by_zone(table, s, book, deployments)
         stage("computing", 0.7)
         result = compute_report(table, s, contracts=book, months=chosen)
-        run = ReportRun(MEMORY, s, result.months, list(result.warnings), inputs, result)
+        run = ReportRun(MEMORY, s, result.months, zone_warnings + result.warnings, inputs, result)
     years = result.calendar_years(deadlines=deadlines)
     run.warnings.extend(unconfirmed_warnings(s.work_calendar, years))
     return run
@@ -491,6 +538,7 @@ def compare(
     tz: str | ZoneInfo = DEFAULT_TZ,
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
+    deployments: str | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     months: Iterable[str | Month] | None = None,
@@ -524,10 +572,15 @@ def compare(
     )
     budget = as_budget(memory)
     book = _contract_book(contracts, s)
+    if deployments is not None:
+        with_zones = [*chosen_policies, *(book.table.policies if book is not None else [])]
+        if not any(p.redundancy is not None for p in with_zones):
+            raise UsageError("--deployments needs a compared policy with [redundancy]")
     inputs = [*incidents, *([contracts] if contracts else [])]
     needed = memory_needed(incidents)
-    bucketed = needed is not None and needed > budget
+    bucketed = deployments is None and needed is not None and needed > budget
     table = None if bucketed else read_incidents(incidents, s.tz, fmt=input_format)
+    zone_warnings: list[str] = []
     runs = []
     try:
         for policy in chosen_policies:
@@ -544,8 +597,11 @@ def compare(
                 run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
                 run._close.append(lambda r=result: r.__exit__(None, None, None))
             else:
-                result = compute_report(table, s_p, contracts=book_p, months=chosen)
-                run = ReportRun(MEMORY, s_p, result.months, list(result.warnings), inputs, result)
+                zoned, zone_warnings = by_zone(table, s_p, book_p, deployments, strict=False)
+                result = compute_report(zoned, s_p, contracts=book_p, months=chosen)
+                run = ReportRun(
+                    MEMORY, s_p, result.months, zone_warnings + result.warnings, inputs, result
+                )
             runs.append(run)
     except BaseException:
         for run in runs:
@@ -570,6 +626,7 @@ def explain(
     tz: str | ZoneInfo = DEFAULT_TZ,
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
+    deployments: str | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     monthly_fee: str | Decimal | None = None,
@@ -601,6 +658,7 @@ def explain(
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
+    table, _ = by_zone(table, s, book, deployments)
     return explain_row(table, s, customer=customer, service=service, month=wanted, contracts=book)
 
 
@@ -624,6 +682,7 @@ def statements(
     tz: str | ZoneInfo = DEFAULT_TZ,
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
+    deployments: str | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     monthly_fee: str | Decimal | None = None,
@@ -664,6 +723,7 @@ def statements(
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]
     table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
+    table, zone_warnings = by_zone(table, s, book, deployments)
     # digests once the readers have vouched for the files (a missing one is their error)
     digests = source_files(
         incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin
@@ -678,12 +738,13 @@ def statements(
         issuer=by,
         display_names={**(book.display_names() if book else {}), **(display_names or {})},
     )
-    warnings = list(found[0].warnings) if found else []
+    warnings = zone_warnings + (list(found[0].warnings) if found else [])
     years = {y for statement in found for y in statement.calendar_years}
     warnings += unconfirmed_warnings(s.work_calendar, years)
     read = [
         *incidents,
         *([contracts] if contracts else []),
+        *([deployments] if deployments else []),
         *([issuer_file] if issuer_file else []),
     ]
     return StatementRun(found, warnings, read)

@@ -101,6 +101,15 @@ HolidaysOpt = Annotated[
         metavar="FILE",
     ),
 ]
+DeploymentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--deployments",
+        help="CSV of customer_id,service,zone[,from,to]: where each customer runs, for a "
+        "policy with \\[redundancy] (incidents with a zone column count by zone).",
+        metavar="FILE",
+    ),
+]
 CurrencyOpt = Annotated[
     str,
     typer.Option(
@@ -220,6 +229,7 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "tz": (TzOpt, DEFAULT_TZ),
     "calendar": (CalendarOpt, DEFAULT_CALENDAR),
     "holidays": (HolidaysOpt, None),
+    "deployments": (DeploymentsOpt, None),
     "currency": (CurrencyOpt, DEFAULT_CURRENCY),
     "as_of": (AsOfOpt, None),
     "input_format": (InputFormatOpt, None),
@@ -347,7 +357,15 @@ def warn(message: str) -> None:
 
 
 # Parameters that name files a command reads: its -o must never overwrite one of them.
-INPUT_PARAMETERS = ("incidents", "contracts", "policy", "holidays", "disputes", "issuer")
+INPUT_PARAMETERS = (
+    "incidents",
+    "contracts",
+    "policy",
+    "holidays",
+    "deployments",
+    "disputes",
+    "issuer",
+)
 # Other parameters that name files: outputs, maps, issuer files, import sources.
 PATH_PARAMETERS = ("output", "map_file", "files")
 

@@ -70,15 +70,18 @@ def post(
     from slacalc.errors import UsageError
     from slacalc.ledger.proposals import from_report_file, from_run, input_digests
 
-    if "-" in (*incidents, contracts, from_report, holidays):
+    deployments = options.get("deployments")
+    if "-" in (*incidents, contracts, from_report, holidays, deployments):
         raise UsageError(
             "a ledger post keeps the SHA-256 of every input: give a file, not standard input"
         )
     zone = run.as_zone(tz or run.DEFAULT_TZ)
     moment = run.as_instant(as_of, zone)
     if from_report is not None:
-        if incidents or contracts:
-            raise UsageError("--from-report posts a report: give no incident logs or --contracts")
+        if incidents or contracts or deployments:
+            raise UsageError(
+                "--from-report posts a report: give no incident logs, --contracts or --deployments"
+            )
         chosen = run.as_policy(policy) if policy is not None else None
         files = [("report", from_report), *_policy_file(policy)]
         found = from_report_file(
@@ -100,6 +103,7 @@ def post(
             files = [("incidents", p) for p in incidents]
             files += [("contracts", contracts)] if contracts else []
             files += [("holidays", holidays)] if holidays else []
+            files += [("deployments", deployments)] if deployments else []
             files += _policy_file(policy)
             found = from_run(result, input_digests(files))
     records = ledger.post(found, as_of=moment)

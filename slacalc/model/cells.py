@@ -6,8 +6,10 @@ same functions, so a value means the same whatever file it came in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 
+from slacalc.errors import InputError, Problem
 from slacalc.terms.numbers import parse_decimal
 
 OUTAGE = "outage"
@@ -22,6 +24,50 @@ EXCLUSION_CODES = (2, 3)
 # The columns of slacalc's own incident log, in the order it writes them.
 COLUMNS = ("start", "end", "customer_id", "service", "incident_id", "category", "impact", "source")
 REQUIRED = ("start",)
+
+# The zone (availability zone, or any unit a redundant deployment spans) a row downs: empty =
+# the whole (customer_id, service). Read by every reader, never written by slacalc's own log.
+ZONE = "zone"
+# Other names a log may give a column (a cloud's "resource": the zone it runs in).
+ALIASES = {"resource": ZONE}
+READ_COLUMNS = (*COLUMNS, ZONE)  # every column a reader takes
+HEADERS = (*READ_COLUMNS, *ALIASES)  # every header name (or JSON / Parquet key) a reader knows
+
+
+def column_of(name: str) -> str | None:
+    """The column a header name or key means (``" Resource "``: ``zone``); None when unknown."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in READ_COLUMNS else None
+
+
+def header_columns(
+    file: str, header: Sequence[str], columns: Sequence[str] = READ_COLUMNS
+) -> dict[str, int]:
+    """Each of ``columns`` a CSV header (names normalised) has, by index, aliases included.
+
+    Two header cells that give one column (``zone`` and ``resource``, or ``zone`` twice) are
+    an InputError on line 1: which one holds the zone would be a guess."""
+    found: dict[str, int] = {}
+    problems = []
+    for i, cell in enumerate(header):
+        column = ALIASES.get(cell, cell)
+        if column not in columns:
+            continue
+        if column in found:
+            first = header[found[column]]
+            what = (
+                f"column '{cell}' appears more than once"
+                if first == cell
+                else f"columns '{first}' and '{cell}' both give the {column}: keep one"
+            )
+            problems.append(Problem(file, 1, what))
+            continue
+        found[column] = i
+    if problems:
+        raise InputError(problems)
+    return found
+
 
 # A customer_id of "*": the incident hits every customer with a contract for its service.
 EVERY_CUSTOMER = "*"

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from slacalc import speed
 from slacalc.dates.instants import parse_instants
 from slacalc.errors import Problem
-from slacalc.model.cells import CATEGORIES, MAX_CELL, parse_category, parse_impact
+from slacalc.model.cells import CATEGORIES, MAX_CELL, ZONE, parse_category, parse_impact
 
 Key = tuple[str, str]
 NO_END = np.iinfo(np.int64).max  # the end of an ongoing incident: counted up to --as-of
@@ -66,6 +66,7 @@ class Incident(NamedTuple):
     start_text: str = ""
     end_text: str = ""
     origin: str = ""  # the "source" column of imported rows (format and file)
+    zone: str = ""  # the zone it downs ("": the whole key)
 
     @property
     def key(self) -> Key:
@@ -95,6 +96,10 @@ class IncidentTable:
     source: Any = None  # pyarrow string array (imports' provenance) or None
     start_text: Any = None  # pyarrow string arrays of the cells as read (explain), or None
     end_text: Any = None
+    # pyarrow string array: the zone each row downs ("" or null: the whole key); None when no
+    # file had a zone column. Only a policy's [redundancy] gives it a meaning
+    # (slacalc.computing.redundancy); otherwise every row downs its whole key.
+    zone: Any = None
     # The keys as numbers into their distinct customers and services, when the join that
     # numbered them kept those: (customers, each key's customer, services, each key's service).
     # Sorting the keys then hashes nothing (see key_order).
@@ -151,6 +156,7 @@ class IncidentTable:
             source=text(self.source),
             start_text=text(self.start_text),
             end_text=text(self.end_text),
+            zone=text(self.zone),
             key_words=None,  # the keys are renumbered
         )
 
@@ -200,6 +206,7 @@ class IncidentTable:
             text(self.start_text),
             text(self.end_text),
             text(self.source),
+            text(self.zone),
         )
 
     def incidents(self, rows: Any = None) -> list[Incident]:
@@ -282,6 +289,7 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         source=cat("source"),
         start_text=cat("start_text"),
         end_text=cat("end_text"),
+        zone=cat("zone"),
         key_words=words,
     )
 
@@ -300,6 +308,7 @@ def from_columns(
     line: Any,
     incident_id: Any,
     source: Any = None,
+    zone: Any = None,
 ) -> IncidentTable:
     """A table of typed columns, one entry per row (each row's customer and service as text):
     what a bucket of a large log stored on disk reads back as."""
@@ -318,6 +327,7 @@ def from_columns(
         line=np.asarray(line, dtype=np.int64),
         incident_id=incident_id,
         source=source,
+        zone=zone,
     )
 
 
@@ -508,7 +518,8 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     """
     n = len(part)
     name = part.name
-    raw = {c: _text(part.cells.get(c), n) for c in _COLUMNS}
+    columns = (*_COLUMNS, ZONE) if ZONE in part.cells else _COLUMNS
+    raw = {c: _text(part.cells.get(c), n) for c in columns}
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
     lines = np.asarray(part.lines, dtype=np.int64)
 
@@ -518,7 +529,7 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
             msg = message(r) if callable(message) else message
             found.append((r, order, Problem(name, int(lines[r]) or None, msg, column, text)))
 
-    for c in _COLUMNS:
+    for c in columns:
         col = raw[c]
         if not pc.any(pc.greater(pc.binary_length(col), MAX_CELL)).as_py():
             continue  # no cell has that many bytes, so none has that many characters
@@ -541,7 +552,7 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     for c in ("customer_id", "service", "category", "impact"):
         words, codes = coded[c]
         blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
-    for c in ("incident_id", "source"):
+    for c in ("incident_id", "source", *columns[len(_COLUMNS) :]):
         if blank.any():
             maybe = np.flatnonzero(blank)
             values = pc.utf8_trim_whitespace(raw[c].take(pa.array(maybe)))
@@ -601,6 +612,10 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     if "source" in part.cells:
         src_words, src_codes = _trimmed_codes(raw["source"])
         source = src_words.take(pa.array(src_codes[rows]))
+    zone = None
+    if ZONE in raw:
+        zone_words, zone_codes = _trimmed_codes(raw[ZONE])
+        zone = zone_words.take(pa.array(zone_codes[rows]))
     table = IncidentTable(
         key_customer=cust_words.take(pa.array(of_customer)),
         key_service=svc_words.take(pa.array(of_service)),
@@ -617,6 +632,7 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         source=source,
         start_text=part_text(part, "start", index) if keep_text else None,
         end_text=part_text(part, "end", index) if keep_text else None,
+        zone=zone,
         key_words=(cust_words, of_customer, svc_words, of_service),
     )
     found.sort(key=lambda item: (item[0], item[1]))

@@ -15,7 +15,7 @@ import numpy as np
 
 from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import HEADERS, REQUIRED
 from slacalc.model.table import (
     IncidentTable,
     RawPart,
@@ -137,7 +137,7 @@ def _read_file(
         from slacalc.reading.parquet import read_parquet
 
         return build_pieces(iter([read_parquet(path)]), tz, keep_text, customers)
-    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    f = open_csv(path, required=REQUIRED, known=HEADERS)
     from slacalc.reading import csv_bulk, csv_rows
 
     if len(f.data) >= csv_bulk.MIN_BYTES:
@@ -250,7 +250,7 @@ def _file_parts(path: str, fmt: str, rows_only: bool, piece_bytes: int) -> Itera
 
         yield from parquet_parts(path, max(1000, piece_bytes // 80))
         return
-    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    f = open_csv(path, required=REQUIRED, known=HEADERS)
     from slacalc.reading import csv_bulk, csv_rows
 
     if not rows_only and len(f.data) >= csv_bulk.MIN_BYTES:

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from slacalc.model.cells import COLUMNS, MAX_CELL
+from slacalc.model.cells import MAX_CELL, READ_COLUMNS, header_columns
 from slacalc.model.table import RawPart
 from slacalc.reading.files import CsvFile, release
 
@@ -36,7 +36,7 @@ class NotBulk(Exception):
 
 
 def bulk_pieces(
-    f: CsvFile, piece_bytes: int | None = None, columns: tuple[str, ...] = COLUMNS
+    f: CsvFile, piece_bytes: int | None = None, columns: tuple[str, ...] = READ_COLUMNS
 ) -> Iterator[RawPart] | None:
     """The cells (of ``columns``: an incident log's by default) of an opened CSV file through
     pyarrow, a piece of about ``piece_bytes`` (default :data:`PIECE_BYTES`) at a time; None
@@ -50,11 +50,11 @@ def bulk_pieces(
 
 
 def _pieces(
-    f: CsvFile, shape: _Shape, piece_bytes: int, columns: tuple[str, ...] = COLUMNS
+    f: CsvFile, shape: _Shape, piece_bytes: int, columns: tuple[str, ...] = READ_COLUMNS
 ) -> Iterator[RawPart]:
     width = len(f.header)
     names = [f"c{i}" for i in range(width)]
-    wanted = {c: i for c in columns if (i := f.column(c)) is not None}
+    wanted = header_columns(f.name, f.header, columns)
     try:
         reader = pcsv.open_csv(
             pa.BufferReader(pa.py_buffer(f.data)),

@@ -15,14 +15,14 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc.errors import InputError, Problem
-from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import HEADERS, REQUIRED, header_columns
 from slacalc.model.table import RawPart
 from slacalc.reading.files import CsvFile, open_csv
 
 
 def read_csv_rows(path: str, *, on_progress: Callable[[int, int], None] | None = None) -> RawPart:
     """One CSV incident log's cells and line numbers (a bad header is an InputError)."""
-    f = open_csv(path, required=REQUIRED, known=COLUMNS)
+    f = open_csv(path, required=REQUIRED, known=HEADERS)
     f.on_progress = on_progress
     return csv_part(f)
 
@@ -36,7 +36,7 @@ def csv_parts(f: CsvFile, rows: int | None = None) -> Iterator[RawPart]:
     """The cells of an opened CSV file, ``rows`` rows at a time (all at once when None), with
     every row-shape problem collected in the part where it was met. At least one part."""
     name, width = f.name, len(f.header)
-    wanted = {c: i for c in COLUMNS if (i := f.column(c)) is not None}
+    wanted = header_columns(name, f.header)
     columns: dict[str, list[str]] = {c: [] for c in wanted}
     lines: list[int] = []
     problems: list[Problem] = []

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from slacalc.errors import Problem
-from slacalc.model.cells import COLUMNS, MAX_CELL, REQUIRED
+from slacalc.model.cells import MAX_CELL, READ_COLUMNS, REQUIRED, ZONE, column_of
 from slacalc.model.table import RawPart
 from slacalc.reading.files import read_bytes
 
@@ -39,7 +39,7 @@ def read_jsonl(path: str) -> RawPart:
     """One JSON Lines incident log's cells, with each object's line number."""
     name, data = read_bytes(path)
     text = data.decode("utf-8-sig")
-    columns: dict[str, list[str]] = {c: [] for c in COLUMNS}
+    columns: dict[str, list[str]] = {c: [] for c in READ_COLUMNS}
     lines: list[int] = []
     problems: list[Problem] = []
     # Lines end at LF (CRLF too) and only there: JSON strings may hold U+2028 and friends,
@@ -52,8 +52,10 @@ def read_jsonl(path: str) -> RawPart:
         if cells is None:
             continue
         lines.append(number)
-        for c in COLUMNS:
+        for c in READ_COLUMNS:
             columns[c].append(cells.get(c, ""))
+    if not any(columns[ZONE]):
+        del columns[ZONE]  # no line gives a zone: the log has no zone column
     return RawPart(
         name=name,
         lines=np.array(lines, dtype=np.int64),
@@ -99,8 +101,8 @@ def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[s
     seen: set[str] = set()
     ok = True
     for key, value in obj:
-        column = key.strip().lower()
-        if column not in COLUMNS:
+        column = column_of(key)
+        if column is None:
             continue  # unknown keys are ignored, as unknown CSV columns are
         if column in seen:
             problem("appears more than once in the object", column)

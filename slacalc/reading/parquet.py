@@ -13,6 +13,7 @@ text (a list, a struct; numbers where timestamps belong) is refused whole, with 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sys
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from slacalc.errors import InputError, Problem
-from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import READ_COLUMNS, REQUIRED, column_of
 from slacalc.model.table import RawPart
 from slacalc.reading.files import STDIN
 
@@ -43,7 +44,7 @@ def parquet_parts(path: str, rows: int | None = None) -> Iterator[RawPart]:
     for table in _read_tables(path, name, rows):
         cells = {}
         problems: list[Problem] = []
-        for column in COLUMNS:
+        for column in READ_COLUMNS:
             field = table.schema.get_field_index(column)
             if field < 0:
                 continue
@@ -64,33 +65,13 @@ def parquet_parts(path: str, rows: int | None = None) -> Iterator[RawPart]:
 def _read_tables(path: str, name: str, rows: int | None) -> Iterator[pa.Table]:
     """The file's known columns, renamed to their normalised names, whole or ``rows`` rows at
     a time (at least one table); InputError saying why not."""
-    import pyarrow.parquet as pq
-
-    try:
-        if path == STDIN:
-            stream = getattr(sys.stdin, "buffer", None)
-            handle: Any = io.BytesIO(stream.read() if stream is not None else b"")
-        else:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below, after pyarrow read it
-    except FileNotFoundError:
-        raise InputError(Problem(name, None, "no such file")) from None
-    except IsADirectoryError:
-        raise InputError(Problem(name, None, "is a directory, not a Parquet file")) from None
-    except OSError as exc:
-        raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
-    with handle:
-        try:
-            parquet = pq.ParquetFile(handle)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            handle.seek(0)
-            starts_right = handle.read(4) == b"PAR1"
-            raise InputError(Problem(name, None, _not_parquet(str(exc), starts_right))) from None
+    with opened(path, name) as parquet:
         names = parquet.schema_arrow.names
         wanted: dict[str, str] = {}
         problems = []
         for actual in names:
-            key = actual.strip().lower()
-            if key not in COLUMNS:
+            key = column_of(actual)
+            if key is None:
                 continue
             if key in wanted:
                 problems.append(Problem(name, None, f"column '{key}' appears more than once"))
@@ -124,6 +105,34 @@ def _read_tables(path: str, name: str, rows: int | None) -> Iterator[pa.Table]:
             raise InputError(
                 Problem(name, None, f"a damaged Parquet file (cut short?): {_reason(exc)}")
             ) from None
+
+
+@contextlib.contextmanager
+def opened(path: str, name: str) -> Iterator[Any]:
+    """A Parquet file (``-``: standard input) as pyarrow's ``ParquetFile``, closed after the
+    ``with``; InputError saying why it cannot be read (missing, a folder, not Parquet)."""
+    import pyarrow.parquet as pq
+
+    try:
+        if path == STDIN:
+            stream = getattr(sys.stdin, "buffer", None)
+            handle: Any = io.BytesIO(stream.read() if stream is not None else b"")
+        else:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, after pyarrow read it
+    except FileNotFoundError:
+        raise InputError(Problem(name, None, "no such file")) from None
+    except IsADirectoryError:
+        raise InputError(Problem(name, None, "is a directory, not a Parquet file")) from None
+    except OSError as exc:
+        raise InputError(Problem(name, None, f"cannot read: {exc.strerror}")) from None
+    with handle:
+        try:
+            parquet = pq.ParquetFile(handle)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            handle.seek(0)
+            starts_right = handle.read(4) == b"PAR1"
+            raise InputError(Problem(name, None, _not_parquet(str(exc), starts_right))) from None
+        yield parquet
 
 
 def _not_parquet(reason: str, starts_right: bool) -> str:

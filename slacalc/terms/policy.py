@@ -24,6 +24,7 @@ from slacalc.dates.instants import from_us
 from slacalc.errors import UsageError
 from slacalc.terms.credit_forms import CASH, FORMS, parse_form
 from slacalc.terms.numbers import format_pct, parse_decimal, ratio
+from slacalc.terms.redundancy import RedundancyRule, parse_redundancy
 
 COEFFICIENT = "coefficient"
 CREDIT = "credit"
@@ -266,6 +267,8 @@ class Policy:
     availability_base: str = BASE_PERIOD
     service_hours: ServiceHours | None = None
     claim_window: ClaimWindow | None = None
+    # When a key deployed in several zones counts as down (None: every incident downs its key)
+    redundancy: RedundancyRule | None = None
     # The ledger's limits over time (slacalc ledger post applies them; the report does not)
     annual_cap_pct: Decimal | None = None
     customer_cap_pct: Decimal | None = None
@@ -329,6 +332,8 @@ class Policy:
             out.append(f"service hours: {self.service_hours.text()}")
         if self.claim_window is not None:
             out.append(f"claim window: {self.claim_window.text()}")
+        if self.redundancy is not None:
+            out.append(f"redundancy: {self.redundancy.describe()}")
         if self.annual_cap_pct is not None:
             out.append(
                 f"ledger: credits of 12 months capped at {format_pct(self.annual_cap_pct)} % of "
@@ -439,6 +444,7 @@ _TOP_KEYS = {
     "availability_base",
     "service_hours",
     "claim_window",
+    "redundancy",
     "tiers",
 }
 _TIER_KEYS = {"target", "coefficient", "credit_pct", "bands"}
@@ -591,6 +597,11 @@ class _Reader:
         }
         hours = self.service_hours(data["service_hours"]) if "service_hours" in data else None
         claim = self.claim_window(data["claim_window"]) if "claim_window" in data else None
+        redundancy = None
+        if "redundancy" in data:
+            redundancy, found = parse_redundancy(data["redundancy"])
+            for key, message in found:
+                self.bad(key, message)
         meta = {k: self.text(k, data[k]) for k in ("terms_dated", "note") if k in data}
         if self.problems or cap is None or default is None:
             return None
@@ -602,6 +613,7 @@ class _Reader:
             tiers=tuple(sorted(tiers, key=lambda t: t.target, reverse=True)),
             service_hours=hours,
             claim_window=claim,
+            redundancy=redundancy,
             title=self.text("title", data.get("title", "")),
             source=self.text("source", data.get("source", "")),
             read_on=self.text("read_on", data.get("read_on", "")),
