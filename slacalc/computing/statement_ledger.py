@@ -15,17 +15,13 @@ written) and :func:`credit_lines` builds the lines; the writers only format them
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slacalc.dates.instants import parse_instant
-from slacalc.errors import UsageError, printable
 
 if TYPE_CHECKING:
     from slacalc.computing.statements import Statement
@@ -306,70 +302,11 @@ def _histories(ledger: Any, customers: list[str], months: list[str]) -> Iterator
         yield ledger.history(record["credit_id"])
 
 
-@contextlib.contextmanager
-def read_ledger(target: str, tz: tzinfo | None = None) -> Iterator[Any]:
-    """The ledger at ``target``, opened read-only: its read methods (``credits``,
-    ``history``) work and nothing can write (the connection itself is read-only). A missing
-    file, a database that is no ledger, or a ledger of another schema version than this
-    slacalc's is a LedgerError (exit 1): a statement never migrates a ledger."""
+def read_ledger(target: str, tz: tzinfo | None = None) -> Any:
+    """The ledger at ``target``, opened read-only (a context manager): its read methods
+    (``credits``, ``history``) work and nothing can write. A missing file, a database that is
+    no ledger, or a ledger of another schema version than this slacalc's is a LedgerError
+    (exit 1): a statement never makes or migrates a ledger."""
     from slacalc.ledger import Ledger
-    from slacalc.ledger.schema import LATEST, check_version, version_of
-    from slacalc.ledger.sql import POSTGRESQL, SQLITE, Database, LedgerError, is_url
 
-    # Database's and Ledger's constructors open for writing and migrate: these are given a
-    # read-only connection instead (slacalc.ledger has no read-only mode of its own yet).
-    db = Database.__new__(Database)
-    db.target, db.dialect, db._depth = target, POSTGRESQL if is_url(target) else SQLITE, 0
-    db.conn = _connect_pg(target) if is_url(target) else _connect_sqlite(target)
-    try:
-        check_version(db)  # a newer ledger: refused in the ledger's own words
-        version = version_of(db)
-        if version == 0:
-            raise LedgerError(f"ledger '{db.name}': not a slacalc ledger (no schema_version)")
-        if version < LATEST:
-            raise LedgerError(
-                f"ledger '{db.name}' has schema version {version}, older than this slacalc's "
-                f"({LATEST}): a statement only reads a ledger; migrate it first with any "
-                f"ledger command (slacalc ledger list --ledger {db.name})"
-            )
-        ledger = Ledger.__new__(Ledger)
-        ledger.db, ledger.actor, ledger.tz = db, "statement", tz
-        yield ledger
-    finally:
-        db.close()
-
-
-def _connect_sqlite(path: str) -> sqlite3.Connection:
-    from slacalc.ledger.sql import LOCK_TIMEOUT_S, LedgerError
-
-    if path in ("", ":memory:") or path.startswith("file:"):
-        raise UsageError(
-            f"--ledger '{printable(path)}': a statement reads a ledger file or a "
-            "postgresql:// URL (a ledger in memory holds nothing)"
-        )
-    file = Path(path)
-    if not file.is_file():
-        why = "no such file" if not file.exists() else "not a file"
-        raise LedgerError(
-            f"ledger '{printable(path)}': {why} (a statement reads a ledger and never makes "
-            "one: post to it first with slacalc ledger post)"
-        )
-    try:
-        conn = sqlite3.connect(
-            f"{file.resolve().as_uri()}?mode=ro",
-            uri=True,
-            timeout=LOCK_TIMEOUT_S,
-            isolation_level=None,
-        )
-        conn.execute("PRAGMA query_only = ON")
-        return conn
-    except sqlite3.Error as exc:
-        raise LedgerError(f"ledger '{printable(path)}': cannot open: {exc}") from None
-
-
-def _connect_pg(url: str) -> Any:
-    from slacalc.ledger import sql
-
-    conn = sql._connect_pg(url)  # the ledger's own connection rules and messages
-    conn.execute("SET default_transaction_read_only = on")
-    return conn
+    return Ledger(target, actor="statement", tz=tz, read_only=True)

@@ -5,7 +5,9 @@ Statements are written once, with ``?`` placeholders and the SQL both dialects s
 into psycopg's ``%s`` and fills the few words that differ (an identity column). A write is one
 transaction that holds the ledger's write lock from its first statement: ``BEGIN IMMEDIATE`` in
 SQLite, a transaction-scoped advisory lock in PostgreSQL, so that two posts at once run one
-after the other and the second finds what the first wrote.
+after the other and the second finds what the first wrote. A ledger opened read-only is a
+connection that cannot write: SQLite's ``mode=ro`` with ``PRAGMA query_only``, PostgreSQL's
+``default_transaction_read_only``; it never makes a file.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from slacalc.errors import SlacalcError, UsageError, printable
@@ -36,10 +39,14 @@ def is_url(target: str) -> bool:
 class Database:
     """A connection to the ledger's database, in one dialect."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, *, read_only: bool = False) -> None:
         self.target = target
         self.dialect = POSTGRESQL if is_url(target) else SQLITE
-        self.conn: Any = _connect_pg(target) if self.dialect == POSTGRESQL else _connect(target)
+        self.read_only = read_only
+        if self.dialect == POSTGRESQL:
+            self.conn: Any = _connect_pg(target, read_only=read_only)
+        else:
+            self.conn = _connect_read_only(target) if read_only else _connect(target)
         self._depth = 0
 
     @property
@@ -113,6 +120,8 @@ class Database:
     def transaction(self) -> Iterator[Database]:
         """One transaction holding the ledger's write lock: all of it is written, or nothing
         (an error, an interrupt, a killed process). Nested calls join the outer one."""
+        if self.read_only:
+            raise LedgerError(f"ledger '{self.name}' is open read-only: nothing can be written")
         if self._depth:
             self._depth += 1
             try:
@@ -150,7 +159,34 @@ def _connect(path: str) -> sqlite3.Connection:
         raise LedgerError(f"ledger '{printable(path)}': cannot open: {exc}") from None
 
 
-def _connect_pg(url: str) -> Any:
+def _connect_read_only(path: str) -> sqlite3.Connection:
+    """An existing ledger file, opened so that nothing can write it (no journal is made)."""
+    if path in ("", ":memory:"):
+        raise UsageError(
+            f"--ledger '{printable(path)}': a ledger opened read-only is a file or a "
+            "postgresql:// URL (a ledger in memory holds nothing)"
+        )
+    file = Path(path)
+    if not file.is_file():
+        why = "no such file" if not file.exists() else "not a file"
+        raise LedgerError(
+            f"ledger '{printable(path)}': {why} (a ledger opened read-only is never made: "
+            "post to it first with slacalc ledger post)"
+        )
+    try:
+        conn = sqlite3.connect(
+            f"{file.resolve().as_uri()}?mode=ro",
+            uri=True,
+            timeout=LOCK_TIMEOUT_S,
+            isolation_level=None,
+        )
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    except sqlite3.Error as exc:
+        raise LedgerError(f"ledger '{printable(path)}': cannot open: {exc}") from None
+
+
+def _connect_pg(url: str, *, read_only: bool = False) -> Any:
     try:
         import psycopg
     except ImportError:
@@ -163,6 +199,8 @@ def _connect_pg(url: str) -> Any:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LedgerError(f"ledger '{_hidden(url)}': cannot connect: {message}") from None
     conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+    if read_only:
+        conn.execute("SET default_transaction_read_only = on")
     return conn
 
 

@@ -10,10 +10,12 @@ adjustments are append-only (the database refuses to change them).
 from __future__ import annotations
 
 import difflib
+import heapq
 import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,15 +24,33 @@ from zoneinfo import ZoneInfo
 from slacalc.dates.instants import format_instant, from_us, to_us
 from slacalc.errors import UsageError, shown
 from slacalc.ledger import credits as cr
-from slacalc.ledger.limits import apply_limits
+from slacalc.ledger.limits import Limited, apply_limits
 from slacalc.ledger.proposals import Post, Proposal, fingerprint
-from slacalc.ledger.schema import check_version, migrate
-from slacalc.ledger.sql import Database
+from slacalc.ledger.schema import LATEST, check_version, migrate, version_of
+from slacalc.ledger.sql import Database, LedgerError
 from slacalc.terms import money
 from slacalc.terms.deadlines import ESCALATION_DAYS, escalation_at, level1_due
 
 DEFAULT_LEDGER = "slacalc-ledger.db"
 US_PER_DAY = 86_400 * 1_000_000
+# The events that record a change of a credit (its state, amount or adjustments): written
+# by the change itself, never as a note (Ledger.note).
+LIFECYCLE_EVENTS = frozenset(
+    (
+        "posted",
+        "updated",
+        "adjusted",
+        "noted",
+        "claimed",
+        "approved",
+        "denied",
+        "issued",
+        "applied",
+        "expired",
+        "disputed",
+        "dispute_resolved",
+    )
+)
 
 
 def default_actor() -> str:
@@ -49,17 +69,47 @@ def _dec(text: str | None) -> Decimal:
     return Decimal(text) if text not in (None, "") else Decimal(0)
 
 
+def _check_readable(db: Database) -> None:
+    """A ledger opened read-only is read as it is: one of another schema version is refused
+    (a newer one as every command refuses it; an older one is not migrated)."""
+    check_version(db)
+    version = version_of(db)
+    if version == 0:
+        raise LedgerError(f"ledger '{db.name}': not a slacalc ledger (no schema_version)")
+    if version < LATEST:
+        raise LedgerError(
+            f"ledger '{db.name}' has schema version {version}, older than this slacalc's "
+            f"({LATEST}): it is opened read-only and not migrated; migrate it first with any "
+            f"ledger command (slacalc ledger list --ledger {db.name})"
+        )
+
+
 class Ledger:
     """A ledger of credits; use it as a context manager (or :meth:`close` it)."""
 
-    def __init__(self, target: str = DEFAULT_LEDGER, *, actor: str | None = None, tz: Any = None):
-        self.db = Database(target)
+    def __init__(
+        self,
+        target: str = DEFAULT_LEDGER,
+        *,
+        actor: str | None = None,
+        tz: Any = None,
+        read_only: bool = False,
+    ):
+        """Open the ledger at ``target`` (a SQLite file or a ``postgresql://`` URL), migrated
+        to the latest schema. ``read_only``: a ledger that exists, at the latest schema, opened
+        so that nothing can write it (it is never made, migrated or expired: a read method
+        works, a change is a LedgerError)."""
+        self.db = Database(target, read_only=read_only)
         try:
-            check_version(self.db)
-            migrate(self.db)
+            if read_only:
+                _check_readable(self.db)
+            else:
+                check_version(self.db)
+                migrate(self.db)
         except BaseException:
             self.db.close()
             raise
+        self.read_only = read_only
         self.actor = actor or default_actor()
         self.tz = tz or ZoneInfo("Asia/Shanghai")
 
@@ -114,6 +164,35 @@ class Ledger:
         values["updated_at"] = self._now()[1]
         names = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(f"UPDATE credits SET {names} WHERE id = ?", (*values.values(), credit_id))
+
+    def transaction(self) -> Any:
+        """One transaction holding the ledger's write lock (a context manager): the changes
+        made inside it are written together or not at all; nested ones join it."""
+        return self.db.transaction()
+
+    def note(
+        self,
+        credit_id: str,
+        what: str,
+        *,
+        reason: str,
+        amount: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an event to a credit that leaves it as it is (``exported``: a billing
+        export carried it; ``documented``: an adjustment's document came back), in the
+        current transaction or one of its own. A lifecycle event is not a note.
+
+        >>> with Ledger("ledger.db") as ledger, ledger.transaction():  # doctest: +SKIP
+        ...     ledger.note("acme:storage:2025-05", "exported", reason="exported to stripe")
+        """
+        if what in LIFECYCLE_EVENTS:
+            raise ValueError(f"'{what}' is a lifecycle event: make the change, not a note")
+        with self.db.transaction():
+            status = self.credit(credit_id)["status"]
+            self._event(
+                credit_id, what, status, status, amount=amount, reason=reason, detail=detail
+            )
 
     @contextmanager
     def _change(self, as_of: int) -> Iterator[None]:
@@ -185,85 +264,220 @@ class Ledger:
     def post(self, post: Post, *, as_of: int) -> list[dict[str, Any]]:
         """Record what a report found, in one transaction: a new credit per breached key and
         month, an update of one not yet issued, an adjustment of one issued or applied; the
-        same inputs again change nothing. What happened to each, in order."""
+        same inputs again change nothing. A credit whose ledger cap counted one that changed
+        is re-capped in the same transaction (:meth:`_recap`). What happened to each, in
+        order (month, customer, service)."""
         ordered = sorted(post.proposals, key=lambda p: (p.month, p.customer_id, p.service))
-        fees: dict[tuple[str, str, str], Decimal] = {}
-        services: dict[tuple[str, str, str], set[str]] = {}
+        fees: dict[tuple[str, str, str], dict[str, str]] = {}
         for p in ordered:
-            group = (p.customer_id, p.month, p.currency)
-            fees[group] = fees.get(group, Decimal(0)) + p.monthly_fee
-            services.setdefault(group, set()).add(p.service)
+            fees.setdefault((p.customer_id, p.month, p.currency), {})[p.service] = (
+                f"{p.monthly_fee:f}"
+            )
+        # One sweep in order: the post's rows, and the credits whose caps count one that
+        # changed (they come later: a later month of the key, a later service of the month).
+        queue: list[tuple[tuple[str, str, str], int, Proposal | None]] = [
+            ((p.month, p.customer_id, p.service), i, p) for i, p in enumerate(ordered)
+        ]
+        heapq.heapify(queue)
+        queued = {key for key, _, _ in queue}
+        changed: list[_Key] = []
         out = []
         with self.db.transaction():
             self._expire(as_of)
-            for p in ordered:
-                existing = self.db.one(
-                    "SELECT * FROM credits WHERE customer_id = ? AND service = ? AND month = ?",
-                    (p.customer_id, p.service, p.month),
+            while queue:
+                key, _, p = heapq.heappop(queue)
+                done = (
+                    self._recap(key, changed)
+                    if p is None
+                    else self._post_one(p, post, fees, changed)
                 )
-                if not p.breached and existing is None:
+                if done is None:
                     continue
-                group = (p.customer_id, p.month, p.currency)
-                limited = self._limits(p, fees[group], services[group])
-                print_ = fingerprint(p, limited.amount, limited.cut_by)
-                evidence = {
-                    "incidents": p.incidents,
-                    "row": p.row,
-                    "inputs": post.inputs,
-                    "policy": p.policy_name,
-                    "source": post.source,
-                }
-                if existing is None:
-                    action = self._insert(p, limited, print_, evidence)
-                    cid = action["credit_id"]
-                elif existing["fingerprint"] == print_:
-                    action = {"credit_id": existing["id"], "action": "unchanged"}
-                    cid = existing["id"]
-                else:
-                    action = self._repost(existing, p, limited, print_, evidence)
-                    cid = existing["id"]
-                row = self.db.one("SELECT * FROM credits WHERE id = ?", (cid,))
-                assert row is not None
-                out.append(post_record(row, action["action"], self._adjusted(cid)))
+                record, moved = done
+                out.append(record)
+                if moved is None:
+                    continue
+                changed.append(moved)
+                for later in self._dependents(moved):
+                    if later not in queued:
+                        queued.add(later)
+                        heapq.heappush(queue, (later, len(queued) + len(ordered), None))
         return out
 
-    def _limits(self, p: Proposal, month_fees: Decimal, posted: set[str]) -> Any:
-        """The ledger's caps for ``p``, counting the other credits already in the ledger."""
-        year, month = int(p.month[:4]), int(p.month[5:7])
-        first = year * 12 + month - 1 - 11
-        since = f"{first // 12:04d}-{first % 12 + 1:02d}"
-        pol = p.policy
-        annual = pol.annual_cap_pct if pol is not None else None
-        customer = pol.customer_cap_pct if pol is not None else None
+    def _post_one(
+        self,
+        p: Proposal,
+        post: Post,
+        fees: dict[tuple[str, str, str], dict[str, str]],
+        changed: list[_Key],
+    ) -> tuple[dict[str, Any], _Key | None] | None:
+        """One proposal recorded: its record, and its key when what it counts changed."""
+        existing = self.db.one(
+            "SELECT * FROM credits WHERE customer_id = ? AND service = ? AND month = ?",
+            (p.customer_id, p.service, p.month),
+        )
+        if not p.breached and existing is None:
+            return None
+        block = _limits_block(p, fees[(p.customer_id, p.month, p.currency)])
+        limited, block["month_fees"] = self._capped(p.customer_id, p.service, p.month, block)
+        print_ = fingerprint(p, limited.amount, limited.cut_by)
+        evidence = {
+            "incidents": p.incidents,
+            "row": p.row,
+            "inputs": post.inputs,
+            "policy": p.policy_name,
+            "source": post.source,
+            "limits": block,
+        }
+        if existing is None:
+            action = self._insert(p, limited, print_, evidence)
+            cid = action["credit_id"]
+            before: tuple[Decimal, str | None] = (Decimal(0), None)
+        elif existing["fingerprint"] == print_:
+            return post_record(existing, "unchanged", self._adjusted(existing["id"])), None
+        else:
+            cid = existing["id"]
+            before = (self._counted(existing), existing["monthly_fee"])
+            causes = _causes((p.customer_id, p.service, p.month, p.currency), block, changed)
+            action = self._repost(existing, p, limited, print_, evidence, causes)
+        row = self.db.one("SELECT * FROM credits WHERE id = ?", (cid,))
+        assert row is not None
+        moved = (self._counted(row), row["monthly_fee"]) != before
+        key = (p.customer_id, p.service, p.month, p.currency)
+        return post_record(row, action["action"], self._adjusted(cid)), key if moved else None
+
+    def _capped(
+        self,
+        customer_id: str,
+        service: str,
+        month: str,
+        block: dict[str, Any],
+        *,
+        fresh: bool = False,
+    ) -> tuple[Limited, dict[str, str]]:
+        """The ledger's caps for a credit (its ``limits`` block: what the report computed, its
+        fee and caps, the fees of the customer's services that month), counting the other
+        credits in the ledger; and the fees the customer cap was measured against. ``fresh``:
+        the ledger's fees of the other services win over the block's (a re-cap), else the
+        block's (a post's own rows)."""
+        currency = block["currency"]
+        annual, customer = _pct(block["annual_cap_pct"]), _pct(block["customer_cap_pct"])
         year_others = Decimal(0)
         if annual is not None:
             for row in self.db.rows(
                 "SELECT * FROM credits WHERE customer_id = ? AND service = ? AND month >= ? AND "
                 "month < ? AND currency = ?",
-                (p.customer_id, p.service, since, p.month, p.currency),
+                (customer_id, service, _month_shift(month, -11), month, currency),
             ):
                 year_others += self._counted(row)
         month_others = Decimal(0)
+        fees = dict(block["month_fees"])
         if customer is not None:
             for row in self.db.rows(
                 "SELECT * FROM credits WHERE customer_id = ? AND month = ? AND currency = ? AND "
                 "service <> ?",
-                (p.customer_id, p.month, p.currency, p.service),
+                (customer_id, month, currency, service),
             ):
                 month_others += self._counted(row)
-                if row["service"] not in posted:  # a service this post did not report
-                    month_fees += _dec(row["monthly_fee"])
-        return apply_limits(
-            p.compensation if p.breached else Decimal(0),
-            places=p.places,
-            monthly_fee=p.monthly_fee,
+                if fresh or row["service"] not in fees:
+                    fees[row["service"]] = row["monthly_fee"] or "0"
+        fees[service] = block["monthly_fee"]
+        limited = apply_limits(
+            Decimal(block["computed"]),
+            places=money.minor_unit(currency),
+            monthly_fee=Decimal(block["monthly_fee"]),
             annual_pct=annual,
             year_others=year_others,
             customer_pct=customer,
-            month_fees=month_fees,
+            month_fees=sum((Decimal(v) for v in fees.values()), Decimal(0)),
             month_others=month_others,
-            capped_by_report=p.capped,
+            capped_by_report=block["capped"],
         )
+        return limited, dict(sorted(fees.items()))
+
+    # --- re-capping -------------------------------------------------------------------------------
+    def _dependents(self, moved: _Key) -> list[tuple[str, str, str]]:
+        """The credits whose caps may count ``moved`` and come after it (month, customer,
+        service): the key's 11 months after it (annual cap), the customer's later services of
+        its month (customer cap)."""
+        customer_id, service, month, currency = moved
+        rows = self.db.rows(
+            "SELECT month, customer_id, service FROM credits WHERE customer_id = ? AND "
+            "currency = ? AND ((service = ? AND month > ? AND month <= ?) OR (month = ? AND "
+            "service > ?))",
+            (customer_id, currency, service, month, _month_shift(month, 11), month, service),
+        )
+        return [(r["month"], r["customer_id"], r["service"]) for r in rows]
+
+    def _latest_evidence(self, row: dict[str, Any]) -> dict[str, Any]:
+        """What the credit was last found with: its last adjustment's evidence once it has
+        one (an issued credit keeps the evidence it was issued with), else its own."""
+        last = self.db.one(
+            "SELECT evidence FROM adjustments WHERE credit_id = ? ORDER BY seq DESC LIMIT 1",
+            (row["id"],),
+        )
+        return json.loads(last["evidence"] if last is not None else row["evidence"])
+
+    def _recap(
+        self, key: tuple[str, str, str], changed: list[_Key]
+    ) -> tuple[dict[str, Any], _Key | None] | None:
+        """Re-cap a credit the post did not carry, after a credit its caps count changed: an
+        open one is updated, an issued or applied one adjusted; None when nothing moves."""
+        month, customer_id, service = key
+        row = self.db.one(
+            "SELECT * FROM credits WHERE customer_id = ? AND service = ? AND month = ?",
+            (customer_id, service, month),
+        )
+        if row is None or row["status"] not in (*cr.OPEN_STATES, *cr.PAID_STATES):
+            return None  # denied or expired: it counts nothing and owes nothing
+        evidence = self._latest_evidence(row)
+        block = evidence.get("limits")
+        if not block:
+            return None  # posted before the ledger kept its caps: it keeps its amount
+        currency = row["currency"]
+        causes = _causes((customer_id, service, month, currency), block, changed)
+        if not causes:
+            return None
+        limited, fees = self._capped(customer_id, service, month, block, fresh=True)
+        evidence = {**evidence, "limits": {**block, "month_fees": fees}}
+        print_ = fingerprint(_Found.of(evidence), limited.amount, limited.cut_by)
+        cid, status = row["id"], row["status"]
+        counted = self._counted(row)
+        why = f"re-capped: {', '.join(causes)} changed"
+        cut, cut_minor = _money(limited.cut, currency)
+        cuts = {"cut": cut, "cut_minor": cut_minor, "cut_by": " ".join(limited.cut_by)}
+        if status in cr.OPEN_STATES:
+            if limited.amount == _dec(row["amount"]) and cuts["cut_by"] == row["cut_by"]:
+                return None
+            amount, amount_minor = _money(limited.amount, currency)
+            cols = {
+                "amount": amount,
+                "amount_minor": amount_minor,
+                **cuts,
+                "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+                "fingerprint": print_,
+            }
+            _follow_approval(row, cols)
+            if amount != row["amount"]:
+                why += f"; amount {row['amount']} -> {amount} {currency}"
+            if cuts["cut_by"] != row["cut_by"] and cuts["cut_by"]:
+                why += f"; cut by {cuts['cut_by']}"
+            self._set(cid, **cols)
+            self._event(cid, "updated", status, status, amount=amount, reason=why)
+            action = "updated"
+        else:
+            # what was issued stays (its amount and evidence); the cut shows the caps' new cut
+            before = _dec(row["amount"]) + self._adjusted(cid)
+            if limited.amount == before:
+                return None
+            self._set(cid, fingerprint=print_, **cuts)
+            self._adjust(row, before, limited.amount, f"{why} after it was {status}", evidence)
+            action = "adjusted"
+        after = self.db.one("SELECT * FROM credits WHERE id = ?", (cid,))
+        assert after is not None
+        moved = self._counted(after) != counted
+        done = (customer_id, service, month, currency)
+        return post_record(after, action, self._adjusted(cid)), done if moved else None
 
     def _columns(self, p: Proposal, limited: Any, print_: str, evidence: dict) -> dict[str, Any]:
         amount, amount_minor = _money(limited.amount, p.currency)
@@ -342,17 +556,21 @@ class Ledger:
         )
 
     def _repost(
-        self, row: dict[str, Any], p: Proposal, limited: Any, print_: str, evidence: dict
+        self,
+        row: dict[str, Any],
+        p: Proposal,
+        limited: Any,
+        print_: str,
+        evidence: dict,
+        causes: list[str],
     ) -> dict[str, Any]:
         cid, status = row["id"], row["status"]
         cols = self._columns(p, limited, print_, evidence)
         why = _changes(row, cols, evidence)
+        if causes and (cols["cut"] != row["cut"] or cols["cut_by"] != row["cut_by"]):
+            why = f"re-capped: {', '.join(causes)} changed; {why}"
         if status in cr.OPEN_STATES:
-            approved = row["approved_minor"]
-            if approved is not None:
-                follows = approved == row["amount_minor"] or approved > cols["amount_minor"]
-                if follows:
-                    cols["approved"], cols["approved_minor"] = cols["amount"], cols["amount_minor"]
+            _follow_approval(row, cols)
             self._set(cid, **cols)
             self._event(cid, "updated", status, status, amount=cols["amount"], reason=why)
             if status == cr.DETECTED and p.auto_approve:
@@ -365,31 +583,44 @@ class Ledger:
             if after == before:
                 self._event(cid, "noted", status, status, reason=f"re-posted, same amount: {why}")
                 return {"credit_id": cid, "action": "noted"}
-            delta, delta_minor = _money(after - before, p.currency)
-            at_us, at = self._now()
-            reason = f"re-posted after it was {status}: {why}"
-            self.db.execute(
-                "INSERT INTO adjustments (credit_id, at, at_us, delta, delta_minor, amount_before, "
-                "amount_after, reason, actor, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cid,
-                    at,
-                    at_us,
-                    delta,
-                    delta_minor,
-                    _money(before, p.currency)[0],
-                    cols["amount"],
-                    reason,
-                    self.actor,
-                    cols["evidence"],
-                ),
-            )
-            self._event(cid, "adjusted", status, status, amount=delta, reason=reason)
+            self._adjust(row, before, after, f"re-posted after it was {status}: {why}", evidence)
             return {"credit_id": cid, "action": "adjusted"}
         # denied or expired: nothing is owed; the new finding is noted, the state kept
         self._set(cid, fingerprint=print_)
         self._event(cid, "noted", status, status, amount=cols["amount"], reason=f"re-posted: {why}")
         return {"credit_id": cid, "action": "noted"}
+
+    def _adjust(
+        self,
+        row: dict[str, Any],
+        before: Decimal,
+        after: Decimal,
+        reason: str,
+        evidence: dict[str, Any],
+    ) -> None:
+        """An issued or applied credit found to owe ``after`` instead of ``before``: the
+        difference becomes an adjustment with its reason and the new evidence, and an
+        ``adjusted`` event; what was issued stays."""
+        cid, currency = row["id"], row["currency"]
+        delta, delta_minor = _money(after - before, currency)
+        at_us, at = self._now()
+        self.db.execute(
+            "INSERT INTO adjustments (credit_id, at, at_us, delta, delta_minor, amount_before, "
+            "amount_after, reason, actor, evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cid,
+                at,
+                at_us,
+                delta,
+                delta_minor,
+                _money(before, currency)[0],
+                _money(after, currency)[0],
+                reason,
+                self.actor,
+                json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+            ),
+        )
+        self._event(cid, "adjusted", row["status"], row["status"], amount=delta, reason=reason)
 
     # --- the lifecycle --------------------------------------------------------------------------
     def _move(self, credit_id: str, command: str, as_of: int) -> tuple[dict[str, Any], str]:
@@ -664,6 +895,85 @@ class Ledger:
                 )
             )
         return out
+
+
+# --- limits over time ---------------------------------------------------------------------------
+
+# A credit's key as re-capping follows it: customer, service, month, currency.
+_Key = tuple[str, str, str, str]
+
+
+def _limits_block(p: Proposal, month_fees: dict[str, str]) -> dict[str, Any]:
+    """What the ledger's caps of ``p`` are measured with, kept in its evidence (``limits``) so
+    that the credit can be re-capped later without its report: the report's compensation,
+    whether the report's monthly cap cut it, its fee and currency, the policy's caps, and the
+    fees of the customer's services that month."""
+    pol = p.policy
+    annual = pol.annual_cap_pct if pol is not None else None
+    customer = pol.customer_cap_pct if pol is not None else None
+    return {
+        "computed": f"{p.compensation if p.breached else Decimal(0):f}",
+        "capped": bool(p.capped),
+        "currency": p.currency,
+        "monthly_fee": f"{p.monthly_fee:f}",
+        "annual_cap_pct": None if annual is None else f"{annual:f}",
+        "customer_cap_pct": None if customer is None else f"{customer:f}",
+        "month_fees": dict(month_fees),
+    }
+
+
+def _pct(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _month_shift(month: str, months: int) -> str:
+    """``YYYY-MM`` moved by ``months`` (negative: back)."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _causes(key: _Key, block: dict[str, Any], changed: list[_Key]) -> list[str]:
+    """The credits changed by this post that the caps of ``key`` count, as a re-cap names
+    them: a month of the key (annual cap), a service of the month (customer cap)."""
+    customer_id, service, month, currency = key
+    since = _month_shift(month, -11)
+    out: list[str] = []
+    for c, s, m, cur in changed:
+        if c != customer_id or cur != currency:
+            continue
+        if block.get("annual_cap_pct") is not None and s == service and since <= m < month:
+            found = m
+        elif block.get("customer_cap_pct") is not None and m == month and s != service:
+            found = f"{m} {s}"
+        else:
+            continue
+        if found not in out:
+            out.append(found)
+    return out
+
+
+def _follow_approval(row: dict[str, Any], cols: dict[str, Any]) -> None:
+    """A new amount for an approved credit: a full approval follows it; a partial one is
+    kept, lowered to the new amount when it is above it."""
+    approved = row["approved_minor"]
+    if approved is None:
+        return
+    if approved == row["amount_minor"] or approved > cols["amount_minor"]:
+        cols["approved"], cols["approved_minor"] = cols["amount"], cols["amount_minor"]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a credit's fingerprint hashes of what was found (a proposal's ``row``,
+    ``incidents`` and ``policy_name``), read back from its evidence."""
+
+    row: dict[str, Any]
+    incidents: list[str] | None
+    policy_name: str
+
+    @classmethod
+    def of(cls, evidence: dict[str, Any]) -> Any:
+        return cls(evidence.get("row") or {}, evidence.get("incidents"), evidence.get("policy", ""))
 
 
 # --- records ------------------------------------------------------------------------------------

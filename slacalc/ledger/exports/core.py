@@ -210,17 +210,15 @@ def with_ids(items: list[Item], mapping: Any) -> list[Item]:
 def record(ledger: Any, items: list[Item], *, as_of: int) -> int:
     """One ``exported`` event per item whose key the ledger has not recorded yet (system,
     key, kind, amount), in one transaction; how many were new. Exporting again is silent."""
-    with ledger.db.transaction():
+    with ledger.transaction():
         known = exported_keys(ledger)
         new = 0
         for item in items:
             if item.key in known:
                 continue
-            ledger._event(
+            ledger.note(
                 item.credit_id,
                 EXPORTED,
-                item.status,
-                item.status,
                 amount=f"{item.amount:f}",
                 reason=f"exported to {item.system} as {item.kind}"
                 + (f" {item.adjustment}" if item.adjustment else "")

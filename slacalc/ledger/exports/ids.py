@@ -93,7 +93,7 @@ def import_ids(ledger: Any, path: str, *, as_of: int) -> list[dict[str, Any]]:
     if problems:
         raise InputError(problems)
     out = []
-    with ledger.db.transaction():
+    with ledger.transaction():
         documented = _documents(ledger)
         for line, key, doc in lines:
             found = known[key]
@@ -146,12 +146,9 @@ def _adjustment(
             f"credit '{shown(cid)}': adjustment {found['adjustment']} has document "
             f"'{shown(documented[key])}' already, not '{shown(doc)}'"
         )
-    status = ledger.credit(cid)["status"]
-    ledger._event(
+    ledger.note(
         cid,
         DOCUMENTED,
-        status,
-        status,
         amount=found.get("amount"),
         reason=f"adjustment {found['adjustment']}: document {doc}",
         detail={
