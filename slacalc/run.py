@@ -221,6 +221,61 @@ def by_zone(
     return zoned, [str(p) for p in trace.notes()]
 
 
+def prepared(
+    table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
+) -> tuple[Any, list]:
+    """The incident table as the engine counts it: zones counted (:func:`by_zone`), then the
+    serial and redundant composites of ``book`` given their rows, made from their parts'
+    (:mod:`slacalc.computing.composite`); and the warnings of both."""
+    from slacalc.computing.composite import check_weighted, composite_incidents
+
+    table, warnings = by_zone(table, s, book, deployments, strict=strict)
+    check_weighted(table, book)
+    return composite_incidents(table, book, as_of=s.as_of), warnings
+
+
+def no_weighted_here(book: Any, customer: str | None, service: str | None, what: str) -> None:
+    """``explain`` and ``statement`` do not show a weighted composite yet: say so."""
+    if book is None:
+        return
+    for (c, sv), composite in book.composites.items():
+        if composite.kind == "weighted" and c == customer and service in (None, sv):
+            raise UsageError(
+                f"customer '{shown(c)}' service '{shown(sv)}' is a weighted composite: {what} "
+                "of it is not built yet ('slacalc report' computes its row); name another "
+                "--service"
+                if what == "explain"
+                else f"customer '{shown(c)}' has a weighted composite ('{shown(sv)}'): {what} "
+                "of it is not built yet ('slacalc report' computes its row)"
+            )
+
+
+def _has_composites(book: Any) -> bool:
+    return book is not None and bool(book.composites)
+
+
+def read_requests_of(requests: Sequence[str] | None, s: Settings) -> Any:
+    """The request counts of ``--requests`` (None when none is given)."""
+    if not requests:
+        return None
+    from slacalc.reading.requests import read_requests
+
+    return read_requests(requests, s.tz)
+
+
+def no_requests_here(requests: Sequence[str] | None, s: Settings, book: Any, what: str) -> None:
+    """``explain`` and ``statement`` do not show error-rate months yet: say so, never count
+    such a key's incidents as downtime instead."""
+    policies = [s.policy, *(book.table.policies if book is not None else [])]
+    measured = [p.name for p in policies if p.measure is not None]
+    if requests or measured:
+        why = f"policy '{measured[0]}' measures error rates" if measured else "--requests"
+        raise UsageError(
+            f"{why}: {what} of an error-rate month is not built yet; 'slacalc report "
+            "--requests' computes its row"
+        )
+
+
 def as_budget(value: str | int | None) -> int:
     """``--memory``: bytes from ``2G``, ``500M``, ``1.5GiB`` or a plain number of bytes; by
     default a quarter of the machine's memory."""
@@ -439,6 +494,7 @@ def report(
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
     deployments: str | None = None,
+    requests: Sequence[str] | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     months: Iterable[str | Month] | None = None,
@@ -478,10 +534,13 @@ def report(
         *incidents,
         *([contracts] if contracts else []),
         *([deployments] if deployments else []),
+        *(requests or []),
     ]
     if engine == SPARK:
-        if deployments is not None:
-            raise UsageError("--deployments: zones are counted in memory, not on Spark yet")
+        if deployments is not None or requests:
+            raise UsageError("--deployments and --requests are counted in memory, not on Spark yet")
+        if contracts and _has_composites(_contract_book(contracts, s)):
+            raise UsageError("composite services are counted in memory, not on Spark yet")
         if deadlines:
             raise UsageError(
                 "--engine spark writes csv or json (or -o DIR.parquet), not a table: give "
@@ -503,8 +562,9 @@ def report(
     book = _contract_book(contracts, s)
     needed = memory_needed(incidents)
     stage = progress.stage if progress is not None else (lambda label, fraction: None)
-    # zones are counted in memory: a run with --deployments reads the log whole
-    if not deadlines and deployments is None and needed is not None and needed > budget:
+    # zones, requests and composites are counted in memory: such a run reads the log whole
+    whole = deployments is not None or bool(requests) or _has_composites(book)
+    if not deadlines and not whole and needed is not None and needed > budget:
         result = report_in_buckets(
             incidents, s, budget=budget, contracts=book, months=chosen, fmt=input_format
         )
@@ -513,9 +573,10 @@ def report(
     else:
         stage("reading", 0.05)
         table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
-        table, zone_warnings = by_zone(table, s, book, deployments)
+        table, zone_warnings = prepared(table, s, book, deployments)
+        counts = read_requests_of(requests, s)
         stage("computing", 0.7)
-        result = compute_report(table, s, contracts=book, months=chosen)
+        result = compute_report(table, s, contracts=book, months=chosen, requests=counts)
         run = ReportRun(MEMORY, s, result.months, zone_warnings + result.warnings, inputs, result)
     years = result.calendar_years(deadlines=deadlines)
     run.warnings.extend(unconfirmed_warnings(s.work_calendar, years))
@@ -539,6 +600,7 @@ def compare(
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
     deployments: str | None = None,
+    requests: Sequence[str] | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     months: Iterable[str | Month] | None = None,
@@ -578,8 +640,10 @@ def compare(
             raise UsageError("--deployments needs a compared policy with [redundancy]")
     inputs = [*incidents, *([contracts] if contracts else [])]
     needed = memory_needed(incidents)
-    bucketed = deployments is None and needed is not None and needed > budget
+    whole = deployments is not None or bool(requests) or _has_composites(book)
+    bucketed = not whole and needed is not None and needed > budget
     table = None if bucketed else read_incidents(incidents, s.tz, fmt=input_format)
+    counts = read_requests_of(requests, s)
     zone_warnings: list[str] = []
     runs = []
     try:
@@ -597,8 +661,10 @@ def compare(
                 run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
                 run._close.append(lambda r=result: r.__exit__(None, None, None))
             else:
-                zoned, zone_warnings = by_zone(table, s_p, book_p, deployments, strict=False)
-                result = compute_report(zoned, s_p, contracts=book_p, months=chosen)
+                zoned, zone_warnings = prepared(table, s_p, book_p, deployments, strict=False)
+                result = compute_report(
+                    zoned, s_p, contracts=book_p, months=chosen, requests=counts
+                )
                 run = ReportRun(
                     MEMORY, s_p, result.months, zone_warnings + result.warnings, inputs, result
                 )
@@ -627,6 +693,7 @@ def explain(
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
     deployments: str | None = None,
+    requests: Sequence[str] | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     monthly_fee: str | Decimal | None = None,
@@ -655,10 +722,12 @@ def explain(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
+    no_requests_here(requests, s, book, "explain")
+    no_weighted_here(book, customer, service, "explain")
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
-    table, _ = by_zone(table, s, book, deployments)
+    table, _ = prepared(table, s, book, deployments)
     return explain_row(table, s, customer=customer, service=service, month=wanted, contracts=book)
 
 
@@ -683,6 +752,7 @@ def statements(
     calendar: str = DEFAULT_CALENDAR,
     holidays: str | None = None,
     deployments: str | None = None,
+    requests: Sequence[str] | None = None,
     currency: str = DEFAULT_CURRENCY,
     as_of: str | int | datetime | None = None,
     monthly_fee: str | Decimal | None = None,
@@ -719,11 +789,18 @@ def statements(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
+    no_requests_here(requests, s, book, "a statement")
+    for who in (
+        customers
+        if customers is not None
+        else sorted({c for c, _ in book.composites} if book else [])
+    ):
+        no_weighted_here(book, who, None, "a statement")
     issuer_file = issuer if isinstance(issuer, str) else None
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]
     table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
-    table, zone_warnings = by_zone(table, s, book, deployments)
+    table, zone_warnings = prepared(table, s, book, deployments)
     # digests once the readers have vouched for the files (a missing one is their error)
     digests = source_files(
         incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin

@@ -235,8 +235,9 @@ def test_a_band_table_and_every_rule(tmp_path: Path) -> None:
             [
                 "key 'cap': unknown key; did you mean 'cap_pct'? (known: annual_cap_pct, "
                 "availability_base, cap_pct, claim_window, credit_form, customer_cap_pct, "
-                "default_target, min_credit, min_outage_seconds, mode, name, note, read_on, "
-                "redundancy, round_up_seconds, service_hours, source, terms_dated, tiers, title)"
+                "default_target, empty_intervals, interval_seconds, measure, min_credit, "
+                "min_outage_seconds, mode, name, note, read_on, redundancy, round_up_seconds, "
+                "service_hours, source, terms_dated, tiers, title)"
             ],
         ),
         (

@@ -110,6 +110,15 @@ DeploymentsOpt = Annotated[
         metavar="FILE",
     ),
 ]
+RequestsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--requests",
+        help="Request counts (start,end,customer_id,service,total,failed; CSV, JSON Lines or "
+        'Parquet) of keys whose policy has measure = "error_rate" (repeatable).',
+        metavar="FILE",
+    ),
+]
 CurrencyOpt = Annotated[
     str,
     typer.Option(
@@ -230,6 +239,7 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "calendar": (CalendarOpt, DEFAULT_CALENDAR),
     "holidays": (HolidaysOpt, None),
     "deployments": (DeploymentsOpt, None),
+    "requests": (RequestsOpt, None),
     "currency": (CurrencyOpt, DEFAULT_CURRENCY),
     "as_of": (AsOfOpt, None),
     "input_format": (InputFormatOpt, None),
@@ -363,6 +373,7 @@ INPUT_PARAMETERS = (
     "policy",
     "holidays",
     "deployments",
+    "requests",
     "disputes",
     "issuer",
 )

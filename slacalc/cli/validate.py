@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     epilog="Example: slacalc validate samples/incidents.csv --contracts samples/contracts.csv",
 )
 @c.boundary
-@c.run_options(skip=("month", "monthly_fee", "sla_target", "calendar", "holidays", "deployments"))
+@c.run_options(
+    skip=("month", "monthly_fee", "sla_target", "calendar", "holidays", "deployments", "requests")
+)
 @c.no_header_option
 def validate_cmd(
     incidents: c.IncidentsArg,

@@ -112,7 +112,11 @@ def repriced(
     contracts' own ``policy`` column is set aside)."""
     book = None
     if contracts is not None:
-        book = ContractBook([_under(c, policy) for c in contracts.contracts])
+        book = ContractBook(
+            [_under(c, policy) for c in contracts.contracts],
+            display_names=contracts.display_names(),
+            composites=contracts.composites,
+        )
     tier = settings.sla_target
     priced = replace(
         settings, policy=policy, sla_target=tier_under(policy, tier) if tier is not None else None

@@ -72,11 +72,15 @@ def plan_keys(
     grid: MonthGrid,
     wanted: list[int] | None,
     nobody: list[tuple[str, str]] | None = None,
+    requests: Any = None,
 ) -> tuple[KeyPlan, list[int]]:
-    """The key plan, and the reported months (``wanted`` given, or those incidents touch)."""
+    """The key plan, and the reported months (``wanted`` given, or those incidents touch, and
+    those ``requests`` (a :class:`~slacalc.reading.requests.RequestTable`) have counts in)."""
     table, alias = customer_wide(table, book, _signature(settings.policy), nobody)
     contracts, of_key = contracts_of(table, settings, book)
-    groups, group_of_key, local_of_key = engine_groups(table, contracts, of_key, grid, settings)
+    groups, group_of_key, local_of_key = engine_groups(
+        table, contracts, of_key, grid, settings, requests
+    )
     n_grid = len(grid.months)
     if wanted is None:
         hit = np.zeros(n_grid, dtype=bool)
@@ -192,13 +196,25 @@ def contracts_of(
 
 
 def _signature(policy: Policy) -> tuple:
-    return (policy.service_hours, policy.min_outage_seconds, policy.round_up_seconds)
+    return (
+        policy.service_hours,
+        policy.min_outage_seconds,
+        policy.round_up_seconds,
+        policy.measure,
+    )
 
 
 def engine_groups(
-    table: IncidentTable, contracts: ContractTable, of_key: Any, grid: MonthGrid, settings: Any
+    table: IncidentTable,
+    contracts: ContractTable,
+    of_key: Any,
+    grid: MonthGrid,
+    settings: Any,
+    requests: Any = None,
 ) -> tuple[list[Group], Any, Any]:
-    """Run the engine once per group of keys with the same hours and rules.
+    """Run the engine once per group of keys with the same hours and rules; a group whose
+    policy measures error rates takes its cell totals from ``requests`` instead
+    (:func:`slacalc.computing.error_rate.request_totals`: an equivalent downtime, exact).
 
     Returns the groups and, per table key, its group and its number in the group's cell totals.
     """
@@ -222,7 +238,9 @@ def engine_groups(
         local_of_key[keys] = np.arange(len(keys))
         measure = measure_of(policy, grid, settings)
         result = None
-        if len(keys):
+        if policy.measure is not None:
+            result = _request_group(table, keys, policy, grid, requests)
+        elif len(keys):
             sub = table
             if len(keys) != table.n_keys:
                 # take() numbers the keys by first row, as the table does: ascending numbers
@@ -234,7 +252,68 @@ def engine_groups(
                 sub, grid.edges, settings.as_of, measure=measure, rules=outage or None
             )
         groups.append(Group(policy, measure, result, keys))
+    if requests is not None and len(requests):
+        _check_request_keys(table, requests, [g.policy for g in groups], group_of_key)
     return groups, group_of_key, local_of_key
+
+
+def _table_keys_of(table: IncidentTable, requests: Any) -> Any:
+    """The table's number of each request key (the run gave the table every request key)."""
+    number = {k: i for i, k in enumerate(table.keys)}
+    return np.array([number[k] for k in requests.keys], dtype=np.int64)
+
+
+def _request_group(
+    table: IncidentTable, keys: Any, policy: Policy, grid: MonthGrid, requests: Any
+) -> Any:
+    """The cell totals of the error-rate keys ``keys`` (ascending table keys) from their
+    request counts; incidents of such keys are refused, never counted or dropped silently."""
+    from slacalc.computing.error_rate import request_totals
+
+    has_rows = np.flatnonzero(np.isin(table.key, keys))
+    if len(has_rows):
+        r = int(has_rows[0])
+        customer, service = table.keys[int(table.key[r])]
+        raise InputError(
+            Problem(
+                table.files[int(table.file[r])],
+                int(table.line[r]) or None,
+                f"customer '{customer}' service '{service}' is measured by error rate (policy "
+                f"'{policy.name}'): its incidents would not count; give its request counts "
+                "(--requests) only",
+            )
+        )
+    if requests is None or not len(requests) or not len(keys):
+        return None
+    local = np.full(table.n_keys, -1, dtype=np.int64)
+    local[keys] = np.arange(len(keys))
+    number = local[_table_keys_of(table, requests)]
+    rows = np.flatnonzero(number[requests.key] >= 0)
+    if not len(rows):
+        return None
+    return request_totals(requests.take(rows), grid.edges, policy.measure, key_number=number).totals
+
+
+def _check_request_keys(
+    table: IncidentTable, requests: Any, policies: list[Policy], group_of_key: Any
+) -> None:
+    """Every request row's key is priced by a policy that measures error rates."""
+    groups = group_of_key[_table_keys_of(table, requests)][requests.key]
+    measured = np.array([p.measure is not None for p in policies], dtype=bool)
+    wrong = np.flatnonzero(~measured[groups])
+    if len(wrong):
+        r = int(wrong[0])
+        customer, service = requests.keys[int(requests.key[r])]
+        policy = policies[int(groups[r])]
+        raise InputError(
+            Problem(
+                requests.files[int(requests.file[r])],
+                int(requests.line[r]),
+                f"customer '{customer}' service '{service}' is priced by policy "
+                f"'{policy.name}', which measures downtime, not error rates: its request "
+                'counts need a policy with measure = "error_rate" (e.g. --policy aws-s3)',
+            )
+        )
 
 
 def _group_for(groups: list[Group], policy: Policy, grid: MonthGrid, settings: Any) -> int:

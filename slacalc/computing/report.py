@@ -39,7 +39,7 @@ from slacalc.dates.months import Month, MonthGrid, check_span, touched
 from slacalc.model.cells import DOWN_CODES
 from slacalc.model.contracts import Contract, ContractBook
 from slacalc.model.settings import Settings
-from slacalc.model.table import NO_END, IncidentTable, Key
+from slacalc.model.table import NO_END, IncidentTable, Key, with_keys
 from slacalc.terms import deadlines, money
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, Policy, Tier
 
@@ -332,19 +332,26 @@ def compute_report(
     months: Sequence[Month] | None = None,
     include: Sequence[Month] = (),
     whole: bool = True,
+    requests: Any = None,
 ) -> Report:
     """Compute the report for ``months`` (default: every month an incident touches, and the
     months of ``include``).
 
     ``whole=False`` says ``table`` is one part of a log (a bucket of customers, a Spark group)
     whose months are given: the warnings that speak of the whole log (late ends, customer-wide
-    rows that reach nobody) are then the caller's to give, once."""
+    rows that reach nobody) are then the caller's to give, once. ``requests`` (a
+    :class:`~slacalc.reading.requests.RequestTable`) are the request counts of the keys whose
+    policy measures error rates: their keys join the table's, their months the report's."""
+    if requests is not None and len(requests):
+        table = with_keys(table, requests.key_customer, requests.key_service)
+    else:
+        requests = None
     facts = LogFacts()
     if whole:
         facts.add_late(table, settings.as_of)
     if include and not months:
         months = sorted({*include, *touched_months(table, settings)})
-    grid, wanted = _grid(table, settings, months)
+    grid, wanted = _grid(table, settings, months, requests)
     if grid is None:
         customer_wide(table, contracts)  # customer '*' rows need contracts, months or not
         warnings = facts.warnings(settings.as_of, months=False)
@@ -357,6 +364,7 @@ def compute_report(
         grid=grid,
         wanted=wanted if months else None,
         nobody=facts.nobody if whole else None,
+        requests=requests,
     )
     warnings = facts.warnings(settings.as_of, months=True)
     starts = [grid.edges[i] for i in wanted]
@@ -367,7 +375,7 @@ def compute_report(
         [grid.months[i] for i in wanted],
         starts,
         ends,
-        _columns(plan, grid, wanted, settings),
+        _columns(plan, grid, wanted, settings, contracts),
         warnings,
     )
 
@@ -437,8 +445,10 @@ def late_ends_warning(count: int, shown: Sequence[str], as_of: int) -> str:
 
 
 def _grid(
-    table: IncidentTable, settings: Settings, months: Sequence[Month] | None
+    table: IncidentTable, settings: Settings, months: Sequence[Month] | None, requests: Any = None
 ) -> tuple[MonthGrid | None, list[int]]:
+    """The months a report spans: those given, or from the first incident's (or request
+    window's) month to the last one's."""
     tz = settings.tz
     if months:
         chosen = sorted(set(months))
@@ -446,10 +456,13 @@ def _grid(
     else:
         ends = effective_ends(table, settings.as_of)
         live = ends > table.start
-        if not live.any():
+        spans = [(int(table.start[live].min()), int(ends[live].max()))] if live.any() else []
+        if requests is not None:
+            spans.append((int(requests.start.min()), int(requests.end.max())))
+        if not spans:
             return None, []
-        first = Month.of(int(table.start[live].min()), tz)
-        last = Month.of(int(ends[live].max()) - 1, tz)
+        first = Month.of(min(lo for lo, _ in spans), tz)
+        last = Month.of(max(hi for _, hi in spans) - 1, tz)
     check_span(first, last, "--month" if months else SPANNED)
     grid = MonthGrid(first, last, tz)
     wanted = [grid.months.index(m) for m in sorted(set(months))] if months else []
@@ -463,7 +476,11 @@ def _empty_plan(table: IncidentTable) -> KeyPlan:
 
 
 def _columns(
-    plan: KeyPlan, grid: MonthGrid | None, wanted: list[int], settings: Settings
+    plan: KeyPlan,
+    grid: MonthGrid | None,
+    wanted: list[int],
+    settings: Settings,
+    book: ContractBook | None = None,
 ) -> dict[str, Any]:
     """Every row's exact values, as arrays (rows key-major, months minor)."""
     n_k, n_m = len(plan), len(wanted)
@@ -509,9 +526,71 @@ def _columns(
         "period": period,
     }
     terms = Terms.of(plan.contracts, plan.contract)
+    if n and book is not None and book.composites:
+        weighted_composites(cols, plan, terms, n_m, book.composites)
     cols["terms"] = terms
     price(cols, terms, n_m, [grid.edges[i + 1] for i in wanted] if grid else [], settings)
     return cols
+
+
+def weighted_composites(
+    cols: dict[str, Any], plan: KeyPlan, terms: Terms, n_m: int, composites: dict
+) -> None:
+    """The rows of every weighted composite, from its parts' rows of the same month:
+    availability = sum(w x A_part) / sum(w), each part's availability as its own row has it
+    (downtime over its base: the period, less excluded time under a policy that says so; a
+    part with no row, or no base, is 100 %). The composite's downtime is the equivalent
+    period x (1 - availability), exact; its excluded time 0, its incident count its parts'."""
+    from fractions import Fraction
+
+    from slacalc.terms.composite import WEIGHTED
+    from slacalc.terms.policy import BASE_MINUS_EXCLUDED
+
+    weighted = {k: c for k, c in composites.items() if c.kind == WEIGHTED}
+    if not weighted:
+        return
+    index = {k: i for i, k in enumerate(plan.keys)}
+    policies = [terms.policies[int(p)] for p in terms.policy[terms.of_key]]
+    down, den, excluded, count, period = (
+        cols["down"],
+        cols["den"],
+        cols["excluded"],
+        cols["count"],
+        cols["period"],
+    )
+    made: dict[int, Fraction] = {}
+    for (customer, service), composite in weighted.items():
+        k = index.get((customer, service))
+        if k is None:
+            continue
+        total = sum(composite.weights)
+        for j in range(n_m):
+            unavailable = Fraction(0)
+            parts = 0
+            for part, weight in zip(composite.parts, composite.weights, strict=True):
+                pk = index.get((customer, part))
+                if pk is None:
+                    continue
+                r = pk * n_m + j
+                base = int(period[r])
+                if policies[pk].availability_base == BASE_MINUS_EXCLUDED:
+                    base -= int(excluded[r])
+                d = int(den) if np.ndim(den) == 0 else int(den[r])
+                if base > 0:
+                    unavailable += weight * Fraction(int(down[r]), d * base)
+                parts += int(count[r])
+            r = k * n_m + j
+            made[r] = unavailable / total * int(period[r])
+            excluded[r] = 0
+            count[r] = parts
+    if not made:
+        return
+    per_row = np.ones(len(down), dtype=object)
+    per_row[:] = int(den) if np.ndim(den) == 0 else den
+    wide = down.astype(object)
+    for r, value in made.items():
+        wide[r], per_row[r] = value.numerator, value.denominator
+    cols["down"], cols["den"] = wide, per_row  # a denominator per row, as groups may have
 
 
 def _cell_positions(cells: Any, wanted: Any, valid: Any) -> Any:

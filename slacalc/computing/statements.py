@@ -294,7 +294,7 @@ def build_statements(
     ``display_names``: customer id → the name shown beside it (an id without one, or with an
     empty one, is shown alone)."""
     report = month_report(table, settings, month=month, contracts=contracts, customers=customers)
-    keys_of = _keys_by_customer(report)
+    keys_of = _keys_by_customer(report, contracts.composites if contracts is not None else {})
     if customers is None:
         customers = list(keys_of)
     missing = [c for c in customers if c not in keys_of]
@@ -336,11 +336,16 @@ def _display_name(names: Mapping[str, str] | None, customer: str) -> str | None:
     return name.strip() or None if isinstance(name, str) else None
 
 
-def _keys_by_customer(report: Report) -> dict[str, list[int]]:
-    """Each customer's report keys (one month: a key's row is its index)."""
+def _keys_by_customer(report: Report, composites: Mapping | None = None) -> dict[str, list[int]]:
+    """Each customer's report keys (one month: a key's row is its index), its composite
+    services first (a composite's parts follow it as services of their own)."""
     out: dict[str, list[int]] = {}
-    for k, (customer, _) in enumerate(report.keys if report.months else []):
+    keys = report.keys if report.months else []
+    for k, (customer, _) in enumerate(keys):
         out.setdefault(customer, []).append(k)
+    if composites:
+        for mine in out.values():
+            mine.sort(key=lambda k: keys[k] not in composites)  # stable: sorted within each
     return out
 
 

@@ -71,16 +71,18 @@ def post(
     from slacalc.ledger.proposals import from_report_file, from_run, input_digests
 
     deployments = options.get("deployments")
-    if "-" in (*incidents, contracts, from_report, holidays, deployments):
+    requests = list(options.get("requests") or [])
+    if "-" in (*incidents, contracts, from_report, holidays, deployments, *requests):
         raise UsageError(
             "a ledger post keeps the SHA-256 of every input: give a file, not standard input"
         )
     zone = run.as_zone(tz or run.DEFAULT_TZ)
     moment = run.as_instant(as_of, zone)
     if from_report is not None:
-        if incidents or contracts or deployments:
+        if incidents or contracts or deployments or requests:
             raise UsageError(
-                "--from-report posts a report: give no incident logs, --contracts or --deployments"
+                "--from-report posts a report: give no incident logs, --contracts, "
+                "--deployments or --requests"
             )
         chosen = run.as_policy(policy) if policy is not None else None
         files = [("report", from_report), *_policy_file(policy)]
@@ -104,6 +106,7 @@ def post(
             files += [("contracts", contracts)] if contracts else []
             files += [("holidays", holidays)] if holidays else []
             files += [("deployments", deployments)] if deployments else []
+            files += [("requests", p) for p in requests]
             files += _policy_file(policy)
             found = from_run(result, input_digests(files))
     records = ledger.post(found, as_of=moment)

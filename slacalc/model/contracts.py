@@ -214,10 +214,13 @@ class ContractBook:
         *,
         table: ContractTable | None = None,
         display_names: Mapping[str, str] | None = None,
+        composites: Mapping[tuple[str, str], Any] | None = None,
     ) -> None:
         self._list = list(contracts) if contracts is not None else None
         self.table = table if table is not None else ContractTable.of(self._list or [])
         self._display_names = dict(display_names or {})
+        # (customer, service) -> its slacalc.terms.composite.Composite, for composite services
+        self.composites = dict(composites or {})
 
     def display_names(self) -> dict[str, str]:
         """Each customer's display name (the contracts' ``display_name`` column), for the

@@ -294,6 +294,27 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     )
 
 
+def with_keys(table: IncidentTable, customers: Any, services: Any) -> IncidentTable:
+    """``table`` with the (customer, service) pairs it lacks among ``customers`` and
+    ``services`` (pyarrow string arrays) added as keys of no rows, after its own: keys measured
+    by something other than incidents (request counts) get report rows as any other key."""
+    have = set(table.keys)
+    pairs = zip(customers.to_pylist(), services.to_pylist(), strict=True)
+    extra = list(dict.fromkeys(k for k in pairs if k not in have))
+    if not extra:
+        return table
+    return replace(
+        table,
+        key_customer=pa.concat_arrays(
+            [table.key_customer, pa.array([c for c, _ in extra], pa.string())]
+        ),
+        key_service=pa.concat_arrays(
+            [table.key_service, pa.array([s for _, s in extra], pa.string())]
+        ),
+        key_words=None,
+    )
+
+
 def from_columns(
     *,
     customers: Any,

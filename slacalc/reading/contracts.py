@@ -15,6 +15,7 @@ from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.model.contracts import WILDCARD, Contract, ContractBook, ContractTable
 from slacalc.reading.files import STDIN, open_csv
+from slacalc.terms.composite import Composite, parse_composite
 from slacalc.terms.money import minor_unit, parse_amount, parse_currency
 from slacalc.terms.policy import Policy, load_policy
 
@@ -26,6 +27,7 @@ COLUMNS = (
     "sla_target",
     "policy",
     "display_name",
+    "composite",
 )
 # A customer's name as statements show it beside its id: at most this many characters.
 MAX_DISPLAY_NAME = 200
@@ -118,6 +120,9 @@ def _clean_file(
     # control character in a column no contract reads sends the file to the row reader too.
     if _has_control(f.data):
         return None
+
+    if "composite" in raw and pc.any(pc.not_equal(trimmed(raw["composite"]), "")).as_py():
+        return None  # composites are few: the row reader reads a file that defines any
 
     def column(name: str) -> Any:
         if name not in raw:
@@ -301,6 +306,7 @@ def contracts_of_rows(
     currency_of = _once(parse_currency)
     tier_of = _tier_reader()
     names: dict[str, tuple[str, int | None]] = {}  # customer -> (display name, its line)
+    composites: dict[tuple[str, str], Composite] = {}
 
     for line, cells in rows:
 
@@ -375,6 +381,15 @@ def contracts_of_rows(
                         name_text,
                     )
                 )
+        composite_text = cell("composite").strip()
+        composite = None
+        if composite_text:
+            try:
+                if service == WILDCARD:
+                    raise ValueError("a composite is one named service, not every service (*)")
+                composite = parse_composite(composite_text, service)
+            except ValueError as exc:
+                problems.append(Problem(name, line, str(exc), "composite", composite_text))
         if len(problems) > before:
             continue
         key = (cust, service)
@@ -393,6 +408,12 @@ def contracts_of_rows(
             continue
         seen[key] = line
         contracts.append(Contract(cust, service, fee, currency, tier, pol, name, line))
+        if composite is not None:
+            composites[key] = composite
     if problems:
         raise InputError(problems)
-    return ContractBook(contracts, display_names={c: n for c, (n, _) in names.items()})
+    return ContractBook(
+        contracts,
+        display_names={c: n for c, (n, _) in names.items()},
+        composites=composites,
+    )

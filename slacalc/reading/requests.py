@@ -71,6 +71,22 @@ class RequestTable:
         """Where a row was read: ``file:line``."""
         return f"{self.files[int(self.file[row])]}:{int(self.line[row])}"
 
+    def take(self, rows: Any) -> RequestTable:
+        """The rows numbered ``rows``, keys (and their numbers) kept as they are."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return RequestTable(
+            self.key_customer,
+            self.key_service,
+            self.key[rows],
+            self.start[rows],
+            self.end[rows],
+            self.total[rows],
+            self.failed[rows],
+            self.file[rows],
+            self.files,
+            self.line[rows],
+        )
+
     @classmethod
     def empty(cls) -> RequestTable:
         z = np.zeros(0, dtype=np.int64)

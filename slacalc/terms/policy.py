@@ -25,6 +25,13 @@ from slacalc.errors import UsageError
 from slacalc.terms.credit_forms import CASH, FORMS, parse_form
 from slacalc.terms.numbers import format_pct, parse_decimal, ratio
 from slacalc.terms.redundancy import RedundancyRule, parse_redundancy
+from slacalc.terms.requests import (
+    INTERVAL_DOMAIN_ALSO,
+    INTERVAL_DOMAIN_TEXT,
+    ErrorRateMeasure,
+    parse_measure,
+)
+from slacalc.terms.requests import KEYS as MEASURE_KEYS
 
 COEFFICIENT = "coefficient"
 CREDIT = "credit"
@@ -133,6 +140,7 @@ def domain_table() -> str:
     rows = ["| key | allowed values | also |", "|---|---|---|"]
     rows += [f"| `{key}` | {domain.text()} | {also} |" for key, domain, also in DOMAINS]
     rows.append(f"| `service_hours.from`, `service_hours.to` | {HOURS_DOMAIN} | |")
+    rows.append(f"| `interval_seconds` | {INTERVAL_DOMAIN_TEXT} | {INTERVAL_DOMAIN_ALSO} |")
     return "\n".join(rows)
 
 
@@ -269,6 +277,8 @@ class Policy:
     claim_window: ClaimWindow | None = None
     # When a key deployed in several zones counts as down (None: every incident downs its key)
     redundancy: RedundancyRule | None = None
+    # Availability from request error rates (None: from incident downtime)
+    measure: ErrorRateMeasure | None = None
     # The ledger's limits over time (slacalc ledger post applies them; the report does not)
     annual_cap_pct: Decimal | None = None
     customer_cap_pct: Decimal | None = None
@@ -334,6 +344,8 @@ class Policy:
             out.append(f"claim window: {self.claim_window.text()}")
         if self.redundancy is not None:
             out.append(f"redundancy: {self.redundancy.describe()}")
+        if self.measure is not None:
+            out.append(f"measured by error rate: {self.measure.text()}")
         if self.annual_cap_pct is not None:
             out.append(
                 f"ledger: credits of 12 months capped at {format_pct(self.annual_cap_pct)} % of "
@@ -445,6 +457,7 @@ _TOP_KEYS = {
     "service_hours",
     "claim_window",
     "redundancy",
+    *MEASURE_KEYS,
     "tiers",
 }
 _TIER_KEYS = {"target", "coefficient", "credit_pct", "bands"}
@@ -597,6 +610,7 @@ class _Reader:
         }
         hours = self.service_hours(data["service_hours"]) if "service_hours" in data else None
         claim = self.claim_window(data["claim_window"]) if "claim_window" in data else None
+        measure = parse_measure(data, self.bad)
         redundancy = None
         if "redundancy" in data:
             redundancy, found = parse_redundancy(data["redundancy"])
@@ -614,6 +628,7 @@ class _Reader:
             service_hours=hours,
             claim_window=claim,
             redundancy=redundancy,
+            measure=measure,
             title=self.text("title", data.get("title", "")),
             source=self.text("source", data.get("source", "")),
             read_on=self.text("read_on", data.get("read_on", "")),

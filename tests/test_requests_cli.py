@@ -1,0 +1,122 @@
+"""Request-based (error-rate) months through the run and the command line: --requests, the
+aws-s3 preset's measure, keys of both kinds in one report, and what is refused, hand-checked."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from mixins import SAMPLE_DIR, run
+
+import slacalc
+
+REQUESTS = str(SAMPLE_DIR / "requests.csv")
+CONTRACTS = str(SAMPLE_DIR / "contracts-requests.csv")
+INCIDENTS = str(SAMPLE_DIR / "incidents.csv")
+AS_OF = "2025-07-01T00:00:00+08:00"
+# samples/requests.csv, by hand: three intervals with errors, 1 %, 100 % and (1 + 2) / 20 =
+# 15 %, and one without requests (0 %), of the 8928 five-minute intervals of May 2025 (no
+# interval is cut: +08:00 month edges are whole five minutes). Mean error rate = 1.16 / 8928,
+# so the equivalent downtime is 2678400 s x 1.16 / 8928 = 348 s.
+OBJECTS_DOWN = "348"
+
+
+def report(*more: str) -> list[str]:
+    return [
+        "report",
+        INCIDENTS,
+        "--requests",
+        REQUESTS,
+        "--contracts",
+        CONTRACTS,
+        "--monthly-fee",
+        "100",
+        "--month",
+        "2025-05",
+        "--as-of",
+        AS_OF,
+        "-f",
+        "csv",
+        *more,
+    ]
+
+
+def rows_of(text: str) -> dict[tuple[str, str], dict[str, str]]:
+    lines = [line.split(",") for line in text.splitlines()]
+    return {(r[0], r[1]): dict(zip(lines[0], r, strict=True)) for r in lines[1:]}
+
+
+def test_error_rate_and_downtime_keys_share_one_report() -> None:
+    result = run(report())
+    assert result.exit_code == 0, result.stderr
+    rows = rows_of(result.stdout)
+    objects = rows[("acme", "objects")]
+    assert objects["downtime_seconds"] == OBJECTS_DOWN
+    assert objects["availability_pct"] == "99.9870"  # 1 - 348/2678400, truncated
+    assert objects["policy"] == "aws-s3" and objects["incident_count"] == "3"
+    assert rows[("acme", "compute")]["downtime_seconds"] == "2050"  # incidents, as before
+
+
+def test_the_library_writes_the_same_bytes() -> None:
+    out = io.StringIO()
+    with slacalc.report(
+        [INCIDENTS],
+        requests=[REQUESTS],
+        contracts=CONTRACTS,
+        monthly_fee="100",
+        months=["2025-05"],
+        as_of=AS_OF,
+    ) as result:
+        result.write(out, format="csv")
+    assert out.getvalue() == run(report()).stdout
+
+
+def test_incidents_of_an_error_rate_key_are_refused(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "incident_id,customer_id,service,start,end,category\n"
+        "X1,acme,objects,2025-05-05 10:00:00,2025-05-05 11:00:00,outage\n",
+        encoding="utf-8",
+    )
+    result = run([*report()[:1], str(log), *report()[2:]])
+    assert result.exit_code == 1
+    assert f"{log}:2:" in result.stderr and "measured by error rate" in result.stderr
+
+
+def test_requests_of_a_downtime_key_are_refused(tmp_path: Path) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text(
+        "start,end,customer_id,service,total,failed\n"
+        "2025-05-01T00:00:00Z,2025-05-01T00:05:00Z,acme,compute,10,1\n",
+        encoding="utf-8",
+    )
+    args = report()
+    args[args.index(REQUESTS)] = str(counts)
+    result = run(args)
+    assert result.exit_code == 1
+    assert f"{counts}:2:" in result.stderr and "measures downtime" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["explain", "statement"])
+def test_explain_and_statement_say_they_cannot_yet(command: str, tmp_path: Path) -> None:
+    args = [command, INCIDENTS, "--customer", "acme", "--month", "2025-05", "--policy", "aws-s3"]
+    if command == "statement":
+        args += ["-o", str(tmp_path / "s.html")]
+    result = run(args)
+    assert result.exit_code == 2
+    assert "not built yet" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_crossing_window_is_an_error_with_its_line(tmp_path: Path) -> None:
+    counts = tmp_path / "counts.csv"
+    counts.write_text(
+        "start,end,customer_id,service,total,failed\n"
+        "2025-05-01T00:03:00Z,2025-05-01T00:06:00Z,acme,objects,10,1\n",
+        encoding="utf-8",
+    )
+    args = report()
+    args[args.index(REQUESTS)] = str(counts)
+    result = run(args)
+    assert result.exit_code == 1
+    assert f"{counts}:2: column 'end'" in result.stderr
