@@ -185,7 +185,7 @@ _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 def by_zone(
     table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
-) -> tuple[Any, list]:
+) -> tuple[Any, list, Any]:
     """The incident table with its zone rows turned into rows of their keys, under each key's
     policy's ``[redundancy]`` rule (:mod:`slacalc.computing.redundancy`), and the warnings of
     incidents in zones a key is not deployed in. A table without zones, under policies without
@@ -200,9 +200,9 @@ def by_zone(
                 f"policy '{redundant[0]}' counts zones ([redundancy]): give --deployments FILE "
                 "(customer_id,service,zone[,from,to]), where each customer runs"
             )
-        return table, []
+        return table, [], None
     if not redundant and not strict:
-        return table, []
+        return table, [], None
     if not redundant:
         raise UsageError(
             "--deployments needs a policy with [redundancy] (e.g. --policy aws-ec2-region): "
@@ -218,20 +218,21 @@ def by_zone(
         return (contract.policy if contract is not None else s.policy).redundancy
 
     zoned, trace = key_incidents(table, deps, rule_of, as_of=s.as_of)
-    return zoned, [str(p) for p in trace.notes()]
+    return zoned, [str(p) for p in trace.notes()], trace
 
 
 def prepared(
     table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
-) -> tuple[Any, list]:
+) -> tuple[Any, list, Any]:
     """The incident table as the engine counts it: zones counted (:func:`by_zone`), then the
     serial and redundant composites of ``book`` given their rows, made from their parts'
-    (:mod:`slacalc.computing.composite`); and the warnings of both."""
+    (:mod:`slacalc.computing.composite`); the warnings of both, and the zones' trace (None
+    when no zone was counted)."""
     from slacalc.computing.composite import check_weighted, composite_incidents
 
-    table, warnings = by_zone(table, s, book, deployments, strict=strict)
+    table, warnings, trace = by_zone(table, s, book, deployments, strict=strict)
     check_weighted(table, book)
-    return composite_incidents(table, book, as_of=s.as_of), warnings
+    return composite_incidents(table, book, as_of=s.as_of), warnings, trace
 
 
 def no_weighted_here(book: Any, customer: str | None, service: str | None, what: str) -> None:
@@ -573,7 +574,7 @@ def report(
     else:
         stage("reading", 0.05)
         table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
-        table, zone_warnings = prepared(table, s, book, deployments)
+        table, zone_warnings, _ = prepared(table, s, book, deployments)
         counts = read_requests_of(requests, s)
         stage("computing", 0.7)
         result = compute_report(table, s, contracts=book, months=chosen, requests=counts)
@@ -661,7 +662,7 @@ def compare(
                 run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
                 run._close.append(lambda r=result: r.__exit__(None, None, None))
             else:
-                zoned, zone_warnings = prepared(table, s_p, book_p, deployments, strict=False)
+                zoned, zone_warnings, _ = prepared(table, s_p, book_p, deployments, strict=False)
                 result = compute_report(
                     zoned, s_p, contracts=book_p, months=chosen, requests=counts
                 )
@@ -727,8 +728,10 @@ def explain(
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
-    table, _ = prepared(table, s, book, deployments)
-    return explain_row(table, s, customer=customer, service=service, month=wanted, contracts=book)
+    table, _, trace = prepared(table, s, book, deployments)
+    return explain_row(
+        table, s, customer=customer, service=service, month=wanted, contracts=book, zones=trace
+    )
 
 
 @dataclass
@@ -800,7 +803,7 @@ def statements(
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]
     table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
-    table, zone_warnings = prepared(table, s, book, deployments)
+    table, zone_warnings, _ = prepared(table, s, book, deployments)
     # digests once the readers have vouched for the files (a missing one is their error)
     digests = source_files(
         incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin

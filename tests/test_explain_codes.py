@@ -42,6 +42,7 @@ from slacalc.computing.explain import (
     PriceByCoefficient,
     Rounded,
     RoundedPastMonth,
+    RuleFired,
     RuleIgnored,
     RuleRounded,
     Said,
@@ -49,6 +50,7 @@ from slacalc.computing.explain import (
     Step,
     TargetBreached,
     TargetMet,
+    ZoneDown,
     explain,
 )
 from slacalc.dates.instants import get_zone, parse_instant
@@ -85,6 +87,8 @@ EXAMPLES: dict[str, Said] = {
         ServiceHours("working", "08:00", "20:00", 864000 * US),
         OutageRulesApplied(60, 60, 2, 1, Fraction(331 * US), Fraction(360 * US)),
         RoundedPastMonth(Fraction(31 * 86400 * US), Fraction(30 * 86400 * US)),
+        ZoneDown("cn-sh-a", T0, T0 + HOUR, Fraction(1), "INC-1"),
+        RuleFired("more_than:1", T0, T0 + HOUR, Fraction(1, 2), False, False),
         Availability(Fraction(18417, 10) * US, 2678400 * US, None, Fraction(1), Decimal("99.93")),
         TargetMet("99.99", Decimal("99.99")),
         TargetBreached("99.95", Decimal("99.99")),

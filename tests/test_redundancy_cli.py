@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,22 @@ def test_explain_compare_statement_and_ledger_post_count_zones(
     )
     assert posted.exit_code == 0, posted.stderr
     assert "acme:compute:2025-05" in posted.stdout and ",100.00," in posted.stdout
+
+
+def test_explain_says_which_zones_were_down_and_when_the_rule_held(
+    files: tuple[str, str],
+) -> None:
+    log, deployed = files
+    args = ["explain", log, "--customer", "acme", "--month", "2025-05", "--tz", "UTC", "-f", "json"]
+    result = run(
+        [*args, "--deployments", deployed, "--policy", "aws-ec2-region", "--monthly-fee", "1"]
+    )
+    assert result.exit_code == 0, result.stderr
+    (explained,) = json.loads(result.stdout)
+    notes = explained["notes"]  # the month's notes
+    zones = [(n["zone"], n["start_at"], n["end_at"]) for n in notes if n["code"] == "zone_down"]
+    assert ("a", "2025-05-10T10:00:00+00:00", "2025-05-10T11:00:00+00:00") in zones
+    assert ("b", "2025-05-10T10:30:00+00:00", "2025-05-10T12:00:00+00:00") in zones
+    fired = [(n["start_at"], n["end_at"]) for n in notes if n["code"] == "rule_fired"]
+    # more than one zone down: 10:30-11:00, then 08:00:00-08:00:59 on the 20th (all three)
+    assert fired[0] == ("2025-05-10T10:30:00+00:00", "2025-05-10T11:00:00+00:00")

@@ -20,7 +20,7 @@ their unit: ``*_us`` is microseconds, ``*_at`` an instant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import tzinfo
 from decimal import Decimal
 from fractions import Fraction
@@ -256,6 +256,66 @@ class RoundedPastMonth(Note):
     code = "rounded_past_month"
     rounded_us: Fraction
     counted_us: Fraction
+
+
+@dataclass(frozen=True)
+class ZoneDown(Note):
+    """A zone the key runs in was down (``loss`` 0: in maintenance) inside the month, by an
+    incident (a key counted by zones: a policy's ``[redundancy]``)."""
+
+    code = "zone_down"
+    zone: str
+    start_at: int
+    end_at: int
+    loss: Fraction
+    incident: str
+
+
+@dataclass(frozen=True)
+class RuleFired(Note):
+    """The redundancy rule held: the key was down at ``loss`` (or, ``excluded``, in excluded
+    time) from ``start_at`` to ``end_at``; ``dropped``: a period shorter than the rule's
+    minimum, which counts 0."""
+
+    code = "rule_fired"
+    rule: str
+    start_at: int
+    end_at: int
+    loss: Fraction
+    excluded: bool
+    dropped: bool
+
+
+def zone_notes(trace: dict[str, Any], start: int, end: int) -> tuple[Note, ...]:
+    """A key's zones down and the periods its rule made of them (``ZoneTrace.of_key``), those
+    inside the month ``start`` .. ``end``, clipped to it."""
+    if not trace or trace.get("rule") is None:
+        return ()
+    out: list[Note] = []
+    for zone, a, b, loss, incident in trace["zones_down"]:
+        if b > start and a < end:
+            out.append(ZoneDown(zone, max(a, start), min(b, end), Fraction(loss), incident))
+    rule = trace["rule"].text()
+    fired: list[RuleFired] = []
+    for a, b, loss, excluded, dropped in sorted(trace["periods"]):
+        if b <= start or a >= end:
+            continue
+        now = RuleFired(rule, max(a, start), min(b, end), Fraction(loss), excluded, dropped)
+        last = fired[-1] if fired else None
+        if (
+            last
+            and last.end_at == now.start_at
+            and (last.loss, last.excluded, last.dropped)
+            == (
+                now.loss,
+                now.excluded,
+                now.dropped,
+            )
+        ):
+            fired[-1] = replace(last, end_at=now.end_at)  # one stretch, told once
+        else:
+            fired.append(now)
+    return (*out, *fired)
 
 
 # steps of the formula
@@ -526,8 +586,11 @@ def explain(
     service: str | None,
     month: Month,
     contracts: ContractBook | None = None,
+    zones: Any = None,
 ) -> Explanation:
-    """Explain the report row of (customer, service, month)."""
+    """Explain the report row of (customer, service, month); ``zones``, the trace of a run
+    that counted zones (:class:`~slacalc.computing.redundancy.ZoneTrace`), adds the key's zones
+    down and when its rule held."""
     services = sorted({svc for (cust, svc) in table.keys if cust == customer})
     if service is None:
         if len(services) > 1:
@@ -554,6 +617,10 @@ def explain(
         )
     k, j = report.keys.index(key), report.months.index(month)
     (ex,) = explain_rows(report, [k * len(report.months) + j])
+    if zones is not None:
+        extra = zone_notes(zones.of_key(key), report.starts[j], report.ends[j])
+        if extra:
+            ex = replace(ex, month_notes=(*ex.month_notes, *extra))
     return ex
 
 

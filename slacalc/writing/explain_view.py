@@ -315,6 +315,20 @@ ENGLISH: dict[str, Callable[[Any, tzinfo], str]] = {
         f"rounded up to {_s(n.rounded_us)}, more than the month can count: downtime stops at "
         f"the month's time less excluded time ({_s(n.counted_us)})"
     ),
+    "zone_down": lambda n, tz: (
+        f"zone {n.zone} "
+        + ("in maintenance" if n.loss == 0 else f"down (loss {numbers.share(n.loss)})")
+        + f" {format_instant(n.start_at, tz)} .. {format_instant(n.end_at, tz)} ({n.incident})"
+    ),
+    "rule_fired": lambda n, tz: (
+        f"rule {n.rule} held {format_instant(n.start_at, tz)} .. {format_instant(n.end_at, tz)}: "
+        + (
+            "excluded time"
+            if n.excluded
+            else f"the key down at loss {numbers.share(n.loss)}"
+            + (" (shorter than the minimum period: counts 0)" if n.dropped else "")
+        )
+    ),
     # the formula
     "availability": lambda n, tz: (
         f"availability = 1 - {_s(n.downtime_us)} / {_base(n.period_us, n.excluded_us)} = "

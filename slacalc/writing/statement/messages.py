@@ -193,6 +193,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "wholly inside maintenance or excluded time",
         "note.rule_ignored": "interval #{run} counts 0 under the outage rules",
         "note.rule_rounded": "interval #{run} is rounded up by the outage rules",
+        "note.zone_down": "zone {zone} down (loss {loss}) {start} – {end} ({incident})",
+        "note.zone_maintenance": "zone {zone} in maintenance {start} – {end} ({incident})",
+        "note.rule_fired": "redundancy rule {rule} held {start} – {end}: the service down at loss "
+        "{loss}",
+        "note.rule_excluded": "redundancy rule {rule} held {start} – {end} in maintenance: "
+        "excluded time",
+        "note.rule_dropped": "redundancy rule {rule} held {start} – {end}, shorter than the "
+        "minimum period: counts 0",
         "note.rounded_past_month": "rounded up to {rounded} s, more than the month can count: "
         "downtime stops at the month's time less excluded time ({counted} s)",
         # formula
@@ -452,6 +460,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "完全处于维护或排除时间内",
         "note.rule_ignored": "按故障规则，区间 #{run} 不计",
         "note.rule_rounded": "按故障规则，区间 #{run} 向上取整",
+        "note.zone_down": "可用区 {zone} 中断（影响 {loss}）{start} – {end}（{incident}）",
+        "note.zone_maintenance": "可用区 {zone} 维护中 {start} – {end}（{incident}）",
+        "note.rule_fired": "冗余规则 {rule} 成立 {start} – {end}：服务中断，影响 {loss}",
+        "note.rule_excluded": "冗余规则 {rule} 在维护期间成立 {start} – {end}：计为排除时间",
+        "note.rule_dropped": "冗余规则 {rule} 成立 {start} – {end}，短于最短时长：不计",
         "note.rounded_past_month": "向上取整后为 {rounded} 秒，超过本月可计时长："
         "不可用时长以本月时长减去排除时间为限（{counted} 秒）",
         "note.service_hours": "周期 = 本月服务时间（{hours}）：{period} 秒",

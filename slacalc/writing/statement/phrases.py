@@ -126,6 +126,25 @@ PHRASES: dict[str, Phrase] = {
         "rounded_past_month",
         {"rounded": _s(n.rounded_us), "counted": _s(n.counted_us)},
     ),
+    "zone_down": lambda n, tz: (
+        "zone_maintenance" if n.loss == 0 else "zone_down",
+        {
+            "zone": Data(n.zone),
+            "loss": numbers.share(n.loss),
+            "start": Instant(n.start_at, tz),
+            "end": Instant(n.end_at, tz),
+            "incident": Data(n.incident),
+        },
+    ),
+    "rule_fired": lambda n, tz: (
+        "rule_excluded" if n.excluded else "rule_dropped" if n.dropped else "rule_fired",
+        {
+            "rule": Data(n.rule),
+            "loss": numbers.share(n.loss),
+            "start": Instant(n.start_at, tz),
+            "end": Instant(n.end_at, tz),
+        },
+    ),
     # the formula
     "availability": lambda n, tz: (
         "availability",
