@@ -385,3 +385,98 @@ def test_against_the_grid_oracle(tmp_path: Path, case) -> None:
         tz=BERLIN,
     )
     assert got == want
+
+
+# --- speed: the transform at scale (issue 22, item 4) -----------------------------------------
+
+
+def test_the_rule_is_asked_once_per_key_with_zone_rows(tmp_path: Path) -> None:
+    # a library caller's (or the contracts') rule function runs in Python, once per key: the
+    # keys with zone rows only, and the deployments' keys only when a "*" zone row may reach them
+    deps = DEPLOYED_ABC + "beta,vm,a,,\nbeta,vm,b,,\ngamma,vm,a,,\n"
+    log = LOG + "2025-05-11T10:00:00Z,2025-05-11T11:00:00Z,beta,vm,,I4,,\n"
+    table = read_incidents([write(tmp_path, "log.csv", log)], UTC_ZONE)
+    read = read_deployments(write(tmp_path, "d.csv", deps), UTC_ZONE)
+    asked: list[tuple[str, str]] = []
+
+    def rule_of(key: tuple[str, str]) -> RedundancyRule:
+        asked.append(key)
+        return rule("all")
+
+    key_incidents(table, read, rule_of, as_of=FAR)
+    assert asked == [("acme", "vm")]
+    star = log + "2025-05-12T10:00:00Z,2025-05-12T11:00:00Z,*,vm,a,I5,,\n"
+    table = read_incidents([write(tmp_path, "star.csv", star)], UTC_ZONE)
+    asked.clear()
+    out, _ = key_incidents(table, read, rule_of, as_of=FAR)
+    assert sorted(asked) == [("acme", "vm"), ("beta", "vm"), ("gamma", "vm")]
+    got = engine_cells(out, UTC_ZONE, FAR, Month(2025, 5), Month(2025, 5))
+    assert got[("gamma", "vm", "2025-05")][0] == 3600  # its one zone is every zone it runs in
+
+
+def test_touching_deployments_of_one_zone_are_one(tmp_path: Path) -> None:
+    # a zone left and rejoined at the same instant counts as deployed throughout: the same rows
+    # and the same stretches (explain's periods) as one deployment
+    split = DEPLOYED_ABC.replace("acme,vm,b,,\n", "acme,vm,b,,2025-05-10T10:40:00Z\n")
+    split += "acme,vm,b,2025-05-10T10:40:00Z,\n"
+    table = read_incidents([write(tmp_path, "log.csv", LOG)], UTC_ZONE)
+    found = []
+    for deps in (DEPLOYED_ABC, split):
+        read = read_deployments(write(tmp_path, "d.csv", deps), UTC_ZONE)
+        out, trace = key_incidents(table, read, rule("at_least:2"), as_of=FAR)
+        found.append(([(i.start, i.end, i.incident_id) for i in out], trace.of_key(("acme", "vm"))))
+    assert found[0][0] == found[1][0]
+    assert found[0][1]["periods"] == found[1][1]["periods"]
+
+
+def zone_log(rows: int, seed: int = 22) -> tuple[str, str]:
+    """A month of zone rows (three zones a key, some rows of the whole key, maintenance, data
+    loss, partial impacts) and its deployments (one key in twenty moves from zone c to d)."""
+    import random
+
+    rnd = random.Random(seed)
+    keys = max(rows // 10, 1)
+    lo = int(datetime(2025, 5, 1, tzinfo=UTC).timestamp())
+    lines = ["incident_id,customer_id,service,zone,start,end,category,impact"]
+    for i in range(rows):
+        s = lo + rnd.randrange(30 * 86400)
+        category = rnd.choices(["outage", "maintenance", "data_loss"], [90, 5, 5])[0]
+        impact = "" if category == "maintenance" else rnd.choice(["", "1", "0.5", "30%"])
+        lines.append(
+            f"I{i},c{rnd.randrange(keys)},vm,{rnd.choice('abcabc ').strip()},{iso(s)},"
+            f"{iso(s + rnd.randrange(30, 6 * 3600))},{category},{impact}"
+        )
+    deps = ["customer_id,service,zone,from,to"]
+    mid = iso(lo + 15 * 86400)
+    for k in range(keys):
+        deps += [f"c{k},vm,a,,", f"c{k},vm,b,,"]
+        deps += [f"c{k},vm,c,,{mid}", f"c{k},vm,d,{mid},"] if k % 20 == 0 else [f"c{k},vm,c,,"]
+    return "\n".join(lines) + "\n", "\n".join(deps) + "\n"
+
+
+@pytest.mark.parametrize("down_when", ["all", "more_than:1", "at_least:1"])
+def test_fast_paths_agree_with_the_general_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, down_when: str
+) -> None:
+    # With the int64 bound at 0 (speed.fits says no), nothing is packed: events sorted by
+    # lexsort, every piece through both sweeps, overlaps found through time ranks. The rows
+    # and the trace must be the same.
+    from slacalc import speed
+
+    log, deps = zone_log(3000)
+    table = read_incidents([write(tmp_path, "log.csv", log)], UTC_ZONE)
+    read = read_deployments(write(tmp_path, "d.csv", deps), UTC_ZONE)
+    as_of = int(datetime(2025, 5, 25, tzinfo=UTC).timestamp()) * 10**6  # some still going
+    found = []
+    for limit in (speed.LIMIT, 0):
+        monkeypatch.setattr(speed, "LIMIT", limit)
+        out, trace = key_incidents(table, read, rule(down_when, 60), as_of=as_of)
+        found.append(
+            (
+                [(i.customer_id, i.start, i.end, i.category, i.impact, i.incident_id) for i in out],
+                {k: v.tolist() for k, v in trace.periods.items()},
+                {k: v.tolist() for k, v in trace.undeployed.items()},
+            )
+        )
+    assert found[0] == found[1]
+    assert found[0][0] and found[0][1]["key"]

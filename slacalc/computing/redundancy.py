@@ -33,7 +33,16 @@ its start: it adds no downtime, and still opens its level-2 dispute. Zoned rows 
 (:class:`ZoneTrace`) keeps what ``explain`` shows.
 
 Everything is a numpy event sweep over all keys at once: integer microseconds, impacts as
-integer levels (exact fractions), no floats.
+integer levels (exact fractions), no floats. Two sweeps: the zones' (each zone's pieces become
+stretches of one state) and the keys' (the zones' stretches, whole-key rows and changing
+deployments become the key's loss). What keeps it within a small factor of the engine's own
+run (issue 22; ``bench/redundancy.py``): keys and zones are integer codes, so rows meet their
+deployments by a lookup, not a string join; the rule function is asked once per key; events
+are sorted as packed int64 values by the engine's sort (:func:`slacalc.speed.packs` holds
+the bound); a zone deployed over the whole span is a count, not two events; and a piece that
+meets no other of its zone is a stretch as it is, one that overlaps nothing else of its key
+(where the key needs two zones or more) cannot down it and skips both sweeps. Where a packed
+value would not fit, the same steps run unpacked, every piece through both sweeps.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from slacalc.computing.engine import effective_ends
+from slacalc import speed
+from slacalc.computing.engine import _sorted_events, effective_ends
 from slacalc.errors import Problem
 from slacalc.model.cells import CATEGORIES, DATA_LOSS, DOWN_CODES, EVERY_CUSTOMER, EXCLUDED, OUTAGE
 from slacalc.model.table import (
@@ -209,191 +219,184 @@ def key_incidents(
     star_key = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER))
     star = star_key[table.key] if table.n_keys else np.zeros(n, dtype=bool)
 
-    # The rule of each key that may need one: the table's own keys with zone rows, and the
-    # deployments' keys (a zone row of customer "*" reaches those).
-    own_zoned = np.bincount(table.key[zoned & ~star], minlength=table.n_keys) > 0
-    dep_cust, dep_serv, dep_pair = _pairs(deployments.customer, deployments.service)
+    # One numbering of the table's keys and the deployments' (customer, service) pairs.
+    n_tk, n_dep = table.n_keys, len(deployments)
+    _, _, pair = pair_codes(
+        pa.concat_arrays([table.key_customer, deployments.customer]),
+        pa.concat_arrays([table.key_service, deployments.service]),
+    )
+    pair = np.asarray(pair, dtype=np.int64)
+    n_pairs = int(pair.max()) + 1 if len(pair) else 0
+    key_pair, dep_pair = pair[:n_tk], pair[n_tk:]
+
+    # The rule of each pair that may need one: the table's own keys with zone rows, and (when a
+    # zone row of customer "*" may reach them) the deployments' pairs; each asked once.
+    own_zoned = np.bincount(table.key[zoned & ~star], minlength=n_tk) > 0
+    star_row = zoned & star
+    asked = np.zeros(n_pairs, dtype=bool)
+    asked[key_pair[own_zoned]] = True
+    if star_row.any():
+        asked[dep_pair] = True
+    pair_rule = np.full(n_pairs, -1, dtype=np.int64)
+    firsts = _first_positions(pair)  # where each pair first appears
+    pair_cust = pa.concat_arrays([table.key_customer, deployments.customer])
+    pair_serv = pa.concat_arrays([table.key_service, deployments.service])
     if isinstance(rule, RedundancyRule):  # one rule: no key asked one by one
         rules = [rule]
-        table_rule = np.where(own_zoned, 0, -1)
-        dep_key_rule = np.zeros(len(dep_cust), dtype=np.int64)
+        pair_rule[asked] = 0
     else:
-        rule_index: dict[RedundancyRule, int] = {}
+        pairs = np.flatnonzero(asked)
+        at = pa.array(firsts[pairs])
+        keys = zip(pair_cust.take(at).to_pylist(), pair_serv.take(at).to_pylist(), strict=True)
+        rules, pair_rule[pairs] = _numbered_rules(list(map(rule, keys)))
 
-        def index_of(r: RedundancyRule | None) -> int:
-            return -1 if r is None else rule_index.setdefault(r, len(rule_index))
+    # The transformed keys: the table's own keys with ruled zone rows (in the table's order),
+    # then the deployments' keys a "*" zone row reaches (found below; in the file's order).
+    transformed = np.zeros(n_pairs, dtype=bool)
+    transformed[key_pair[own_zoned]] = True
+    transformed &= pair_rule >= 0
+    ruled_row = zoned & ~star & transformed[key_pair[table.key]]
 
-        table_rule = np.full(table.n_keys, -1, dtype=np.int64)
-        for k in np.flatnonzero(own_zoned).tolist():
-            key = (table.key_customer[k].as_py(), table.key_service[k].as_py())
-            table_rule[k] = index_of(rule(key))
-        pairs = zip(dep_cust.to_pylist(), dep_serv.to_pylist(), strict=True)
-        dep_key_rule = np.array([index_of(rule(key)) for key in pairs], dtype=np.int64)
-        rules = list(rule_index)
-    dep_ok = dep_key_rule[dep_pair] >= 0 if len(deployments) else np.zeros(0, dtype=bool)
+    # Zones: one code for the rows' and the deployments' zone names.
+    zone_words = pa.concat_arrays([zone, deployments.zone]).dictionary_encode()
+    zone_code = np.asarray(zone_words.indices, dtype=np.int64)
+    row_zone, dep_zone = zone_code[:n], zone_code[n:]
+    n_zones = max(len(zone_words.dictionary), 1)
 
     # Zone rows joined to the deployments of their (customer, service, zone): the pieces.
-    ruled_row = zoned & ~star & (table_rule[table.key] >= 0)
-    star_row = zoned & star
-    row_c = table.key_customer.take(pa.array(table.key))
-    row_s = table.key_service.take(pa.array(table.key))
-    dep_rows = np.flatnonzero(dep_ok)
-    deps = pa.table(
-        {
-            "d": pa.array(dep_rows),
-            "c": deployments.customer.take(pa.array(dep_rows)),
-            "s": deployments.service.take(pa.array(dep_rows)),
-            "z": deployments.zone.take(pa.array(dep_rows)),
-        }
+    dep_ok = pair_rule[dep_pair] >= 0 if n_dep else np.zeros(0, dtype=bool)
+    own_r, own_d = _joined(
+        np.flatnonzero(ruled_row),
+        key_pair[table.key] * n_zones + row_zone,
+        np.flatnonzero(dep_ok & transformed[dep_pair]),
+        dep_pair * n_zones + dep_zone,
     )
-
-    def joined(rows: Any, on: list[str]) -> tuple[Any, Any]:
-        if not len(rows) or not len(dep_rows):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        index = pa.array(rows)
-        cols = {"r": index, "c": row_c.take(index), "s": row_s.take(index), "z": zone.take(index)}
-        left = pa.table({c: v for c, v in cols.items() if c == "r" or c in on})
-        right = deps.select(["d", *on])
-        both = left.join(right, keys=on, join_type="inner", use_threads=False)
-        return (
-            np.asarray(both.column("r"), dtype=np.int64),
-            np.asarray(both.column("d"), dtype=np.int64),
+    if star_row.any():
+        serv_words = pair_serv.dictionary_encode()
+        serv_code = np.asarray(serv_words.indices, dtype=np.int64)
+        row_serv, dep_serv = serv_code[:n_tk][table.key], serv_code[n_tk:]
+        star_r, star_d = _joined(
+            np.flatnonzero(star_row),
+            row_serv * n_zones + row_zone,
+            np.flatnonzero(dep_ok),
+            dep_serv * n_zones + dep_zone,
         )
-
-    own_r, own_d = joined(np.flatnonzero(ruled_row), ["c", "s", "z"])
-    star_r, star_d = joined(np.flatnonzero(star_row), ["s", "z"])
-    piece_r = np.concatenate([own_r, star_r])
-    piece_d = np.concatenate([own_d, star_d])
+        piece_r = np.concatenate([own_r, star_r])
+        piece_d = np.concatenate([own_d, star_d])
+        order = np.lexsort((piece_d, piece_r))
+        piece_r, piece_d = piece_r[order], piece_d[order]
+    else:
+        piece_r, piece_d = own_r, own_d
     piece_s = np.maximum(start[piece_r], deployments.start[piece_d])
     piece_e = np.minimum(end[piece_r], deployments.end[piece_d])
     live = piece_e > piece_s
-    order = np.lexsort((piece_d, piece_r))
-    piece_r, piece_d, piece_s, piece_e = (a[order] for a in (piece_r, piece_d, piece_s, piece_e))
-    live = live[order]
     piece_r, piece_d, piece_s, piece_e = (a[live] for a in (piece_r, piece_d, piece_s, piece_e))
     undeployed = _undeployed(start, end, ruled_row, star_row, piece_r, piece_s, piece_e)
-
-    # The transformed keys: the table's own keys with ruled zone rows, and the deployments'
-    # keys a "*" zone row reached; one numbering for both, through the deployments' pairs.
-    own_keys = np.flatnonzero(own_zoned & (table_rule >= 0))
-    reached = np.unique(dep_pair[piece_d[star_row[piece_r]]])
-    t_cust = pa.concat_arrays(
-        [table.key_customer.take(pa.array(own_keys)), dep_cust.take(pa.array(reached))]
-    )
-    t_serv = pa.concat_arrays(
-        [table.key_service.take(pa.array(own_keys)), dep_serv.take(pa.array(reached))]
-    )
-    if not len(t_cust):
+    t_pairs = np.flatnonzero(transformed)
+    reached = piece_d[star_row[piece_r]]  # the deployments "*" rows reached
+    if len(reached):
+        reached = np.unique(reached)  # in file order: their keys by first appearance
+        _, at = np.unique(dep_pair[reached], return_index=True)
+        more = dep_pair[reached[np.sort(at)]]
+        t_pairs = np.concatenate([t_pairs, more[~transformed[more]]])
+    if not len(t_pairs):
         return table, ZoneTrace.empty(table)
-    t_rule_all = np.concatenate([table_rule[own_keys], dep_key_rule[reached]])
-    # One numbering of the transformed keys, the deployments' keys and the table's keys.
-    _, _, codes = pair_codes(
-        pa.concat_arrays([t_cust, dep_cust, table.key_customer]),
-        pa.concat_arrays([t_serv, dep_serv, table.key_service]),
-    )
-    n_t, n_dep = len(t_cust), len(dep_cust)
-    _, firsts = np.unique(codes[:n_t], return_index=True)
-    firsts = np.sort(firsts)
-    code_to_t = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-    code_to_t[codes[firsts]] = np.arange(len(firsts))
-    t_cust, t_serv = t_cust.take(pa.array(firsts)), t_serv.take(pa.array(firsts))
-    t_rule = t_rule_all[firsts]
-    dep_t = code_to_t[codes[n_t : n_t + n_dep]]
-    table_t = np.where(star_key, -1, code_to_t[codes[n_t + n_dep :]])
-    row_t = table_t[table.key]  # each row's transformed key (-1: passed through)
-    piece_k = dep_t[dep_pair[piece_d]]
-
-    # Zones: one number per (transformed key, zone) of the deployments.
-    zone_words = deployments.zone.dictionary_encode()
-    zone_code = np.asarray(zone_words.indices, dtype=np.int64)
-    n_zones = max(len(zone_words.dictionary), 1)
-    unit_of_dep = dep_t[dep_pair] * n_zones + zone_code if len(deployments) else zone_code
+    pair_t = np.full(n_pairs, -1, dtype=np.int64)
+    pair_t[t_pairs] = np.arange(len(t_pairs))
+    at = pa.array(firsts[t_pairs])
+    t_cust, t_serv = pair_cust.take(at), pair_serv.take(at)
+    t_rule = pair_rule[t_pairs]
+    row_t = np.where(star_key, -1, pair_t[key_pair])[table.key]
+    dep_t = pair_t[dep_pair]
+    piece_k = dep_t[piece_d]
 
     # Impact levels: the distinct impacts of the down pieces and of the keys' own whole-key
     # rows, ascending, as integers over their common denominator.
     down = np.isin(table.category, DOWN_CODES)
     whole = (row_t >= 0) & ~zoned & (end > start)
-    used = np.concatenate([table.impact[piece_r[down[piece_r]]], table.impact[whole & down]])
-    values = sorted({Fraction(table.impacts[int(c)]) for c in np.unique(used).tolist()})
+    n_codes = max(len(table.impacts), 1)
+    seen = np.bincount(table.impact[piece_r[down[piece_r]]], minlength=n_codes) > 0
+    seen |= np.bincount(table.impact[whole & down], minlength=n_codes) > 0
+    used = np.flatnonzero(seen).tolist()
+    values = sorted({Fraction(table.impacts[c]) for c in used})
     m = len(values)
-    level_of_code = np.zeros(max(len(table.impacts), 1), dtype=np.int64)
-    for c in np.unique(used).tolist():
+    level_of_code = np.zeros(n_codes, dtype=np.int64)
+    for c in used:
         level_of_code[c] = values.index(Fraction(table.impacts[c])) + 1
     piece_level = np.where(down[piece_r], level_of_code[table.impact[piece_r]], 0)
 
-    # --- the zones' sweep: per (key, zone), when it is deployed, down at >= each level, and
-    # in maintenance; each change of what it counts for becomes a key event.
-    span_lo = int(min(piece_s.min(initial=NO_END), start[whole].min(initial=NO_END)))
-    span_hi = int(max(piece_e.max(initial=0), end[whole].max(initial=0)))
-    used_deps = np.flatnonzero(dep_ok & (dep_t[dep_pair] >= 0)) if len(deployments) else dep_rows
-    d_s = np.maximum(deployments.start[used_deps], span_lo)
-    d_e = np.minimum(deployments.end[used_deps], span_hi)
-    keep = d_e > d_s
-    used_deps, d_s, d_e = used_deps[keep], d_s[keep], d_e[keep]
-    # kind: -1 deployed, 0 maintenance, j >= 1 down at level j
-    u = np.concatenate([unit_of_dep[used_deps], unit_of_dep[piece_d]])
-    s = np.concatenate([d_s, piece_s])
-    e = np.concatenate([d_e, piece_e])
-    kind = np.concatenate([np.full(len(used_deps), -1, dtype=np.int64), piece_level])
-    ev_u, ev_t, ev_step, ev_kind = _events(u, s, e, kind)
-    counters = [_count(ev_step, ev_kind == -1), _count(ev_step, ev_kind == 0)]
-    counters += [_count(ev_step, ev_kind >= j) for j in range(1, m + 1)]
-    last = _group_ends(ev_u, ev_t)
-    dep_on = counters[0][last] > 0
-    maint = counters[1][last] > 0
-    ind = [dep_on]
-    ind += [(c[last] > 0) & ~maint for c in counters[2:]]
-    ind.append(maint | (counters[2][last] > 0) if m else maint)
-    g_u = ev_u[last]
-    first = np.ones(len(last), dtype=bool)
-    first[1:] = g_u[1:] != g_u[:-1]
-    deltas = []
-    for flag in ind:
-        f = flag.astype(np.int64)
-        prev = np.concatenate([[0], f[:-1]])
-        prev[first] = 0
-        deltas.append(f - prev)
-    moved = np.zeros(len(last), dtype=bool)
-    for d in deltas:
-        moved |= d != 0
-    changed = np.flatnonzero(moved)
-    z_key = g_u[changed] // n_zones
-    z_t = ev_t[last][changed]
-    z_delta = [d[changed] for d in deltas]  # deployed, level 1..m, counted-with-maintenance
-
-    # --- the keys' own whole-key rows, as key events (down at each level, excluded)
+    # --- the zones' sweep: per (key, zone), the largest level its pieces are down at, and
+    # whether one is maintenance; each stretch of one state becomes a key-level interval.
     w = np.flatnonzero(whole)
     w_level = np.where(down[w], level_of_code[table.impact[w]], 0)
-    wk, wt, wstep, wkind = _events(row_t[w], start[w], end[w], w_level)
+    span_lo = int(min(piece_s.min(initial=NO_END), start[w].min(initial=NO_END)))
+    span_hi = int(max(piece_e.max(initial=0), end[w].max(initial=0)))
+    # --- the deployed zones of each key (for "all"): a zone deployed over the whole span
+    # counts as a constant, the others as intervals in the keys' sweep.
+    used_deps = np.flatnonzero(dep_t >= 0) if n_dep else np.zeros(0, dtype=np.int64)
+    n_t = len(t_rule)
+    static, d_key, d_s, d_e = _deployed(
+        dep_t[used_deps] * n_zones + dep_zone[used_deps],
+        np.maximum(deployments.start[used_deps], span_lo),
+        np.minimum(deployments.end[used_deps], span_hi),
+        (span_lo, span_hi),
+        n_zones,
+        n_t,
+    )
 
-    # --- the keys' sweep: every counter after each (key, time)
-    n_z = len(z_key)
-    k_key = np.concatenate([z_key, wk])
-    k_t = np.concatenate([z_t, wt])
-    order = _order(k_key, k_t)
-    k_key, k_t = k_key[order], k_t[order]
-
-    def col(zone_part: Any, whole_part: Any) -> Any:
-        return np.cumsum(np.concatenate([zone_part, whole_part])[order])
-
-    zeros_w = np.zeros(len(wk), dtype=np.int64)
-    zeros_z = np.zeros(n_z, dtype=np.int64)
-    c_dep = col(z_delta[0], zeros_w)
-    c_lv = [col(z_delta[j], zeros_w) for j in range(1, m + 1)]
-    c_x = col(z_delta[m + 1], zeros_w)
-    u_lv = [col(zeros_z, np.where(wkind >= j, wstep, 0)) for j in range(1, m + 1)]
-    u_x = col(zeros_z, np.where(wkind == 0, wstep, 0))
-    ends_ = _group_ends(k_key, k_t)
-    key_g, t_g = k_key[ends_], k_t[ends_]
+    # A piece that overlaps nothing else of its key (no other piece, no whole-key row) cannot
+    # down or exclude a key that needs two zones or more at every instant: it skips the sweeps.
     kinds = np.array([r.down_when == ALL for r in rules], dtype=bool)[t_rule]
     fixed = np.array([0 if r.down_when == ALL else r.needed(0) for r in rules])[t_rule]
-    need = np.where(kinds[key_g], np.maximum(c_dep[ends_], 1), fixed[key_g])
+    least = np.where(kinds, np.maximum(static, 1), fixed)  # the fewest zones a key needs
+    swept = np.flatnonzero(
+        (least[piece_k] < 2)
+        | ~_alone(
+            np.concatenate([piece_k, row_t[w]]),
+            np.concatenate([piece_s, start[w]]),
+            np.concatenate([piece_e, end[w]]),
+            (span_lo, span_hi),
+        )[: len(piece_k)]
+    )
+    z_key, z_s, z_e, z_state = _zone_stretches(
+        piece_k[swept] * n_zones + dep_zone[piece_d[swept]],
+        piece_s[swept],
+        piece_e[swept],
+        piece_level[swept],
+        m,
+        n_zones,
+    )
+
+    # --- the keys' sweep: every interval of a key as a coded event; codes 1..m a zone down
+    # at that level (and counted with maintenance), m + 1 a zone counted only with
+    # maintenance, m + 1 + j a whole-key row down at level j, 2m + 2 a whole-key exclusion,
+    # 2m + 3 a deployment.
+    k_key = np.concatenate([z_key, row_t[w], d_key])
+    k_s = np.concatenate([z_s, start[w], d_s])
+    k_e = np.concatenate([z_e, end[w], d_e])
+    w_code = np.where(w_level > 0, m + 1 + w_level, 2 * m + 2)
+    k_code = np.concatenate([z_state, w_code, np.full(len(d_key), 2 * m + 3)])
+    key_g, t_g, step, code = _sorted_events(k_key, k_s, k_e, k_code, span_lo, span_hi)
+    ends_ = _group_ends(key_g, t_g)
+    key_g, t_g = key_g[ends_], t_g[ends_]
+
+    def counted(which: Any) -> Any:  # the running count of the intervals ``which`` selects
+        return np.cumsum(np.where(which, step, 0), dtype=np.int64)[ends_]
+
+    need = fixed[key_g]
+    alls = kinds[key_g]
+    if alls.any():
+        deployed = static[key_g] + counted(code == 2 * m + 3)
+        need = np.where(alls, np.maximum(deployed, 1), need)
     lz = np.zeros(len(ends_), dtype=np.int64)
     lu = np.zeros(len(ends_), dtype=np.int64)
-    for j in range(m):
-        lz += c_lv[j][ends_] >= need
-        lu += u_lv[j][ends_] > 0
-    excluded = (u_x[ends_] > 0) | ((lz == 0) & (lu == 0) & (c_x[ends_] >= need))
+    zone_code_ = (code >= 1) & (code <= m)
+    for j in range(1, m + 1):
+        lz += counted(zone_code_ & (code >= j)) >= need
+        lu += counted((code >= m + 1 + j) & (code <= 2 * m + 1)) > 0
+    c_x = counted(code <= m + 1)
+    u_x = counted(code == 2 * m + 2) > 0
+    excluded = u_x | ((lz == 0) & (lu == 0) & (c_x >= need))
     level = np.where(excluded, 0, np.maximum(lz, lu))
 
     # Stretches between a key's consecutive event times.
@@ -434,12 +437,14 @@ def key_incidents(
     o_k, o_s, o_e = seg_k[firsts], seg_s[firsts], seg_e[lasts]
     o_l, o_x = seg_l[firsts], seg_x[firsts]
 
-    # Provenance: the pieces and whole-key rows of each stretch's key that overlap it.
-    c_k = np.concatenate([piece_k, row_t[w]])
-    c_s = np.concatenate([piece_s, start[w]])
-    c_e = np.concatenate([piece_e, end[w]])
-    c_row = np.concatenate([piece_r, w])
-    c_zone = pa.concat_arrays([zone.take(pa.array(piece_r)), pa.array([""] * len(w), pa.string())])
+    # Provenance: the pieces and whole-key rows of each stretch's key that overlap it (a piece
+    # that skipped the sweeps overlaps no stretch).
+    c_k = np.concatenate([piece_k[swept], row_t[w]])
+    c_s = np.concatenate([piece_s[swept], start[w]])
+    c_e = np.concatenate([piece_e[swept], end[w]])
+    c_row = np.concatenate([piece_r[swept], w])
+    blank = pa.repeat(pa.scalar("", pa.string()), len(w))
+    c_zone = pa.concat_arrays([zone.take(pa.array(piece_r[swept])), blank])
     pair_o, pair_c = _overlapping(o_k, o_s, o_e, c_k, c_s, c_e)
     o_rows, ids, zones_text = _provenance(table, len(o_k), pair_o, c_row[pair_c], c_zone, pair_c)
 
@@ -514,44 +519,161 @@ def key_incidents(
     return out, trace
 
 
-def _pairs(customers: Any, services: Any) -> tuple[Any, Any, Any]:
-    """The distinct (customer, service) pairs, in order of appearance (their customers and
-    services), and each row's pair number."""
-    if not len(customers):
-        empty = pa.array([], pa.string())
-        return empty, empty, np.zeros(0, dtype=np.int64)
-    cust, serv, codes = pair_codes(customers, services)
-    return cust, serv, np.asarray(codes, dtype=np.int64)
-
-
-def _events(unit: Any, s: Any, e: Any, kind: Any) -> tuple[Any, Any, Any, Any]:
-    """Start (+1) and end (-1) events of intervals, sorted by (unit, time)."""
-    n = len(unit)
-    ev_u = np.concatenate([unit, unit]).astype(np.int64)
-    ev_t = np.concatenate([s, e]).astype(np.int64)
-    step = np.concatenate([np.ones(n, dtype=np.int64), -np.ones(n, dtype=np.int64)])
-    ev_kind = np.concatenate([kind, kind])
-    order = _order(ev_u, ev_t)
-    return ev_u[order], ev_t[order], step[order], ev_kind[order]
-
-
-def _order(a: Any, t: Any) -> Any:
-    """The order of (a, t) pairs (a >= 0): one sort of packed int64 values when they fit (in
-    whole seconds when every instant is one, as logs write them), else a lexsort. Ties may go
-    any way: the sweeps read the state after a tie only."""
-    if not len(a):
+def _first_positions(codes: Any) -> Any:
+    """Where each code first appears, by code, for codes numbered in order of first
+    appearance (as :func:`pair_codes` numbers pairs): a position is a first one when its code
+    is above every code before it."""
+    if not len(codes):
         return np.zeros(0, dtype=np.int64)
-    lo, hi = int(t.min()), int(t.max())
-    unit = 1_000_000 if not np.any(t % 1_000_000) else 1
-    width = (hi - lo) // unit + 1
-    if (int(a.max()) + 1) * width < (1 << 62):
-        return np.argsort(a * width + (t - lo) // unit)
-    return np.lexsort((t, a))
+    new = np.ones(len(codes), dtype=bool)
+    new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    return np.flatnonzero(new)
 
 
-def _count(step: Any, which: Any) -> Any:
-    """Running count of the active intervals selected by ``which``."""
-    return np.cumsum(np.where(which, step, 0))
+def _numbered_rules(found: list[RedundancyRule | None]) -> tuple[list[RedundancyRule], Any]:
+    """The distinct rules of ``found`` (in order of first appearance, equal rules once) and
+    each one's number among them (-1 for None). A policy's rule is one object, so only the
+    distinct objects are compared, not every key's."""
+    ids = np.fromiter(map(id, found), dtype=np.uint64, count=len(found))
+    distinct, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    rules: list[RedundancyRule] = []
+    index: dict[RedundancyRule, int] = {}
+    number = np.full(len(distinct), -1, dtype=np.int64)
+    for d in np.argsort(first).tolist():
+        r = found[int(first[d])]
+        if r is not None:
+            number[d] = index.setdefault(r, len(index))
+            if number[d] == len(rules):
+                rules.append(r)
+    return rules, number[inverse.ravel()]
+
+
+def _joined(rows: Any, row_unit: Any, deps: Any, dep_unit: Any) -> tuple[Any, Any]:
+    """The pairs (row, deployment) of ``rows`` and ``deps`` with the same unit code (``row_unit``
+    and ``dep_unit`` give every row's and deployment's, >= 0): by row, each row's deployments
+    in file order. A hash-free join on integers: the deployments grouped by unit once, each
+    row's group looked up (in a table by unit when the units are dense, else by binary
+    search)."""
+    if not len(rows) or not len(deps):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    du = dep_unit[deps]
+    ru = row_unit[rows]
+    size = int(max(du.max(), ru.max())) + 1
+    if size <= 4 * (len(du) + len(ru)) + (1 << 20):
+        count_of = np.bincount(du, minlength=size)
+        if count_of.max() == 1:  # one deployment per unit (as most files have): a lookup
+            only = np.full(size, -1, dtype=np.int64)
+            only[du] = deps
+            found = only[ru]
+            hit = found >= 0
+            return rows[hit], found[hit]
+        order = np.argsort(du, kind="stable")
+        lo = (np.cumsum(count_of) - count_of)[ru]
+        count = count_of[ru]
+    else:
+        order = np.argsort(du, kind="stable")
+        du = du[order]
+        lo = np.searchsorted(du, ru, side="left")
+        count = np.searchsorted(du, ru, side="right") - lo
+    total = int(count.sum())
+    r = np.repeat(rows, count)
+    at = np.arange(total, dtype=np.int64) + np.repeat(lo - (np.cumsum(count) - count), count)
+    return r, deps[order[at]]
+
+
+def _alone(key: Any, s: Any, e: Any, span: tuple[int, int], *, touching: bool = False) -> Any:
+    """Which intervals (``s`` < ``e``, within ``span``) overlap no other interval of their key
+    (``touching``: nor touch one). Sorted by (key, start) as packed int64 values: an interval
+    meets an earlier one when it starts before (or at) the largest end so far in its key, and
+    then the one just before it meets its own successor. When the values do not fit, every
+    interval counts as meeting another (the sweeps then see them all: slower, the same
+    result)."""
+    lo, hi = span
+    packed = speed.packs(int(key.max(initial=0)) + 1, hi - lo, 1, s - lo, e - lo)
+    if packed is None or not len(key):
+        return np.zeros(len(key), dtype=bool)
+    unit, width = packed
+    base = key * width
+    starts = base + (s - lo) // unit
+    order = np.argsort(starts)
+    starts = starts[order]
+    ends = (base + (e - lo) // unit)[order]
+    reach = np.maximum.accumulate(ends)  # the largest end so far: of this key, or below it
+    meets = np.zeros(len(key), dtype=bool)
+    meets[1:] = starts[1:] <= reach[:-1] if touching else starts[1:] < reach[:-1]
+    meets[:-1] |= meets[1:].copy()
+    out = np.empty(len(key), dtype=bool)
+    out[order] = ~meets
+    return out
+
+
+def _zone_stretches(
+    unit: Any, s: Any, e: Any, level: Any, m: int, n_zones: int
+) -> tuple[Any, Any, Any, Any]:
+    """The stretches of one state of each zone (``unit`` = key x ``n_zones`` + zone) from its
+    pieces (``level`` 0: maintenance, j: down at level j): ``(key, start, end, state)``, state
+    j (1..m) while the zone is down at level j and in no maintenance, m + 1 while it is in
+    maintenance (counted only with maintenance); stretches where it counts for nothing are
+    left out, and consecutive stretches of one state are one."""
+    if not len(unit):
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z
+    # a piece that meets no other of its zone is a stretch as it is
+    alone = _alone(unit, s, e, (int(s.min()), int(e.max())), touching=True)
+    if alone.any():
+        a, rest = np.flatnonzero(alone), np.flatnonzero(~alone)
+        swept = _zone_stretches(unit[rest], s[rest], e[rest], level[rest], m, n_zones)
+        own = (unit[a] // n_zones, s[a], e[a], np.where(level[a] > 0, level[a], m + 1))
+        k, a_s, a_e, st = (np.concatenate([x, y]) for x, y in zip(own, swept, strict=True))
+        return k, a_s, a_e, st
+    ev_u, ev_t, step, lv = _sorted_events(unit, s, e, level, int(s.min()), int(e.max()))
+    last = _group_ends(ev_u, ev_t)
+    maint = np.cumsum(np.where(lv == 0, step, 0), dtype=np.int64)[last] > 0
+    top = np.zeros(len(last), dtype=np.int64)  # the largest level down: how many are active
+    for j in range(1, m + 1):
+        top += np.cumsum(np.where(lv >= j, step, 0), dtype=np.int64)[last] > 0
+    state = np.where(maint, m + 1, top)
+    g_u, g_t = ev_u[last], ev_t[last]
+    # every unit ends in state 0 (its pieces all end): a change opens each stretch, and the
+    # next change (in the same unit) closes it
+    prev = np.empty_like(state)
+    prev[0] = 0
+    prev[1:] = np.where(g_u[1:] == g_u[:-1], state[:-1], 0)
+    changes = np.flatnonzero(state != prev)
+    opens = np.flatnonzero(state[changes] > 0)
+    at, to = changes[opens], changes[opens + 1]
+    return g_u[at] // n_zones, g_t[at], g_t[to], state[at]
+
+
+def _deployed(
+    unit: Any, s: Any, e: Any, span: tuple[int, int], n_zones: int, n_keys: int
+) -> tuple[Any, Any, Any, Any]:
+    """The deployed zones of each key, from deployment intervals (``unit`` = key x ``n_zones``
+    + zone, clipped to the ``span`` swept): how many zones each key has deployed over the
+    whole span (a count per key), and the other intervals as ``(key, start, end)``, those of
+    one zone that touch or overlap merged (a zone counts once)."""
+    keep = e > s
+    unit, s, e = unit[keep], s[keep], e[keep]
+    lo, hi = span
+    always = (s <= lo) & (e >= hi)
+    per_unit = np.bincount(unit, minlength=1)
+    if np.any(per_unit[unit[always]] > 1):  # a zone deployed throughout, twice or more
+        always[always] = per_unit[unit[always]] == 1
+    static = np.bincount(unit[always] // n_zones, minlength=n_keys)
+    unit, s, e = unit[~always], s[~always], e[~always]
+    order = np.lexsort((s, unit))
+    unit, s, e = unit[order], s[order], e[order]
+    same = unit[1:] == unit[:-1]
+    if np.any(same & (s[1:] <= e[:-1])):  # touching (or, from a library caller, overlapping)
+        merged: list[tuple[int, int, int]] = []
+        for u, a, b in zip(unit.tolist(), s.tolist(), e.tolist(), strict=True):
+            if merged and merged[-1][0] == u and a <= merged[-1][2]:
+                merged[-1] = (u, merged[-1][1], max(merged[-1][2], b))
+            else:
+                merged.append((u, a, b))
+        cols = np.array(merged, dtype=np.int64).reshape(-1, 3)
+        unit, s, e = cols[:, 0], cols[:, 1], cols[:, 2]
+    return static, unit // n_zones, s, e
 
 
 def _group_ends(a: Any, t: Any) -> Any:
@@ -586,27 +708,40 @@ def _undeployed(
 def _overlapping(o_k: Any, o_s: Any, o_e: Any, c_k: Any, c_s: Any, c_e: Any) -> tuple[Any, Any]:
     """Pairs (stretch, contributor) of one key whose intervals overlap. The stretches are
     sorted by (key, start) and disjoint within a key: each contributor's stretches are a
-    contiguous range, found by binary search on (key, time rank) codes."""
+    contiguous range, found by binary search on (key, time) codes."""
     if not len(o_k) or not len(c_k):
         z = np.zeros(0, dtype=np.int64)
         return z, z
-    mine = np.flatnonzero(np.isin(c_k, o_k))  # only the keys with stretches
+    has = np.zeros(int(max(o_k.max(), c_k.max())) + 1, dtype=bool)
+    has[o_k] = True
+    mine = np.flatnonzero(has[c_k])  # only the keys with stretches
     pair_o, pair_c = _overlapping_of(o_k, o_s, o_e, c_k[mine], c_s[mine], c_e[mine])
     return pair_o, mine[pair_c]
 
 
 def _overlapping_of(o_k: Any, o_s: Any, o_e: Any, c_k: Any, c_s: Any, c_e: Any) -> tuple:
-    times = np.sort(np.concatenate([o_s, o_e, c_s, c_e]))
-    width = len(times) + 1
+    if not len(c_k):
+        z = np.zeros(0, dtype=np.int64)
+        return z, z
+    lo = int(min(o_s.min(), c_s.min()))
+    width = int(max(o_e.max(), c_e.max())) - lo + 1
+    if speed.fits((int(max(o_k.max(), c_k.max())) + 1) * width):
 
-    def code(k: Any, t: Any, side: str = "left") -> Any:
-        return k * width + np.searchsorted(times, t, side=side)
+        def code(k: Any, t: Any) -> Any:
+            return k * width + (t - lo)
 
-    lo = np.searchsorted(code(o_k, o_e), code(c_k, c_s), side="right")
-    hi = np.searchsorted(code(o_k, o_s), code(c_k, c_e), side="left")
-    count = np.maximum(hi - lo, 0)
+    else:  # times as their ranks among all of them: the same order, smaller codes
+        times = np.sort(np.concatenate([o_s, o_e, c_s, c_e]))
+        width = len(times) + 1
+
+        def code(k: Any, t: Any) -> Any:
+            return k * width + np.searchsorted(times, t)
+
+    lo_ = np.searchsorted(code(o_k, o_e), code(c_k, c_s), side="right")
+    hi_ = np.searchsorted(code(o_k, o_s), code(c_k, c_e), side="left")
+    count = np.maximum(hi_ - lo_, 0)
     pair_c = np.repeat(np.arange(len(c_k)), count)
-    offsets = np.repeat(lo - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+    offsets = np.repeat(lo_ - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
     pair_o = np.arange(len(pair_c)) + offsets
     return pair_o, pair_c
 
