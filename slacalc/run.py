@@ -184,14 +184,15 @@ _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 
 def by_zone(
-    table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
+    table: Any, s: Settings, book: Any, deployments: Any, *, strict: bool = True
 ) -> tuple[Any, list, Any]:
     """The incident table with its zone rows turned into rows of their keys, under each key's
     policy's ``[redundancy]`` rule (:mod:`slacalc.computing.redundancy`), and the warnings of
     incidents in zones a key is not deployed in. A table without zones, under policies without
     redundancy, comes back as it is; ``--deployments`` and a ``[redundancy]`` policy go
     together (``strict=False``: a policy without redundancy just leaves the zones uncounted, as
-    one of several policies compared)."""
+    one of several policies compared). ``deployments``: the file's path, or the file read
+    already (:class:`~slacalc.reading.deployments.Deployments`)."""
     policies = [s.policy, *(book.table.policies if book is not None else [])]
     redundant = [p.name for p in policies if p.redundancy is not None]
     if deployments is None:
@@ -211,18 +212,20 @@ def by_zone(
     from slacalc.computing.redundancy import key_incidents
     from slacalc.reading.deployments import read_deployments
 
-    deps = read_deployments(deployments, s.tz)
+    deps = read_deployments(deployments, s.tz) if isinstance(deployments, str) else deployments
 
     def rule_of(key: tuple[str, str]) -> Any:
         contract = book.find(*key) if book is not None else None
         return (contract.policy if contract is not None else s.policy).redundancy
 
-    zoned, trace = key_incidents(table, deps, rule_of, as_of=s.as_of)
+    # without contracts every key has the run's policy: one rule, no question per key
+    rule = s.policy.redundancy if book is None else rule_of
+    zoned, trace = key_incidents(table, deps, rule, as_of=s.as_of)
     return zoned, [str(p) for p in trace.notes()], trace
 
 
 def prepared(
-    table: Any, s: Settings, book: Any, deployments: str | None, *, strict: bool = True
+    table: Any, s: Settings, book: Any, deployments: Any, *, strict: bool = True
 ) -> tuple[Any, list, Any]:
     """The incident table as the engine counts it: zones counted (:func:`by_zone`), then the
     serial and redundant composites of ``book`` given their rows, made from their parts'
@@ -249,6 +252,59 @@ def no_weighted_here(book: Any, customer: str | None, service: str | None, what:
                 else f"customer '{shown(c)}' has a weighted composite ('{shown(sv)}'): {what} "
                 "of it is not built yet ('slacalc report' computes its row)"
             )
+
+
+def zone_kept(trace: Any) -> tuple[Any, Any] | None:
+    """The keys whose zone incidents the rule saw (deployed or not), as (customers, services)
+    string arrays: each is reported, with the downtime its rule found, even where none of its
+    incidents counted (None: no zone was counted)."""
+    if trace is None or not len(trace.key_customer):
+        return None
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    seen = pa.array(np.unique(np.asarray(trace.pieces["key"], dtype=np.int64)))
+    customers = [trace.key_customer.take(seen)]
+    services = [trace.key_service.take(seen)]
+    table = trace.table
+    rows = np.asarray(trace.undeployed["row"], dtype=np.int64)
+    if len(rows):
+        keys = pa.array(table.key[rows])
+        c, sv = table.key_customer.take(keys), table.key_service.take(keys)
+        own = pc.not_equal(c, "*")
+        customers.append(c.filter(own))
+        services.append(sv.filter(own))
+    return pa.concat_arrays(customers), pa.concat_arrays(services)
+
+
+def _in_memory(
+    table: Any,
+    s: Settings,
+    book: Any,
+    deployments: Any,
+    requests: Any,
+    months: Any,
+    *,
+    strict: bool = True,
+) -> tuple[Any, list[str]]:
+    """The report of a log read whole (:func:`prepared`, then the engine), and its warnings:
+    the zones' first. Keys whose zone incidents never counted keep their rows, in the months
+    those incidents touch."""
+    from slacalc.computing.report import compute_report, touched_months
+
+    zoned, warnings, trace = prepared(table, s, book, deployments, strict=strict)
+    keep = zone_kept(trace)
+    result = compute_report(
+        zoned,
+        s,
+        contracts=book,
+        months=months,
+        requests=requests,
+        keep=keep,
+        include=touched_months(table, s) if keep is not None and not months else (),
+    )
+    return result, warnings + result.warnings
 
 
 def _has_composites(book: Any) -> bool:
@@ -556,7 +612,6 @@ def report(
         run._close.append(rows.close)
         return run
     from slacalc.computing.partitioned import memory_needed, report_in_buckets
-    from slacalc.computing.report import compute_report
     from slacalc.reading import read_incidents
 
     budget = as_budget(memory)
@@ -573,12 +628,22 @@ def report(
         run._close.append(lambda: result.__exit__(None, None, None))
     else:
         stage("reading", 0.05)
-        table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
-        table, zone_warnings, _ = prepared(table, s, book, deployments)
+        policies = [s.policy, *(book.table.policies if book is not None else [])]
+        if deployments is not None and any(p.redundancy is not None for p in policies):
+            # the log and the deployments file at once (they do not depend on each other)
+            from slacalc import speed
+            from slacalc.reading.deployments import read_deployments
+
+            table, deployments = speed.both(
+                lambda: read_incidents(incidents, s.tz, fmt=input_format, progress=progress),
+                lambda: read_deployments(deployments, s.tz),
+            )
+        else:
+            table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
         counts = read_requests_of(requests, s)
         stage("computing", 0.7)
-        result = compute_report(table, s, contracts=book, months=chosen, requests=counts)
-        run = ReportRun(MEMORY, s, result.months, zone_warnings + result.warnings, inputs, result)
+        result, warned = _in_memory(table, s, book, deployments, counts, chosen)
+        run = ReportRun(MEMORY, s, result.months, warned, inputs, result)
     years = result.calendar_years(deadlines=deadlines)
     run.warnings.extend(unconfirmed_warnings(s.work_calendar, years))
     return run
@@ -616,7 +681,6 @@ def compare(
     Close it when done (or use it as a context manager)."""
     from slacalc.computing.compare import Comparison, repriced
     from slacalc.computing.partitioned import memory_needed, report_in_buckets
-    from slacalc.computing.report import compute_report
     from slacalc.reading import read_incidents
 
     chosen_policies = [as_policy(p) for p in policies]  # a bad one is named first
@@ -645,7 +709,6 @@ def compare(
     bucketed = not whole and needed is not None and needed > budget
     table = None if bucketed else read_incidents(incidents, s.tz, fmt=input_format)
     counts = read_requests_of(requests, s)
-    zone_warnings: list[str] = []
     runs = []
     try:
         for policy in chosen_policies:
@@ -662,13 +725,10 @@ def compare(
                 run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
                 run._close.append(lambda r=result: r.__exit__(None, None, None))
             else:
-                zoned, zone_warnings, _ = prepared(table, s_p, book_p, deployments, strict=False)
-                result = compute_report(
-                    zoned, s_p, contracts=book_p, months=chosen, requests=counts
+                result, warned = _in_memory(
+                    table, s_p, book_p, deployments, counts, chosen, strict=False
                 )
-                run = ReportRun(
-                    MEMORY, s_p, result.months, zone_warnings + result.warnings, inputs, result
-                )
+                run = ReportRun(MEMORY, s_p, result.months, warned, inputs, result)
             runs.append(run)
     except BaseException:
         for run in runs:
@@ -730,7 +790,14 @@ def explain(
     )
     table, _, trace = prepared(table, s, book, deployments)
     return explain_row(
-        table, s, customer=customer, service=service, month=wanted, contracts=book, zones=trace
+        table,
+        s,
+        customer=customer,
+        service=service,
+        month=wanted,
+        contracts=book,
+        zones=trace,
+        keep=zone_kept(trace),
     )
 
 
@@ -803,7 +870,7 @@ def statements(
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]
     table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
-    table, zone_warnings, _ = prepared(table, s, book, deployments)
+    table, zone_warnings, trace = prepared(table, s, book, deployments)
     # digests once the readers have vouched for the files (a missing one is their error)
     digests = source_files(
         incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin
@@ -817,6 +884,7 @@ def statements(
         inputs=digests,
         issuer=by,
         display_names={**(book.display_names() if book else {}), **(display_names or {})},
+        keep=zone_kept(trace),
     )
     warnings = zone_warnings + (list(found[0].warnings) if found else [])
     years = {y for statement in found for y in statement.calendar_years}

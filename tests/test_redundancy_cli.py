@@ -177,3 +177,41 @@ def test_explain_says_which_zones_were_down_and_when_the_rule_held(
     fired = [(n["start_at"], n["end_at"]) for n in notes if n["code"] == "rule_fired"]
     # more than one zone down: 10:30-11:00, then 08:00:00-08:00:59 on the 20th (all three)
     assert fired[0] == ("2025-05-10T10:30:00+00:00", "2025-05-10T11:00:00+00:00")
+
+
+def test_a_key_whose_zone_incidents_never_count_still_has_its_rows(tmp_path: Path) -> None:
+    # beta's only incident downs one of its two zones in June: under "all" the key is never
+    # down, but it had an incident, so it has its rows (0 s) as any key with incidents does,
+    # and June is reported though no downtime falls in it
+    log, deployed = tmp_path / "zones.csv", tmp_path / "deployments.csv"
+    log.write_text(
+        "incident_id,customer_id,service,zone,start,end\n"
+        "I1,acme,compute,a,2025-05-10 10:00:00,2025-05-10 11:00:00\n"
+        "I2,acme,compute,b,2025-05-10 10:30:00,2025-05-10 12:00:00\n"
+        "I3,beta,compute,a,2025-06-10 10:00:00,2025-06-10 11:00:00\n",
+        encoding="utf-8",
+    )
+    deployed.write_text(
+        "customer_id,service,zone\nacme,compute,a\nacme,compute,b\nbeta,compute,a\n"
+        "beta,compute,b\n",
+        encoding="utf-8",
+    )
+    result = run(report_args(str(log), "--deployments", str(deployed), "--policy", "azure-vm"))
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(",")[:5] for line in result.stdout.splitlines()[1:]]
+    assert rows == [
+        ["acme", "compute", "2025-05", "2678400", "1800"],
+        ["acme", "compute", "2025-06", "2592000", "0"],
+        ["beta", "compute", "2025-05", "2678400", "0"],
+        ["beta", "compute", "2025-06", "2592000", "0"],
+    ]
+    explained = run(
+        [
+            *("explain", str(log), "--deployments", str(deployed), "--policy", "azure-vm"),
+            *("--monthly-fee", "1", "--customer", "beta", "--month", "2025-06", "-f", "json"),
+        ]
+    )
+    assert explained.exit_code == 0, explained.stderr
+    (beta,) = json.loads(explained.stdout)
+    assert beta["row"]["downtime_seconds"] in (0, "0")
+    assert [n["zone"] for n in beta["notes"] if n["code"] == "zone_down"] == ["a"]

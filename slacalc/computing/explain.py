@@ -587,11 +587,21 @@ def explain(
     month: Month,
     contracts: ContractBook | None = None,
     zones: Any = None,
+    keep: tuple[Any, Any] | None = None,
 ) -> Explanation:
     """Explain the report row of (customer, service, month); ``zones``, the trace of a run
     that counted zones (:class:`~slacalc.computing.redundancy.ZoneTrace`), adds the key's zones
     down and when its rule held."""
-    services = sorted({svc for (cust, svc) in table.keys if cust == customer})
+    kept = (
+        []
+        if keep is None
+        else [
+            svc
+            for cust, svc in zip(keep[0].to_pylist(), keep[1].to_pylist(), strict=True)
+            if cust == customer
+        ]
+    )
+    services = sorted({svc for (cust, svc) in table.keys if cust == customer} | set(kept))
     if service is None:
         if len(services) > 1:
             raise UsageError(
@@ -608,6 +618,7 @@ def explain(
         customers=[customer],
         service=service,
         touched=True,
+        keep=keep,
     )
     if key not in report.keys:
         known = ", ".join(f"{c}/{s}" for c, s in sorted(table.keys)[:20]) or "none"
@@ -633,6 +644,7 @@ def month_report(
     customers: Sequence[str] | None = None,
     service: str | None = None,
     touched: bool = False,
+    keep: tuple[Any, Any] | None = None,
 ) -> Report:
     """The report of ``month`` for ``customers`` (default: everyone), computed on their own
     rows, the customer-wide rows that reach them and their own contracts (only ``service``'s
@@ -643,9 +655,14 @@ def month_report(
 
     ``touched`` adds the other months the rows touch, as ``slacalc report`` without ``--month``
     computes them: a key then has a row in ``month`` even when its incidents are in others."""
-    months = {"include": [month]} if touched else {"months": [month]}
+    months: dict[str, Any] = {"include": [month]} if touched else {"months": [month]}
     if customers is None:
-        return compute_report(table, settings, contracts=contracts, **months)
+        return compute_report(table, settings, contracts=contracts, keep=keep, **months)
+    if keep is not None:  # the kept keys of these customers (and service) only
+        mine = pc.is_in(keep[0], value_set=pa.array(sorted(set(customers)), pa.string()))
+        if service is not None:
+            mine = pc.and_(mine, pc.equal(keep[1], service))
+        keep = (keep[0].filter(mine), keep[1].filter(mine))
     wanted = pa.array(sorted(set(customers)), pa.string())
     book = None
     if contracts is not None:
@@ -664,7 +681,7 @@ def month_report(
     elif service is not None:
         star[:] = False
     rows = np.flatnonzero((own | star)[table.key])
-    return compute_report(table.take(rows), settings, contracts=book, **months)
+    return compute_report(table.take(rows), settings, contracts=book, keep=keep, **months)
 
 
 def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
@@ -676,7 +693,7 @@ def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
     wanted: dict[tuple[int, int], dict[int, int]] = {}
     for i in rows:
         k, j = divmod(i, n_m)
-        if plan.source[k] >= 0:
+        if plan.source[k] >= 0 and plan.local[k] >= 0:
             wanted.setdefault((int(plan.group[k]), j), {})[int(plan.source[k])] = int(plan.local[k])
     passes = {(g, j): _segments(report, g, j, keys) for (g, j), keys in wanted.items()}
     incidents = _Incidents(plan.table)
@@ -684,10 +701,11 @@ def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
     for i in rows:
         k, j = divmod(i, n_m)
         source = int(plan.source[k])
-        if source >= 0:
+        if source >= 0 and plan.local[k] >= 0:
             seg = passes[int(plan.group[k]), j].of(source)
-        else:  # a contract's key without incidents in the month: any it has are outside it
-            source = plan.table.key_index(report.keys[k])
+        else:  # a key without incidents in the month (a contract's, or one whose incidents
+            # did not count): any it has are outside it
+            source = source if source >= 0 else plan.table.key_index(report.keys[k])
             seg = _no_segments()
         table, is_star = incidents.of(source)
         out.append(_explanation(report.row(i), report.settings, table, is_star, seg))

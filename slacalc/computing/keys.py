@@ -25,7 +25,7 @@ from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.model.cells import EVERY_CUSTOMER
 from slacalc.model.contracts import ContractBook, ContractTable
-from slacalc.model.table import IncidentTable, Key, concat_tables, sort_order_after
+from slacalc.model.table import IncidentTable, Key, concat_tables, key_positions, sort_order_after
 from slacalc.terms import outages
 from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import Policy
@@ -73,6 +73,7 @@ def plan_keys(
     wanted: list[int] | None,
     nobody: list[tuple[str, str]] | None = None,
     requests: Any = None,
+    keep: tuple[Any, Any] | None = None,
 ) -> tuple[KeyPlan, list[int]]:
     """The key plan, and the reported months (``wanted`` given, or those incidents touch, and
     those ``requests`` (a :class:`~slacalc.reading.requests.RequestTable`) have counts in)."""
@@ -96,6 +97,9 @@ def plan_keys(
             cells = g.totals.cells
             hit = month_wanted[cells % n_grid]
             used[g.table_keys[cells[hit] // n_grid]] = True
+    if keep is not None:  # keys that had incidents, none of which counted: reported all the same
+        at = key_positions(table, *keep)
+        used[at[at >= 0]] = True
     customers, services, contract, source, own = _chosen(
         table, alias, contracts, of_key, used, book, settings
     )
@@ -233,8 +237,13 @@ def engine_groups(
     group_of_key = group_of_contract[of_key]
     local_of_key = np.full(table.n_keys, -1, dtype=np.int64)
     groups = []
+    # a key with no row (a request key, a key kept though none of its rows counted) has no
+    # number in a downtime group's cell totals: the engine numbers the keys of its rows only
+    has_rows = np.bincount(table.key, minlength=table.n_keys) > 0
     for gi, policy in enumerate(policies):
         keys = np.flatnonzero(group_of_key == gi)
+        if policy.measure is None:
+            keys = keys[has_rows[keys]]
         local_of_key[keys] = np.arange(len(keys))
         measure = measure_of(policy, grid, settings)
         result = None

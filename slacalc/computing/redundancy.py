@@ -174,7 +174,8 @@ class ZoneTrace:
         rows, amounts = self.undeployed["row"].tolist(), self.undeployed["us"].tolist()
         for r, us in zip(rows, amounts, strict=True):
             zone = (t.zone[r].as_py() or "").strip()
-            customer, service = t.keys[int(t.key[r])]
+            k = int(t.key[r])  # one key's words (t.keys would make every key's tuple)
+            customer, service = t.key_customer[k].as_py(), t.key_service[k].as_py()
             shown = str(us // 1_000_000) + (
                 f".{us % 1_000_000:06d}".rstrip("0") if us % 1_000_000 else ""
             )

@@ -333,6 +333,7 @@ def compute_report(
     include: Sequence[Month] = (),
     whole: bool = True,
     requests: Any = None,
+    keep: tuple[Any, Any] | None = None,
 ) -> Report:
     """Compute the report for ``months`` (default: every month an incident touches, and the
     months of ``include``).
@@ -341,7 +342,13 @@ def compute_report(
     whose months are given: the warnings that speak of the whole log (late ends, customer-wide
     rows that reach nobody) are then the caller's to give, once. ``requests`` (a
     :class:`~slacalc.reading.requests.RequestTable`) are the request counts of the keys whose
-    policy measures error rates: their keys join the table's, their months the report's."""
+    policy measures error rates: their keys join the table's, their months the report's.
+    ``keep`` (customers, services: string arrays): keys reported even with no row left (keys
+    whose zone incidents never met their redundancy rule: they had incidents, none counted)."""
+    if keep is not None and len(keep[0]):
+        table = with_keys(table, *keep)
+    else:
+        keep = None
     if requests is not None and len(requests):
         table = with_keys(table, requests.key_customer, requests.key_service)
     else:
@@ -365,6 +372,7 @@ def compute_report(
         wanted=wanted if months else None,
         nobody=facts.nobody if whole else None,
         requests=requests,
+        keep=keep,
     )
     warnings = facts.warnings(settings.as_of, months=True)
     starts = [grid.edges[i] for i in wanted]

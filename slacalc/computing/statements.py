@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -285,6 +285,7 @@ def build_statements(
     inputs: Iterable[InputFile] = (),
     issuer: Issuer | None = None,
     display_names: Mapping[str, str] | None = None,
+    keep: tuple[Any, Any] | None = None,
 ) -> list[Statement]:
     """The statements of ``customers`` (default: every customer with a row) for ``month``:
     the report of their month, on their own rows (customer-wide ones included) and contracts,
@@ -293,7 +294,9 @@ def build_statements(
     ``issuer``: who issues them (None: each statement says it names no issuer);
     ``display_names``: customer id → the name shown beside it (an id without one, or with an
     empty one, is shown alone)."""
-    report = month_report(table, settings, month=month, contracts=contracts, customers=customers)
+    report = month_report(
+        table, settings, month=month, contracts=contracts, customers=customers, keep=keep
+    )
     keys_of = _keys_by_customer(report, contracts.composites if contracts is not None else {})
     if customers is None:
         customers = list(keys_of)

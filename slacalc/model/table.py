@@ -294,23 +294,57 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
     )
 
 
+def key_positions(table: IncidentTable, customers: Any, services: Any) -> Any:
+    """Where each (customer, service) pair of the string arrays ``customers`` and
+    ``services`` is among ``table``'s keys (-1: not a key of it), hashing the distinct words
+    once (no Python tuple per key)."""
+    if not len(customers):
+        return np.zeros(0, dtype=np.int64)
+    have, want = _pair_codes(
+        (_array(table.key_customer), _array(table.key_service)),
+        (_array(customers), _array(services)),
+    )
+    if not len(have):
+        return np.full(len(want), -1, dtype=np.int64)
+    order = np.argsort(have, kind="stable")
+    at = np.minimum(np.searchsorted(have[order], want), len(have) - 1)
+    return np.where(have[order][at] == want, order[at], -1)
+
+
+def _pair_codes(*pairs: tuple[Any, Any]) -> list[Any]:
+    """One int64 code per (customer, service) pair of each of ``pairs`` (two string arrays),
+    equal codes for equal pairs across all of them."""
+    words_c = pc.unique(pa.concat_arrays([c for c, _ in pairs]))
+    words_s = pc.unique(pa.concat_arrays([sv for _, sv in pairs]))
+    out = []
+    for c, sv in pairs:
+        ci = np.asarray(pc.index_in(c, value_set=words_c), dtype=np.int64)
+        si = np.asarray(pc.index_in(sv, value_set=words_s), dtype=np.int64)
+        out.append(ci * len(words_s) + si)
+    return out
+
+
+def _array(values: Any) -> Any:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
 def with_keys(table: IncidentTable, customers: Any, services: Any) -> IncidentTable:
     """``table`` with the (customer, service) pairs it lacks among ``customers`` and
     ``services`` (pyarrow string arrays) added as keys of no rows, after its own: keys measured
-    by something other than incidents (request counts) get report rows as any other key."""
-    have = set(table.keys)
-    pairs = zip(customers.to_pylist(), services.to_pylist(), strict=True)
-    extra = list(dict.fromkeys(k for k in pairs if k not in have))
-    if not extra:
+    by something other than incidents (request counts), or kept though none of their rows
+    counted, get report rows as any other key."""
+    missing = np.flatnonzero(key_positions(table, customers, services) < 0)
+    if not len(missing):
         return table
+    c = _array(customers).take(pa.array(missing))
+    sv = _array(services).take(pa.array(missing))
+    (codes,) = _pair_codes((c, sv))
+    _, first = np.unique(codes, return_index=True)  # each missing pair once, first seen
+    first = pa.array(np.sort(first))
     return replace(
         table,
-        key_customer=pa.concat_arrays(
-            [table.key_customer, pa.array([c for c, _ in extra], pa.string())]
-        ),
-        key_service=pa.concat_arrays(
-            [table.key_service, pa.array([s for _, s in extra], pa.string())]
-        ),
+        key_customer=pa.concat_arrays([_array(table.key_customer), c.take(first)]),
+        key_service=pa.concat_arrays([_array(table.key_service), sv.take(first)]),
         key_words=None,
     )
 

@@ -196,10 +196,17 @@ def _typed(
         )
     times = {}
     for c in ("from", "to"):
-        us, empty, errors = parse_instants(raw[c], tz)
-        for r, msg in sorted(errors.items()):
-            if not blank[r] and not bad[r]:
-                problem([r], c, msg, raw[c])
+        # most deployments run all along: only the cells that hold an instant are parsed
+        filled = np.flatnonzero(np.asarray(pc.greater(pc.binary_length(trimmed(raw[c])), 0)))
+        us = np.zeros(n, dtype=np.int64)
+        empty = np.ones(n, dtype=bool)
+        if len(filled):
+            got, none, errors = parse_instants(raw[c].take(pa.array(filled)), tz)
+            us[filled], empty[filled] = got, none
+            for r, msg in sorted(errors.items()):
+                row = int(filled[r])
+                if not blank[row] and not bad[row]:
+                    problem([row], c, msg, raw[c])
         times[c] = (us, empty)
     start = np.where(times["from"][1], NO_START, times["from"][0])
     end = np.where(times["to"][1], NO_END, times["to"][0])
@@ -228,6 +235,22 @@ def _overlaps(d: Deployments) -> list[Problem]:
     if len(d) < 2:
         return []
     unit = _units(d)
+    # only the units of two or more rows can overlap (most have one)
+    several = np.flatnonzero(np.bincount(unit)[unit] >= 2)
+    if not len(several):
+        return []
+    if len(several) < len(d):
+        index = pa.array(several)
+        d = Deployments(
+            d.customer.take(index),
+            d.service.take(index),
+            d.zone.take(index),
+            d.start[several],
+            d.end[several],
+            d.file,
+            d.line[several],
+        )
+        unit = unit[several]
     order = np.lexsort((d.start, unit))
     u, s, e = unit[order], d.start[order], d.end[order]
     # The furthest-reaching row so far within each unit: a running maximum of (unit, end rank)
