@@ -14,8 +14,7 @@ import typer
 from slacalc import run
 from slacalc.cli import common as c
 from slacalc.cli.common import app
-from slacalc.ledger.credits import FORMS, STATES
-from slacalc.ledger.store import DEFAULT_LEDGER
+from slacalc.ledger.credits import DEFAULT_LEDGER, FORMS, STATES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -20,12 +20,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slacalc.ledger.credits import FORMS, STATES, IllegalTransition, credit_id
-from slacalc.ledger.schema import LATEST as SCHEMA_VERSION
-from slacalc.ledger.sql import LedgerError
-from slacalc.ledger.store import DEFAULT_LEDGER, Ledger
+
+if TYPE_CHECKING:
+    from slacalc.ledger.store import Ledger
+
+# The database side loads when first asked for (PEP 562): a command line that never touches
+# the ledger (``slacalc report``) does not import its store, SQL and schema.
+_LAZY = {
+    "DEFAULT_LEDGER": ("slacalc.ledger.credits", "DEFAULT_LEDGER"),
+    "Ledger": ("slacalc.ledger.store", "Ledger"),
+    "LedgerError": ("slacalc.ledger.sql", "LedgerError"),
+    "SCHEMA_VERSION": ("slacalc.ledger.schema", "LATEST"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'slacalc.ledger' has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_LEDGER",

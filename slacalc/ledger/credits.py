@@ -28,6 +28,9 @@ from slacalc.terms.credit_forms import (  # noqa: F401
     parse_form,
 )
 
+# The ledger a command opens when none is named (--ledger, $SLACALC_LEDGER).
+DEFAULT_LEDGER = "slacalc-ledger.db"
+
 DETECTED, CLAIMED, APPROVED, DENIED, ISSUED, APPLIED, EXPIRED = (
     "detected",
     "claimed",

@@ -31,7 +31,7 @@ from slacalc.ledger.sql import Database, LedgerError
 from slacalc.terms import money
 from slacalc.terms.deadlines import ESCALATION_DAYS, escalation_at, level1_due
 
-DEFAULT_LEDGER = "slacalc-ledger.db"
+DEFAULT_LEDGER = cr.DEFAULT_LEDGER
 US_PER_DAY = 86_400 * 1_000_000
 # The events that record a change of a credit (its state, amount or adjustments): written
 # by the change itself, never as a note (Ledger.note).
