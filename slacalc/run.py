@@ -304,7 +304,18 @@ def _in_memory(
         keep=keep,
         include=touched_months(table, s) if keep is not None and not months else (),
     )
+    measured = [p.name for p in (s.policy, *_book_policies(book)) if p.measure is not None]
+    if measured and requests is None:
+        warnings = [
+            f"policy '{measured[0]}' measures error rates and no --requests were given: "
+            "every interval of its keys counts as without requests (0 % errors)",
+            *warnings,
+        ]
     return result, warnings + result.warnings
+
+
+def _book_policies(book: Any) -> list[Any]:
+    return list(book.table.policies) if book is not None else []
 
 
 def _has_composites(book: Any) -> bool:
@@ -318,19 +329,6 @@ def read_requests_of(requests: Sequence[str] | None, s: Settings) -> Any:
     from slacalc.reading.requests import read_requests
 
     return read_requests(requests, s.tz)
-
-
-def no_requests_here(requests: Sequence[str] | None, s: Settings, book: Any, what: str) -> None:
-    """``explain`` and ``statement`` do not show error-rate months yet: say so, never count
-    such a key's incidents as downtime instead."""
-    policies = [s.policy, *(book.table.policies if book is not None else [])]
-    measured = [p.name for p in policies if p.measure is not None]
-    if requests or measured:
-        why = f"policy '{measured[0]}' measures error rates" if measured else "--requests"
-        raise UsageError(
-            f"{why}: {what} of an error-rate month is not built yet; 'slacalc report "
-            "--requests' computes its row"
-        )
 
 
 def as_budget(value: str | int | None) -> int:
@@ -783,7 +781,6 @@ def explain(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
-    no_requests_here(requests, s, book, "explain")
     no_weighted_here(book, customer, service, "explain")
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
@@ -798,6 +795,7 @@ def explain(
         contracts=book,
         zones=trace,
         keep=zone_kept(trace),
+        requests=read_requests_of(requests, s),
     )
 
 
@@ -859,7 +857,6 @@ def statements(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
-    no_requests_here(requests, s, book, "a statement")
     for who in (
         customers
         if customers is not None
@@ -885,6 +882,7 @@ def statements(
         issuer=by,
         display_names={**(book.display_names() if book else {}), **(display_names or {})},
         keep=zone_kept(trace),
+        requests=read_requests_of(requests, s),
     )
     warnings = zone_warnings + (list(found[0].warnings) if found else [])
     years = {y for statement in found for y in statement.calendar_years}

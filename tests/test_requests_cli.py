@@ -4,9 +4,9 @@ aws-s3 preset's measure, keys of both kinds in one report, and what is refused, 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
-import pytest
 from mixins import SAMPLE_DIR, run
 
 import slacalc
@@ -98,14 +98,22 @@ def test_requests_of_a_downtime_key_are_refused(tmp_path: Path) -> None:
     assert f"{counts}:2:" in result.stderr and "measures downtime" in result.stderr
 
 
-@pytest.mark.parametrize("command", ["explain", "statement"])
-def test_explain_and_statement_say_they_cannot_yet(command: str, tmp_path: Path) -> None:
-    args = [command, INCIDENTS, "--customer", "acme", "--month", "2025-05", "--policy", "aws-s3"]
-    if command == "statement":
-        args += ["-o", str(tmp_path / "s.html")]
-    result = run(args)
-    assert result.exit_code == 2
-    assert "not built yet" in result.stderr and "Traceback" not in result.stderr
+def test_explain_and_the_statement_show_the_request_counts(tmp_path: Path) -> None:
+    common = ["--requests", REQUESTS, "--contracts", CONTRACTS, "--monthly-fee", "100"]
+    common += ["--customer", "acme", "--month", "2025-05", "--as-of", AS_OF]
+    result = run(["explain", INCIDENTS, "--service", "objects", "-f", "json", *common])
+    assert result.exit_code == 0, result.stderr
+    (explained,) = json.loads(result.stdout)
+    assert explained["row"]["downtime_seconds"] in (348, "348")
+    (note,) = [n for n in explained["notes"] if n["code"] == "error_rate_month"]
+    # 8928 five-minute intervals; 4 have rows, 3 of them requests (one row counts 0), all 3
+    # errors: 1 + 10 + 3 of 100 + 10 + 20 requests; 1.16 / 8928 = 0.012992831...%, rounded up
+    assert (note["intervals"], note["with_requests"], note["with_errors"]) == (8928, 3, 3)
+    assert (note["failed"], note["total"], note["mean_error_rate_pct"]) == (14, 130, "0.01299284")
+    page = tmp_path / "acme.html"
+    result = run(["statement", INCIDENTS, *common, "--lang", "zh", "-o", str(page)])
+    assert result.exit_code == 0, result.stderr
+    assert "按错误率计量：8928 个 300 秒区间" in page.read_text(encoding="utf-8")
 
 
 def test_a_crossing_window_is_an_error_with_its_line(tmp_path: Path) -> None:

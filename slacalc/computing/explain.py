@@ -286,6 +286,23 @@ class RuleFired(Note):
     dropped: bool
 
 
+@dataclass(frozen=True)
+class ErrorRateMonth(Note):
+    """The month was measured by error rate: its request counts, and the mean error rate
+    whose equivalent downtime the formula counts (no incident timeline: requests have none).
+    The rate is rounded up to 8 decimals (its exact fraction may run to thousands of digits)."""
+
+    code = "error_rate_month"
+    interval_seconds: int
+    intervals: int
+    partial: int
+    with_requests: int
+    with_errors: int
+    total: int
+    failed: int
+    mean_error_rate_pct: str
+
+
 def zone_notes(trace: dict[str, Any], start: int, end: int) -> tuple[Note, ...]:
     """A key's zones down and the periods its rule made of them (``ZoneTrace.of_key``), those
     inside the month ``start`` .. ``end``, clipped to it."""
@@ -588,6 +605,7 @@ def explain(
     contracts: ContractBook | None = None,
     zones: Any = None,
     keep: tuple[Any, Any] | None = None,
+    requests: Any = None,
 ) -> Explanation:
     """Explain the report row of (customer, service, month); ``zones``, the trace of a run
     that counted zones (:class:`~slacalc.computing.redundancy.ZoneTrace`), adds the key's zones
@@ -619,6 +637,7 @@ def explain(
         service=service,
         touched=True,
         keep=keep,
+        requests=requests,
     )
     if key not in report.keys:
         known = ", ".join(f"{c}/{s}" for c, s in sorted(table.keys)[:20]) or "none"
@@ -645,6 +664,7 @@ def month_report(
     service: str | None = None,
     touched: bool = False,
     keep: tuple[Any, Any] | None = None,
+    requests: Any = None,
 ) -> Report:
     """The report of ``month`` for ``customers`` (default: everyone), computed on their own
     rows, the customer-wide rows that reach them and their own contracts (only ``service``'s
@@ -657,7 +677,9 @@ def month_report(
     computes them: a key then has a row in ``month`` even when its incidents are in others."""
     months: dict[str, Any] = {"include": [month]} if touched else {"months": [month]}
     if customers is None:
-        return compute_report(table, settings, contracts=contracts, keep=keep, **months)
+        return compute_report(
+            table, settings, contracts=contracts, keep=keep, requests=requests, **months
+        )
     if keep is not None:  # the kept keys of these customers (and service) only
         mine = pc.is_in(keep[0], value_set=pa.array(sorted(set(customers)), pa.string()))
         if service is not None:
@@ -681,7 +703,14 @@ def month_report(
     elif service is not None:
         star[:] = False
     rows = np.flatnonzero((own | star)[table.key])
-    return compute_report(table.take(rows), settings, contracts=book, keep=keep, **months)
+    if requests is not None:  # these customers' request counts (and service's) only
+        mine = np.asarray(pc.is_in(requests.key_customer, value_set=wanted), dtype=bool)
+        if service is not None:
+            mine &= np.asarray(pc.equal(requests.key_service, service), dtype=bool)
+        requests = requests.take(np.flatnonzero(mine[requests.key]))
+    return compute_report(
+        table.take(rows), settings, contracts=book, keep=keep, requests=requests, **months
+    )
 
 
 def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
@@ -693,7 +722,7 @@ def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
     wanted: dict[tuple[int, int], dict[int, int]] = {}
     for i in rows:
         k, j = divmod(i, n_m)
-        if plan.source[k] >= 0 and plan.local[k] >= 0:
+        if _timeline(plan, k):
             wanted.setdefault((int(plan.group[k]), j), {})[int(plan.source[k])] = int(plan.local[k])
     passes = {(g, j): _segments(report, g, j, keys) for (g, j), keys in wanted.items()}
     incidents = _Incidents(plan.table)
@@ -701,15 +730,61 @@ def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
     for i in rows:
         k, j = divmod(i, n_m)
         source = int(plan.source[k])
-        if source >= 0 and plan.local[k] >= 0:
+        if _timeline(plan, k):
             seg = passes[int(plan.group[k]), j].of(source)
         else:  # a key without incidents in the month (a contract's, or one whose incidents
             # did not count): any it has are outside it
             source = source if source >= 0 else plan.table.key_index(report.keys[k])
             seg = _no_segments()
         table, is_star = incidents.of(source)
-        out.append(_explanation(report.row(i), report.settings, table, is_star, seg))
+        ex = _explanation(report.row(i), report.settings, table, is_star, seg)
+        measured = plan.groups[int(plan.group[k])].policy.measure
+        if measured is not None:
+            ex = replace(ex, month_notes=(*ex.month_notes, _error_rate(report, k, j, measured)))
+        out.append(ex)
     return out
+
+
+def _timeline(plan: Any, k: int) -> bool:
+    """Whether report key ``k`` has an engine timeline: incidents of its own that the engine
+    counted (not a key without rows, nor one measured by error rate)."""
+    return bool(
+        plan.source[k] >= 0
+        and plan.local[k] >= 0
+        and plan.groups[int(plan.group[k])].policy.measure is None
+    )
+
+
+def _error_rate(report: Report, k: int, j: int, measure: Any) -> Note:
+    """The request counts behind an error-rate key's month (none read: every interval empty)."""
+    from slacalc.computing.error_rate import request_totals
+
+    customer, service = report.keys[k]
+    edges = [report.starts[j], report.ends[j]]
+    requests = report.requests
+    counted = None
+    if requests is not None:
+        mine = np.asarray(pc.equal(requests.key_customer, customer), dtype=bool) & np.asarray(
+            pc.equal(requests.key_service, service), dtype=bool
+        )
+        rows = np.flatnonzero(mine[requests.key])
+        if len(rows):
+            cells = request_totals(requests.take(rows), edges, measure)
+            counted = cells.detail(0) if len(cells.totals.cells) else None
+    if counted is None:
+        size = measure.interval_us  # the intervals the month overlaps, all without requests
+        n = (edges[1] - 1) // size - edges[0] // size + 1
+        return ErrorRateMonth(measure.interval_seconds, n, 0, 0, 0, 0, 0, "0")
+    return ErrorRateMonth(
+        measure.interval_seconds,
+        counted.intervals,
+        counted.partial,
+        counted.with_requests,
+        counted.with_errors,
+        counted.total,
+        counted.failed,
+        counted.error_rate_pct(),
+    )
 
 
 class _Incidents:

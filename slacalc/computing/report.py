@@ -159,6 +159,7 @@ class Report:
     ends: list[int]
     cols: dict[str, Any]  # per row (key-major, month-minor): exact values as arrays
     warnings: list[str] = field(default_factory=list)
+    requests: Any = None  # the request counts of error-rate keys (explain's detail), or None
 
     def __len__(self) -> int:
         return len(self.plan) * len(self.months)
@@ -385,6 +386,7 @@ def compute_report(
         ends,
         _columns(plan, grid, wanted, settings, contracts),
         warnings,
+        requests,
     )
 
 

@@ -286,6 +286,7 @@ def build_statements(
     issuer: Issuer | None = None,
     display_names: Mapping[str, str] | None = None,
     keep: tuple[Any, Any] | None = None,
+    requests: Any = None,
 ) -> list[Statement]:
     """The statements of ``customers`` (default: every customer with a row) for ``month``:
     the report of their month, on their own rows (customer-wide ones included) and contracts,
@@ -295,7 +296,13 @@ def build_statements(
     ``display_names``: customer id → the name shown beside it (an id without one, or with an
     empty one, is shown alone)."""
     report = month_report(
-        table, settings, month=month, contracts=contracts, customers=customers, keep=keep
+        table,
+        settings,
+        month=month,
+        contracts=contracts,
+        customers=customers,
+        keep=keep,
+        requests=requests,
     )
     keys_of = _keys_by_customer(report, contracts.composites if contracts is not None else {})
     if customers is None:

@@ -315,6 +315,13 @@ ENGLISH: dict[str, Callable[[Any, tzinfo], str]] = {
         f"rounded up to {_s(n.rounded_us)}, more than the month can count: downtime stops at "
         f"the month's time less excluded time ({_s(n.counted_us)})"
     ),
+    "error_rate_month": lambda n, tz: (
+        f"measured by error rate: {n.intervals} interval(s) of {n.interval_seconds} s"
+        + (f" ({n.partial} cut by the month's edges)" if n.partial else "")
+        + f", {n.with_requests} with requests, {n.with_errors} with errors; {n.failed} of "
+        f"{n.total} requests failed; mean error rate {n.mean_error_rate_pct} % (rounded up): "
+        "the downtime below is its equivalent (no incident timeline)"
+    ),
     "zone_down": lambda n, tz: (
         f"zone {n.zone} "
         + ("in maintenance" if n.loss == 0 else f"down (loss {numbers.share(n.loss)})")

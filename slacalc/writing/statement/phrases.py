@@ -126,6 +126,18 @@ PHRASES: dict[str, Phrase] = {
         "rounded_past_month",
         {"rounded": _s(n.rounded_us), "counted": _s(n.counted_us)},
     ),
+    "error_rate_month": lambda n, tz: (
+        "error_rate_month",
+        {
+            "intervals": n.intervals,
+            "seconds": n.interval_seconds,
+            "with_requests": n.with_requests,
+            "with_errors": n.with_errors,
+            "failed": n.failed,
+            "total": n.total,
+            "rate": n.mean_error_rate_pct,
+        },
+    ),
     "zone_down": lambda n, tz: (
         "zone_maintenance" if n.loss == 0 else "zone_down",
         {
