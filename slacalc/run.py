@@ -238,22 +238,6 @@ def prepared(
     return composite_incidents(table, book, as_of=s.as_of), warnings, trace
 
 
-def no_weighted_here(book: Any, customer: str | None, service: str | None, what: str) -> None:
-    """``explain`` and ``statement`` do not show a weighted composite yet: say so."""
-    if book is None:
-        return
-    for (c, sv), composite in book.composites.items():
-        if composite.kind == "weighted" and c == customer and service in (None, sv):
-            raise UsageError(
-                f"customer '{shown(c)}' service '{shown(sv)}' is a weighted composite: {what} "
-                "of it is not built yet ('slacalc report' computes its row); name another "
-                "--service"
-                if what == "explain"
-                else f"customer '{shown(c)}' has a weighted composite ('{shown(sv)}'): {what} "
-                "of it is not built yet ('slacalc report' computes its row)"
-            )
-
-
 def zone_kept(trace: Any) -> tuple[Any, Any] | None:
     """The keys whose zone incidents the rule saw (deployed or not), as (customers, services)
     string arrays: each is reported, with the downtime its rule found, even where none of its
@@ -781,7 +765,6 @@ def explain(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
-    no_weighted_here(book, customer, service, "explain")
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
@@ -857,12 +840,6 @@ def statements(
         holidays=holidays,
     )
     book = _contract_book(contracts, s)
-    for who in (
-        customers
-        if customers is not None
-        else sorted({c for c, _ in book.composites} if book else [])
-    ):
-        no_weighted_here(book, who, None, "a statement")
     issuer_file = issuer if isinstance(issuer, str) else None
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
     kept = None if customers is None else [*customers, "*"]

@@ -3,6 +3,8 @@ column, checked by hand and against a brute-force second-by-second oracle."""
 
 from __future__ import annotations
 
+import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -164,7 +166,7 @@ def test_hand_checked_month(tmp_path: Path) -> None:
     assert got["portal"] == (2 * 600 + 1 * 300) / Fraction(3)  # 500 s
 
 
-def test_weighted_composites_refuse_their_own_incidents_and_explain(tmp_path: Path) -> None:
+def test_weighted_composites_refuse_their_own_incidents(tmp_path: Path) -> None:
     log, contracts = _write(
         tmp_path, [("web", 0, 60, "outage", "1")], {"portal": "weighted:web=2,db=1"}
     )
@@ -173,23 +175,30 @@ def test_weighted_composites_refuse_their_own_incidents_and_explain(tmp_path: Pa
     result = run(["report", log, "--contracts", contracts, "-f", "csv", "--as-of", AS_OF])
     assert result.exit_code == 1 and f"{log}:3:" in result.stderr
     assert "weighted composite" in result.stderr
-    result = run(
-        [
-            "explain",
-            log,
-            "--contracts",
-            contracts,
-            "--customer",
-            "acme",
-            "--month",
-            "2025-05",
-            "--service",
-            "portal",
-            "--as-of",
-            AS_OF,
-        ]
+
+
+def test_explain_and_the_statement_show_a_weighted_composites_parts(tmp_path: Path) -> None:
+    log, contracts = _write(
+        tmp_path,
+        [("web", 0, 600, "outage", "1"), ("db", 300, 900, "outage", "0.5")],
+        {"portal": "weighted:web=2,db=1"},
     )
-    assert result.exit_code == 2 and "not built yet" in result.stderr
+    common = ["--contracts", contracts, "--customer", "acme", "--month", "2025-05"]
+    common += ["--tz", "UTC", "--as-of", AS_OF]
+    result = run(["explain", log, *common, "--service", "portal", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    (explained,) = json.loads(result.stdout)
+    # web down 600 s, db 600 s at half (300 s): (2 x 600 + 1 x 300) / 3 = 500 s of the month
+    assert explained["row"]["downtime_seconds"] in (500, "500")
+    (note,) = [n for n in explained["notes"] if n["code"] == "weighted_composite"]
+    assert note["parts"] == ["web", "db"] and note["weights"] == ["2", "1"]
+    # 1 - 600/2678400 and 1 - 300/2678400, in percent, truncated to 8 decimals
+    assert note["availabilities"] == ["99.97759856", "99.98879928"]
+    page = tmp_path / "acme.html"
+    result = run(["statement", log, *common, "-o", str(page)])
+    assert result.exit_code == 0, result.stderr
+    text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))  # the words, as shown
+    assert "availability = (2 × 99.97759856 % (web) + 1 × 99.98879928 % (db)) ÷ (2 + 1)" in text
 
 
 def test_a_statement_shows_the_composites_first(tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ from slacalc.computing.explain import (
     Step,
     TargetBreached,
     TargetMet,
+    WeightedComposite,
     ZoneDown,
     explain,
 )
@@ -90,6 +91,7 @@ EXAMPLES: dict[str, Said] = {
         RoundedPastMonth(Fraction(31 * 86400 * US), Fraction(30 * 86400 * US)),
         ZoneDown("cn-sh-a", T0, T0 + HOUR, Fraction(1), "INC-1"),
         ErrorRateMonth(300, 8928, 0, 4, 3, 130, 16, "0.01299283"),
+        WeightedComposite(("web", "db"), ("2", "1"), ("99.86559139", "99.89919354")),
         RuleFired("more_than:1", T0, T0 + HOUR, Fraction(1, 2), False, False),
         Availability(Fraction(18417, 10) * US, 2678400 * US, None, Fraction(1), Decimal("99.93")),
         TargetMet("99.99", Decimal("99.99")),

@@ -303,6 +303,18 @@ class ErrorRateMonth(Note):
     mean_error_rate_pct: str
 
 
+@dataclass(frozen=True)
+class WeightedComposite(Note):
+    """A weighted composite's month: its availability is the weighted mean of its parts'
+    (each as its own report row has it, 100 % for a part with no row), shown truncated to 8
+    decimals; the formula counts the equivalent downtime."""
+
+    code = "weighted_composite"
+    parts: tuple[str, ...]
+    weights: tuple[str, ...]
+    availabilities: tuple[str, ...]  # percent, truncated to 8 decimals
+
+
 def zone_notes(trace: dict[str, Any], start: int, end: int) -> tuple[Note, ...]:
     """A key's zones down and the periods its rule made of them (``ZoneTrace.of_key``), those
     inside the month ``start`` .. ``end``, clipped to it."""
@@ -687,13 +699,22 @@ def month_report(
         keep = (keep[0].filter(mine), keep[1].filter(mine))
     wanted = pa.array(sorted(set(customers)), pa.string())
     book = None
+    services = None if service is None else [service]
     if contracts is not None:
         chosen = set(wanted.to_pylist())
-        book = ContractBook([c for c in contracts.contracts if c.customer_id in chosen])
+        composites = {k: c for k, c in contracts.composites.items() if k[0] in chosen}
+        book = ContractBook(
+            [c for c in contracts.contracts if c.customer_id in chosen], composites=composites
+        )
+        for (_, name), composite in composites.items():
+            if service == name and composite.kind == "weighted":  # its parts' rows make it
+                services = [service, *composite.parts]
     own = np.asarray(pc.is_in(table.key_customer, value_set=wanted), dtype=bool)
     star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER), dtype=bool)
-    if service is not None:
-        same = np.asarray(pc.equal(table.key_service, service), dtype=bool)
+    if services is not None:
+        same = np.asarray(
+            pc.is_in(table.key_service, value_set=pa.array(services, pa.string())), dtype=bool
+        )
         own &= same
         star &= same
     if book is not None:
@@ -741,8 +762,27 @@ def explain_rows(report: Report, rows: Sequence[int]) -> list[Explanation]:
         measured = plan.groups[int(plan.group[k])].policy.measure
         if measured is not None:
             ex = replace(ex, month_notes=(*ex.month_notes, _error_rate(report, k, j, measured)))
+        composite = report.composites.get(report.keys[k])
+        if composite is not None and composite.kind == "weighted":
+            ex = replace(ex, month_notes=(*ex.month_notes, _weighted(report, k, j, composite)))
         out.append(ex)
     return out
+
+
+def _weighted(report: Report, k: int, j: int, composite: Any) -> Note:
+    """The parts' availabilities behind a weighted composite's month."""
+    customer = report.keys[k][0]
+    index = {key: i for i, key in enumerate(report.keys)}
+    n_m = len(report.months)
+    shown = []
+    for part in composite.parts:
+        pk = index.get((customer, part))
+        value = report.row(pk * n_m + j).availability if pk is not None else Fraction(1)
+        scaled = value * 100 * 10**8
+        whole = scaled.numerator // scaled.denominator
+        shown.append(f"{whole // 10**8}.{whole % 10**8:08d}")
+    weights = tuple(str(Decimal(w.numerator) / Decimal(w.denominator)) for w in composite.weights)
+    return WeightedComposite(tuple(composite.parts), weights, tuple(shown))
 
 
 def _timeline(plan: Any, k: int) -> bool:

@@ -160,6 +160,7 @@ class Report:
     cols: dict[str, Any]  # per row (key-major, month-minor): exact values as arrays
     warnings: list[str] = field(default_factory=list)
     requests: Any = None  # the request counts of error-rate keys (explain's detail), or None
+    composites: dict = field(default_factory=dict)  # (customer, service) -> its Composite
 
     def __len__(self) -> int:
         return len(self.plan) * len(self.months)
@@ -387,6 +388,7 @@ def compute_report(
         _columns(plan, grid, wanted, settings, contracts),
         warnings,
         requests,
+        dict(contracts.composites) if contracts is not None else {},
     )
 
 

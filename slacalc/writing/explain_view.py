@@ -322,6 +322,14 @@ ENGLISH: dict[str, Callable[[Any, tzinfo], str]] = {
         f"{n.total} requests failed; mean error rate {n.mean_error_rate_pct} % (rounded up): "
         "the downtime below is its equivalent (no incident timeline)"
     ),
+    "weighted_composite": lambda n, tz: (
+        "weighted composite: availability = ("
+        + " + ".join(
+            f"{w} x {a} % ({p})"
+            for p, w, a in zip(n.parts, n.weights, n.availabilities, strict=True)
+        )
+        + f") / ({' + '.join(n.weights)})"
+    ),
     "zone_down": lambda n, tz: (
         f"zone {n.zone} "
         + ("in maintenance" if n.loss == 0 else f"down (loss {numbers.share(n.loss)})")

@@ -193,6 +193,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "wholly inside maintenance or excluded time",
         "note.rule_ignored": "interval #{run} counts 0 under the outage rules",
         "note.rule_rounded": "interval #{run} is rounded up by the outage rules",
+        "note.weighted_composite": "weighted composite: availability = ({terms}) ÷ ({total})",
         "note.error_rate_month": "measured by error rate: {intervals} intervals of {seconds} s, "
         "{with_requests} with requests, {with_errors} with errors; {failed} of {total} requests "
         "failed; mean error rate {rate} % (rounded up), counted as its equivalent downtime",
@@ -463,6 +464,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "note.fully_excluded": "完全处于维护或排除时间内",
         "note.rule_ignored": "按故障规则，区间 #{run} 不计",
         "note.rule_rounded": "按故障规则，区间 #{run} 向上取整",
+        "note.weighted_composite": "加权组合服务：可用性 = ({terms}) ÷ ({total})",
         "note.error_rate_month": "按错误率计量：{intervals} 个 {seconds} 秒区间，其中 "
         "{with_requests} 个有请求、{with_errors} 个有错误；{total} 个请求中 {failed} 个失败；"
         "平均错误率 {rate}%（向上取整），按等效中断时长计",

@@ -138,6 +138,18 @@ PHRASES: dict[str, Phrase] = {
             "rate": n.mean_error_rate_pct,
         },
     ),
+    "weighted_composite": lambda n, tz: (
+        "weighted_composite",
+        {
+            "terms": Data(
+                " + ".join(
+                    f"{w} × {a} % ({p})"
+                    for p, w, a in zip(n.parts, n.weights, n.availabilities, strict=True)
+                )
+            ),
+            "total": Data(" + ".join(n.weights)),
+        },
+    ),
     "zone_down": lambda n, tz: (
         "zone_maintenance" if n.loss == 0 else "zone_down",
         {
