@@ -19,12 +19,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, tzinfo
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slacalc.dates.instants import parse_instant
 
-if TYPE_CHECKING:
-    from slacalc.computing.statements import Statement
+# A statement (slacalc.computing.statements.Statement) by its role here: that module imports
+# this one for the credit lines it holds, so this one names it without importing it.
+Statement = Any
 
 __all__ = [
     "Adjustment",
@@ -307,6 +308,6 @@ def read_ledger(target: str, tz: tzinfo | None = None) -> Any:
     (``credits``, ``history``) work and nothing can write. A missing file, a database that is
     no ledger, or a ledger of another schema version than this slacalc's is a LedgerError
     (exit 1): a statement never makes or migrates a ledger."""
-    from slacalc.ledger import Ledger
+    from slacalc.ledger.store import Ledger  # the store alone: the package's post() runs reports
 
     return Ledger(target, actor="statement", tz=tz, read_only=True)
