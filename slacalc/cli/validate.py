@@ -23,9 +23,7 @@ if TYPE_CHECKING:
     epilog="Example: slacalc validate samples/incidents.csv --contracts samples/contracts.csv",
 )
 @c.boundary
-@c.run_options(
-    skip=("month", "monthly_fee", "sla_target", "calendar", "holidays", "deployments", "requests")
-)
+@c.run_options(skip=("month", "monthly_fee", "sla_target", "calendar", "holidays"))
 @c.no_header_option
 def validate_cmd(
     incidents: c.IncidentsArg,
@@ -55,6 +53,8 @@ def validate_cmd(
         policy=run.as_policy(opts.policy),
         currency=run.as_currency(opts.currency),
         fmt=opts.input_format,
+        deployments=opts.deployments,
+        requests=opts.requests or (),
     )
 
     def render(out: TextIO) -> None:
@@ -73,7 +73,9 @@ def validate_cmd(
         else:
             out.write("\n".join(text_lines(result)) + "\n")
 
-    write_output(output, render, inputs=[*incidents, *([contracts] if contracts else [])])
+    read = [*incidents, *([contracts] if contracts else [])]
+    read += [*([opts.deployments] if opts.deployments else []), *(opts.requests or [])]
+    write_output(output, render, inputs=read)
     if not result.ok:
         raise typer.Exit(1)
 

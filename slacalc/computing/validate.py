@@ -68,8 +68,13 @@ def validate(
     policy: Policy,
     currency: str,
     fmt: str | None = None,
+    deployments: str | None = None,
+    requests: Sequence[str] = (),
 ) -> Validation:
-    """Read the files with the report's own readers and rules; collect, never stop early."""
+    """Read the files with the report's own readers and rules; collect, never stop early.
+    ``deployments`` and ``requests`` are checked too: their own problems, a request window
+    that crosses its policy's interval, and (under a ``[redundancy]`` policy) zone incidents
+    where the customer is not deployed."""
     result = Validation()
     table, problems = collect_incidents(paths, tz, fmt=fmt)
     result.problems.extend(problems)
@@ -81,8 +86,49 @@ def validate(
             result.problems.extend(exc.problems)
     result.problems.extend(_customer_wide_problems(table, book, contracts is not None))
     result.warnings.extend(_warnings(table, book, as_of, tz))
+    policies = [policy, *(book.table.policies if book is not None else [])]
+    if deployments:
+        result.warnings.extend(_deployments(deployments, table, policies, as_of, tz, result))
+    if requests:
+        _requests(requests, policies, tz, result)
     result.summary = _summary(table, book, paths, tz, as_of)
     return result
+
+
+def _deployments(
+    path: str, table: IncidentTable, policies: list[Policy], as_of: int, tz: tzinfo, result: Any
+) -> list[Problem]:
+    """The deployments file's problems (into ``result``), and the warnings of zone incidents
+    where their customer is not deployed, under the first ``[redundancy]`` rule given."""
+    from slacalc.computing.redundancy import key_incidents
+    from slacalc.reading.deployments import read_deployments
+
+    try:
+        deployed = read_deployments(path, tz)
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return []
+    rules = [p.redundancy for p in policies if p.redundancy is not None]
+    if not rules or table.zone is None:
+        return []
+    _, trace = key_incidents(table, deployed, rules[0], as_of=as_of)
+    return trace.notes()
+
+
+def _requests(paths: Sequence[str], policies: list[Policy], tz: tzinfo, result: Any) -> None:
+    """The request counts' problems, and the windows that cross their interval (of the first
+    policy that measures error rates), into ``result``."""
+    from slacalc.computing.error_rate import interval_problems
+    from slacalc.reading.requests import read_requests
+
+    try:
+        counts = read_requests(paths, tz)
+    except InputError as exc:
+        result.problems.extend(exc.problems)
+        return
+    measures = [p.measure for p in policies if p.measure is not None]
+    if measures:
+        result.problems.extend(interval_problems(counts, measures[0]))
 
 
 def _customer_wide_problems(
