@@ -128,3 +128,12 @@ def test_a_crossing_window_is_an_error_with_its_line(tmp_path: Path) -> None:
     result = run(args)
     assert result.exit_code == 1
     assert f"{counts}:2: column 'end'" in result.stderr
+
+
+def test_a_report_of_request_counts_alone_needs_no_incident_log() -> None:
+    args = ["report", "--requests", REQUESTS, "--contracts", CONTRACTS, "--month", "2025-05"]
+    result = run([*args, "--as-of", AS_OF, "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    assert rows_of(result.stdout)[("acme", "objects")]["downtime_seconds"] == OBJECTS_DOWN
+    result = run(["report", "-f", "csv"])  # neither: a usage error, said plainly
+    assert result.exit_code == 2 and "--requests" in result.stderr

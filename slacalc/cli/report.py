@@ -35,8 +35,14 @@ class Engine(StrEnum):
 @c.run_options()
 @c.no_header_option
 def report(
-    incidents: c.IncidentsArg,
-    opts: c.RunOptions,
+    incidents: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Incident log files ('-' reads standard input); none with --requests only.",
+            metavar="[INCIDENTS]...",
+        ),
+    ] = None,
+    opts: c.RunOptions = None,  # type: ignore[assignment]
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     fail_on_breach: Annotated[
@@ -87,6 +93,9 @@ def report(
     fmt = None if parquet else c.output_format(format, output)
     if engine is Engine.spark and format is None and output in (None, "-"):
         fmt = Format.csv  # a table needs the deadlines, which a cluster run does not gather
+    incidents = incidents or []
+    if not incidents and not opts.requests:
+        raise c.UsageError("give the incident logs (or request counts with --requests FILE)")
     progress = c.RunProgress(incidents)
     if by is not None and not totals:
         raise c.UsageError("--by goes with --totals")
