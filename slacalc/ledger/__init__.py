@@ -109,8 +109,11 @@ def post(
             from_report, tz=zone, policy=chosen, inputs=_digests_after(files, input_digests)
         )
     else:
-        if not incidents:
-            raise UsageError("give the incident logs to post, or --from-report FILE")
+        if not incidents and not requests:
+            raise UsageError(
+                "give the incident logs to post (or request counts with --requests FILE), or "
+                "--from-report FILE"
+            )
         with run.report(
             incidents,
             contracts=contracts,
