@@ -249,3 +249,18 @@ def test_a_second_or_overlong_display_name_is_named_on_its_line(
         "('ACME') (value 'Acme Inc')"
     )
     assert ":4: column 'display_name': is longer than 200 characters" in lines[1]
+
+
+@pytest.mark.parametrize(
+    "name", ["contracts.csv", "contracts-composite.csv", "contracts-requests.csv"]
+)
+def test_every_sample_contracts_file_prices_the_sample_log(name: str) -> None:
+    # each sample contracts file stands on its own beside samples/incidents.csv
+    from typer.testing import CliRunner
+
+    from slacalc.cli import app
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    args = ["report", str(samples / "incidents.csv"), "--contracts", str(samples / name)]
+    result = CliRunner().invoke(app, [*args, "--as-of", "2025-07-01T00:00:00+08:00", "-f", "csv"])
+    assert result.exit_code == 0, result.output
