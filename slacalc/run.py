@@ -33,6 +33,7 @@ from slacalc.dates.instants import get_zone, parse_datetime, to_us
 from slacalc.dates.months import Month
 from slacalc.dates.workdays import WorkCalendar, unconfirmed_warnings
 from slacalc.errors import UsageError, shown
+from slacalc.model.contracts import policies_of
 from slacalc.model.settings import Settings
 from slacalc.terms.money import parse_currency, to_money
 from slacalc.terms.policy import Policy, Tier, load_policy
@@ -193,7 +194,7 @@ def by_zone(
     together (``strict=False``: a policy without redundancy just leaves the zones uncounted, as
     one of several policies compared). ``deployments``: the file's path, or the file read
     already (:class:`~slacalc.reading.deployments.Deployments`)."""
-    policies = [s.policy, *(book.table.policies if book is not None else [])]
+    policies = [s.policy, *policies_of(book)]
     redundant = [p.name for p in policies if p.redundancy is not None]
     if deployments is None:
         if redundant and table.zone is not None:
@@ -288,7 +289,7 @@ def _in_memory(
         keep=keep,
         include=touched_months(table, s) if keep is not None and not months else (),
     )
-    measured = [p.name for p in (s.policy, *_book_policies(book)) if p.measure is not None]
+    measured = [p.name for p in (s.policy, *policies_of(book)) if p.measure is not None]
     if measured and requests is None:
         warnings = [
             f"policy '{measured[0]}' measures error rates and no --requests were given: "
@@ -296,10 +297,6 @@ def _in_memory(
             *warnings,
         ]
     return result, warnings + result.warnings
-
-
-def _book_policies(book: Any) -> list[Any]:
-    return list(book.table.policies) if book is not None else []
 
 
 def _has_composites(book: Any) -> bool:
@@ -610,7 +607,7 @@ def report(
         run._close.append(lambda: result.__exit__(None, None, None))
     else:
         stage("reading", 0.05)
-        policies = [s.policy, *(book.table.policies if book is not None else [])]
+        policies = [s.policy, *policies_of(book)]
         if deployments is not None and any(p.redundancy is not None for p in policies):
             # the log and the deployments file at once (they do not depend on each other)
             from slacalc import speed
@@ -682,7 +679,7 @@ def compare(
     budget = as_budget(memory)
     book = _contract_book(contracts, s)
     if deployments is not None:
-        with_zones = [*chosen_policies, *(book.table.policies if book is not None else [])]
+        with_zones = [*chosen_policies, *policies_of(book)]
         if not any(p.redundancy is not None for p in with_zones):
             raise UsageError("--deployments needs a compared policy with [redundancy]")
     inputs = [*incidents, *([contracts] if contracts else [])]

@@ -203,10 +203,29 @@ def post(
 # --- the lifecycle ----------------------------------------------------------------------------
 
 
-def _changed(lo: LedgerOptions, record: dict[str, Any], format: Any, output: Any, raw: bool):
-    from slacalc.ledger.store import CREDIT_FIELDS
+def _form(form: Any, extension_days: Any, grant: Any, voucher_expires: Any) -> dict[str, Any]:
+    """The credit-form options approve and issue share, as the store takes them."""
+    return {
+        "form": form.value if form else None,
+        "extension_days": extension_days,
+        "grant_detail": grant,
+        "voucher_expires": voucher_expires,
+    }
 
-    _write([record], CREDIT_FIELDS, lo, format=format, output=output, title="Credit", raw_csv=raw)
+
+def _changed(lo: LedgerOptions, row: dict[str, Any], format: Any, output: Any, raw: bool):
+    """A lifecycle command's output: the credit it moved, as ``ledger show`` lists credits."""
+    from slacalc.ledger.store import CREDIT_FIELDS, credit_record
+
+    _write(
+        [credit_record(row)],
+        CREDIT_FIELDS,
+        lo,
+        format=format,
+        output=output,
+        title="Credit",
+        raw_csv=raw,
+    )
 
 
 @ledger_app.command("claim")
@@ -227,11 +246,9 @@ def claim(
 
     Example: slacalc ledger claim acme:storage:2025-05 --reference TICKET-4821
     """
-    from slacalc.ledger.store import credit_record
-
     with lo.open() as ledger:
         row = ledger.claim(credit, reference=reference, as_of=lo.instant())
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 @ledger_app.command("approve")
@@ -258,20 +275,15 @@ def approve(
 
     Example: slacalc ledger approve acme:storage:2025-05 --amount 20.00 --reason "partial"
     """
-    from slacalc.ledger.store import credit_record
-
     with lo.open() as ledger:
         row = ledger.approve(
             credit,
             as_of=lo.instant(),
             amount=amount,
             reason=reason,
-            form=form.value if form else None,
-            extension_days=extension_days,
-            grant_detail=grant,
-            voucher_expires=voucher_expires,
+            **_form(form, extension_days, grant, voucher_expires),
         )
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 @ledger_app.command("deny")
@@ -290,11 +302,9 @@ def deny(
 
     Example: slacalc ledger deny acme:storage:2025-05 --reason "outage caused by the customer"
     """
-    from slacalc.ledger.store import credit_record
-
     with lo.open() as ledger:
         row = ledger.deny(credit, reason=reason, as_of=lo.instant())
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 @ledger_app.command("issue")
@@ -320,19 +330,14 @@ def issue(
 
     Example: slacalc ledger issue acme:storage:2025-05 --document CN-2025-0042
     """
-    from slacalc.ledger.store import credit_record
-
     with lo.open() as ledger:
         row = ledger.issue(
             credit,
             document=document,
             as_of=lo.instant(),
-            form=form.value if form else None,
-            extension_days=extension_days,
-            grant_detail=grant,
-            voucher_expires=voucher_expires,
+            **_form(form, extension_days, grant, voucher_expires),
         )
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 @ledger_app.command("apply")
@@ -351,11 +356,9 @@ def apply(
 
     Example: slacalc ledger apply acme:storage:2025-05
     """
-    from slacalc.ledger.store import credit_record
-
     with lo.open() as ledger:
         row = ledger.apply(credit, as_of=lo.instant(), reason=reason)
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 @ledger_app.command("dispute")
@@ -384,8 +387,6 @@ def dispute(
     Example: slacalc ledger dispute acme:storage:2025-05 --reason "amount too low"
     --opened 2025-06-10T09:00:00+08:00
     """
-    from slacalc.ledger.store import credit_record
-
     as_of = lo.instant()
     with lo.open() as ledger:
         if resolve:
@@ -396,7 +397,7 @@ def dispute(
             zone = run.as_zone(lo.tz)
             when = as_of if opened is None else run.as_instant(opened, zone, "--opened")
             row = ledger.dispute(credit, reason=reason, opened=when, as_of=as_of)
-    _changed(lo, credit_record(row), format, output, raw_csv)
+    _changed(lo, row, format, output, raw_csv)
 
 
 # --- questions --------------------------------------------------------------------------------

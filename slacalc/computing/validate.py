@@ -19,7 +19,7 @@ from slacalc.dates.instants import US_PER_SECOND, format_instant
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem
 from slacalc.model.cells import CATEGORIES, DOWN_CODES, EVERY_CUSTOMER, EXCLUSION_CODES
-from slacalc.model.contracts import ContractBook
+from slacalc.model.contracts import ContractBook, policies_of
 from slacalc.model.table import NO_END, IncidentTable
 from slacalc.reading import collect_incidents
 from slacalc.reading.contracts import read_contracts
@@ -86,7 +86,7 @@ def validate(
             result.problems.extend(exc.problems)
     result.problems.extend(_customer_wide_problems(table, book, contracts is not None))
     result.warnings.extend(_warnings(table, book, as_of, tz))
-    policies = [policy, *(book.table.policies if book is not None else [])]
+    policies = [policy, *policies_of(book)]
     if deployments:
         result.warnings.extend(_deployments(deployments, table, policies, as_of, tz, result))
     if requests:

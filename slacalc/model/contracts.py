@@ -319,3 +319,8 @@ class ContractBook:
 
     def __len__(self) -> int:
         return len(self.table)
+
+
+def policies_of(book: ContractBook | None) -> list[Policy]:
+    """The policies a contract book's contracts name (none without a book)."""
+    return list(book.table.policies) if book is not None else []
