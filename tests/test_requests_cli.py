@@ -137,3 +137,34 @@ def test_a_report_of_request_counts_alone_needs_no_incident_log() -> None:
     assert rows_of(result.stdout)[("acme", "objects")]["downtime_seconds"] == OBJECTS_DOWN
     result = run(["report", "-f", "csv"])  # neither: a usage error, said plainly
     assert result.exit_code == 2 and "--requests" in result.stderr
+
+
+def test_azure_storage_counts_hours_by_hand(tmp_path: Path) -> None:
+    """The azure-storage preset: one-hour intervals, an hour without transactions counts 0 %.
+    June 2025 in UTC has 720 hours. Hours with rows: 50/1000 = 5 %; 0/0 = 0 %; two half-hour
+    rows of one hour, (100 + 0)/(100 + 100) = 50 %; 30/40 = 75 %. Average Error Rate =
+    1.30 / 720, so the uptime is 100 % - 0.180555...% = 99.8194 % (truncated) and the equivalent
+    downtime 2592000 s x 1.30 / 720 = 4680 s: below 99.9 %, a 10 % credit of 200 USD."""
+    counts = tmp_path / "storage.csv"
+    counts.write_text(
+        "start,end,customer_id,service,total,failed\n"
+        "2025-06-03T10:00:00Z,2025-06-03T11:00:00Z,contoso,blobs,1000,50\n"
+        "2025-06-10T00:00:00Z,2025-06-10T01:00:00Z,contoso,blobs,0,0\n"
+        "2025-06-20T10:00:00Z,2025-06-20T10:30:00Z,contoso,blobs,100,100\n"
+        "2025-06-20T10:30:00Z,2025-06-20T11:00:00Z,contoso,blobs,100,0\n"
+        "2025-06-25T23:00:00Z,2025-06-26T00:00:00Z,contoso,blobs,40,30\n",
+        encoding="utf-8",
+    )
+    args = ["report", "--requests", str(counts), "--policy", "azure-storage", "--tz", "UTC"]
+    args += ["--monthly-fee", "200", "--currency", "USD", "--month", "2025-06"]
+    result = run([*args, "--as-of", "2025-07-10T00:00:00Z", "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    (row,) = rows_of(result.stdout).values()
+    assert (row["downtime_seconds"], row["availability_pct"]) == ("4680", "99.8194")
+    terms = (row["sla_target_pct"], row["credit_pct"], row["compensation"])
+    assert terms == ("99.9", "10", "20.00")
+    # the read-access tier of the same preset promises 99.99 %: the same month is also below it
+    result = run([*args, "--sla-target", "99.99", "--as-of", "2025-07-10T00:00:00Z", "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    (row,) = rows_of(result.stdout).values()
+    assert (row["sla_target_pct"], row["credit_pct"]) == ("99.99", "10")
