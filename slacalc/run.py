@@ -249,7 +249,10 @@ def zone_kept(trace: Any) -> tuple[Any, Any] | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    seen = pa.array(np.unique(np.asarray(trace.pieces["key"], dtype=np.int64)))
+    # key codes are dense (0 .. keys - 1): a mask finds the distinct ones without a sort
+    mask = np.zeros(len(trace.key_customer), dtype=bool)
+    mask[np.asarray(trace.pieces["key"], dtype=np.int64)] = True
+    seen = pa.array(np.flatnonzero(mask))
     customers = [trace.key_customer.take(seen)]
     services = [trace.key_service.take(seen)]
     table = trace.table

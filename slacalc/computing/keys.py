@@ -25,7 +25,7 @@ from slacalc.dates.months import MonthGrid
 from slacalc.errors import InputError, Problem
 from slacalc.model.cells import EVERY_CUSTOMER
 from slacalc.model.contracts import ContractBook, ContractTable
-from slacalc.model.table import IncidentTable, Key, concat_tables, key_positions, sort_order_after
+from slacalc.model.table import IncidentTable, Key, concat_tables, sort_order_after
 from slacalc.terms import outages
 from slacalc.terms.outages import OutageRules
 from slacalc.terms.policy import Policy
@@ -73,10 +73,12 @@ def plan_keys(
     wanted: list[int] | None,
     nobody: list[tuple[str, str]] | None = None,
     requests: Any = None,
-    keep: tuple[Any, Any] | None = None,
+    keep: Any = None,
 ) -> tuple[KeyPlan, list[int]]:
     """The key plan, and the reported months (``wanted`` given, or those incidents touch, and
-    those ``requests`` (a :class:`~slacalc.reading.requests.RequestTable`) have counts in)."""
+    those ``requests`` (a :class:`~slacalc.reading.requests.RequestTable`) have counts in).
+    ``keep``: numbers of the table's keys reported even with no row left (customer-wide rows
+    only add keys after the table's own, so the numbers hold)."""
     table, alias = customer_wide(table, book, _signature(settings.policy), nobody)
     contracts, of_key = contracts_of(table, settings, book)
     groups, group_of_key, local_of_key = engine_groups(
@@ -98,8 +100,7 @@ def plan_keys(
             hit = month_wanted[cells % n_grid]
             used[g.table_keys[cells[hit] // n_grid]] = True
     if keep is not None:  # keys that had incidents, none of which counted: reported all the same
-        at = key_positions(table, *keep)
-        used[at[at >= 0]] = True
+        used[keep[keep >= 0]] = True
     customers, services, contract, source, own = _chosen(
         table, alias, contracts, of_key, used, book, settings
     )

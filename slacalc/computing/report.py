@@ -39,7 +39,7 @@ from slacalc.dates.months import Month, MonthGrid, check_span, touched
 from slacalc.model.cells import DOWN_CODES
 from slacalc.model.contracts import Contract, ContractBook
 from slacalc.model.settings import Settings
-from slacalc.model.table import NO_END, IncidentTable, Key, with_keys
+from slacalc.model.table import NO_END, IncidentTable, Key, keys_added, with_keys
 from slacalc.terms import deadlines, money
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, Policy, Tier
 
@@ -347,10 +347,9 @@ def compute_report(
     policy measures error rates: their keys join the table's, their months the report's.
     ``keep`` (customers, services: string arrays): keys reported even with no row left (keys
     whose zone incidents never met their redundancy rule: they had incidents, none counted)."""
+    kept = None  # where the kept keys are among the table's
     if keep is not None and len(keep[0]):
-        table = with_keys(table, *keep)
-    else:
-        keep = None
+        table, kept = keys_added(table, *keep)
     if requests is not None and len(requests):
         table = with_keys(table, requests.key_customer, requests.key_service)
     else:
@@ -374,7 +373,7 @@ def compute_report(
         wanted=wanted if months else None,
         nobody=facts.nobody if whole else None,
         requests=requests,
-        keep=keep,
+        keep=kept,
     )
     warnings = facts.warnings(settings.as_of, months=True)
     starts = [grid.edges[i] for i in wanted]

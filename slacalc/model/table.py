@@ -333,20 +333,32 @@ def with_keys(table: IncidentTable, customers: Any, services: Any) -> IncidentTa
     ``services`` (pyarrow string arrays) added as keys of no rows, after its own: keys measured
     by something other than incidents (request counts), or kept though none of their rows
     counted, get report rows as any other key."""
-    missing = np.flatnonzero(key_positions(table, customers, services) < 0)
+    return keys_added(table, customers, services)[0]
+
+
+def keys_added(table: IncidentTable, customers: Any, services: Any) -> tuple[IncidentTable, Any]:
+    """:func:`with_keys`, and where each pair is among the new table's keys (the words are
+    hashed once for both)."""
+    at = key_positions(table, customers, services)
+    missing = np.flatnonzero(at < 0)
     if not len(missing):
-        return table
+        return table, at
     c = _array(customers).take(pa.array(missing))
     sv = _array(services).take(pa.array(missing))
     (codes,) = _pair_codes((c, sv))
-    _, first = np.unique(codes, return_index=True)  # each missing pair once, first seen
-    first = pa.array(np.sort(first))
-    return replace(
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # each missing pair once, in order of first appearance
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    at[missing] = table.n_keys + rank[np.ravel(inverse)]
+    firsts = pa.array(first[order])
+    added = replace(
         table,
-        key_customer=pa.concat_arrays([_array(table.key_customer), c.take(first)]),
-        key_service=pa.concat_arrays([_array(table.key_service), sv.take(first)]),
+        key_customer=pa.concat_arrays([_array(table.key_customer), c.take(firsts)]),
+        key_service=pa.concat_arrays([_array(table.key_service), sv.take(firsts)]),
         key_words=None,
     )
+    return added, at
 
 
 def from_columns(
