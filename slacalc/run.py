@@ -174,11 +174,19 @@ def settings(
 
 def _contract_book(contracts: str | None, s: Settings) -> Any:
     """The contracts file of a run, read under its policy and currency (None: no file)."""
-    from slacalc.reading.contracts import read_contracts
-
     if not contracts:
         return None
-    return read_contracts(contracts, policy=s.policy, default_currency=s.currency)
+    return contract_book(contracts, policy=s.policy, currency=s.currency)
+
+
+def contract_book(
+    path: str, *, policy: str | Policy = "standard", currency: str = DEFAULT_CURRENCY
+) -> Any:
+    """A contracts file read as a :class:`~slacalc.model.contracts.ContractBook`, rows without
+    a policy or currency of their own taking ``policy`` and ``currency``."""
+    from slacalc.reading.contracts import read_contracts
+
+    return read_contracts(path, policy=as_policy(policy), default_currency=as_currency(currency))
 
 
 _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}

@@ -46,21 +46,40 @@ def budget(
     month: BudgetMonthOpt = None,
     tz: c.TzOpt = c.DEFAULT_TZ,
     policy: c.PolicyOpt = c.DEFAULT_POLICY,
+    contracts: Annotated[
+        str | None,
+        typer.Option(
+            "--contracts",
+            "-c",
+            help="Contracts CSV with composite services: the planning estimate of each "
+            "composite from its parts' targets, instead of budgets per target.",
+            metavar="FILE",
+        ),
+    ] = None,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
 ) -> None:
     """Allowed downtime per SLA target: per day, week, calendar month, 30 days and 365-day year.
 
+    With --contracts: each composite service's planning estimate from its parts' targets.
+
     Example: slacalc budget 99.95 --month 2025-06
     """
-    from slacalc.computing.budget import compute_budget
-    from slacalc.writing.planning_view import render_budget
+    from slacalc.computing.budget import composite_estimates, compute_budget
+    from slacalc.writing.planning_view import render_budget, render_estimates
 
     zone = run.as_zone(tz)
-    pcts = _targets(targets) if targets else [t.target for t in run.as_policy(policy).tiers]
     when = _month(month) if month else Month.of(to_us(datetime.now(zone)), zone)
-    rows = compute_budget(pcts, when, zone)
     fmt = c.output_format(format, output)
+    if contracts is not None:
+        if targets:
+            raise UsageError("give targets or --contracts, not both")
+        book = run.contract_book(contracts, policy=policy)
+        estimates = composite_estimates(book, when, zone)
+        write_output(output, lambda out: render_estimates(estimates, when, tz, fmt, out))
+        return
+    pcts = _targets(targets) if targets else [t.target for t in run.as_policy(policy).tiers]
+    rows = compute_budget(pcts, when, zone)
     write_output(output, lambda out: render_budget(rows, when, tz, fmt, out))
 
 

@@ -20,9 +20,28 @@ from typing import Any
 
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import Month
+from slacalc.errors import InputError, Problem
+from slacalc.model.contracts import ContractBook
+from slacalc.terms.composite import ESTIMATE_BASIS, Composite
 from slacalc.terms.numbers import format_pct, parse_decimal, seconds
 
 FIELDS = ("target_pct", "period", "period_seconds", "allowed_downtime_seconds")
+# `budget --contracts`: the planning estimate of each composite service from its parts' targets.
+ESTIMATE_FIELDS = (
+    "customer_id",
+    "service",
+    "composite",
+    "part_targets",
+    "estimate_pct",
+    "target_pct",
+    "meets_target",
+    "period",
+    "period_seconds",
+    "estimate_downtime_seconds",
+    "allowed_downtime_seconds",
+    "basis",
+)
+ESTIMATE_PLACES = 8  # an estimate's percentage, rounded down (never above what it promises)
 
 DAY_US = 86_400 * US_PER_SECOND
 # The fixed-length periods, by their names in the output; the calendar month goes between week
@@ -85,6 +104,80 @@ def compute_budget(targets: Iterable[Decimal], month: Month, tz: tzinfo) -> list
         for target in targets
         for name, length in periods
     ]
+
+
+@dataclass(frozen=True)
+class EstimateRow:
+    """A composite service's planning estimate from its parts' targets, against its own target,
+    over one calendar month. Only an estimate: the report measures the real timelines."""
+
+    customer: str
+    service: str
+    composite: Composite
+    part_targets: tuple[Decimal, ...]  # percent, one per part
+    target: Decimal  # the composite's own target, percent
+    period: str
+    period_us: int
+
+    @property
+    def estimate(self) -> Fraction:
+        """The estimated availability, as a share (exact)."""
+        return self.composite.estimate(tuple(Fraction(t) / 100 for t in self.part_targets))
+
+    def to_dict(self) -> dict[str, Any]:
+        estimate = self.estimate
+        parts = zip(self.composite.parts, self.part_targets, strict=True)
+        return {
+            "customer_id": self.customer,
+            "service": self.service,
+            "composite": self.composite.text(),
+            "part_targets": " ".join(f"{p}={format_pct(t)}" for p, t in parts),
+            "estimate_pct": _pct_down(estimate * 100),
+            "target_pct": format_pct(self.target),
+            "meets_target": estimate * 100 >= Fraction(self.target),
+            "period": self.period,
+            "period_seconds": seconds(self.period_us),
+            "estimate_downtime_seconds": seconds(self.period_us * (1 - estimate)),
+            "allowed_downtime_seconds": seconds(allowed_us(self.target, self.period_us)),
+            "basis": ESTIMATE_BASIS[self.composite.kind],
+        }
+
+
+def composite_estimates(book: ContractBook, month: Month, tz: tzinfo) -> list[EstimateRow]:
+    """Every composite service of ``book`` (by customer, then service), its planning estimate
+    from its parts' contracted targets over ``month``. A part without a contract has no target
+    to estimate from: an error at the composite's contract line."""
+    start, end = month.bounds(tz)
+    rows = []
+    for (customer, service), composite in sorted(book.composites.items()):
+        own = book.find(customer, service)  # the row that defines the composite
+        assert own is not None
+        targets = []
+        for part in composite.parts:
+            contract = book.find(customer, part)
+            if contract is None:
+                raise InputError(
+                    Problem(
+                        own.source,
+                        own.line,
+                        f"part '{part}' of composite '{service}' has no contract of customer "
+                        f"'{customer}': no target to estimate from",
+                        "composite",
+                        composite.text(),
+                    )
+                )
+            targets.append(contract.tier.target)
+        period = (str(month), end - start)
+        rows.append(
+            EstimateRow(customer, service, composite, tuple(targets), own.tier.target, *period)
+        )
+    return rows
+
+
+def _pct_down(value: Fraction) -> str:
+    """A percentage rounded down to :data:`ESTIMATE_PLACES` decimals, trailing zeros dropped."""
+    units = value.numerator * 10**ESTIMATE_PLACES // value.denominator
+    return format_pct(Decimal(units).scaleb(-ESTIMATE_PLACES))
 
 
 def parse_target(text: str) -> Decimal:

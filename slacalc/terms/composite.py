@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from math import prod
 
 from slacalc.terms.redundancy import ALL, AT_LEAST, RedundancyRule
 
@@ -24,6 +25,12 @@ SERIAL, REDUNDANT, WEIGHTED = "serial", "redundant", "weighted"
 KINDS = (SERIAL, REDUNDANT, WEIGHTED)
 MAX_PARTS = 100
 MAX_WEIGHT = 1_000_000
+# How each kind's planning estimate is made (Composite.estimate), as its output says.
+ESTIMATE_BASIS = {
+    SERIAL: "product of the parts' targets; assumes independent failures",
+    REDUNDANT: "1 - product of the parts' unavailabilities; assumes independent failures",
+    WEIGHTED: "weighted mean of the parts' targets",
+}
 _WEIGHT = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,6})?")
 
 
@@ -44,6 +51,22 @@ class Composite:
         if self.kind == REDUNDANT:
             return RedundancyRule(ALL)
         return None
+
+    def estimate(self, targets: tuple[Fraction, ...]) -> Fraction:
+        """The planning estimate of the composite's availability from its parts' targets (as
+        shares, one per part): serial A = prod(a), redundant A = 1 - prod(1 - a), weighted
+        A = sum(w x a) / sum(w). Exact. The first two assume the parts fail independently,
+        which a measured month need not bear out: only the report composes real timelines.
+
+        >>> Composite(SERIAL, ("web", "db")).estimate((Fraction(999, 1000), Fraction(99, 100)))
+        Fraction(98901, 100000)
+        """
+        if self.kind == SERIAL:
+            return prod(targets, start=Fraction(1))
+        if self.kind == REDUNDANT:
+            return 1 - prod((1 - a for a in targets), start=Fraction(1))
+        weighted = zip(self.weights, targets, strict=True)
+        return sum((w * a for w, a in weighted), Fraction(0)) / sum(self.weights)
 
     def text(self) -> str:
         """As a contracts cell writes it."""

@@ -9,8 +9,8 @@ from typing import Any, TextIO
 from rich.table import Table
 from rich.text import Text
 
+from slacalc.computing.budget import ESTIMATE_FIELDS, BudgetRow, EstimateRow, allowed_us
 from slacalc.computing.budget import FIELDS as BUDGET_FIELDS
-from slacalc.computing.budget import BudgetRow
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import Month
 from slacalc.errors import printable
@@ -53,6 +53,53 @@ def budget_table(rows: list[BudgetRow], month: Month, tz: str) -> Table:
         table.add_column(_period_header(row), justify="right")
     for target, periods in by_target.items():
         table.add_row(format_pct(target), *(duration(p.allowed_us) for p in periods))
+    return table
+
+
+def render_estimates(
+    rows: list[EstimateRow], month: Month, tz: str, fmt: Format, out: TextIO
+) -> None:
+    """`budget --contracts`: each composite's planning estimate, labelled as one."""
+    records = (row.to_dict() for row in rows)
+    if fmt is Format.csv:
+        write_csv(records, ESTIMATE_FIELDS, out)
+    elif fmt in (Format.json, Format.jsonl):
+        write_json(records, out, lines=fmt is Format.jsonl)
+    else:
+        print_tables([estimates_table(rows, month, tz), Text(ESTIMATE_NOTE)], out)
+
+
+ESTIMATE_NOTE = (
+    "Planning estimates, not measurements: serial and redundant estimates assume the parts "
+    "fail independently. `slacalc report` composes the real timelines of a month."
+)
+
+
+def estimates_table(rows: list[EstimateRow], month: Month, tz: str) -> Table:
+    table = Table(
+        title=f"Composite services: planning estimates ({month} in {tz.strip()})",
+        title_justify="left",
+        header_style="bold",
+    )
+    for name in ("Customer", "Service", "Composite", "Parts' targets %", "Estimate %"):
+        table.add_column(name, overflow="fold", justify="right" if "%" in name else "left")
+    table.add_column("Target %", justify="right")
+    table.add_column("Meets target", justify="center")
+    table.add_column("Estimated downtime", justify="right")
+    table.add_column("Allowed", justify="right")
+    for row in rows:
+        rec = row.to_dict()
+        table.add_row(
+            cell(rec["customer_id"]),
+            cell(rec["service"]),
+            cell(rec["composite"]),
+            cell(rec["part_targets"]),
+            rec["estimate_pct"],
+            rec["target_pct"],
+            "yes" if rec["meets_target"] else "no",
+            duration(row.period_us * (1 - row.estimate)),
+            duration(allowed_us(row.target, row.period_us)),
+        )
     return table
 
 
