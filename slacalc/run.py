@@ -299,15 +299,57 @@ def _in_memory(
         requests=requests,
         keep=keep,
         include=touched_months(table, s) if keep is not None and not months else (),
+        log=table,
     )
+    return result, _no_requests(s, book, requests) + warnings + result.warnings
+
+
+def _no_requests(s: Settings, book: Any, requests: Any) -> list[str]:
+    """The warning of a run whose policy measures error rates and that has no counts."""
     measured = [p.name for p in (s.policy, *policies_of(book)) if p.measure is not None]
-    if measured and requests is None:
-        warnings = [
-            f"policy '{measured[0]}' measures error rates and no --requests were given: "
-            "every interval of its keys counts as without requests (0 % errors)",
-            *warnings,
-        ]
-    return result, warnings + result.warnings
+    if not measured or requests is not None:
+        return []
+    return [
+        f"policy '{measured[0]}' measures error rates and no --requests were given: "
+        "every interval of its keys counts as without requests (0 % errors)"
+    ]
+
+
+def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any:
+    """The steps :func:`_in_memory` takes beyond the engine, a bucket of customers at a time
+    (:class:`~slacalc.computing.partitioned.BucketWork`): each bucket's deployments and
+    request counts are its customers', its composites its contracts'; None when a run has no
+    zones, counts or composites."""
+    if deployments is None and requests is None and not _has_composites(book):
+        return None
+    import numpy as np
+
+    from slacalc.computing.partitioned import BucketWork
+    from slacalc.computing.report import compute_report, request_months
+
+    def report(table: Any, part_book: Any, mine: Any, months: list[Month]) -> tuple[Any, list]:
+        deps = counts = None
+        if deployments is not None:
+            deps = deployments.take(np.flatnonzero(mine(deployments.customer)))
+        if requests is not None:
+            counts = requests.of_keys(mine(requests.key_customer))
+        zoned, _, trace = prepared(table, s, part_book, deps)
+        result = compute_report(
+            zoned,
+            s,
+            contracts=part_book,
+            months=months,
+            whole=False,
+            requests=counts,
+            keep=zone_kept(trace),
+        )
+        return result, trace.notes(stars=False) if trace is not None else []
+
+    def stars(table: Any) -> list:
+        _, _, trace = by_zone(table, s, book, deployments)
+        return trace.notes() if trace is not None else []
+
+    return BucketWork(report, stars, request_months(requests, s))
 
 
 def _has_composites(book: Any) -> bool:
@@ -608,13 +650,25 @@ def report(
     book = _contract_book(contracts, s)
     needed = memory_needed(incidents)
     stage = progress.stage if progress is not None else (lambda label, fraction: None)
-    # zones, requests and composites are counted in memory: such a run reads the log whole
-    whole = deployments is not None or bool(requests) or _has_composites(book)
-    if not deadlines and not whole and needed is not None and needed > budget:
+    if not deadlines and needed is not None and needed > budget:
+        # zones, counts and composites go bucket by bucket too: the deployments and the counts
+        # are read whole first (a bucket takes its customers' share of them)
+        counts = read_requests_of(requests, s)
+        if deployments is not None:
+            from slacalc.reading.deployments import read_deployments
+
+            deployments = read_deployments(deployments, s.tz)
         result = report_in_buckets(
-            incidents, s, budget=budget, contracts=book, months=chosen, fmt=input_format
+            incidents,
+            s,
+            budget=budget,
+            contracts=book,
+            months=chosen,
+            fmt=input_format,
+            work=_bucket_work(s, book, deployments, counts),
         )
-        run = ReportRun(BUCKETS, s, result.months, list(result.warnings), inputs, result)
+        warned = _no_requests(s, book, counts) + list(result.warnings)
+        run = ReportRun(BUCKETS, s, result.months, warned, inputs, result)
         run._close.append(lambda: result.__exit__(None, None, None))
     else:
         stage("reading", 0.05)

@@ -367,7 +367,7 @@ def text_of(us: int, tz: ZoneInfo, local: bool) -> str:
     offset where that reads back as the same instant (not in a repeated hour's second pass)."""
     dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
     if local:
-        wall = dt.astimezone(tz).replace(tzinfo=None)
+        wall = dt.astimezone(tz).replace(tzinfo=None, fold=0)  # text carries no fold
         if wall.replace(tzinfo=tz).astimezone(UTC) == dt:
             return wall.isoformat()
     return dt.isoformat().replace("+00:00", "Z")

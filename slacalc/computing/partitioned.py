@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slacalc import speed
 from slacalc.computing.keys import customer_wide
@@ -135,6 +136,23 @@ class PartitionedReport:
         return set(self._years)
 
 
+@dataclass
+class BucketWork:
+    """What a run computes of each bucket beyond the engine (zones, request counts, composite
+    services): :mod:`slacalc.run` makes one, so that a bucket goes through the same steps as a
+    log held in memory.
+
+    ``report(table, book, mine, months)``: the report of one bucket's rows (its customers' and
+    the ``*`` rows) under its contracts, and the zone warnings of its own rows; ``mine`` tells,
+    for a string array of customers, which are this bucket's. ``stars(table)``: the warnings of
+    the ``*`` rows, said once from every customer's deployments. ``include``: months reported
+    beside those the log touches (the request counts')."""
+
+    report: Callable[..., tuple[Report, list[Problem]]]
+    stars: Callable[[IncidentTable], list[Problem]]
+    include: list[Month] = field(default_factory=list)
+
+
 def report_in_buckets(
     paths: Sequence[str],
     settings: Settings,
@@ -144,6 +162,7 @@ def report_in_buckets(
     months: Sequence[Month] | None = None,
     fmt: str | None = None,
     workdir: str | None = None,
+    work: BucketWork | None = None,
 ) -> PartitionedReport:
     """The report of the logs at ``paths``, read as a stream and computed in buckets sized for
     a memory ``budget`` (bytes)."""
@@ -164,6 +183,7 @@ def report_in_buckets(
                 contracts=contracts,
                 months=months,
                 workdir=workdir,
+                work=work,
             )
         except Reread as again:
             row_reader.add(again.path)
@@ -177,19 +197,20 @@ def compute_partitioned(
     contracts: ContractBook | None = None,
     months: Sequence[Month] | None = None,
     workdir: str | None = None,
+    work: BucketWork | None = None,
 ) -> PartitionedReport:
     """The report of a log given as a stream of typed pieces (and their problems), computed
-    ``buckets`` customers' buckets at a time. Raises what :func:`compute_report` would, and
-    :class:`TempFolderError` when the bucket files cannot be written in ``workdir`` (default:
-    ``$TMPDIR``, as it is: a full one is not swapped for another folder behind the user's
-    back)."""
+    ``buckets`` customers' buckets at a time (with ``work``'s steps, when given). Raises what
+    :func:`compute_report` would, and :class:`TempFolderError` when the bucket files cannot be
+    written in ``workdir`` (default: ``$TMPDIR``, as it is: a full one is not swapped for
+    another folder behind the user's back)."""
     folder = workdir or os.environ.get("TMPDIR") or tempfile.gettempdir()
     with _writing(folder):
         tmp = tempfile.TemporaryDirectory(
             prefix="slacalc-buckets-", dir=folder, ignore_cleanup_errors=True
         )
     try:
-        return _compute(pieces, settings, buckets, contracts, months, tmp)
+        return _compute(pieces, settings, buckets, contracts, months, tmp, work)
     except BaseException:
         tmp.cleanup()
         raise
@@ -202,6 +223,7 @@ def _compute(
     book: ContractBook | None,
     months: Sequence[Month] | None,
     tmp: Any,
+    work: BucketWork | None = None,
 ) -> PartitionedReport:
     split = _Split(tmp.name, n_buckets)
     problems: dict[str, list[Problem]] = {}
@@ -220,7 +242,7 @@ def _compute(
     speed.give_back()
     if problems:
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
-    chosen = sorted(set(months)) if months else sorted(touched)
+    chosen = sorted(set(months)) if months else sorted(touched.union(work.include if work else ()))
     stars = split.read_stars()
     if book is None and len(stars):
         customer_wide(stars, None)  # raises: customer '*' needs contracts (once, not per bucket)
@@ -232,6 +254,7 @@ def _compute(
             if not book.customers_of(service):
                 facts.nobody.append((stars.where(stars.first_row(k)), service))
     warnings = facts.warnings(settings.as_of, months=True)
+    notes = work.stars(stars) if work is not None else []
     stored: list[_Stored] = []
     failed: list[Problem] = []
     breached = False
@@ -245,11 +268,18 @@ def _compute(
         table = split.read(b, stars)
         part_book = None
         if book is not None:
-            part_book = ContractBook(table=book.table.take(np.flatnonzero(of_contract == b)))
-        try:
-            report = compute_report(
-                table, settings, contracts=part_book, months=chosen, whole=False
+            part_book = ContractBook(
+                table=book.table.take(np.flatnonzero(of_contract == b)),
+                composites={k: v for k, v in book.composites.items() if split.bucket_of(k[0]) == b},
             )
+        try:
+            if work is None:
+                report = compute_report(
+                    table, settings, contracts=part_book, months=chosen, whole=False
+                )
+            else:
+                report, found = work.report(table, part_book, partial(split.in_bucket, b=b), chosen)
+                notes.extend(found)
         except InputError as exc:  # unpriced keys: every bucket's, named together
             failed.extend(exc.problems)
             continue
@@ -269,9 +299,17 @@ def _compute(
         order = {name: i for i, name in enumerate(split.files)}
         failed.sort(key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
         raise InputError(failed)
+    if notes:  # the zones' warnings first, in the log's order, as in memory
+        order = {name: i for i, name in enumerate(split.files)}
+        notes.sort(key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
+        warnings = [*map(str, notes), *warnings]
     n_rows = sum(s.n_keys for s in stored) * len(chosen)
     pieces = partial(_merged_pieces, stored, len(chosen))
     return PartitionedReport(settings, chosen, warnings, n_rows, pieces, breached, years, tmp)
+
+
+def _whole(values: Any) -> Any:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 class TempFolderError(SlacalcError):
@@ -330,6 +368,7 @@ _SCHEMA = pa.schema(
         ("line", pa.int64()),
         ("incident_id", pa.string()),
         ("source", pa.string()),
+        ("zone", pa.string()),
     ]
 )
 
@@ -343,11 +382,22 @@ class _Split:
         self.n = n
         self.impacts: dict[Any, int] = {}
         self.files: list[str] = []
+        self.zoned = False  # some piece had a zone column: the buckets read it back
         self._writers: dict[int, Any] = {}
 
     def bucket_of(self, customer: str) -> int:
         """A customer's bucket: Python's string hash, the same for the whole run."""
         return hash(customer) % self.n
+
+    def in_bucket(self, customers: Any, b: int) -> Any:
+        """Which of ``customers`` (a string array) are bucket ``b``'s, as bools (``*`` is
+        no bucket's)."""
+        words = pc.dictionary_encode(_whole(customers))
+        names = words.dictionary.to_pylist()
+        of_word = np.array(
+            [c != EVERY_CUSTOMER and self.bucket_of(c) == b for c in names], dtype=bool
+        )
+        return of_word[np.asarray(words.indices)] if len(names) else np.zeros(0, dtype=bool)
 
     def _path(self, b: int) -> str:
         return os.path.join(self.folder, "stars.parquet" if b < 0 else f"bucket-{b}.parquet")
@@ -355,6 +405,7 @@ class _Split:
     def add(self, table: IncidentTable) -> None:
         if not len(table):
             return
+        self.zoned = self.zoned or table.zone is not None
         imp = np.array([self.impacts.setdefault(v, len(self.impacts)) for v in table.impacts])
         names = np.array([index_of(self.files, f) for f in table.files], dtype=np.int32)
         customers = table.key_customer.to_pylist()
@@ -380,6 +431,11 @@ class _Split:
                 "source": (
                     table.source.take(index)
                     if table.source is not None
+                    else pa.nulls(len(order), pa.string())
+                ),
+                "zone": (
+                    table.zone.take(index)
+                    if table.zone is not None
                     else pa.nulls(len(order), pa.string())
                 ),
             },
@@ -445,6 +501,7 @@ class _Split:
             line=t.column("line").to_numpy(),
             incident_id=t.column("incident_id").combine_chunks(),
             source=source if source.null_count < len(source) else None,
+            zone=t.column("zone").combine_chunks() if self.zoned else None,
         )
 
 

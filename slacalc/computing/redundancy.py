@@ -166,16 +166,20 @@ class ZoneTrace:
         ident = self.table.incident_id[row].as_py()
         return (ident or "").strip() or self.table.where(row)
 
-    def notes(self) -> list[Problem]:
+    def notes(self, *, stars: bool = True) -> list[Problem]:
         """A warning per zone row with time in no deployment of its zone (that time counts
-        for nothing): kind ``zone_not_deployed``, on the row's file and line."""
+        for nothing): kind ``zone_not_deployed``, on the row's file and line, in row order.
+        ``stars=False`` leaves out the rows of customer ``*`` (a bucket of customers sees only
+        its own deployments: those rows are warned of once, from all of them)."""
         out = []
         t = self.table
         rows, amounts = self.undeployed["row"].tolist(), self.undeployed["us"].tolist()
-        for r, us in zip(rows, amounts, strict=True):
+        for r, us in sorted(zip(rows, amounts, strict=True)):
             zone = (t.zone[r].as_py() or "").strip()
             k = int(t.key[r])  # one key's words (t.keys would make every key's tuple)
             customer, service = t.key_customer[k].as_py(), t.key_service[k].as_py()
+            if customer == EVERY_CUSTOMER and not stars:
+                continue
             shown = str(us // 1_000_000) + (
                 f".{us % 1_000_000:06d}".rstrip("0") if us % 1_000_000 else ""
             )

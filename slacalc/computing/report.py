@@ -336,6 +336,7 @@ def compute_report(
     whole: bool = True,
     requests: Any = None,
     keep: tuple[Any, Any] | None = None,
+    log: IncidentTable | None = None,
 ) -> Report:
     """Compute the report for ``months`` (default: every month an incident touches, and the
     months of ``include``).
@@ -346,7 +347,9 @@ def compute_report(
     :class:`~slacalc.reading.requests.RequestTable`) are the request counts of the keys whose
     policy measures error rates: their keys join the table's, their months the report's.
     ``keep`` (customers, services: string arrays): keys reported even with no row left (keys
-    whose zone incidents never met their redundancy rule: they had incidents, none counted)."""
+    whose zone incidents never met their redundancy rule: they had incidents, none counted).
+    ``log``: the table as read, when ``table`` was made from it (zones counted, composites
+    made): the warning of incidents that end after --as-of speaks of its rows."""
     kept = None  # where the kept keys are among the table's
     if keep is not None and len(keep[0]):
         table, kept = keys_added(table, *keep)
@@ -356,7 +359,7 @@ def compute_report(
         requests = None
     facts = LogFacts()
     if whole:
-        facts.add_late(table, settings.as_of)
+        facts.add_late(log if log is not None else table, settings.as_of)
     if include and not months:
         months = sorted({*include, *touched_months(table, settings)})
     grid, wanted = _grid(table, settings, months, requests)
@@ -396,15 +399,32 @@ def touched_months(table: IncidentTable, settings: Settings) -> list[Month]:
     months :func:`cell_totals` gives cells in. Each incident touches the months from the one holding
     its start to the one holding its last microsecond, so the months of a log are the union of
     the months of its pieces."""
-    grid, _ = _grid(table, settings, None)
-    if grid is None:
-        return []
-    edges = np.asarray(grid.edges, dtype=np.int64)
     ends = effective_ends(table, settings.as_of)
     live = ends > table.start
+    return _months_of(table.start[live], ends[live], settings)
+
+
+def request_months(requests: Any, settings: Settings) -> list[Month]:
+    """Every month some request window of ``requests`` (a
+    :class:`~slacalc.reading.requests.RequestTable`) overlaps: the months its counts give
+    cells in."""
+    if requests is None or not len(requests):
+        return []
+    return _months_of(np.asarray(requests.start), np.asarray(requests.end), settings)
+
+
+def _months_of(start: Any, end: Any, settings: Settings) -> list[Month]:
+    """The months that some interval [start, end) (end > start) overlaps."""
+    if not len(start):
+        return []
+    first = Month.of(int(start.min()), settings.tz)
+    last = Month.of(int(end.max()) - 1, settings.tz)
+    check_span(first, last, SPANNED)
+    grid = MonthGrid(first, last, settings.tz)
+    edges = np.asarray(grid.edges, dtype=np.int64)
     n = len(grid.months)
-    first, last = touched(edges, table.start[live], ends[live])
-    depth = np.cumsum(np.bincount(first, minlength=n + 1) - np.bincount(last + 1, minlength=n + 1))
+    lo, hi = touched(edges, start, end)
+    depth = np.cumsum(np.bincount(lo, minlength=n + 1) - np.bincount(hi + 1, minlength=n + 1))
     return [m for m, on in zip(grid.months, (depth[:n] > 0).tolist(), strict=True) if on]
 
 

@@ -79,6 +79,20 @@ class Deployments:
     def where(self, i: int) -> str:
         return f"{self.file}:{int(self.line[i])}"
 
+    def take(self, rows: Any) -> Deployments:
+        """The rows numbered ``rows`` (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        at = pa.array(rows)
+        return Deployments(
+            self.customer.take(at),
+            self.service.take(at),
+            self.zone.take(at),
+            self.start[rows],
+            self.end[rows],
+            self.file,
+            self.line[rows],
+        )
+
 
 def read_deployments(path: str, tz: tzinfo) -> Deployments:
     """Read a deployments CSV strictly; every problem raised together as an InputError.
@@ -240,16 +254,7 @@ def _overlaps(d: Deployments) -> list[Problem]:
     if not len(several):
         return []
     if len(several) < len(d):
-        index = pa.array(several)
-        d = Deployments(
-            d.customer.take(index),
-            d.service.take(index),
-            d.zone.take(index),
-            d.start[several],
-            d.end[several],
-            d.file,
-            d.line[several],
-        )
+        d = d.take(several)
         unit = unit[several]
     order = np.lexsort((d.start, unit))
     u, s, e = unit[order], d.start[order], d.end[order]

@@ -74,10 +74,23 @@ class RequestTable:
     def take(self, rows: Any) -> RequestTable:
         """The rows numbered ``rows``, keys (and their numbers) kept as they are."""
         rows = np.asarray(rows, dtype=np.int64)
+        return self._rows(rows, self.key_customer, self.key_service, self.key[rows])
+
+    def of_keys(self, wanted: Any) -> RequestTable:
+        """The rows of the keys ``wanted`` selects (a bool per key), those keys renumbered in
+        their order: a table that knows of no other key."""
+        wanted = np.asarray(wanted, dtype=bool)
+        number = np.cumsum(wanted) - 1
+        rows = np.flatnonzero(wanted[self.key])
+        keys = pa.array(np.flatnonzero(wanted))
+        customers, services = self.key_customer.take(keys), self.key_service.take(keys)
+        return self._rows(rows, customers, services, number[self.key[rows]])
+
+    def _rows(self, rows: Any, customers: Any, services: Any, key: Any) -> RequestTable:
         return RequestTable(
-            self.key_customer,
-            self.key_service,
-            self.key[rows],
+            customers,
+            services,
+            key,
             self.start[rows],
             self.end[rows],
             self.total[rows],

@@ -1,0 +1,88 @@
+"""Zones, request counts and composite services computed a bucket of customers at a time
+(``report --memory``): the bytes, warnings and exit code of the same report in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_partitioned import assert_same, tiny_budget  # noqa: F401 (a fixture)
+from test_redundancy import zone_log
+
+ROOT = Path(__file__).parent.parent
+SAMPLES = ROOT / "samples"
+INCIDENTS = str(SAMPLES / "incidents.csv")
+AS_OF = "2025-07-01T00:00:00+08:00"
+
+
+@pytest.fixture
+def zones(tmp_path: Path) -> tuple[str, str, str]:
+    """A month of zone rows of 60 customers (spread over the three buckets), plus rows of
+    every customer ('*') and rows in zones nobody runs in (warnings: own rows in their
+    bucket, '*' rows once), the deployments and a contract per customer."""
+    log, deps = zone_log(600)
+    log += (
+        "S1,*,vm,a,2025-05-03T10:00:00+00:00,2025-05-03T11:00:00+00:00,outage,\n"
+        "S2,*,vm,b,2025-05-03T10:30:00+00:00,2025-05-03T12:00:00+00:00,outage,0.5\n"
+        "S3,*,vm,z,2025-05-04T10:00:00+00:00,2025-05-04T11:00:00+00:00,outage,\n"
+        "U1,c7,vm,z,2025-05-05T10:00:00+00:00,2025-05-05T11:00:00+00:00,outage,\n"
+        "U2,c31,vm,z,2025-05-06T10:00:00+00:00,2025-05-06T11:00:00+00:00,outage,\n"
+    )
+    contracts = "customer_id,service,monthly_fee,currency\n" + "".join(
+        f"c{k},vm,{100 + k}.00,USD\n" for k in range(60)
+    )
+    paths = []
+    for name, text in (("zones.csv", log), ("deployments.csv", deps), ("c.csv", contracts)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        paths.append(str(tmp_path / name))
+    return paths[0], paths[1], paths[2]
+
+
+@pytest.mark.parametrize("policy", ["aws-ec2-region", "azure-vm", "gcp-compute-multizone"])
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_zones_in_buckets(tiny_budget: list[int], zones, policy: str, fmt: str) -> None:  # noqa: F811
+    log, deployed, contracts = zones
+    args = [log, "--deployments", deployed, "--contracts", contracts, "--policy", policy]
+    args += ["--tz", "Europe/Berlin", "--as-of", "2025-05-25T00:00:00Z", "-f", fmt]
+    assert_same(args, tiny_budget)
+
+
+def test_zone_warnings_in_buckets_are_said_once_in_log_order(
+    tiny_budget: list[int],  # noqa: F811
+    zones,
+) -> None:
+    from test_partitioned import invoke
+
+    log, deployed, contracts = zones
+    args = [log, "--deployments", deployed, "--contracts", contracts, "--policy", "azure-vm"]
+    result = invoke([*args, "--as-of", "2025-06-01T00:00:00Z", "-f", "csv", "--memory", "384M"])
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if "not deployed in zone 'z'" in line]
+    assert len(warned) == 3
+    assert ["S3" in w or ":604:" in w for w in warned] == [True, False, False]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_requests_in_buckets(tiny_budget: list[int], tmp_path: Path, fmt: str) -> None:  # noqa: F811
+    # an April window (no incident that month): the month is reported in buckets as in memory
+    counts = tmp_path / "requests.csv"
+    text = (SAMPLES / "requests.csv").read_text(encoding="utf-8")
+    counts.write_text(
+        text + "2025-04-10T00:00:00Z,2025-04-10T00:05:00Z,acme,objects,4,1\n", encoding="utf-8"
+    )
+    args = [INCIDENTS, "--requests", str(counts), "--contracts"]
+    args += [str(SAMPLES / "contracts-requests.csv"), "--monthly-fee", "100"]
+    assert_same([*args, "--as-of", AS_OF, "-f", fmt, "--fail-on-breach"], tiny_budget)
+
+
+def test_an_error_rate_policy_without_counts_warns_in_buckets(
+    tiny_budget: list[int],  # noqa: F811
+) -> None:
+    args = [INCIDENTS, "--contracts", str(SAMPLES / "contracts-requests.csv")]
+    assert_same([*args, "--monthly-fee", "100", "--as-of", AS_OF, "-f", "csv"], tiny_budget)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_composites_in_buckets(tiny_budget: list[int], fmt: str) -> None:  # noqa: F811
+    args = [INCIDENTS, "--contracts", str(SAMPLES / "contracts-composite.csv")]
+    assert_same([*args, "--as-of", AS_OF, "-f", fmt], tiny_budget)
