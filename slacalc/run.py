@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -315,6 +315,22 @@ def _no_requests(s: Settings, book: Any, requests: Any) -> list[str]:
     ]
 
 
+def _bucket_prepared(
+    table: Any, s: Settings, book: Any, mine: Any, deployments: Any, requests: Any
+) -> tuple[Any, Any, Any]:
+    """One bucket's table as the engine counts it (:func:`prepared`), with its customers'
+    deployments (``mine`` picks them), its zones' trace, and its customers' request counts."""
+    import numpy as np
+
+    deps = counts = None
+    if deployments is not None:
+        deps = deployments.take(np.flatnonzero(mine(deployments.customer)))
+    if requests is not None:
+        counts = requests.of_keys(mine(requests.key_customer))
+    zoned, _, trace = prepared(table, s, book, deps)
+    return zoned, trace, counts
+
+
 def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any:
     """The steps :func:`_in_memory` takes beyond the engine, a bucket of customers at a time
     (:class:`~slacalc.computing.partitioned.BucketWork`): each bucket's deployments and
@@ -322,18 +338,12 @@ def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any
     zones, counts or composites."""
     if deployments is None and requests is None and not _has_composites(book):
         return None
-    import numpy as np
 
     from slacalc.computing.partitioned import BucketWork
     from slacalc.computing.report import compute_report, request_months
 
     def report(table: Any, part_book: Any, mine: Any, months: list[Month]) -> tuple[Any, list]:
-        deps = counts = None
-        if deployments is not None:
-            deps = deployments.take(np.flatnonzero(mine(deployments.customer)))
-        if requests is not None:
-            counts = requests.of_keys(mine(requests.key_customer))
-        zoned, _, trace = prepared(table, s, part_book, deps)
+        zoned, trace, counts = _bucket_prepared(table, s, part_book, mine, deployments, requests)
         result = compute_report(
             zoned,
             s,
@@ -847,11 +857,20 @@ def explain(
 @dataclass
 class StatementRun:
     """The result of :func:`statements`: one :class:`~slacalc.computing.statements.Statement`
-    per customer, and the run's warnings (the month's and the calendar's, each once)."""
+    per customer, in batches (one in memory; one per bucket of customers, made as they are
+    asked for, for a log larger than ``memory``), and the run's warnings (the month's and the
+    calendar's, each once)."""
 
-    statements: list[Any]
+    batches: Iterable[list[Any]]
     warnings: list[str]
     inputs: list[str]  # the files it read: -o never overwrites one
+    # warnings known once every batch was made (a run in buckets: zones, the calendar)
+    later: list[str] = field(default_factory=list)
+
+    @property
+    def statements(self) -> list[Any]:
+        """Every statement in one list (a run in buckets makes and holds them all)."""
+        return [s for batch in self.batches for s in batch]
 
 
 def statements(
@@ -874,6 +893,7 @@ def statements(
     stdin: bytes | None = None,
     issuer: Any = None,
     display_names: dict[str, str] | None = None,
+    memory: str | int | None = None,
 ) -> StatementRun:
     """The monthly statements of ``customers`` (None: every customer with a row in
     ``month``), as values a renderer formats (:mod:`slacalc.writing.statement`): each row of
@@ -885,7 +905,10 @@ def statements(
     read once by the caller so that their digest is the digest of what was read.
     ``issuer``: the issuer file's path (:func:`~slacalc.reading.issuer.read_issuer`) or an
     :class:`~slacalc.reading.issuer.Issuer`; None, the statements name no issuer.
-    ``display_names``: customer id → the name the statement shows beside the id."""
+    ``display_names``: customer id → the name the statement shows beside the id.
+    Every customer's statements of a log that would need more than ``memory`` (as
+    :func:`report` has it) are made a bucket of customers at a time, as they are asked for."""
+    from slacalc.computing.partitioned import memory_needed
     from slacalc.computing.statements import build_statements, source_files
     from slacalc.reading import read_incidents
     from slacalc.reading.issuer import read_issuer
@@ -904,32 +927,125 @@ def statements(
     book = _contract_book(contracts, s)
     issuer_file = issuer if isinstance(issuer, str) else None
     by = read_issuer(issuer_file) if issuer_file is not None else issuer
-    kept = None if customers is None else [*customers, "*"]
-    table = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
-    table, zone_warnings, trace = prepared(table, s, book, deployments)
-    # digests once the readers have vouched for the files (a missing one is their error)
-    digests = source_files(
-        incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin
-    )
-    found = build_statements(
-        table,
-        s,
-        month=wanted,
-        contracts=book,
-        customers=customers,
-        inputs=digests,
-        issuer=by,
-        display_names={**(book.display_names() if book else {}), **(display_names or {})},
-        keep=zone_kept(trace),
-        requests=read_requests_of(requests, s),
-    )
-    warnings = zone_warnings + (list(found[0].warnings) if found else [])
-    years = {y for statement in found for y in statement.calendar_years}
-    warnings += unconfirmed_warnings(s.work_calendar, years)
     read = [
         *incidents,
         *([contracts] if contracts else []),
         *([deployments] if deployments else []),
         *([issuer_file] if issuer_file else []),
     ]
-    return StatementRun(found, warnings, read)
+    names = {**(book.display_names() if book else {}), **(display_names or {})}
+    counts = read_requests_of(requests, s)
+
+    def digests() -> list:  # once the readers have vouched for the files (a missing one is
+        return source_files(  # their error)
+            incidents, contracts=contracts, holidays=holidays, issuer=issuer_file, stdin=stdin
+        )
+
+    needed = memory_needed(incidents)
+    if customers is None and needed is not None and needed > as_budget(memory):
+        common = {"issuer": by, "display_names": names}
+        return _statements_in_buckets(
+            incidents,
+            s,
+            book,
+            wanted,
+            deployments,
+            counts,
+            as_budget(memory),
+            input_format,
+            digests,
+            read,
+            common,
+        )
+    kept = None if customers is None else [*customers, "*"]
+    log = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
+    table, zone_warnings, trace = prepared(log, s, book, deployments)
+    found = build_statements(
+        table,
+        s,
+        month=wanted,
+        contracts=book,
+        customers=customers,
+        inputs=digests(),
+        issuer=by,
+        display_names=names,
+        keep=zone_kept(trace),
+        requests=counts,
+        log=log if customers is None else None,
+    )
+    warnings = zone_warnings + (list(found[0].warnings) if found else [])
+    years = {y for statement in found for y in statement.calendar_years}
+    warnings += unconfirmed_warnings(s.work_calendar, years)
+    return StatementRun([found], warnings, read)
+
+
+def _statements_in_buckets(
+    incidents: Sequence[str],
+    s: Settings,
+    book: Any,
+    month: Month,
+    deployments: Any,
+    counts: Any,
+    budget: int,
+    input_format: str | None,
+    digests: Callable[[], list],
+    read: list[str],
+    common: dict[str, Any],
+) -> StatementRun:
+    """Every customer's statements of a log larger than memory: the log read once into
+    buckets of customers, then each bucket through the in-memory steps (zones, composites,
+    counts) as its batch is asked for. The month's warnings are the whole log's; those of
+    zone rows in no deployment, and the calendar's, come once every batch is made."""
+
+    from slacalc.computing.partitioned import open_buckets
+    from slacalc.computing.statements import build_statements
+
+    if isinstance(deployments, str):
+        from slacalc.reading.deployments import read_deployments
+
+        deployments = read_deployments(deployments, s.tz)
+    log = open_buckets(
+        incidents,
+        s,
+        budget=budget,
+        contracts=book,
+        months=[month],
+        fmt=input_format,
+        keep_text=True,
+    )
+    try:
+        inputs = digests()
+        month_warnings = log.facts.warnings(s.as_of, months=True)
+    except BaseException:
+        log.close()
+        raise
+    later: list[str] = []
+
+    def batches() -> Iterator[list[Any]]:
+        with log:
+            _, _, trace = by_zone(log.stars, s, book, deployments)
+            notes = trace.notes() if trace is not None else []
+            years: set[int] = set()
+            for b, table, part_book in log.buckets():
+                zoned, trace, part_counts = _bucket_prepared(
+                    table, s, part_book, log.mine(b), deployments, counts
+                )
+                if trace is not None:
+                    notes.extend(trace.notes(stars=False))
+                found = build_statements(
+                    zoned,
+                    s,
+                    month=month,
+                    contracts=part_book,
+                    inputs=inputs,
+                    keep=zone_kept(trace),
+                    requests=part_counts,
+                    warnings=month_warnings,
+                    **common,
+                )
+                years |= {y for statement in found for y in statement.calendar_years}
+                yield found
+            later.extend(str(p) for p in log.in_log_order(notes))
+            later.extend(unconfirmed_warnings(s.work_calendar, years))
+
+    return StatementRun(batches(), month_warnings, read, later)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_partitioned import assert_same, tiny_budget  # noqa: F401 (a fixture)
@@ -86,3 +87,86 @@ def test_an_error_rate_policy_without_counts_warns_in_buckets(
 def test_composites_in_buckets(tiny_budget: list[int], fmt: str) -> None:  # noqa: F811
     args = [INCIDENTS, "--contracts", str(SAMPLES / "contracts-composite.csv")]
     assert_same([*args, "--as-of", AS_OF, "-f", fmt], tiny_budget)
+
+
+# --- every customer's statements of a log larger than memory ---------------------------------
+
+
+def statements_both(tmp_path: Path, runs: list[int], args: list[str]) -> tuple[Path, Path, Any]:
+    """The statements of ``args`` in memory and in buckets, into two folders; the runs."""
+    from typer.testing import CliRunner
+
+    from slacalc.cli import app
+
+    out = []
+    for memory in ("1T", "384M"):
+        folder = tmp_path / f"out-{memory}"
+        result = CliRunner().invoke(
+            app,
+            ["statement", *args, "--all-customers", "-o", str(folder), "--memory", memory],
+        )
+        out.append((folder, result))
+    assert runs, "the run was not bucketed"
+    return out[0], out[1], None
+
+
+def same_folders(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir()) and names
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.fixture
+def bucketed_statements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    runs: list[int] = []
+
+    def count(paths, budget):
+        runs.append(3)
+        return 3
+
+    from slacalc.computing import partitioned
+
+    monkeypatch.setattr(partitioned, "memory_needed", lambda paths: 1 << 39)
+    monkeypatch.setattr(partitioned, "bucket_count", count)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "contracts", ["contracts.csv", "contracts-composite.csv", "contracts-requests.csv"]
+)
+def test_statements_in_buckets_are_the_same_files(
+    bucketed_statements: list[int], tmp_path: Path, contracts: str
+) -> None:
+    args = [INCIDENTS, "--contracts", str(SAMPLES / contracts), "--month", "2025-05"]
+    args += ["--as-of", AS_OF]
+    if contracts == "contracts-requests.csv":
+        args += ["--requests", str(SAMPLES / "requests.csv")]
+    (memory_dir, memory), (bucket_dir, bucketed), _ = statements_both(
+        tmp_path, bucketed_statements, args
+    )
+    assert memory.exit_code == bucketed.exit_code == 0, bucketed.output
+    same_folders(memory_dir, bucket_dir)
+    # the same warnings (zones' and the calendar's after the files in buckets)
+    assert sorted(memory.stderr.replace("out-1T", "out").splitlines()) == sorted(
+        bucketed.stderr.replace("out-384M", "out").splitlines()
+    )
+
+
+def test_zone_statements_in_buckets_are_the_same_files(
+    bucketed_statements: list[int], tmp_path: Path, zones
+) -> None:
+    log, deployed, contracts = zones
+    args = [log, "--deployments", deployed, "--contracts", contracts, "--policy", "azure-vm"]
+    args += ["--month", "2025-05", "--as-of", "2025-06-01T00:00:00Z", "--lang", "en"]
+    (memory_dir, memory), (bucket_dir, bucketed), _ = statements_both(
+        tmp_path, bucketed_statements, args
+    )
+    assert memory.exit_code == bucketed.exit_code == 0, bucketed.output
+    assert len(list(memory_dir.iterdir())) == 60
+    same_folders(memory_dir, bucket_dir)
+    warned = [line for line in bucketed.stderr.splitlines() if "not deployed in zone 'z'" in line]
+    assert len(warned) == 3  # once each, the '*' row's included
+    assert sorted(memory.stderr.replace("out-1T", "out").splitlines()) == sorted(
+        bucketed.stderr.replace("out-384M", "out").splitlines()
+    )

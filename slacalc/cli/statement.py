@@ -92,6 +92,7 @@ def statement_cmd(
             metavar="PATH|URL",
         ),
     ] = None,
+    memory: c.MemoryOpt = None,
 ) -> None:
     """A customer's monthly SLA statement: availability, timeline, incidents, formula,
     compensation, claim window, dispute deadlines, terms and each input's SHA-256.
@@ -121,21 +122,24 @@ def statement_cmd(
         customers=None if customer is None else [customer],
         stdin=stdin,
         issuer=issuer,
+        memory=memory,
         **opts.run_kwargs(),
     )
     c.warn_all(result.warnings)
-    found, read = result.statements, list(result.inputs)
+    batches, read = result.batches, list(result.inputs)
     if ledger:
         from slacalc.computing.statement_ledger import attach_ledger
 
-        found = attach_ledger(found, ledger)
+        batches = (attach_ledger(batch, ledger) for batch in batches)
         read.append(ledger)  # -o never overwrites it
+    found = (s for batch in batches for s in batch)  # made as they are written
     if all_customers:
         written = write_statements(str(output), found, language, fmt, inputs=read)
+        c.warn_all(result.later)
         for path in written:
             c.err(f"wrote {path}")
     else:
-        write_statement(output, found[0], language, fmt, inputs=read)
+        write_statement(output, next(found), language, fmt, inputs=read)
         if output not in (None, "-"):
             c.err(f"wrote {output}")
 

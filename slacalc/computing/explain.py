@@ -677,8 +677,10 @@ def month_report(
     touched: bool = False,
     keep: tuple[Any, Any] | None = None,
     requests: Any = None,
+    log: IncidentTable | None = None,
 ) -> Report:
-    """The report of ``month`` for ``customers`` (default: everyone), computed on their own
+    """The report of ``month`` for ``customers`` (default: everyone, and ``log``, the table
+    as read when ``table`` was made from it, for the warnings), computed on their own
     rows, the customer-wide rows that reach them and their own contracts (only ``service``'s
     rows, when given): their rows are the report's rows of them, far less to compute.
 
@@ -690,7 +692,7 @@ def month_report(
     months: dict[str, Any] = {"include": [month]} if touched else {"months": [month]}
     if customers is None:
         return compute_report(
-            table, settings, contracts=contracts, keep=keep, requests=requests, **months
+            table, settings, contracts=contracts, keep=keep, requests=requests, log=log, **months
         )
     if keep is not None:  # the kept keys of these customers (and service) only
         mine = pc.is_in(keep[0], value_set=pa.array(sorted(set(customers)), pa.string()))

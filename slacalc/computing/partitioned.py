@@ -166,6 +166,38 @@ def report_in_buckets(
 ) -> PartitionedReport:
     """The report of the logs at ``paths``, read as a stream and computed in buckets sized for
     a memory ``budget`` (bytes)."""
+    include = work.include if work is not None else ()
+    return _compute(
+        open_buckets(
+            paths,
+            settings,
+            budget=budget,
+            contracts=contracts,
+            months=months,
+            fmt=fmt,
+            workdir=workdir,
+            include=include,
+        ),
+        work,
+    )
+
+
+def open_buckets(
+    paths: Sequence[str],
+    settings: Settings,
+    *,
+    budget: int,
+    contracts: ContractBook | None = None,
+    months: Sequence[Month] | None = None,
+    fmt: str | None = None,
+    workdir: str | None = None,
+    include: Sequence[Month] = (),
+    keep_text: bool = False,
+) -> SplitLog:
+    """The logs at ``paths`` read once as a stream and written to buckets of customers sized
+    for a memory ``budget`` (bytes): every problem of the whole log raised before a bucket is
+    computed (``keep_text``: the timestamps as written are kept, for explanations). Close it
+    (or use it as a context manager) to remove its files."""
     from slacalc.reading import Reread, stream_incidents
 
     buckets = bucket_count(paths, budget)
@@ -173,17 +205,22 @@ def report_in_buckets(
     row_reader: set[str] = set()
     while True:
         pieces = stream_incidents(
-            paths, settings.tz, fmt=fmt, row_reader=row_reader, piece_bytes=piece_bytes
+            paths,
+            settings.tz,
+            fmt=fmt,
+            row_reader=row_reader,
+            piece_bytes=piece_bytes,
+            keep_text=keep_text,
         )
         try:
-            return compute_partitioned(
+            return split_log(
                 pieces,
                 settings,
                 buckets=buckets,
                 contracts=contracts,
                 months=months,
                 workdir=workdir,
-                work=work,
+                include=include,
             )
         except Reread as again:
             row_reader.add(again.path)
@@ -204,27 +241,110 @@ def compute_partitioned(
     :func:`compute_report` would, and :class:`TempFolderError` when the bucket files cannot be
     written in ``workdir`` (default: ``$TMPDIR``, as it is: a full one is not swapped for
     another folder behind the user's back)."""
+    include = work.include if work is not None else ()
+    return _compute(
+        split_log(
+            pieces,
+            settings,
+            buckets=buckets,
+            contracts=contracts,
+            months=months,
+            workdir=workdir,
+            include=include,
+        ),
+        work,
+    )
+
+
+@dataclass
+class SplitLog:
+    """A log written to buckets of customers on disk, with what the whole log says: its
+    months, its customer ``*`` rows (every bucket reads them), and the facts of its warnings."""
+
+    settings: Settings
+    split: _Split
+    stars: IncidentTable
+    facts: LogFacts
+    months: list[Month]
+    book: ContractBook | None
+    tmp: Any = field(repr=False)
+
+    def __enter__(self) -> SplitLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.tmp.cleanup()
+
+    def buckets(self) -> Iterator[tuple[int, IncidentTable, ContractBook | None]]:
+        """Each bucket in turn: its number, its rows (with the ``*`` rows) and its
+        customers' contracts and composites (None without contracts)."""
+        book, split = self.book, self.split
+        # each bucket's contracts, as columns (no contract object is made)
+        of_contract = np.array(
+            [split.bucket_of(c) for c in book.table.customer.to_pylist()] if book else [],
+            dtype=np.int64,
+        )
+        for b in range(split.n):
+            part_book = None
+            if book is not None:
+                part_book = ContractBook(
+                    table=book.table.take(np.flatnonzero(of_contract == b)),
+                    composites={
+                        k: v for k, v in book.composites.items() if split.bucket_of(k[0]) == b
+                    },
+                    display_names=book.display_names(),
+                )
+            yield b, split.read(b, self.stars), part_book
+
+    def mine(self, b: int) -> Callable[[Any], Any]:
+        """Which of some customers (a string array) are bucket ``b``'s, as bools."""
+        return partial(self.split.in_bucket, b=b)
+
+    def in_log_order(self, problems: list[Problem]) -> list[Problem]:
+        """``problems`` sorted as the log's rows are: by file, then line."""
+        order = {name: i for i, name in enumerate(self.split.files)}
+        return sorted(problems, key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
+
+
+def split_log(
+    pieces: Iterator[tuple[IncidentTable, list[Problem]]],
+    settings: Settings,
+    *,
+    buckets: int,
+    contracts: ContractBook | None = None,
+    months: Sequence[Month] | None = None,
+    workdir: str | None = None,
+    include: Sequence[Month] = (),
+) -> SplitLog:
+    """A log given as a stream of typed pieces (and their problems) written to ``buckets``
+    buckets of customers in ``workdir`` (default: ``$TMPDIR``, as it is: a full one is not
+    swapped for another folder behind the user's back; :class:`TempFolderError` when the
+    files cannot be written there). Every problem of the log is raised together. The months
+    are ``months``, or those the log touches and ``include``."""
     folder = workdir or os.environ.get("TMPDIR") or tempfile.gettempdir()
     with _writing(folder):
         tmp = tempfile.TemporaryDirectory(
             prefix="slacalc-buckets-", dir=folder, ignore_cleanup_errors=True
         )
     try:
-        return _compute(pieces, settings, buckets, contracts, months, tmp, work)
+        return _split(pieces, settings, buckets, contracts, months, include, tmp)
     except BaseException:
         tmp.cleanup()
         raise
 
 
-def _compute(
+def _split(
     pieces: Iterator[tuple[IncidentTable, list[Problem]]],
     settings: Settings,
     n_buckets: int,
     book: ContractBook | None,
     months: Sequence[Month] | None,
+    include: Sequence[Month],
     tmp: Any,
-    work: BucketWork | None = None,
-) -> PartitionedReport:
+) -> SplitLog:
     split = _Split(tmp.name, n_buckets)
     problems: dict[str, list[Problem]] = {}
     facts = LogFacts()
@@ -242,43 +362,45 @@ def _compute(
     speed.give_back()
     if problems:
         raise InputError([p for found in problems.values() for p in sorted(found, key=_line)])
-    chosen = sorted(set(months)) if months else sorted(touched.union(work.include if work else ()))
+    chosen = sorted(set(months)) if months else sorted(touched.union(include))
     stars = split.read_stars()
     if book is None and len(stars):
         customer_wide(stars, None)  # raises: customer '*' needs contracts (once, not per bucket)
-    if not chosen:  # nothing to report: the in-memory report says so, with no rows
-        empty = compute_report(IncidentTable.empty(), settings, contracts=book)
-        return _single(empty, settings, facts.warnings(settings.as_of, months=False), tmp)
-    if book is not None and len(stars):
+    if chosen and book is not None and len(stars):
         for k, service in enumerate(stars.key_service.to_pylist()):
             if not book.customers_of(service):
                 facts.nobody.append((stars.where(stars.first_row(k)), service))
-    warnings = facts.warnings(settings.as_of, months=True)
-    notes = work.stars(stars) if work is not None else []
+    return SplitLog(settings, split, stars, facts, chosen, book, tmp)
+
+
+def _compute(log: SplitLog, work: BucketWork | None = None) -> PartitionedReport:
+    """The report of a log split into buckets (its files removed if it fails)."""
+    try:
+        return _computed(log, work)
+    except BaseException:
+        log.close()
+        raise
+
+
+def _computed(log: SplitLog, work: BucketWork | None) -> PartitionedReport:
+    settings, chosen, tmp = log.settings, log.months, log.tmp
+    if not chosen:  # nothing to report: the in-memory report says so, with no rows
+        empty = compute_report(IncidentTable.empty(), settings, contracts=log.book)
+        return _single(empty, settings, log.facts.warnings(settings.as_of, months=False), tmp)
+    warnings = log.facts.warnings(settings.as_of, months=True)
+    notes = work.stars(log.stars) if work is not None else []
     stored: list[_Stored] = []
     failed: list[Problem] = []
     breached = False
     years: set[int] = set()
-    # each bucket's contracts, as columns (no contract object is made)
-    of_contract = np.array(
-        [split.bucket_of(c) for c in book.table.customer.to_pylist()] if book is not None else [],
-        dtype=np.int64,
-    )
-    for b in range(n_buckets):
-        table = split.read(b, stars)
-        part_book = None
-        if book is not None:
-            part_book = ContractBook(
-                table=book.table.take(np.flatnonzero(of_contract == b)),
-                composites={k: v for k, v in book.composites.items() if split.bucket_of(k[0]) == b},
-            )
+    for b, table, part_book in log.buckets():
         try:
             if work is None:
                 report = compute_report(
                     table, settings, contracts=part_book, months=chosen, whole=False
                 )
             else:
-                report, found = work.report(table, part_book, partial(split.in_bucket, b=b), chosen)
+                report, found = work.report(table, part_book, log.mine(b), chosen)
                 notes.extend(found)
         except InputError as exc:  # unpriced keys: every bucket's, named together
             failed.extend(exc.problems)
@@ -296,16 +418,17 @@ def _compute(
         del report
         speed.give_back()
     if failed:
-        order = {name: i for i, name in enumerate(split.files)}
-        failed.sort(key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
-        raise InputError(failed)
+        raise InputError(log.in_log_order(failed))
     if notes:  # the zones' warnings first, in the log's order, as in memory
-        order = {name: i for i, name in enumerate(split.files)}
-        notes.sort(key=lambda p: (order.get(p.file or "", len(order)), _line(p)))
-        warnings = [*map(str, notes), *warnings]
+        warnings = [*map(str, log.in_log_order(notes)), *warnings]
     n_rows = sum(s.n_keys for s in stored) * len(chosen)
     pieces = partial(_merged_pieces, stored, len(chosen))
     return PartitionedReport(settings, chosen, warnings, n_rows, pieces, breached, years, tmp)
+
+
+def _taken(values: Any, index: Any) -> Any:
+    """An optional text column's rows ``index`` (nulls when the table has no such column)."""
+    return values.take(index) if values is not None else pa.nulls(len(index), pa.string())
 
 
 def _whole(values: Any) -> Any:
@@ -369,6 +492,8 @@ _SCHEMA = pa.schema(
         ("incident_id", pa.string()),
         ("source", pa.string()),
         ("zone", pa.string()),
+        ("start_text", pa.string()),
+        ("end_text", pa.string()),
     ]
 )
 
@@ -383,6 +508,7 @@ class _Split:
         self.impacts: dict[Any, int] = {}
         self.files: list[str] = []
         self.zoned = False  # some piece had a zone column: the buckets read it back
+        self.texts = False  # the pieces kept their timestamps as written (explanations)
         self._writers: dict[int, Any] = {}
 
     def bucket_of(self, customer: str) -> int:
@@ -406,6 +532,7 @@ class _Split:
         if not len(table):
             return
         self.zoned = self.zoned or table.zone is not None
+        self.texts = self.texts or table.start_text is not None
         imp = np.array([self.impacts.setdefault(v, len(self.impacts)) for v in table.impacts])
         names = np.array([index_of(self.files, f) for f in table.files], dtype=np.int32)
         customers = table.key_customer.to_pylist()
@@ -433,11 +560,9 @@ class _Split:
                     if table.source is not None
                     else pa.nulls(len(order), pa.string())
                 ),
-                "zone": (
-                    table.zone.take(index)
-                    if table.zone is not None
-                    else pa.nulls(len(order), pa.string())
-                ),
+                "zone": _taken(table.zone, index),
+                "start_text": _taken(table.start_text, index),
+                "end_text": _taken(table.end_text, index),
             },
             schema=_SCHEMA,
         )
@@ -502,6 +627,8 @@ class _Split:
             incident_id=t.column("incident_id").combine_chunks(),
             source=source if source.null_count < len(source) else None,
             zone=t.column("zone").combine_chunks() if self.zoned else None,
+            start_text=t.column("start_text").combine_chunks() if self.texts else None,
+            end_text=t.column("end_text").combine_chunks() if self.texts else None,
         )
 
 

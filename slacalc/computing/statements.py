@@ -287,6 +287,8 @@ def build_statements(
     display_names: Mapping[str, str] | None = None,
     keep: tuple[Any, Any] | None = None,
     requests: Any = None,
+    log: IncidentTable | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Statement]:
     """The statements of ``customers`` (default: every customer with a row) for ``month``:
     the report of their month, on their own rows (customer-wide ones included) and contracts,
@@ -294,7 +296,9 @@ def build_statements(
 
     ``issuer``: who issues them (None: each statement says it names no issuer);
     ``display_names``: customer id → the name shown beside it (an id without one, or with an
-    empty one, is shown alone)."""
+    empty one, is shown alone). ``log``: the table as read, when ``table`` was made from it
+    (zones counted, composites made); ``warnings``: the month's warnings when ``table`` is a
+    part of the log (a bucket of customers), said of the whole log."""
     report = month_report(
         table,
         settings,
@@ -303,6 +307,7 @@ def build_statements(
         customers=customers,
         keep=keep,
         requests=requests,
+        log=log,
     )
     keys_of = _keys_by_customer(report, contracts.composites if contracts is not None else {})
     if customers is None:
@@ -332,7 +337,7 @@ def build_statements(
                 services,
                 deadlines,
                 files,
-                report.warnings,
+                report.warnings if warnings is None else warnings,
                 years,
                 issuer=issuer,
                 display_name=_display_name(display_names, customer),

@@ -376,6 +376,8 @@ def from_columns(
     incident_id: Any,
     source: Any = None,
     zone: Any = None,
+    start_text: Any = None,
+    end_text: Any = None,
 ) -> IncidentTable:
     """A table of typed columns, one entry per row (each row's customer and service as text):
     what a bucket of a large log stored on disk reads back as."""
@@ -395,6 +397,8 @@ def from_columns(
         incident_id=incident_id,
         source=source,
         zone=zone,
+        start_text=start_text,
+        end_text=end_text,
     )
 
 

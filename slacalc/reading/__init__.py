@@ -215,6 +215,7 @@ def stream_incidents(
     fmt: str | None = None,
     row_reader: Collection[str] = (),
     piece_bytes: int = STREAM_BYTES,
+    keep_text: bool = False,
 ) -> Iterator[tuple[IncidentTable, list[Problem]]]:
     """Every file's rows as a stream of typed pieces, in order, each with its problems: a log
     of any size, never held whole. A file-level problem (missing, binary, no header) comes as
@@ -236,7 +237,7 @@ def stream_incidents(
                 name = "<stdin>" if path == STDIN else path
                 yield RawPart(name, np.zeros(0, dtype=np.int64), {}, list(exc.problems))
 
-    return typed_pieces(parts(), tz=tz)
+    return typed_pieces(parts(), tz=tz, keep_text=keep_text)
 
 
 def _file_parts(path: str, fmt: str, rows_only: bool, piece_bytes: int) -> Iterator[RawPart]:

@@ -20,7 +20,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,32 +105,35 @@ def write_output(
 
 def write_outputs(
     folder: str,
-    files: Sequence[tuple[str, Callable[[TextIO], None]]],
+    files: Iterable[tuple[str, Callable[[TextIO], None]]],
     *,
     inputs: Iterable[str] = (),
 ) -> list[Path]:
     """Files named ``files[i][0]``, written by ``files[i][1]``, into ``folder`` (made when
-    missing): all of them or none.
+    missing): all of them or none. ``files`` may be made as they are asked for (a set too
+    large to hold: each is written before the next is made).
 
     They are written into a temporary folder first (beside ``folder`` when it is missing,
     inside it when it exists), then put into place together: the temporary folder is renamed
     to ``folder``, or each file renamed over its name, the replaced ones kept until every
-    rename succeeded (and put back if one fails). A failure or an interrupt on the way leaves
-    ``folder`` as it was and no temporary folder. Each name is checked as ``-o`` would be (not
-    a folder, not read-only, not an input of the run) before anything is written.
+    rename succeeded (and put back if one fails). A failure or an interrupt on the way
+    (writing, or making the next file) leaves ``folder`` as it was and no temporary folder.
+    Each name is checked as ``-o`` would be (not a folder, not read-only, not an input of the
+    run) before it is written.
     """
     path = Path(folder)
-    targets = [path / name for name, _ in files]
+    inputs = list(inputs)
     exists = path.is_dir()
-    if exists:
-        for target in targets:
-            _refuse_target(str(target), _file_info(str(target)), inputs)
     parent = path if exists else Path(os.path.realpath(path)).parent
     staging: str | None = None
+    names: list[str] = []
     try:
         with _signals_deferred():
             staging = tempfile.mkdtemp(prefix=f".{path.name or 'out'}.", suffix=".tmp", dir=parent)
-        for target, (name, write) in zip(targets, files, strict=True):
+        for name, write in files:
+            target = path / name
+            if exists:
+                _refuse_target(str(target), _file_info(str(target)), inputs)
             try:
                 fd = os.open(os.path.join(staging, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
                 _fill(fd, write)
@@ -138,9 +141,10 @@ def write_outputs(
                 raise OutputError(
                     f"cannot write '{printable(str(target))}': {exc.strerror or exc}"
                 ) from None
+            names.append(name)
         with _signals_deferred():  # the files go into place together, or not at all
             if exists:
-                _move_into(staging, path, [name for name, _ in files])
+                _move_into(staging, path, names)
             else:
                 _publish_folder(staging, path)
                 staging = None
@@ -157,7 +161,7 @@ def write_outputs(
         if staging is not None:
             with _signals_deferred():
                 shutil.rmtree(staging, ignore_errors=True)
-    return targets
+    return [path / name for name in names]
 
 
 def _publish_folder(staging: str, path: Path) -> None:

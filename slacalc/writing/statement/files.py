@@ -1,6 +1,6 @@
 """Writing statements: one to a file or stdout, atomically
-(:func:`~slacalc.writing.output.write_output`), or one per customer into a folder, every one
-rendered before the first is written and the set put into place together
+(:func:`~slacalc.writing.output.write_output`), or one per customer into a folder, each
+rendered and written into a temporary folder as it comes and the set put into place together
 (:func:`~slacalc.writing.output.write_outputs`), so that a failure leaves no half-done set."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
@@ -45,6 +45,24 @@ def render(statement: Statement, lang: str, fmt: StatementFormat) -> str | bytes
     return html_to_pdf(html) if fmt is StatementFormat.pdf else html
 
 
+def rendered(
+    statements: Iterable[Statement], lang: str, fmt: StatementFormat
+) -> Iterator[tuple[Statement, str | bytes]]:
+    """Each statement with its rendering, as they come: a few at a time (PDFs printed by a
+    few browsers at once), never the whole set held."""
+    batch: list[Statement] = []
+    for statement in statements:
+        batch.append(statement)
+        if len(batch) == _RENDERED_AT_ONCE:
+            yield from zip(batch, render_all(batch, lang, fmt), strict=True)
+            batch = []
+    if batch:
+        yield from zip(batch, render_all(batch, lang, fmt), strict=True)
+
+
+_RENDERED_AT_ONCE = 16
+
+
 def render_all(
     statements: Sequence[Statement], lang: str, fmt: StatementFormat
 ) -> list[str | bytes]:
@@ -74,14 +92,15 @@ def write_statement(
 
 def write_statements(
     folder: str,
-    statements: Sequence[Statement],
+    statements: Iterable[Statement],
     lang: str,
     fmt: StatementFormat,
     *,
     inputs: Iterable[str] = (),
 ) -> list[Path]:
     """One file per statement in ``folder`` (made when missing), named by :func:`file_name`:
-    all of them or none (:func:`~slacalc.writing.output.write_outputs`)."""
+    all of them or none (:func:`~slacalc.writing.output.write_outputs`). ``statements`` may
+    be made as they are asked for: each is rendered and written before the next is made."""
     path = Path(folder)
     try:
         os.stat(path)
@@ -94,11 +113,10 @@ def write_statements(
         raise UsageError(f"-o '{folder}': not a folder (one file per customer goes into it)")
     if not os.path.isdir(path.parent):
         raise UsageError(f"-o '{folder}': folder '{path.parent}' does not exist")
-    bodies = render_all(statements, lang, fmt)
-    files = [
+    files = (
         (file_name(s.customer, s.month, lang, fmt), _writer(body))
-        for s, body in zip(statements, bodies, strict=True)
-    ]
+        for s, body in rendered(statements, lang, fmt)
+    )
     return write_outputs(folder, files, inputs=inputs)
 
 
