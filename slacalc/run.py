@@ -284,24 +284,46 @@ def _in_memory(
     *,
     strict: bool = True,
 ) -> tuple[Any, list[str]]:
-    """The report of a log read whole (:func:`prepared`, then the engine), and its warnings:
-    the zones' first. Keys whose zone incidents never counted keep their rows, in the months
-    those incidents touch."""
+    """The report of a log read whole (:func:`counted_report`), and its warnings: the
+    zones' first."""
+    result, trace = counted_report(table, s, book, deployments, requests, months, strict=strict)
+    notes = [str(p) for p in trace.notes()] if trace is not None else []
+    return result, _no_requests(s, book, requests) + notes + result.warnings
+
+
+def counted_report(
+    table: Any,
+    s: Settings,
+    book: Any,
+    deployments: Any,
+    requests: Any,
+    months: Any,
+    *,
+    whole: bool = True,
+    mine: Any = None,
+    strict: bool = True,
+) -> tuple[Any, Any]:
+    """The report of ``table`` through every step before the engine (:func:`prepared`: zones
+    counted, composites made), and the zones' trace (None: no zone counted). Keys whose zone
+    incidents never counted keep their rows, in the months those incidents touch. A part of a
+    log (``whole=False``: a bucket of customers, a Spark group) takes the deployments and
+    request counts of the customers ``mine`` picks (a function of a string array)."""
     from slacalc.computing.report import compute_report, touched_months
 
-    zoned, warnings, trace = prepared(table, s, book, deployments, strict=strict)
+    zoned, trace, counts = _prepared_part(table, s, book, mine, deployments, requests, strict)
     keep = zone_kept(trace)
     result = compute_report(
         zoned,
         s,
         contracts=book,
         months=months,
-        requests=requests,
+        whole=whole,
+        requests=counts,
         keep=keep,
         include=touched_months(table, s) if keep is not None and not months else (),
         log=table,
     )
-    return result, _no_requests(s, book, requests) + warnings + result.warnings
+    return result, trace
 
 
 def _no_requests(s: Settings, book: Any, requests: Any) -> list[str]:
@@ -315,20 +337,42 @@ def _no_requests(s: Settings, book: Any, requests: Any) -> list[str]:
     ]
 
 
-def _bucket_prepared(
-    table: Any, s: Settings, book: Any, mine: Any, deployments: Any, requests: Any
+def _prepared_part(
+    table: Any,
+    s: Settings,
+    book: Any,
+    mine: Any,
+    deployments: Any,
+    requests: Any,
+    strict: bool = True,
 ) -> tuple[Any, Any, Any]:
-    """One bucket's table as the engine counts it (:func:`prepared`), with its customers'
-    deployments (``mine`` picks them), its zones' trace, and its customers' request counts."""
+    """:func:`prepared` of a table, its zones' trace, and its request counts; of a part of a
+    log, with the deployments and counts of the customers ``mine`` picks (None: all)."""
     import numpy as np
 
-    deps = counts = None
-    if deployments is not None:
-        deps = deployments.take(np.flatnonzero(mine(deployments.customer)))
-    if requests is not None:
-        counts = requests.of_keys(mine(requests.key_customer))
-    zoned, _, trace = prepared(table, s, book, deps)
-    return zoned, trace, counts
+    if mine is not None and deployments is not None:
+        deployments = deployments.take(np.flatnonzero(mine(deployments.customer)))
+    if mine is not None and requests is not None:
+        requests = requests.of_keys(mine(requests.key_customer))
+    zoned, _, trace = prepared(table, s, book, deployments, strict=strict)
+    return zoned, trace, requests
+
+
+def _extra_inputs(
+    contracts: str | None, s: Settings, deployments: Any, requests: Sequence[str] | None
+) -> tuple[Any, Any, Any]:
+    """The contracts (a local file's), request counts and deployments of a run that computes
+    in parts, read whole before the log."""
+    import os
+
+    book = None
+    if contracts == "-" or (contracts and os.path.isfile(contracts)):
+        book = _contract_book(contracts, s)
+    if isinstance(deployments, str):
+        from slacalc.reading.deployments import read_deployments
+
+        deployments = read_deployments(deployments, s.tz)
+    return book, read_requests_of(requests, s), deployments
 
 
 def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any:
@@ -340,18 +384,11 @@ def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any
         return None
 
     from slacalc.computing.partitioned import BucketWork
-    from slacalc.computing.report import compute_report, request_months
+    from slacalc.computing.report import request_months
 
-    def report(table: Any, part_book: Any, mine: Any, months: list[Month]) -> tuple[Any, list]:
-        zoned, trace, counts = _bucket_prepared(table, s, part_book, mine, deployments, requests)
-        result = compute_report(
-            zoned,
-            s,
-            contracts=part_book,
-            months=months,
-            whole=False,
-            requests=counts,
-            keep=zone_kept(trace),
+    def report(table: Any, part_book: Any, mine: Any, months: Any) -> tuple[Any, list]:
+        result, trace = counted_report(
+            table, s, part_book, deployments, requests, months, whole=False, mine=mine
         )
         return result, trace.notes(stars=False) if trace is not None else []
 
@@ -359,7 +396,15 @@ def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any
         _, _, trace = by_zone(table, s, book, deployments)
         return trace.notes() if trace is not None else []
 
-    return BucketWork(report, stars, request_months(requests, s))
+    def customers() -> list[str]:
+        found: list[str] = []
+        if deployments is not None:
+            found += deployments.customer.to_pylist()
+        if requests is not None:
+            found += requests.key_customer.to_pylist()
+        return found
+
+    return BucketWork(report, stars, request_months(requests, s), customers)
 
 
 def _has_composites(book: Any) -> bool:
@@ -636,10 +681,6 @@ def report(
         *(requests or []),
     ]
     if engine == SPARK:
-        if deployments is not None or requests:
-            raise UsageError("--deployments and --requests are counted in memory, not on Spark yet")
-        if contracts and _has_composites(_contract_book(contracts, s)):
-            raise UsageError("composite services are counted in memory, not on Spark yet")
         if deadlines:
             raise UsageError(
                 "--engine spark writes csv or json (or -o DIR.parquet), not a table: give "
@@ -647,10 +688,14 @@ def report(
             )
         from slacalc.spark.output import spark_run
 
+        # zones, counts and composites: the deployments and counts are read here and shipped
+        # to the executors, each group taking its customers' share
+        book, counts, deps = _extra_inputs(contracts, s, deployments, requests)
+        work = _bucket_work(s, book, deps, counts)
         rows, found, warnings = spark_run(
-            incidents, contracts, s, chosen, input_format, spark_master
+            incidents, contracts, s, chosen, input_format, spark_master, work=work, book=book
         )
-        run = ReportRun(SPARK, s, found, warnings, inputs, rows)
+        run = ReportRun(SPARK, s, found, _no_requests(s, book, counts) + warnings, inputs, rows)
         run._close.append(rows.close)
         return run
     from slacalc.computing.partitioned import memory_needed, report_in_buckets
@@ -663,11 +708,7 @@ def report(
     if not deadlines and needed is not None and needed > budget:
         # zones, counts and composites go bucket by bucket too: the deployments and the counts
         # are read whole first (a bucket takes its customers' share of them)
-        counts = read_requests_of(requests, s)
-        if deployments is not None:
-            from slacalc.reading.deployments import read_deployments
-
-            deployments = read_deployments(deployments, s.tz)
+        _, counts, deployments = _extra_inputs(None, s, deployments, requests)
         result = report_in_buckets(
             incidents,
             s,
@@ -1027,7 +1068,7 @@ def _statements_in_buckets(
             notes = trace.notes() if trace is not None else []
             years: set[int] = set()
             for b, table, part_book in log.buckets():
-                zoned, trace, part_counts = _bucket_prepared(
+                zoned, trace, part_counts = _prepared_part(
                     table, s, part_book, log.mine(b), deployments, counts
                 )
                 if trace is not None:

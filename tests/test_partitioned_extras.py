@@ -18,6 +18,10 @@ AS_OF = "2025-07-01T00:00:00+08:00"
 
 @pytest.fixture
 def zones(tmp_path: Path) -> tuple[str, str, str]:
+    return zone_files(tmp_path)
+
+
+def zone_files(tmp_path: Path) -> tuple[str, str, str]:
     """A month of zone rows of 60 customers (spread over the three buckets), plus rows of
     every customer ('*') and rows in zones nobody runs in (warnings: own rows in their
     bucket, '*' rows once), the deployments and a contract per customer."""

@@ -195,3 +195,27 @@ def test_star_rows_without_their_customers_and_json(spark, tmp_path: Path) -> No
     args = star_case(tmp_path)
     text = assert_same(args, formats=("csv", "json"))
     assert "hooli,compute" in text
+
+
+# --- zones, request counts and composite services (issue 22) ---------------------------------
+
+
+def test_zones_on_spark_are_the_default_engines_bytes(spark, tmp_path: Path) -> None:
+    from test_partitioned_extras import zone_files
+
+    log, deployed, contracts = zone_files(tmp_path)
+    args = [log, "--deployments", deployed, "--contracts", contracts, "--policy", "azure-vm"]
+    args += ["--tz", "Europe/Berlin", "--as-of", "2025-05-25T00:00:00Z"]
+    assert_same(args, formats=("csv", "json"))
+    # the zone rows in no deployment are warned of, the '*' row's once
+    spark_run = invoke([*args, "-f", "csv", "--engine", "spark"])
+    assert sum("not deployed in zone 'z'" in line for line in spark_run.stderr.splitlines()) == 3
+
+
+def test_counts_and_composites_on_spark_are_the_default_engines_bytes(spark) -> None:
+    samples = ROOT / "samples"
+    counts = [INCIDENTS, "--requests", str(samples / "requests.csv"), "--contracts"]
+    counts += [str(samples / "contracts-requests.csv"), "--monthly-fee", "100"]
+    assert_same([*counts, "--as-of", "2025-07-01"])
+    composites = [INCIDENTS, "--contracts", str(samples / "contracts-composite.csv")]
+    assert_same([*composites, "--as-of", "2025-07-01"], formats=("csv", "json"))

@@ -151,6 +151,8 @@ class BucketWork:
     report: Callable[..., tuple[Report, list[Problem]]]
     stars: Callable[[IncidentTable], list[Problem]]
     include: list[Month] = field(default_factory=list)
+    # the customers of the deployments and request counts (a part takes those it owns)
+    customers: Callable[[], list[str]] = list
 
 
 def report_in_buckets(

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import reduce
 from typing import Any
 
 import pyarrow as pa
 
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.model.cells import COLUMNS, REQUIRED
+from slacalc.model.cells import READ_COLUMNS, REQUIRED, header_columns
 from slacalc.reading import input_format
 from slacalc.reading.files import STDIN
 from slacalc.reading.parquet import column_text
@@ -77,19 +78,19 @@ def incident_columns(frame: Any, name: str, *, single_file: bool = False) -> Any
     problems = []
     if not names:
         problems.append(Problem(name, None, "empty file: expected a header line with 'start'"))
-    seen: set[str] = set()
-    for n in names:
-        if n in COLUMNS and n in seen:
-            problems.append(Problem(name, None, f"column '{n}' appears more than once"))
-        seen.add(n)
+    try:  # a column named twice (or zone and resource both) is refused, as in a file
+        found = header_columns(name, names, READ_COLUMNS)
+    except InputError as exc:
+        problems.extend(replace(p, line=None) for p in exc.problems)
+        found = {}
     missing = [c for c in REQUIRED if c not in names]
     if names and missing:
         header = ", ".join(repr(c) for c in frame.columns)
         problems.append(
             Problem(name, None, f"missing required column '{missing[0]}' (header has: {header})")
         )
-    renamed = frame.toDF(*names)
-    known = [c for c in COLUMNS if c in names]
+    renamed = frame.toDF(*[_column(names, found, i) for i in range(len(names))])
+    known = [c for c in READ_COLUMNS if c in found]
     problems.extend(_untyped(renamed, known, name))
     if problems:
         raise InputError(problems)
@@ -98,6 +99,15 @@ def incident_columns(frame: Any, name: str, *, single_file: bool = False) -> Any
     else:
         file = F.lit(name) if single_file else F.input_file_name()
     return renamed.select(*[F.col(c) for c in known], file.alias(FILE))
+
+
+def _column(names: list[str], found: dict[str, int], i: int) -> str:
+    """The name the ``i``-th column goes by: the slacalc column it gives (``resource``:
+    ``zone``), else its own (``_file``, columns slacalc does not read)."""
+    for column, at in found.items():
+        if at == i:
+            return column
+    return names[i]
 
 
 def _untyped(frame: Any, columns: Sequence[str], name: str) -> list[Problem]:

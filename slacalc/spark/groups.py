@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from slacalc.computing.fields import ARROW_SCHEMA, FIELDS
 from slacalc.computing.report import compute_report, late_ends
 from slacalc.dates.months import Month
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.model.cells import COLUMNS, EVERY_CUSTOMER
+from slacalc.model.cells import EVERY_CUSTOMER, READ_COLUMNS
 from slacalc.model.contracts import Contract, ContractBook
 from slacalc.model.settings import Settings
 from slacalc.model.table import IncidentTable, RawPart, build_table, concat_tables
@@ -41,6 +42,7 @@ STAR_GROUP = EVERY_CUSTOMER
 
 # Kinds of what a group's summary says.
 PROBLEM, ERROR, BAD_USAGE, MONTH, LATE = "problem", "error", "usage", "month", "late"
+NOTE = "note"  # a zone row's time in no deployment (a warning)
 SUMMARY = pa.schema(
     [
         ("kind", pa.string()),
@@ -77,6 +79,48 @@ def _trimmed(col: Any, n: int) -> Any:
     return pc.utf8_trim_whitespace(pc.fill_null(col, ""))
 
 
+@dataclass(frozen=True)
+class Extras:
+    """What a group computes beyond the engine: zones, request counts, composite services
+    (``work``, a :class:`~slacalc.computing.partitioned.BucketWork`), the bucket of each
+    customer of the deployments and counts (``owners``, by Spark's hash), and the book's
+    composites."""
+
+    work: Any = None
+    owners: dict[str, int] = field(default_factory=dict)
+    composites: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    def mine(self, bucket: int) -> Any:
+        """Which of some customers (a string array) are ``bucket``'s, as bools."""
+
+        def pick(customers: Any) -> Any:
+            owners = self.owners
+            names = customers.to_pylist()
+            return np.array([owners.get(c) == bucket for c in names], dtype=bool)
+
+        return pick
+
+
+def _report(
+    key: tuple,
+    table: IncidentTable,
+    book: ContractBook | None,
+    settings: Settings,
+    months: Sequence[Month] | None,
+    extras: Extras | None,
+) -> tuple[Any, list[Problem]]:
+    """The group's report (through ``extras``' steps when given) and its zone warnings."""
+    if extras is None or extras.work is None:
+        return compute_report(table, settings, contracts=book, months=months), []
+    bucket = _bucket_of(key)
+    return extras.work.report(table, book, extras.mine(bucket), months)
+
+
+def _bucket_of(key: tuple) -> int:
+    value = key[0]
+    return int(value.as_py() if hasattr(value, "as_py") else value)
+
+
 def summary(
     key: tuple,
     rows: pa.Table,
@@ -85,10 +129,12 @@ def summary(
     settings: Settings,
     book: list[Contract] | None,
     months: Sequence[Month] | None,
+    extras: Extras | None = None,
 ) -> pa.Table:
     """What the driver needs of one group before the report: the problems of its own rows,
-    its months (those its incidents touch, or the chosen ones), its late ends, and the errors
-    ``compute_report`` raises for it (an unpriced key)."""
+    its months (those its incidents touch, or the chosen ones), its late ends, the errors
+    ``compute_report`` raises for it (an unpriced key), and the warnings of its zone rows in
+    no deployment (the ``*`` rows', once, in the group of ``*`` rows)."""
     found: dict[str, list[Any]] = {name: [] for name in SUMMARY.names}
 
     def add(kind: str, file: str = "", message: str = "", **more: Any) -> None:
@@ -105,9 +151,10 @@ def summary(
         add(LATE, value=json.dumps(shown), count=len(late))
     if not problems:
         try:
-            report = compute_report(
-                table, settings, contracts=_book(contracts, book), months=months
-            )
+            part_book = _book(contracts, book, extras)
+            report, notes = _report(key, table, part_book, settings, months, extras)
+            if extras is not None and extras.work is not None and _bucket_of(key) < 0:
+                notes = extras.work.stars(own)
         except InputError as exc:
             for p in exc.problems:
                 add(ERROR, p.file, p.message, column=p.column, value=p.value)
@@ -116,6 +163,8 @@ def summary(
         else:
             for m in report.months:
                 add(MONTH, count=m.year * 12 + m.month - 1)
+            for p in notes:
+                add(NOTE, p.file, p.message, column=p.column, value=p.value)
     return pa.table(found, schema=SUMMARY)
 
 
@@ -127,22 +176,32 @@ def report_rows(
     settings: Settings,
     book: list[Contract] | None,
     months: Sequence[Month],
+    extras: Extras | None = None,
 ) -> pa.Table:
     """One customer's rows of the report, for the months of the whole report."""
     _, _, table = _tables(rows, settings)
-    report = compute_report(table, settings, contracts=_book(contracts, book), months=months)
+    part_book = _book(contracts, book, extras)
+    report, _ = _report(key, table, part_book, settings, months, extras)
     text = report.text
     return pa.table([text[f] for f in FIELDS], schema=ROWS)
 
 
-def _book(contracts: pa.Table | None, book: list[Contract] | None) -> ContractBook | None:
-    """The group's contracts, in the book's order (None: the report has no contracts)."""
+def _book(
+    contracts: pa.Table | None, book: list[Contract] | None, extras: Extras | None = None
+) -> ContractBook | None:
+    """The group's contracts, in the book's order, with their customers' composites (None:
+    the report has no contracts)."""
     if book is None:
         return None
     if contracts is None or not contracts.num_rows:
         return ContractBook([])
     numbers = sorted(contracts.column(CONTRACT).to_pylist())
-    return ContractBook([book[i] for i in numbers])
+    mine = [book[i] for i in numbers]
+    composites = {}
+    if extras is not None and extras.composites:
+        customers = {c.customer_id for c in mine}
+        composites = {k: v for k, v in extras.composites.items() if k[0] in customers}
+    return ContractBook(mine, composites=composites)
 
 
 def _tables(rows: pa.Table, settings: Settings) -> tuple[IncidentTable, list[Problem], Any]:
@@ -165,7 +224,9 @@ def _table(rows: pa.Table, settings: Settings) -> tuple[IncidentTable, list[Prob
     for name in sorted(pc.unique(files).to_pylist()):
         part_rows = rows.filter(pc.equal(files, name))
         cells = {
-            c: part_rows.column(c).combine_chunks() for c in COLUMNS if c in part_rows.column_names
+            c: part_rows.column(c).combine_chunks()
+            for c in READ_COLUMNS
+            if c in part_rows.column_names
         }
         n = part_rows.num_rows
         part = RawPart(name, np.zeros(n, dtype=np.int64), cells)

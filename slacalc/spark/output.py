@@ -36,9 +36,14 @@ def spark_run(
     months: list[Month] | None,
     input_format: str | None,
     master: str | None,
+    *,
+    work: Any = None,
+    book: Any = None,
 ) -> tuple[SparkRows, list[Month], list[str]]:
     """The report of ``incidents`` computed on Spark: its rows (close them when done: they
-    hold the session this call started), months and warnings."""
+    hold the session this call started), months and warnings. ``work``: zones, counts and
+    composites (:func:`slacalc.spark.report.spark_report`); ``book``: the contracts file read
+    already (a local file or standard input)."""
     try:
         import pyspark  # noqa: F401 - only to say how to get it
     except ImportError:
@@ -51,16 +56,20 @@ def spark_run(
     spark, started = spark_session(master)
     rows: SparkRows | None = None
     try:
-        book: Any = None
-        if contracts == "-" or (contracts and os.path.isfile(contracts)):
+        if book is None and (contracts == "-" or (contracts and os.path.isfile(contracts))):
             book = read_contracts(
                 contracts, policy=settings.policy, default_currency=settings.currency
             )
-        elif contracts:
+        elif book is None and contracts:
             book = read_csv(spark, contracts)
         frame = read_incident_frame(spark, list(incidents), fmt=input_format)
         result = spark_report(
-            frame, book, settings, months=months, contracts_name=contracts or "contracts"
+            frame,
+            book,
+            settings,
+            months=months,
+            contracts_name=contracts or "contracts",
+            work=work,
         )
         rows = SparkRows(spark, result, settings, started)
         warnings = [

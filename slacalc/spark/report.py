@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from slacalc.computing.report import SPANNED, LogFacts
 from slacalc.dates.months import Month, check_span
 from slacalc.errors import InputError, Problem, UsageError
-from slacalc.model.cells import COLUMNS
+from slacalc.model.cells import READ_COLUMNS
 from slacalc.model.contracts import ContractBook
 from slacalc.model.settings import Settings
 from slacalc.reading.contracts import COLUMNS as CONTRACT_COLUMNS
@@ -45,12 +45,14 @@ from slacalc.spark.groups import (
     GROUP,
     LATE,
     MONTH,
+    NOTE,
     OWN,
     PROBLEM,
     ROWS,
     SERVICE,
     STAR_GROUP,
     SUMMARY,
+    Extras,
     report_rows,
     summary,
     text_batches,
@@ -103,13 +105,16 @@ def spark_report(
     contracts_name: str = "contracts",
     contracts_folder: Path = Path("."),
     buckets: int | None = None,
+    work: Any = None,
 ) -> SparkReport:
     """:func:`report_frame`, with the months and warnings beside the frame.
 
     ``contracts_name`` names a contracts DataFrame in messages; ``contracts_folder`` is where
     the policy files its ``policy`` column names are found. Customers are computed in
     ``buckets`` groups (default: twice the cluster's parallelism, or the log's number of input
-    partitions if more, so a group is about one input split).
+    partitions if more, so a group is about one input split). ``work`` (a
+    :class:`~slacalc.computing.partitioned.BucketWork` holding the deployments and request
+    counts, shipped to the executors) adds zones, counts and composites to each group's steps.
     """
     from pyspark.sql import functions as F
 
@@ -128,15 +133,17 @@ def spark_report(
     targets = [(s, c) for _, s in services for c in book.customers_of(s)] if book else []
     keyed = _keyed(text, [s for _, s in services], targets, buckets)
     contracts_list = book.contracts if book is not None else None
+    extras = _extras(text.sparkSession, work, book, buckets)
     found = _grouped(
         keyed,
         book,
-        partial(summary, settings=settings, book=contracts_list, months=months),
+        partial(summary, settings=settings, book=contracts_list, months=months, extras=extras),
         SUMMARY,
         buckets,
     ).toArrow()
     facts = _check(found)
-    chosen = sorted(set(months)) if months else _months(found)
+    notes = _notes(found)
+    chosen = sorted(set(months)) if months else _months(found, work)
     if not chosen:
         frame = text.sparkSession.createDataFrame([], _ddl(ROWS))
         return SparkReport(frame, [], facts.warnings(settings.as_of, months=False), book)
@@ -144,15 +151,39 @@ def spark_report(
         _check_span(chosen)
     if book is not None:
         facts.nobody.extend((f, s) for f, s in services if not book.customers_of(s))
-    warnings = facts.warnings(settings.as_of, months=True)
+    warnings = [*notes, *facts.warnings(settings.as_of, months=True)]
     rows = _grouped(
         keyed.filter(F.col(BUCKET) >= 0),
         book,
-        partial(report_rows, settings=settings, book=contracts_list, months=chosen),
+        partial(report_rows, settings=settings, book=contracts_list, months=chosen, extras=extras),
         ROWS,
         buckets,
     )
     return SparkReport(rows.orderBy(*ORDER), chosen, warnings, book)
+
+
+def _extras(spark: Any, work: Any, book: ContractBook | None, buckets: int) -> Extras | None:
+    """The groups' extra steps: ``work``, each deployments' and counts' customer's bucket (by
+    the same hash as the log's rows), and the book's composites."""
+    composites = dict(book.composites) if book is not None else {}
+    if work is None and not composites:
+        return None
+    from pyspark.sql import functions as F
+
+    customers = sorted(set(work.customers())) if work is not None else []
+    owners: dict[str, int] = {}
+    if customers:
+        frame = spark.createDataFrame([(c,) for c in customers], f"{GROUP} string")
+        picked = frame.select(GROUP, _bucket(F.col(GROUP), buckets).alias(BUCKET)).collect()
+        owners = {r[GROUP]: r[BUCKET] for r in picked}
+    return Extras(work, owners, composites)
+
+
+def _notes(found: pa.Table) -> list[str]:
+    """The zone warnings the groups found, by file and message (Spark keeps no lines)."""
+    rows = [r for r in found.to_pylist() if r["kind"] == NOTE]
+    notes = [Problem(r["file"], None, r["message"], r["column"], r["value"]) for r in rows]
+    return [str(p) for p in sorted(notes, key=lambda p: (p.file, p.message, p.value or ""))]
 
 
 def contract_book(
@@ -185,7 +216,7 @@ def contract_book(
 
 def _text(frame: Any) -> Any:
     """Every known column as text, with the trimmed customer and service (on the executors)."""
-    known = [c for c in COLUMNS if c in frame.columns]
+    known = [c for c in READ_COLUMNS if c in frame.columns]
     names = [*known, FILE, CUSTOMER, SERVICE]
     return frame.mapInArrow(
         partial(text_batches, columns=known), ", ".join(f"{n} string" for n in names)
@@ -300,9 +331,11 @@ def _check(found: pa.Table) -> LogFacts:
     return facts
 
 
-def _months(found: pa.Table) -> list[Month]:
+def _months(found: pa.Table, work: Any = None) -> list[Month]:
+    """The months the groups' incidents touch, and the request counts'."""
     rows = found.filter(pc.equal(found.column("kind"), MONTH))
-    return [Month(n // 12, n % 12 + 1) for n in sorted(set(rows.column("count").to_pylist()))]
+    months = {Month(n // 12, n % 12 + 1) for n in rows.column("count").to_pylist()}
+    return sorted(months.union(work.include if work is not None else ()))
 
 
 def _check_span(months: list[Month]) -> None:
