@@ -375,11 +375,14 @@ def _extra_inputs(
     return book, read_requests_of(requests, s), deployments
 
 
-def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any:
+def _bucket_work(
+    s: Settings, book: Any, deployments: Any, requests: Any, *, strict: bool = True
+) -> Any:
     """The steps :func:`_in_memory` takes beyond the engine, a bucket of customers at a time
     (:class:`~slacalc.computing.partitioned.BucketWork`): each bucket's deployments and
     request counts are its customers', its composites its contracts'; None when a run has no
-    zones, counts or composites."""
+    zones, counts or composites. ``strict=False``: a policy without ``[redundancy]`` leaves
+    the zones uncounted (one of several policies compared)."""
     if deployments is None and requests is None and not _has_composites(book):
         return None
 
@@ -388,12 +391,20 @@ def _bucket_work(s: Settings, book: Any, deployments: Any, requests: Any) -> Any
 
     def report(table: Any, part_book: Any, mine: Any, months: Any) -> tuple[Any, list]:
         result, trace = counted_report(
-            table, s, part_book, deployments, requests, months, whole=False, mine=mine
+            table,
+            s,
+            part_book,
+            deployments,
+            requests,
+            months,
+            whole=False,
+            mine=mine,
+            strict=strict,
         )
         return result, trace.notes(stars=False) if trace is not None else []
 
     def stars(table: Any) -> list:
-        _, _, trace = by_zone(table, s, book, deployments)
+        _, _, trace = by_zone(table, s, book, deployments, strict=strict)
         return trace.notes() if trace is not None else []
 
     def customers() -> list[str]:
@@ -800,10 +811,9 @@ def compare(
             raise UsageError("--deployments needs a compared policy with [redundancy]")
     inputs = [*incidents, *([contracts] if contracts else [])]
     needed = memory_needed(incidents)
-    whole = deployments is not None or bool(requests) or _has_composites(book)
-    bucketed = not whole and needed is not None and needed > budget
+    bucketed = needed is not None and needed > budget
     table = None if bucketed else read_incidents(incidents, s.tz, fmt=input_format)
-    counts = read_requests_of(requests, s)
+    _, counts, deps = _extra_inputs(None, s, deployments if bucketed else None, requests)
     runs = []
     try:
         for policy in chosen_policies:
@@ -816,8 +826,10 @@ def compare(
                     contracts=book_p,
                     months=chosen,
                     fmt=input_format,
+                    work=_bucket_work(s_p, book_p, deps, counts, strict=False),
                 )
-                run = ReportRun(BUCKETS, s_p, result.months, list(result.warnings), inputs, result)
+                warned = _no_requests(s_p, book_p, counts) + list(result.warnings)
+                run = ReportRun(BUCKETS, s_p, result.months, warned, inputs, result)
                 run._close.append(lambda r=result: r.__exit__(None, None, None))
             else:
                 result, warned = _in_memory(

@@ -174,3 +174,34 @@ def test_zone_statements_in_buckets_are_the_same_files(
     assert sorted(memory.stderr.replace("out-1T", "out").splitlines()) == sorted(
         bucketed.stderr.replace("out-384M", "out").splitlines()
     )
+
+
+def test_compare_with_zones_and_counts_in_buckets(
+    tiny_budget: list[int],  # noqa: F811
+    zones,
+    tmp_path: Path,
+) -> None:
+    # a policy with [redundancy] beside one without (its zones uncounted), in buckets as in
+    # memory; and request counts under the compared policies
+    from typer.testing import CliRunner
+
+    from slacalc.cli import app
+
+    log, deployed, contracts = zones
+    empty = tmp_path / "empty.csv"  # request counts alone: five-minute and hourly terms
+    empty.write_text("incident_id,customer_id,service,start,end,category\n", encoding="utf-8")
+    cases = [
+        [log, "--deployments", deployed, "--contracts", contracts, "--policy", "azure-vm"],
+        [str(empty), "--requests", str(SAMPLES / "requests.csv"), "--monthly-fee", "100"],
+    ]
+    cases[0] += ["--policy", "standard-credit", "--as-of", "2025-06-01T00:00:00Z"]
+    cases[1] += ["--policy", "aws-s3", "--policy", "azure-storage", "--as-of", AS_OF]
+    for args in cases:
+        out = []
+        for memory in ("1T", "384M"):
+            cmd = ["compare", *args, "-f", "csv", "--memory", memory]
+            out.append(CliRunner().invoke(app, cmd))
+        assert out[0].exit_code == out[1].exit_code == 0, out[1].output
+        assert out[0].stdout == out[1].stdout and out[0].stdout.count("\n") > 2
+        assert out[0].stderr == out[1].stderr
+    assert len(tiny_budget) == 4  # two policies, each a bucketed run
