@@ -212,10 +212,18 @@ def test_zones_on_spark_are_the_default_engines_bytes(spark, tmp_path: Path) -> 
     assert sum("not deployed in zone 'z'" in line for line in spark_run.stderr.splitlines()) == 3
 
 
-def test_counts_and_composites_on_spark_are_the_default_engines_bytes(spark) -> None:
+def test_counts_and_composites_on_spark_are_the_default_engines_bytes(
+    spark, tmp_path: Path
+) -> None:
     samples = ROOT / "samples"
     counts = [INCIDENTS, "--requests", str(samples / "requests.csv"), "--contracts"]
     counts += [str(samples / "contracts-requests.csv"), "--monthly-fee", "100"]
     assert_same([*counts, "--as-of", "2025-07-01"])
+    # counts alone: a customer with no incident and no contract still has its group
+    empty = tmp_path / "empty.csv"
+    empty.write_text("incident_id,customer_id,service,start,end,category\n", encoding="utf-8")
+    alone = [str(empty), "--requests", str(samples / "requests.csv"), "--policy", "aws-s3"]
+    text = assert_same([*alone, "--monthly-fee", "100", "--as-of", "2025-07-01"])
+    assert "acme,objects,2025-05,2678400,348," in text
     composites = [INCIDENTS, "--contracts", str(samples / "contracts-composite.csv")]
     assert_same([*composites, "--as-of", "2025-07-01"], formats=("csv", "json"))

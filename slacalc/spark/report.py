@@ -134,6 +134,8 @@ def spark_report(
     keyed = _keyed(text, [s for _, s in services], targets, buckets)
     contracts_list = book.contracts if book is not None else None
     extras = _extras(text.sparkSession, work, book, buckets)
+    if extras is not None and extras.owners:
+        keyed = _with_groups(keyed, sorted(set(extras.owners.values())))
     found = _grouped(
         keyed,
         book,
@@ -177,6 +179,17 @@ def _extras(spark: Any, work: Any, book: ContractBook | None, buckets: int) -> E
         picked = frame.select(GROUP, _bucket(F.col(GROUP), buckets).alias(BUCKET)).collect()
         owners = {r[GROUP]: r[BUCKET] for r in picked}
     return Extras(work, owners, composites)
+
+
+def _with_groups(keyed: Any, wanted: list[int]) -> Any:
+    """``keyed`` with a blank row (skipped by the reader, never a problem: not the group's
+    own) in each of the ``wanted`` buckets, so that every bucket holding a customer of the
+    request counts is computed, though it has no incident and no contract."""
+    from pyspark.sql import functions as F
+
+    blanks = keyed.sparkSession.createDataFrame([(b,) for b in wanted], f"{BUCKET} int")
+    blanks = blanks.withColumn(OWN, F.lit(False)).withColumn(FILE, F.lit(""))
+    return keyed.unionByName(blanks, allowMissingColumns=True)
 
 
 def _notes(found: pa.Table) -> list[str]:
