@@ -229,7 +229,8 @@ def by_zone(
 
     # without contracts every key has the run's policy: one rule, no question per key
     rule = s.policy.redundancy if book is None else rule_of
-    zoned, trace = key_incidents(table, deps, rule, as_of=s.as_of)
+    reach = book.customers_of if book is not None else None
+    zoned, trace = key_incidents(table, deps, rule, as_of=s.as_of, reach=reach)
     return zoned, [str(p) for p in trace.notes()], trace
 
 
@@ -248,30 +249,14 @@ def prepared(
 
 
 def zone_kept(trace: Any) -> tuple[Any, Any] | None:
-    """The keys whose zone incidents the rule saw (deployed or not), as (customers, services)
-    string arrays: each is reported, with the downtime its rule found, even where none of its
-    incidents counted (None: no zone was counted)."""
+    """The keys whose zones the rule counted (their own zone rows, deployed or not, and the
+    deployments a ``*`` zone row reached), as (customers, services) string arrays: each is
+    reported, with the downtime its rule found, even where none of its incidents counted, and
+    the ``*`` rows of its service reached it in that count already (None: no zone was
+    counted)."""
     if trace is None or not len(trace.key_customer):
         return None
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    # key codes are dense (0 .. keys - 1): a mask finds the distinct ones without a sort
-    mask = np.zeros(len(trace.key_customer), dtype=bool)
-    mask[np.asarray(trace.pieces["key"], dtype=np.int64)] = True
-    seen = pa.array(np.flatnonzero(mask))
-    customers = [trace.key_customer.take(seen)]
-    services = [trace.key_service.take(seen)]
-    table = trace.table
-    rows = np.asarray(trace.undeployed["row"], dtype=np.int64)
-    if len(rows):
-        keys = pa.array(table.key[rows])
-        c, sv = table.key_customer.take(keys), table.key_service.take(keys)
-        own = pc.not_equal(c, "*")
-        customers.append(c.filter(own))
-        services.append(sv.filter(own))
-    return pa.concat_arrays(customers), pa.concat_arrays(services)
+    return trace.key_customer, trace.key_service
 
 
 def _in_memory(

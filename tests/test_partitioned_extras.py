@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 from test_partitioned import assert_same, tiny_budget  # noqa: F401 (a fixture)
 from test_redundancy import zone_log
 
@@ -205,3 +209,64 @@ def test_compare_with_zones_and_counts_in_buckets(
         assert out[0].stdout == out[1].stdout and out[0].stdout.count("\n") > 2
         assert out[0].stderr == out[1].stderr
     assert len(tiny_budget) == 4  # two policies, each a bucketed run
+
+
+@st.composite
+def zone_case(draw):
+    """Random zone rows of six customers (own rows, rows of every customer '*', whole-key
+    rows, maintenance, partial impacts, ongoing rows) and deployments that change mid-month."""
+    lo = int(datetime(2025, 3, 25, tzinfo=UTC).timestamp())
+    hours = 24 * 12  # across the spring DST change and the month edge
+    instant = st.integers(0, hours).map(lambda h: lo + h * 3600)
+    customers = [f"k{i}" for i in range(6)]
+    deps = ["customer_id,service,zone,from,to"]
+    for c in customers:
+        for z in "abc":
+            cut = draw(st.one_of(st.none(), instant))
+            if cut is None:
+                deps.append(f"{c},vm,{z},,")
+            else:
+                deps.append(
+                    f"{c},vm,{z},,{iso(cut)}" if draw(st.booleans()) else f"{c},vm,{z},{iso(cut)},"
+                )
+    rows = ["incident_id,customer_id,service,zone,start,end,category,impact"]
+    for i in range(draw(st.integers(1, 14))):
+        s = draw(instant)
+        e = "" if draw(st.integers(0, 6)) == 0 else iso(s + draw(st.integers(1, 30)) * 1800)
+        rows.append(
+            f"I{i},{draw(st.sampled_from([*customers, '*']))},vm,"
+            f"{draw(st.sampled_from(['', 'a', 'b', 'c', 'z']))},{iso(s)},{e},"
+            f"{draw(st.sampled_from(['outage', 'outage', 'maintenance', 'data_loss']))},"
+            f"{draw(st.sampled_from(['', '0.5', '30%']))}"
+        )
+    policy = draw(st.sampled_from(["azure-vm", "aws-ec2-region", "gcp-compute-multizone"]))
+    return "\n".join(rows) + "\n", "\n".join(deps) + "\n", policy
+
+
+def iso(second: int) -> str:
+    return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@hyp_settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=zone_case())
+def test_random_zone_logs_in_buckets(
+    tiny_budget: list[int],  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+    case,
+) -> None:
+    log_text, deps_text, policy = case
+    folder = tmp_path_factory.mktemp("zones")
+    log, deployed, contracts = folder / "log.csv", folder / "d.csv", folder / "c.csv"
+    log.write_text(log_text, encoding="utf-8")
+    deployed.write_text(deps_text, encoding="utf-8")
+    contracts.write_text(
+        "customer_id,service,monthly_fee\n" + "".join(f"k{i},vm,100\n" for i in range(6)),
+        encoding="utf-8",
+    )
+    args = [str(log), "--deployments", str(deployed), "--contracts", str(contracts)]
+    args += ["--policy", policy, "--tz", "Europe/Berlin", "--as-of", "2025-04-03T00:00:00Z"]
+    assert_same([*args, "-f", "csv"], tiny_budget)

@@ -193,6 +193,20 @@ def test_every_customer_zone_row_counts_for_the_deployed_customers(tmp_path: Pat
     assert got == {("acme", "vm", "2025-05"): (Fraction(1800), Fraction(0))}
 
 
+def test_every_customer_zone_rows_that_reach_no_deployment_count_nothing(tmp_path: Path) -> None:
+    # the only zone rows are '*' rows in a zone nobody runs in: nothing to transform, but
+    # the rows are still zone rows (they once stayed in the table as whole-key rows, and every
+    # customer of the service got their downtime), and each is warned of
+    log = "start,end,customer_id,service,zone\n2025-05-10T10:00:00Z,2025-05-10T11:00:00Z,*,vm,z\n"
+    deps = "customer_id,service,zone\nacme,vm,a\nbeta,vm,b\n"
+    table = read_incidents([write(tmp_path, "log.csv", log)], UTC_ZONE)
+    read = read_deployments(write(tmp_path, "d.csv", deps), UTC_ZONE)
+    out, trace = key_incidents(table, read, rule("all"), as_of=FAR)
+    assert len(out) == 0
+    (note,) = trace.notes()
+    assert note.line == 2 and "3600 s" in note.message and "zone 'z'" in note.message
+
+
 def test_ongoing_rows_end_at_as_of(tmp_path: Path) -> None:
     log = "start,end,customer_id,service,zone\n2025-05-10T10:00:00Z,,acme,vm,a\n"
     as_of = int(datetime(2025, 5, 10, 10, 0, 30, tzinfo=UTC).timestamp()) * 10**6

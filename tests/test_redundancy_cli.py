@@ -215,3 +215,26 @@ def test_a_key_whose_zone_incidents_never_count_still_has_its_rows(tmp_path: Pat
     (beta,) = json.loads(explained.stdout)
     assert beta["row"]["downtime_seconds"] in (0, "0")
     assert [n["zone"] for n in beta["notes"] if n["code"] == "zone_down"] == ["a"]
+
+
+def test_a_rows_of_every_customer_count_with_the_zones(tmp_path: Path) -> None:
+    """A '*' row without a zone (a regional outage) is each reached customer's own whole-key
+    row in its zones' count: acme's zone a is in maintenance 00:00-10:00, the '*' outage
+    00:00-05:00 still counts (an outage of the whole key is never hidden by one zone's
+    maintenance) and its 30 s zone outage is under GCP's one-minute Downtime Period."""
+    log, deployed, contracts = (tmp_path / n for n in ("log.csv", "d.csv", "c.csv"))
+    log.write_text(
+        "incident_id,customer_id,service,zone,start,end,category\n"
+        "S,*,vm,,2025-03-28T00:00:00Z,2025-03-28T05:00:00Z,outage\n"
+        "A,acme,vm,a,2025-03-28T00:00:00Z,2025-03-28T10:00:00Z,maintenance\n"
+        "B,acme,vm,a,2025-03-28T01:00:00Z,2025-03-28T01:00:30Z,outage\n",
+        encoding="utf-8",
+    )
+    deployed.write_text("customer_id,service,zone\nacme,vm,a\nbeta,vm,a\n", encoding="utf-8")
+    contracts.write_text("customer_id,service,monthly_fee\nacme,vm,100\nbeta,vm,100\n")
+    args = ["report", str(log), "--deployments", str(deployed), "--contracts", str(contracts)]
+    args += ["--policy", "gcp-compute-multizone", "--tz", "UTC", "--as-of", "2025-04-10T00:00:00Z"]
+    result = run([*args, "-f", "csv"])
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split(",")[0]: line.split(",")[4:6] for line in result.stdout.splitlines()[1:]}
+    assert rows == {"acme": ["18000", "18000"], "beta": ["18000", "0"]}

@@ -1,8 +1,9 @@
 """Redundant deployments through the whole command line, against the brute-force grid
 (tests/zone_oracle): random zone logs and deployments written as a person's files would be
-(naive Europe/Berlin times, DST weeks, ongoing rows, maintenance, partial impacts, deployments
-that start and stop mid-month), a policy file per rule, `slacalc report` as a subprocess would
-run it. Only the report's downtime_seconds is compared: every other column follows from it."""
+(naive Europe/Berlin times, DST weeks, ongoing rows, maintenance, partial impacts, rows of
+every customer '*', deployments that start and stop mid-month), a policy file per rule,
+`slacalc report` as a subprocess would run it. Only the report's downtime_seconds is compared:
+every other column follows from it."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def case(draw):
         end = None if draw(st.integers(0, 7)) == 0 else min(start + draw(instant) - lo + step, hi)
         rows.append(
             (
-                draw(st.sampled_from(customers)),
+                draw(st.sampled_from([*customers, "*"])),  # '*': every customer of vm
                 draw(st.sampled_from(["", "a", "b", "c", "d"])),
                 start,
                 end,
@@ -111,7 +112,10 @@ def test_the_report_matches_the_grid(tmp_path: Path, case) -> None:
         "[[tiers]]\ntarget = 99.9\nbands = [ { below = 99.9, credit_pct = 10 } ]\n",
         encoding="utf-8",
     )
+    contracts = tmp_path / "contracts.csv"
+    contracts.write_text("customer_id,service,monthly_fee\nacme,vm,100\nbeta,vm,100\n")
     args = ["report", str(log), "--deployments", str(deployed), "--policy", str(policy)]
+    args += ["--contracts", str(contracts)]
     args += ["--tz", "Europe/Berlin", "--monthly-fee", "100", "-f", "csv"]
     args += ["--as-of", text(as_of, False)]
     result = CliRunner().invoke(app, args)
@@ -125,7 +129,11 @@ def test_the_report_matches_the_grid(tmp_path: Path, case) -> None:
         for r in lines[1:]
     }
     got = {k: v for k, v in got.items() if v}
-    oracle_rows = [Row(c, "vm", z, s, e, cat, IMPACTS[imp]) for c, z, s, e, cat, imp in rows]
+    oracle_rows = [
+        Row(who, "vm", z, s, e, cat, IMPACTS[imp])
+        for c, z, s, e, cat, imp in rows
+        for who in (["acme", "beta"] if c == "*" else [c])  # a '*' row is each customer's
+    ]
     want = zone_oracle.downtime(
         oracle_rows,
         deployments,

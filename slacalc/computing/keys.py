@@ -79,7 +79,7 @@ def plan_keys(
     those ``requests`` (a :class:`~slacalc.reading.requests.RequestTable`) have counts in).
     ``keep``: numbers of the table's keys reported even with no row left (customer-wide rows
     only add keys after the table's own, so the numbers hold)."""
-    table, alias = customer_wide(table, book, _signature(settings.policy), nobody)
+    table, alias = customer_wide(table, book, _signature(settings.policy), nobody, keep)
     contracts, of_key = contracts_of(table, settings, book)
     groups, group_of_key, local_of_key = engine_groups(
         table, contracts, of_key, grid, settings, requests
@@ -131,6 +131,7 @@ def customer_wide(
     book: ContractBook | None,
     default: tuple = (),
     nobody: list[tuple[str, str]] | None = None,
+    sealed: Any = None,
 ) -> tuple[IncidentTable, dict[Key, int]]:
     """Rows of customer ``*`` reach every contract of their service.
 
@@ -139,7 +140,9 @@ def customer_wide(
     regional outage is computed once, not once per customer (unless its contract's policy
     measures time differently from ``default``, the signature the ``*`` key is computed under).
     Returns the table and, per such key, the number of the ``*`` key it uses; ``nobody`` gets
-    ``(where, service)`` of the ``*`` rows whose service no contract has.
+    ``(where, service)`` of the ``*`` rows whose service no contract has. ``sealed``: numbers
+    of keys whose zones were counted, which took the ``*`` rows in that count already
+    (:func:`~slacalc.computing.redundancy.key_incidents`): they get neither.
     """
     star = np.flatnonzero(np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER))).tolist()
     if not star:
@@ -158,6 +161,16 @@ def customer_wide(
             )
         )
     own = set(table.keys)
+    done: set[Key] = set()
+    if sealed is not None and len(sealed):
+        at = pa.array(np.asarray(sealed)[np.asarray(sealed) >= 0])
+        done = set(
+            zip(
+                table.key_customer.take(at).to_pylist(),
+                table.key_service.take(at).to_pylist(),
+                strict=True,
+            )
+        )
     alias: dict[Key, int] = {}
     parts = [table]
     for s in star:
@@ -167,6 +180,8 @@ def customer_wide(
             nobody.append((table.where(table.first_row(s)), service))
         for customer in book.customers_of(service):
             key = (customer, service)
+            if key in done:
+                continue
             contract = book.find(customer, service)
             differs = contract is not None and _signature(contract.policy) != default
             if key in own or differs:

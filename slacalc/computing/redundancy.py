@@ -47,8 +47,8 @@ value would not fit, the same steps run unpacked, every piece through both sweep
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -204,11 +204,19 @@ def key_incidents(
     rule: RuleOf,
     *,
     as_of: int | None = None,
+    reach: Callable[[str], Collection[str]] | None = None,
 ) -> tuple[IncidentTable, ZoneTrace]:
     """The incident table with every zone row turned into key-level rows by ``rule`` (one
     rule for every key, or a function of the key giving its rule, None: the zone column is
     ignored for that key), and the trace. Ongoing rows and deployments end at ``as_of`` (as
     the engine would end them; None: never). Pure: the same inputs give the same rows.
+
+    A row of customer ``*`` without a zone is a row of every customer ``reach(service)``
+    names (the contracts': :meth:`ContractBook.customers_of`): a transformed key of such a
+    customer takes it as a whole-key row of its own, in the same sweep as its zones (so it
+    is never hidden by a zone's maintenance, and ``min_period_seconds`` sees it), and the
+    engine must then leave that key out of the ``*`` rows' reach
+    (:func:`~slacalc.computing.keys.customer_wide`'s ``sealed``).
 
     >>> from slacalc.terms.redundancy import parse_redundancy
     >>> rule, _ = parse_redundancy({"unit": "zone", "down_when": "all"})
@@ -304,8 +312,9 @@ def key_incidents(
         _, at = np.unique(dep_pair[reached], return_index=True)
         more = dep_pair[reached[np.sort(at)]]
         t_pairs = np.concatenate([t_pairs, more[~transformed[more]]])
-    if not len(t_pairs):
-        return table, ZoneTrace.empty(table)
+    if not len(t_pairs):  # no key to transform: the '*' zone rows reached no deployment
+        trace = replace(ZoneTrace.empty(table), undeployed=undeployed)
+        return (table.take(np.flatnonzero(~star_row)) if star_row.any() else table), trace
     pair_t = np.full(n_pairs, -1, dtype=np.int64)
     pair_t[t_pairs] = np.arange(len(t_pairs))
     at = pa.array(firsts[t_pairs])
@@ -315,13 +324,21 @@ def key_incidents(
     dep_t = pair_t[dep_pair]
     piece_k = dep_t[piece_d]
 
-    # Impact levels: the distinct impacts of the down pieces and of the keys' own whole-key
-    # rows, ascending, as integers over their common denominator.
+    # The whole-key rows of each transformed key: its own, and the '*' rows it is reached by.
     down = np.isin(table.category, DOWN_CODES)
     whole = (row_t >= 0) & ~zoned & (end > start)
+    w = np.flatnonzero(whole)
+    w_k = row_t[w]
+    if reach is not None:
+        w, w_k = _with_star_rows(
+            w, w_k, star & ~zoned & (end > start), table, t_cust, t_serv, reach
+        )
+
+    # Impact levels: the distinct impacts of the down pieces and of the keys' whole-key rows,
+    # ascending, as integers over their common denominator.
     n_codes = max(len(table.impacts), 1)
     seen = np.bincount(table.impact[piece_r[down[piece_r]]], minlength=n_codes) > 0
-    seen |= np.bincount(table.impact[whole & down], minlength=n_codes) > 0
+    seen |= np.bincount(table.impact[w[down[w]]], minlength=n_codes) > 0
     used = np.flatnonzero(seen).tolist()
     values = sorted({Fraction(table.impacts[c]) for c in used})
     m = len(values)
@@ -332,7 +349,6 @@ def key_incidents(
 
     # --- the zones' sweep: per (key, zone), the largest level its pieces are down at, and
     # whether one is maintenance; each stretch of one state becomes a key-level interval.
-    w = np.flatnonzero(whole)
     w_level = np.where(down[w], level_of_code[table.impact[w]], 0)
     span_lo = int(min(piece_s.min(initial=NO_END), start[w].min(initial=NO_END)))
     span_hi = int(max(piece_e.max(initial=0), end[w].max(initial=0)))
@@ -357,7 +373,7 @@ def key_incidents(
     swept = np.flatnonzero(
         (least[piece_k] < 2)
         | ~_alone(
-            np.concatenate([piece_k, row_t[w]]),
+            np.concatenate([piece_k, w_k]),
             np.concatenate([piece_s, start[w]]),
             np.concatenate([piece_e, end[w]]),
             (span_lo, span_hi),
@@ -376,7 +392,7 @@ def key_incidents(
     # at that level (and counted with maintenance), m + 1 a zone counted only with
     # maintenance, m + 1 + j a whole-key row down at level j, 2m + 2 a whole-key exclusion,
     # 2m + 3 a deployment.
-    k_key = np.concatenate([z_key, row_t[w], d_key])
+    k_key = np.concatenate([z_key, w_k, d_key])
     k_s = np.concatenate([z_s, start[w], d_s])
     k_e = np.concatenate([z_e, end[w], d_e])
     w_code = np.where(w_level > 0, m + 1 + w_level, 2 * m + 2)
@@ -444,7 +460,7 @@ def key_incidents(
 
     # Provenance: the pieces and whole-key rows of each stretch's key that overlap it (a piece
     # that skipped the sweeps overlaps no stretch).
-    c_k = np.concatenate([piece_k[swept], row_t[w]])
+    c_k = np.concatenate([piece_k[swept], w_k])
     c_s = np.concatenate([piece_s[swept], start[w]])
     c_e = np.concatenate([piece_e[swept], end[w]])
     c_row = np.concatenate([piece_r[swept], w])
@@ -456,8 +472,9 @@ def key_incidents(
     # Data-loss markers: each data-loss row of a transformed key, kept at its start, no length.
     loss_rows = np.flatnonzero((table.category == _LOSS) & (row_t >= 0))
     star_loss = np.flatnonzero(table.category[piece_r] == _LOSS)
-    mark_r = np.concatenate([loss_rows, piece_r[star_loss]])
-    mark_k = np.concatenate([row_t[loss_rows], piece_k[star_loss]])
+    reached_loss = np.flatnonzero((table.category[w] == _LOSS) & (row_t[w] < 0))
+    mark_r = np.concatenate([loss_rows, piece_r[star_loss], w[reached_loss]])
+    mark_k = np.concatenate([row_t[loss_rows], piece_k[star_loss], w_k[reached_loss]])
     mark = np.unique(np.stack([mark_k, mark_r]), axis=1) if len(mark_r) else np.zeros((2, 0), int)
     mark_k, mark_r = mark[0].astype(np.int64), mark[1].astype(np.int64)
 
@@ -522,6 +539,38 @@ def key_incidents(
         table=table,
     )
     return out, trace
+
+
+def _with_star_rows(
+    w: Any,
+    w_k: Any,
+    star_whole: Any,
+    table: IncidentTable,
+    t_cust: Any,
+    t_serv: Any,
+    reach: Callable[[str], Collection[str]],
+) -> tuple[Any, Any]:
+    """The whole-key rows ``w`` (of keys ``w_k``) and, for each transformed key, the rows of
+    customer ``*`` (``star_whole`` selects them) of its service whose reach names it."""
+    rows = np.flatnonzero(star_whole)
+    if not len(rows) or not len(t_cust):
+        return w, w_k
+    services = table.key_service.take(pa.array(table.key[rows])).to_pylist()
+    by_service: dict[str, list[int]] = {}
+    for r, s in zip(rows.tolist(), services, strict=True):
+        by_service.setdefault(s, []).append(r)
+    extra_r, extra_k = [], []
+    customers, keys_services = t_cust.to_pylist(), t_serv.to_pylist()
+    reached = {s: set(reach(s)) for s in by_service}
+    for k, (c, s) in enumerate(zip(customers, keys_services, strict=True)):
+        if s in by_service and c in reached[s]:
+            extra_r += by_service[s]
+            extra_k += [k] * len(by_service[s])
+    if not extra_r:
+        return w, w_k
+    w = np.concatenate([w, np.array(extra_r, dtype=np.int64)])
+    w_k = np.concatenate([w_k, np.array(extra_k, dtype=np.int64)])
+    return w, w_k
 
 
 def _first_positions(codes: Any) -> Any:
