@@ -11,10 +11,13 @@ same message it would get in a CSV file. An empty file is a log of no incidents.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from slacalc.errors import Problem
 from slacalc.model.cells import MAX_CELL, READ_COLUMNS, REQUIRED, ZONE, column_of
@@ -37,41 +40,76 @@ class _Object(list):
 
 def read_jsonl(path: str) -> RawPart:
     """One JSON Lines incident log's cells, with each object's line number."""
+    part = read_json_lines(
+        path,
+        READ_COLUMNS,
+        key_of=column_of,
+        required=REQUIRED,
+        example='{"start": "2025-05-14T07:57:01+08:00"}',
+        what="JSON Lines incident log",
+    )
+    if not pc.any(pc.greater(pc.binary_length(part.cells[ZONE]), 0)).as_py():
+        del part.cells[ZONE]  # no line gives a zone: the log has no zone column
+    return part
+
+
+def read_json_lines(
+    path: str,
+    columns: Sequence[str],
+    *,
+    key_of: Callable[[str], str | None],
+    required: Sequence[str] = (),
+    example: str,
+    what: str = "JSON Lines file",
+) -> RawPart:
+    """One JSON Lines file's cells of ``columns`` (each object's keys matched by ``key_of``:
+    None, not a column), by the incident log's rules, with each object's line number. Every
+    object lacks none of ``required``; ``example`` is an object such a line holds, and
+    ``what`` the kind of file, for the problems."""
     name, data = read_bytes(path)
     text = data.decode("utf-8-sig")
-    columns: dict[str, list[str]] = {c: [] for c in READ_COLUMNS}
+    cells_of: dict[str, list[str]] = {c: [] for c in columns}
     lines: list[int] = []
     problems: list[Problem] = []
+    rules = _Rules(key_of, required, example, what)
     # Lines end at LF (CRLF too) and only there: JSON strings may hold U+2028 and friends,
     # which str.splitlines would take for line ends.
     for number, raw in enumerate(text.split("\n"), 1):
         line = raw[:-1] if raw.endswith("\r") else raw
         if not line.strip():
             continue
-        cells = _cells(line, name, number, problems)
+        cells = _cells(line, name, number, problems, rules)
         if cells is None:
             continue
         lines.append(number)
-        for c in READ_COLUMNS:
-            columns[c].append(cells.get(c, ""))
-    if not any(columns[ZONE]):
-        del columns[ZONE]  # no line gives a zone: the log has no zone column
+        for c in columns:
+            cells_of[c].append(cells.get(c, ""))
     return RawPart(
         name=name,
         lines=np.array(lines, dtype=np.int64),
-        cells={c: pa.array(v, pa.string()) for c, v in columns.items()},
+        cells={c: pa.array(v, pa.string()) for c, v in cells_of.items()},
         problems=problems,
     )
 
 
-def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[str, str] | None:
+@dataclass(frozen=True)
+class _Rules:
+    key_of: Callable[[str], str | None]
+    required: Sequence[str]
+    example: str
+    what: str
+
+
+def _cells(
+    line: str, name: str, number: int, problems: list[Problem], rules: _Rules
+) -> dict[str, str] | None:
     """The known cells of one line as text, or None after recording why the line is unusable."""
 
     def problem(message: str, column: str | None = None, value: str | None = None) -> None:
         problems.append(Problem(name, number, message, column, value))
 
     if len(line) > MAX_LINE:
-        problem(f"a line longer than {MAX_LINE} characters: is this a JSON Lines incident log?")
+        problem(f"a line longer than {MAX_LINE} characters: is this a {rules.what}?")
         return None
     try:
         obj = json.loads(
@@ -92,8 +130,7 @@ def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[s
         return None
     if not isinstance(obj, _Object):
         problem(
-            f'expected a JSON object such as {{"start": "2025-05-14T07:57:01+08:00"}}, '
-            f"got {_kind(obj)}",
+            f"expected a JSON object such as {rules.example}, got {_kind(obj)}",
             value=_shown(obj),
         )
         return None
@@ -101,7 +138,7 @@ def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[s
     seen: set[str] = set()
     ok = True
     for key, value in obj:
-        column = column_of(key)
+        column = rules.key_of(key)
         if column is None:
             continue  # unknown keys are ignored, as unknown CSV columns are
         if column in seen:
@@ -116,7 +153,7 @@ def _cells(line: str, name: str, number: int, problems: list[Problem]) -> dict[s
             ok = False
             continue
         cells[column] = text
-    for column in REQUIRED:
+    for column in rules.required:
         if column not in cells and column not in seen:
             problem(
                 f"missing field '{column}': every incident needs one, "

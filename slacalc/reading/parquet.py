@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -62,32 +62,42 @@ def parquet_parts(path: str, rows: int | None = None) -> Iterator[RawPart]:
         done += n
 
 
+def wanted_columns(
+    parquet: Any, name: str, key_of: Callable[[str], str | None], required: Sequence[str]
+) -> dict[str, str]:
+    """The columns of an opened Parquet file that ``key_of`` knows (None: not one), by
+    the name they stand for: InputError when one is there twice or one of ``required`` is
+    missing."""
+    names = parquet.schema_arrow.names
+    wanted: dict[str, str] = {}
+    problems = []
+    for actual in names:
+        key = key_of(actual)
+        if key is None:
+            continue
+        if key in wanted:
+            problems.append(Problem(name, None, f"column '{key}' appears more than once"))
+        wanted[key] = actual
+    missing = [c for c in required if c not in wanted]
+    if missing:
+        problems.append(
+            Problem(
+                name,
+                None,
+                f"missing required column '{missing[0]}' (columns: "
+                f"{', '.join(repr(n) for n in names) or 'none'})",
+            )
+        )
+    if problems:
+        raise InputError(problems)
+    return wanted
+
+
 def _read_tables(path: str, name: str, rows: int | None) -> Iterator[pa.Table]:
     """The file's known columns, renamed to their normalised names, whole or ``rows`` rows at
     a time (at least one table); InputError saying why not."""
     with opened(path, name) as parquet:
-        names = parquet.schema_arrow.names
-        wanted: dict[str, str] = {}
-        problems = []
-        for actual in names:
-            key = column_of(actual)
-            if key is None:
-                continue
-            if key in wanted:
-                problems.append(Problem(name, None, f"column '{key}' appears more than once"))
-            wanted[key] = actual
-        missing = [c for c in REQUIRED if c not in wanted]
-        if missing:
-            problems.append(
-                Problem(
-                    name,
-                    None,
-                    f"missing required column '{missing[0]}' (columns: "
-                    f"{', '.join(repr(n) for n in names) or 'none'})",
-                )
-            )
-        if problems:
-            raise InputError(problems)
+        wanted = wanted_columns(parquet, name, column_of, REQUIRED)
         columns = list(wanted.values())
         try:
             if rows is None:

@@ -14,7 +14,6 @@ local time in the billing zone.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -29,7 +28,7 @@ from slacalc.errors import InputError, Problem, UsageError
 from slacalc.model.cells import MAX_CELL
 from slacalc.model.table import Key, RawPart, index_of, pair_codes, trimmed
 from slacalc.reading import input_format
-from slacalc.reading.files import STDIN, CsvFile, open_csv, read_bytes
+from slacalc.reading.files import STDIN, CsvFile, open_csv
 
 COLUMNS = ("start", "end", "customer_id", "service", "total", "failed")
 REQUIRED = ("start", "end", "total", "failed")
@@ -244,113 +243,35 @@ def _csv_row_cells(f: CsvFile) -> RawPart:
     )
 
 
+def _column_of(key: str) -> str | None:
+    """The column a header name or key means (case and surrounding spaces ignored); None
+    when it is not one of the counts'."""
+    column = key.strip().lower()
+    return column if column in _ORDER else None
+
+
 def _jsonl_cells(path: str) -> RawPart:
     """One JSON Lines file's cells: one object per line, keys matched like CSV headers, counts
     as JSON numbers or strings, timestamps as strings (JSON Lines incident logs' rules)."""
-    from slacalc.reading.jsonl import MAX_LINE, _constant, _kind, _Number, _Object, _shown
+    from slacalc.reading.jsonl import read_json_lines
 
-    name, data = read_bytes(path)
-    text = bytes(data).decode("utf-8-sig")
-    columns: dict[str, list[str]] = {c: [] for c in COLUMNS}
-    lines: list[int] = []
-    problems: list[Problem] = []
-    for number, raw in enumerate(text.split("\n"), 1):
-        line = raw[:-1] if raw.endswith("\r") else raw
-        if not line.strip():
-            continue
-
-        def problem(message: str, column: str | None = None, value: str | None = None) -> None:
-            problems.append(Problem(name, number, message, column, value))  # noqa: B023
-
-        if len(line) > MAX_LINE:
-            problem(f"a line longer than {MAX_LINE} characters: is this a JSON Lines file?")
-            continue
-        try:
-            obj = json.loads(
-                line,
-                parse_float=_Number,
-                parse_int=_Number,
-                parse_constant=_constant,
-                object_pairs_hook=_Object,
-            )
-        except RecursionError:
-            problem("not JSON: nested too deeply")
-            continue
-        except json.JSONDecodeError as exc:
-            problem(f"not JSON: {exc.msg} at column {exc.colno}; each line must be one JSON object")
-            continue
-        except ValueError as exc:
-            problem(f"not JSON: {exc}")
-            continue
-        if not isinstance(obj, _Object):
-            problem(
-                'expected a JSON object such as {"start": "2025-05-01T00:00:00Z", "end": '
-                f'"2025-05-01T00:05:00Z", "total": 1200, "failed": 3}}, got {_kind(obj)}',
-                value=_shown(obj),
-            )
-            continue
-        cells: dict[str, str] = {}
-        ok = True
-        for key, value in obj:
-            column = key.strip().lower()
-            if column not in _ORDER:
-                continue  # unknown keys are ignored, as unknown CSV columns are
-            if column in cells:
-                problem("appears more than once in the object", column)
-                ok = False
-                continue
-            timestamp = column in ("start", "end")
-            if value is None:
-                cells[column] = ""
-            elif isinstance(value, _Number) and not timestamp:
-                cells[column] = str(value)
-            elif isinstance(value, str) and not isinstance(value, _Number):
-                cells[column] = value
-            else:
-                expected = "a timestamp as a string" if timestamp else "a number or a string"
-                problem(f"expected {expected}, not {_kind(value)}", column, _shown(value))
-                ok = False
-                cells[column] = ""
-        if ok:
-            lines.append(number)
-            for c in COLUMNS:
-                columns[c].append(cells.get(c, ""))
-    return RawPart(
-        name,
-        np.array(lines, dtype=np.int64),
-        {c: pa.array(v, pa.string()) for c, v in columns.items()},
-        problems,
+    return read_json_lines(
+        path,
+        COLUMNS,
+        key_of=_column_of,
+        example='{"start": "2025-05-01T00:00:00Z", "end": "2025-05-01T00:05:00Z", '
+        '"total": 1200, "failed": 3}',
     )
 
 
 def _parquet_cells(path: str) -> RawPart:
     """One Parquet file's cells: its columns matched by name, taken as text as the incident
     log's Parquet reader takes them (timestamps to the microsecond, numbers exactly)."""
-    from slacalc.reading.parquet import column_text, opened
+    from slacalc.reading.parquet import column_text, opened, wanted_columns
 
     name = "<stdin>" if path == STDIN else path
     with opened(path, name) as parquet:
-        wanted: dict[str, str] = {}
-        problems = []
-        for actual in parquet.schema_arrow.names:
-            key = actual.strip().lower()
-            if key not in _ORDER:
-                continue
-            if key in wanted:
-                problems.append(Problem(name, None, f"column '{key}' appears more than once"))
-            wanted[key] = actual
-        missing = [c for c in REQUIRED if c not in wanted]
-        if missing:
-            problems.append(
-                Problem(
-                    name,
-                    None,
-                    f"missing required column '{missing[0]}' (columns: "
-                    f"{', '.join(repr(n) for n in parquet.schema_arrow.names) or 'none'})",
-                )
-            )
-        if problems:
-            raise InputError(problems)
+        wanted = wanted_columns(parquet, name, _column_of, REQUIRED)
         try:
             table = parquet.read(columns=list(wanted.values()), use_threads=True)
         except (pa.ArrowException, OSError, ValueError) as exc:
@@ -359,6 +280,7 @@ def _parquet_cells(path: str) -> RawPart:
                 Problem(name, None, f"a damaged Parquet file (cut short?): {reason}")
             ) from None
     cells = {}
+    problems: list[Problem] = []
     for column, actual in wanted.items():
         col = table.column(actual).combine_chunks()
         try:
