@@ -49,6 +49,14 @@ VoucherExpiresOpt = Annotated[
     str | None,
     typer.Option("--voucher-expires", help="voucher: its expiry date.", metavar="DATE"),
 ]
+CustomersOpt = Annotated[
+    list[str] | None,
+    typer.Option("--customer", help="Only this customer's (repeatable).", metavar="C"),
+]
+MonthsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--month", "-m", help="Only this month's (repeatable).", metavar="YYYY-MM"),
+]
 LedgerOpt = Annotated[
     str,
     typer.Option(
@@ -412,14 +420,8 @@ def list_cmd(
         list[Status] | None,
         typer.Option("--status", help="Only credits in this state (repeatable).", metavar="S"),
     ] = None,
-    customer: Annotated[
-        list[str] | None,
-        typer.Option("--customer", help="Only this customer's (repeatable).", metavar="C"),
-    ] = None,
-    month: Annotated[
-        list[str] | None,
-        typer.Option("--month", "-m", help="Only this month's (repeatable).", metavar="YYYY-MM"),
-    ] = None,
+    customer: CustomersOpt = None,
+    month: MonthsOpt = None,
     format: c.FormatOpt = None,
     output: c.OutputOpt = None,
     raw_csv: c.RawCsvOpt = False,
@@ -541,14 +543,8 @@ def export(
             metavar="S",
         ),
     ] = None,
-    customer: Annotated[
-        list[str] | None,
-        typer.Option("--customer", help="Only this customer's (repeatable).", metavar="C"),
-    ] = None,
-    month: Annotated[
-        list[str] | None,
-        typer.Option("--month", "-m", help="Only this month's (repeatable).", metavar="YYYY-MM"),
-    ] = None,
+    customer: CustomersOpt = None,
+    month: MonthsOpt = None,
     map_file: Annotated[
         str | None,
         typer.Option(
