@@ -13,7 +13,7 @@ from slacalc.ledger.store import (
     EVENT_FIELDS,
     TEXT_FIELDS,
 )
-from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.csvjson import write_as, write_csv, write_json
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import Column, Grid, print_tables
 
@@ -49,12 +49,16 @@ def render_records(
     empty: str = "no credits",
 ) -> None:
     """Records in ``fields`` order: CSV, JSON, JSON Lines, or a table of their main columns."""
-    if fmt is Format.csv:
-        write_csv(records, fields, out, text_fields=TEXT_FIELDS, raw=raw_csv)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(({f: r[f] for f in fields} for r in records), out, lines=fmt is Format.jsonl)
-    else:
-        print_tables(_tables(records, fields, title, empty), out)
+    write_as(
+        fmt,
+        records,
+        fields,
+        out,
+        lambda: print_tables(_tables(records, fields, title, empty), out),
+        json_records=({f: r[f] for f in fields} for r in records),
+        text_fields=TEXT_FIELDS,
+        raw=raw_csv,
+    )
 
 
 def _tables(

@@ -83,6 +83,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def write_as(
+    fmt: Any,
+    records: Iterable[dict[str, Any]],
+    fields: Sequence[str],
+    out: TextIO,
+    person: Callable[[], None],
+    *,
+    json_records: Iterable[dict[str, Any]] | None = None,
+    text_fields: Collection[str] = (),
+    raw: bool = False,
+) -> None:
+    """``records`` as ``fmt`` (a :class:`~slacalc.writing.formats.Format`) has them: CSV of
+    ``fields``, JSON or JSON Lines (of ``json_records`` when JSON holds them otherwise), or,
+    for a table, what ``person`` prints."""
+    from slacalc.writing.formats import Format
+
+    if fmt is Format.csv:
+        write_csv(records, fields, out, text_fields=text_fields, raw=raw)
+    elif fmt in (Format.json, Format.jsonl):
+        chosen = records if json_records is None else json_records
+        write_json(chosen, out, lines=fmt is Format.jsonl)
+    else:
+        person()
+
+
 def write_json(records: Iterable[dict[str, Any]], out: TextIO, *, lines: bool = False) -> None:
     """A JSON list of objects (``lines``: JSON Lines, one compact object per line); seconds as
     numbers, money and percentages as exact strings, and an empty value (``""``, None) as

@@ -12,7 +12,7 @@ from rich.text import Text
 from slacalc.computing.disputes import DEADLINE_FIELDS, FIELDS, DeadlineResult
 from slacalc.terms import deadlines
 from slacalc.terms.deadlines import DisputeResult, DisputeStatus
-from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.csvjson import write_as
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import Column, Grid, print_tables
 from slacalc.writing.times import compact_clock
@@ -28,13 +28,15 @@ _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"
 def render_disputes(
     results: list[DisputeResult], fmt: Format, out: TextIO, *, title: str, raw_csv: bool = False
 ) -> None:
-    records = (r.to_dict() for r in results)
-    if fmt is Format.csv:
-        write_csv(records, FIELDS, out, raw=raw_csv, text_fields=("dispute_id", "customer_id"))
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(records, out, lines=fmt is Format.jsonl)
-    else:
-        print_tables(disputes_tables(results, title=title), out)
+    write_as(
+        fmt,
+        (r.to_dict() for r in results),
+        FIELDS,
+        out,
+        lambda: print_tables(disputes_tables(results, title=title), out),
+        text_fields=("dispute_id", "customer_id"),
+        raw=raw_csv,
+    )
 
 
 def disputes_tables(results: list[DisputeResult], *, title: str) -> list[Grid | Text]:
@@ -96,12 +98,14 @@ def _summary(results: list[DisputeResult]) -> str:
 
 
 def render_deadline(result: DeadlineResult, fmt: Format, out: TextIO, *, calendar: str) -> None:
-    if fmt is Format.csv:
-        write_csv([result.to_dict()], DEADLINE_FIELDS, out)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json([result.to_dict(nested=True)], out, lines=fmt is Format.jsonl)
-    else:
-        print_tables([deadline_table(result, calendar=calendar)], out)
+    write_as(
+        fmt,
+        [result.to_dict()],
+        DEADLINE_FIELDS,
+        out,
+        lambda: print_tables([deadline_table(result, calendar=calendar)], out),
+        json_records=[result.to_dict(nested=True)],
+    )
 
 
 def deadline_table(result: DeadlineResult, *, calendar: str) -> Table:

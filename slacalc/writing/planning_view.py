@@ -17,7 +17,7 @@ from slacalc.errors import printable
 from slacalc.terms.money import format_coefficient
 from slacalc.terms.numbers import format_pct
 from slacalc.terms.policy import COEFFICIENT, Policy
-from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.csvjson import write_as
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import cell, print_tables
 from slacalc.writing.times import duration
@@ -29,12 +29,9 @@ POLICY_FIELDS = ("name", "mode", "default_target", "title", "source", "read_on",
 
 def render_budget(rows: list[BudgetRow], month: Month, tz: str, fmt: Format, out: TextIO) -> None:
     records = (row.to_dict() for row in rows)
-    if fmt is Format.csv:
-        write_csv(records, BUDGET_FIELDS, out)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(records, out, lines=fmt is Format.jsonl)
-    else:
-        print_tables([budget_table(rows, month, tz)], out)
+    write_as(
+        fmt, records, BUDGET_FIELDS, out, lambda: print_tables([budget_table(rows, month, tz)], out)
+    )
 
 
 def budget_table(rows: list[BudgetRow], month: Month, tz: str) -> Table:
@@ -61,12 +58,13 @@ def render_estimates(
 ) -> None:
     """`budget --contracts`: each composite's planning estimate, labelled as one."""
     records = (row.to_dict() for row in rows)
-    if fmt is Format.csv:
-        write_csv(records, ESTIMATE_FIELDS, out)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(records, out, lines=fmt is Format.jsonl)
-    else:
-        print_tables([estimates_table(rows, month, tz), Text(ESTIMATE_NOTE)], out)
+    write_as(
+        fmt,
+        records,
+        ESTIMATE_FIELDS,
+        out,
+        lambda: print_tables([estimates_table(rows, month, tz), Text(ESTIMATE_NOTE)], out),
+    )
 
 
 ESTIMATE_NOTE = (
@@ -146,12 +144,14 @@ def tier_records(policy: Policy, *, nested: bool = False) -> Iterator[dict[str, 
 
 
 def render_tiers(policy: Policy, fmt: Format, out: TextIO) -> None:
-    if fmt is Format.csv:
-        write_csv(tier_records(policy), TIER_FIELDS, out)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(tier_records(policy, nested=True), out, lines=fmt is Format.jsonl)
-    else:
-        print_tables([_policy_summary(policy), _tiers_table(policy)], out)
+    write_as(
+        fmt,
+        tier_records(policy),
+        TIER_FIELDS,
+        out,
+        lambda: print_tables([_policy_summary(policy), _tiers_table(policy)], out),
+        json_records=tier_records(policy, nested=True),
+    )
 
 
 def _policy_summary(policy: Policy) -> Text:
@@ -208,30 +208,24 @@ def policy_records(policies: list[Policy]) -> list[dict[str, Any]]:
 
 def render_policies(policies: list[Policy], fmt: Format, out: TextIO) -> None:
     records = policy_records(policies)
-    if fmt is Format.csv:
-        write_csv(records, POLICY_FIELDS, out)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(records, out, lines=fmt is Format.jsonl)
-    else:
-        table = Table(title="Policies", title_justify="left", header_style="bold")
-        for name in ("Name", "Mode", "Default", "Terms", "Source", "Read on"):
-            table.add_column(name, overflow="fold")
-        for r in records:
-            table.add_row(
-                cell(r["name"]),
-                r["mode"],
-                r["default_target"],
-                cell(r["title"]),
-                cell(r["source"]),
-                cell(r["read_on"]),
-            )
-        print_tables(
-            [
-                table,
-                Text(
-                    "Presets are providers' published terms: check them against your "
-                    "own contract before you rely on them."
-                ),
-            ],
-            out,
+    write_as(fmt, records, POLICY_FIELDS, out, lambda: print_tables(_policies_tables(records), out))
+
+
+def _policies_tables(records: list[dict[str, Any]]) -> list[Any]:
+    table = Table(title="Policies", title_justify="left", header_style="bold")
+    for name in ("Name", "Mode", "Default", "Terms", "Source", "Read on"):
+        table.add_column(name, overflow="fold")
+    for r in records:
+        table.add_row(
+            cell(r["name"]),
+            r["mode"],
+            r["default_target"],
+            cell(r["title"]),
+            cell(r["source"]),
+            cell(r["read_on"]),
         )
+    note = (
+        "Presets are providers' published terms: check them against your own contract before "
+        "you rely on them."
+    )
+    return [table, Text(note)]

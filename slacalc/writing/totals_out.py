@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from slacalc.writing.csvjson import write_csv, write_json
+from slacalc.writing.csvjson import write_as
 from slacalc.writing.formats import Format
 from slacalc.writing.tables import Column, Grid, print_tables
 
@@ -25,21 +25,24 @@ def render_totals(
     """The totals (:class:`slacalc.run.Total`) as a table, CSV or JSON."""
     fields = totals_fields(by)
     records = [t.to_dict() for t in totals]
-    if fmt is Format.csv:
-        write_csv(records, fields, out, text_fields=("customer_id",), raw=raw_csv)
-    elif fmt in (Format.json, Format.jsonl):
-        write_json(records, out, lines=fmt is Format.jsonl)
-    else:
-        title = "Compensation by customer and currency" if by else "Compensation by currency"
-        columns = [Column("Customer")] if by else []
-        columns += [Column("Currency"), Column("Breached rows", "right"), Column("Total", "right")]
-        grid = Grid(title, columns)
-        for r in records:
-            cells = [r["customer_id"]] if by else []
-            cells += [
-                r["currency"],
-                str(r["breached_rows"]),
-                f"{r['compensation']} {r['currency']}",
-            ]
-            grid.add(*cells)
-        print_tables([grid], out)
+    write_as(
+        fmt,
+        records,
+        fields,
+        out,
+        lambda: print_tables([_totals_grid(records, by)], out),
+        text_fields=("customer_id",),
+        raw=raw_csv,
+    )
+
+
+def _totals_grid(records: list[dict[str, Any]], by: str | None) -> Grid:
+    title = "Compensation by customer and currency" if by else "Compensation by currency"
+    columns = [Column("Customer")] if by else []
+    columns += [Column("Currency"), Column("Breached rows", "right"), Column("Total", "right")]
+    grid = Grid(title, columns)
+    for r in records:
+        cells = [r["customer_id"]] if by else []
+        cells += [r["currency"], str(r["breached_rows"]), f"{r['compensation']} {r['currency']}"]
+        grid.add(*cells)
+    return grid
