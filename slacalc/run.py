@@ -194,10 +194,11 @@ _SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 
 def by_zone(
     table: Any, s: Settings, book: Any, deployments: Any, *, strict: bool = True
-) -> tuple[Any, list, Any]:
+) -> tuple[Any, Any]:
     """The incident table with its zone rows turned into rows of their keys, under each key's
-    policy's ``[redundancy]`` rule (:mod:`slacalc.computing.redundancy`), and the warnings of
-    incidents in zones a key is not deployed in. A table without zones, under policies without
+    policy's ``[redundancy]`` rule (:mod:`slacalc.computing.redundancy`), and the zones' trace
+    (its ``notes()``: the incidents in zones a key is not deployed in; None when no zone was
+    counted). A table without zones, under policies without
     redundancy, comes back as it is; ``--deployments`` and a ``[redundancy]`` policy go
     together (``strict=False``: a policy without redundancy just leaves the zones uncounted, as
     one of several policies compared). ``deployments``: the file's path, or the file read
@@ -210,9 +211,9 @@ def by_zone(
                 f"policy '{redundant[0]}' counts zones ([redundancy]): give --deployments FILE "
                 "(customer_id,service,zone[,from,to]), where each customer runs"
             )
-        return table, [], None
+        return table, None
     if not redundant and not strict:
-        return table, [], None
+        return table, None
     if not redundant:
         raise UsageError(
             "--deployments needs a policy with [redundancy] (e.g. --policy aws-ec2-region): "
@@ -230,22 +231,21 @@ def by_zone(
     # without contracts every key has the run's policy: one rule, no question per key
     rule = s.policy.redundancy if book is None else rule_of
     reach = book.customers_of if book is not None else None
-    zoned, trace = key_incidents(table, deps, rule, as_of=s.as_of, reach=reach)
-    return zoned, [str(p) for p in trace.notes()], trace
+    return key_incidents(table, deps, rule, as_of=s.as_of, reach=reach)
 
 
 def prepared(
     table: Any, s: Settings, book: Any, deployments: Any, *, strict: bool = True
-) -> tuple[Any, list, Any]:
+) -> tuple[Any, Any]:
     """The incident table as the engine counts it: zones counted (:func:`by_zone`), then the
     serial and redundant composites of ``book`` given their rows, made from their parts'
-    (:mod:`slacalc.computing.composite`); the warnings of both, and the zones' trace (None
-    when no zone was counted)."""
+    (:mod:`slacalc.computing.composite`); and the zones' trace (None when no zone was
+    counted)."""
     from slacalc.computing.composite import check_weighted, composite_incidents
 
-    table, warnings, trace = by_zone(table, s, book, deployments, strict=strict)
+    table, trace = by_zone(table, s, book, deployments, strict=strict)
     check_weighted(table, book)
-    return composite_incidents(table, book, as_of=s.as_of), warnings, trace
+    return composite_incidents(table, book, as_of=s.as_of), trace
 
 
 def zone_kept(trace: Any) -> tuple[Any, Any] | None:
@@ -272,8 +272,12 @@ def _in_memory(
     """The report of a log read whole (:func:`counted_report`), and its warnings: the
     zones' first."""
     result, trace = counted_report(table, s, book, deployments, requests, months, strict=strict)
-    notes = [str(p) for p in trace.notes()] if trace is not None else []
-    return result, _no_requests(s, book, requests) + notes + result.warnings
+    return result, _no_requests(s, book, requests) + _zone_warnings(trace) + result.warnings
+
+
+def _zone_warnings(trace: Any) -> list[str]:
+    """The warnings of zone rows in no deployment (none when no zone was counted)."""
+    return [str(p) for p in trace.notes()] if trace is not None else []
 
 
 def counted_report(
@@ -339,7 +343,7 @@ def _prepared_part(
         deployments = deployments.take(np.flatnonzero(mine(deployments.customer)))
     if mine is not None and requests is not None:
         requests = requests.of_keys(mine(requests.key_customer))
-    zoned, _, trace = prepared(table, s, book, deployments, strict=strict)
+    zoned, trace = prepared(table, s, book, deployments, strict=strict)
     return zoned, trace, requests
 
 
@@ -389,7 +393,7 @@ def _bucket_work(
         return result, trace.notes(stars=False) if trace is not None else []
 
     def stars(table: Any) -> list:
-        _, _, trace = by_zone(table, s, book, deployments, strict=strict)
+        _, trace = by_zone(table, s, book, deployments, strict=strict)
         return trace.notes() if trace is not None else []
 
     def customers() -> list[str]:
@@ -878,7 +882,7 @@ def explain(
     table = read_incidents(
         incidents, s.tz, keep_text=True, fmt=input_format, customers=[customer, "*"]
     )
-    table, _, trace = prepared(table, s, book, deployments)
+    table, trace = prepared(table, s, book, deployments)
     return explain_row(
         table,
         s,
@@ -997,7 +1001,7 @@ def statements(
         )
     kept = None if customers is None else [*customers, "*"]
     log = read_incidents(incidents, s.tz, keep_text=True, fmt=input_format, customers=kept)
-    table, zone_warnings, trace = prepared(log, s, book, deployments)
+    table, trace = prepared(log, s, book, deployments)
     found = build_statements(
         table,
         s,
@@ -1011,7 +1015,7 @@ def statements(
         requests=counts,
         log=log if customers is None else None,
     )
-    warnings = zone_warnings + (list(found[0].warnings) if found else [])
+    warnings = _zone_warnings(trace) + (list(found[0].warnings) if found else [])
     years = {y for statement in found for y in statement.calendar_years}
     warnings += unconfirmed_warnings(s.work_calendar, years)
     return StatementRun([found], warnings, read)
@@ -1061,7 +1065,7 @@ def _statements_in_buckets(
 
     def batches() -> Iterator[list[Any]]:
         with log:
-            _, _, trace = by_zone(log.stars, s, book, deployments)
+            _, trace = by_zone(log.stars, s, book, deployments)
             notes = trace.notes() if trace is not None else []
             years: set[int] = set()
             for b, table, part_book in log.buckets():
