@@ -293,7 +293,8 @@ def _parse_block(np: Any, pa: Any, pc: Any, block: Any, tz: tzinfo) -> tuple[Any
         return zero, np.zeros(0, dtype=np.int64)
     naive = _try_cast(pa, pc, block, pa.timestamp("us"))
     if naive is not None:
-        local = np.asarray(naive.fill_null(0).cast(pa.int64()))
+        # empty cells take a time of the block (not 1970), so the days spanned stay few
+        local = np.asarray(naive.fill_null(pc.min(naive)).cast(pa.int64()))
         us = localize(local, tz)
         return _in_range(np, us, valid)
     aware = _try_cast(pa, pc, block, pa.timestamp("us", "UTC"))

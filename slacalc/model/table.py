@@ -732,9 +732,13 @@ def _trimmed_codes(col: Any) -> tuple[Any, Any]:
     """A column's distinct values with surrounding white space removed (as ``str.strip``
     does), in order of first appearance, and each row's number among them."""
     encoded = col.dictionary_encode()
-    again = trimmed(encoded.dictionary).dictionary_encode()  # " acme" and "acme" are one customer
-    remap = np.asarray(again.indices, dtype=np.int64)
     codes = np.asarray(encoded.indices, dtype=np.int64)
+    words = trimmed(encoded.dictionary)
+    size = pc.sum(pc.binary_length(encoded.dictionary)).as_py()
+    if pc.sum(pc.binary_length(words)).as_py() == size:
+        return words, codes  # nothing was trimmed: the words are still distinct
+    again = words.dictionary_encode()  # " acme" and "acme" are one customer
+    remap = np.asarray(again.indices, dtype=np.int64)
     return again.dictionary, remap[codes] if len(remap) else codes
 
 
