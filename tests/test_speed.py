@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -125,3 +126,41 @@ def test_in_order_keeps_the_order_and_a_few_jobs_in_hand() -> None:
 def test_both_runs_two_calls() -> None:
     assert speed.both(lambda: 1, lambda: 2) == (1, 2)
     assert speed.halves(speed.PARALLEL_ROWS) and not speed.halves(speed.PARALLEL_ROWS - 1)
+
+
+def test_phases_hand_memory_back_only_in_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run in memory fits its budget: handing memory back between phases only cost it time.
+    A bucket of a run larger than its budget hands it back after each phase."""
+    calls: list[str] = []
+    monkeypatch.setattr(speed, "give_back", lambda: calls.append("back"))
+    speed.phase_done()
+    assert calls == []
+    with speed.memory_bound():
+        speed.phase_done()
+    assert calls == ["back"]
+    speed.phase_done()
+    assert calls == ["back"]
+
+
+def test_a_report_in_buckets_hands_memory_back_after_its_phases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from slacalc import Settings, load_policy, read_incidents
+    from slacalc.computing.partitioned import compute_partitioned
+    from slacalc.dates.instants import get_zone, parse_instant
+
+    tz = get_zone("Asia/Shanghai")
+    settings = Settings(
+        policy=load_policy("standard"),
+        tz=tz,
+        as_of=parse_instant("2025-06-28T12:00:00+08:00", tz),
+        monthly_fee=Decimal("100"),
+    )
+    table = read_incidents([str(ROOT / "samples" / "incidents.csv")], tz)
+    calls: list[bool] = []
+    monkeypatch.setattr(speed, "give_back", lambda: calls.append(speed._TIGHT.get()))
+    with compute_partitioned(iter([(table, [])]), settings, buckets=3) as report:
+        assert len(list(report.text_parts())) > 0
+    # after the split (not a phase), then in each bucket: its phases, and the bucket itself
+    buckets = 3
+    assert calls[0] is False and calls.count(True) > buckets

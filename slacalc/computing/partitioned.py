@@ -395,30 +395,31 @@ def _computed(log: SplitLog, work: BucketWork | None) -> PartitionedReport:
     failed: list[Problem] = []
     breached = False
     years: set[int] = set()
-    for b, table, part_book in log.buckets():
-        try:
-            if work is None:
-                report = compute_report(
-                    table, settings, contracts=part_book, months=chosen, whole=False
+    with speed.memory_bound():
+        for b, table, part_book in log.buckets():
+            try:
+                if work is None:
+                    report = compute_report(
+                        table, settings, contracts=part_book, months=chosen, whole=False
+                    )
+                else:
+                    report, found = work.report(table, part_book, log.mine(b), chosen)
+                    notes.extend(found)
+            except InputError as exc:  # unpriced keys: every bucket's, named together
+                failed.extend(exc.problems)
+                continue
+            del table
+            breached = breached or report.any_breached()
+            years |= report.calendar_years(deadlines=False)
+            stored.append(
+                _store(
+                    report,
+                    os.path.join(tmp.name, f"rows-{b}.arrow"),
+                    os.path.join(tmp.name, f"keys-{b}.arrow"),
                 )
-            else:
-                report, found = work.report(table, part_book, log.mine(b), chosen)
-                notes.extend(found)
-        except InputError as exc:  # unpriced keys: every bucket's, named together
-            failed.extend(exc.problems)
-            continue
-        del table
-        breached = breached or report.any_breached()
-        years |= report.calendar_years(deadlines=False)
-        stored.append(
-            _store(
-                report,
-                os.path.join(tmp.name, f"rows-{b}.arrow"),
-                os.path.join(tmp.name, f"keys-{b}.arrow"),
             )
-        )
-        del report
-        speed.give_back()
+            del report
+            speed.give_back()
     if failed:
         raise InputError(log.in_log_order(failed))
     if notes:  # the zones' warnings first, in the log's order, as in memory
