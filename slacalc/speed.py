@@ -206,6 +206,20 @@ def both(first: Callable[[], T], second: Callable[[], T]) -> tuple[T, T]:
         return a.result(), b.result()
 
 
+def meanwhile(job: Callable[[], T]) -> Callable[[], T]:
+    """``job`` started on a thread of its own while the caller goes on; the function returned
+    waits for its result (and raises what it raised). With one thread, the job runs when its
+    result is asked for."""
+    if THREADS < 2:
+        return job
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(job)
+    pool.shutdown(wait=False)
+    return future.result
+
+
 def in_order(jobs: Iterable[Callable[[], T]], *, workers: int | None = None) -> Iterator[T]:
     """The results of ``jobs`` in order, computed a few at a time on ``workers`` threads
     (default :data:`THREADS`). Jobs are taken only as threads come free: ``jobs`` may be a

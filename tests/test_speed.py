@@ -164,3 +164,20 @@ def test_a_report_in_buckets_hands_memory_back_after_its_phases(
     # after the split (not a phase), then in each bucket: its phases, and the bucket itself
     buckets = 3
     assert calls[0] is False and calls.count(True) > buckets
+
+
+def test_meanwhile_gives_the_result_or_the_error_of_its_job() -> None:
+    started = threading.Event()
+
+    def job() -> int:
+        started.set()
+        return 42
+
+    result = speed.meanwhile(job)
+    assert result() == 42 and started.is_set()
+
+    def bad() -> int:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError, match="no"):
+        speed.meanwhile(bad)()

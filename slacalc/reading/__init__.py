@@ -141,7 +141,7 @@ def _read_file(
     from slacalc.reading import csv_bulk, csv_rows
 
     if len(f.data) >= csv_bulk.MIN_BYTES:
-        pieces = csv_bulk.bulk_pieces(f)
+        pieces = csv_bulk.bulk_pieces(f, meanwhile=True)
         if pieces is not None:
             try:
                 return build_pieces(pieces, tz, keep_text, customers)
