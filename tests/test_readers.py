@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slacalc import speed
 from slacalc.dates.instants import get_zone
 from slacalc.errors import InputError
 from slacalc.reading import collect_incidents, csv_bulk
@@ -60,14 +61,17 @@ def csv_texts(draw: st.DrawFn) -> str:
     return text
 
 
-def read(path: Path, *, bulk: bool, piece: int = 1 << 20) -> tuple[list, list[str]]:
-    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES
+def read(path: Path, *, bulk: bool, piece: int | None = None) -> tuple[list, list[str]]:
+    """The table and problems of the log at ``path`` read by the row reader, or in bulk: parsed
+    whole, or (``piece``) streamed in pieces of that many bytes."""
+    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
     csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
-    csv_bulk.PIECE_BYTES = piece
+    csv_bulk.PIECE_BYTES = piece or saved[1]
+    speed.WHOLE_FILE_BYTES = 0 if piece else 1 << 62
     try:
         table, problems = collect_incidents([str(path)], SH)
     finally:
-        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = saved
+        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
     return list(table), [str(p) for p in problems]
 
 
@@ -161,12 +165,13 @@ def test_keys_sort_as_python_sorts_them(
     them the same way."""
     path = tmp_path_factory.mktemp("order") / "log.csv"
     path.write_bytes(text.encode("utf-8"))
-    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES
+    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
     csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = 0, piece
+    speed.WHOLE_FILE_BYTES = 0  # streamed in pieces
     try:
         table, _ = collect_incidents([str(path)], SH)
     finally:
-        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = saved
+        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
     assert [table.keys[i] for i in table.key_order()] == sorted(table.keys)
     part = table.take(range(0, len(table), 2))
     assert part.key_words is None

@@ -53,14 +53,66 @@ def bulk_pieces(
     With ``meanwhile`` (for a caller that reads the file whole and drops every piece on
     :class:`NotBulk`), the checks (a scan of the whole file) run on a thread of their own
     while pyarrow reads, instead of before it, and the last piece raises :class:`NotBulk` if
-    they fail: 4-7 % of a 200k-1M-row report."""
+    they fail (4-7 % of a 200k-1M-row report); and a file of up to
+    :data:`slacalc.speed.WHOLE_FILE_BYTES` is parsed as one piece by pyarrow's multithreaded
+    reader (:func:`slacalc.speed.parse_whole`)."""
     size = piece_bytes or PIECE_BYTES
-    if meanwhile:
-        return _pieces(f, speed.meanwhile(partial(_shape, f.data)), size, columns)
-    shape = _shape(f.data)
-    if shape is None:
-        return None
-    return _pieces(f, lambda: shape, size, columns)
+    if not meanwhile:
+        shape = _shape(f.data)
+        if shape is None:
+            return None
+        return _pieces(f, lambda: shape, size, columns)
+    checked = speed.meanwhile(partial(_shape, f.data))
+    if speed.parse_whole(len(f.data)):
+        return _whole(f, checked, columns)
+    return _pieces(f, checked, size, columns)
+
+
+def _options(f: CsvFile, columns: tuple[str, ...], **read: Any) -> tuple[dict[str, Any], Any]:
+    """pyarrow's options for reading ``columns`` of ``f`` as text cells exactly as written (the
+    header is the file's own, so columns are taken by position), and the columns' positions."""
+    wanted = header_columns(f.name, f.header, columns)
+    options = {
+        "read_options": pcsv.ReadOptions(
+            column_names=[f"c{i}" for i in range(len(f.header))],
+            skip_rows=1,
+            use_threads=True,
+            encoding="utf8",
+            **read,
+        ),
+        "parse_options": pcsv.ParseOptions(
+            quote_char='"',
+            double_quote=True,
+            newlines_in_values=False,
+            ignore_empty_lines=False,
+        ),
+        "convert_options": pcsv.ConvertOptions(
+            column_types={f"c{i}": pa.string() for i in wanted.values()},
+            include_columns=[f"c{i}" for i in wanted.values()],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+    return options, wanted
+
+
+def _whole(
+    f: CsvFile, shape: Callable[[], _Shape | None], columns: tuple[str, ...]
+) -> Iterator[RawPart]:
+    """The file's cells as one piece, parsed by pyarrow's multithreaded reader."""
+    options, wanted = _options(f, columns)
+    try:
+        table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(f.data)), **options)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise NotBulk from exc
+    release(f.data)  # the bytes are cells now
+    checked = shape()
+    n = table.num_rows
+    if checked is None or n != checked.rows:
+        raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
+    if n:
+        cells = {c: table.column(f"c{i}") for c, i in wanted.items()}
+        yield RawPart(name=f.name, lines=np.arange(2, n + 2, dtype=np.int64), cells=cells)
 
 
 def _pieces(
@@ -69,32 +121,9 @@ def _pieces(
     piece_bytes: int,
     columns: tuple[str, ...] = READ_COLUMNS,
 ) -> Iterator[RawPart]:
-    width = len(f.header)
-    names = [f"c{i}" for i in range(width)]
-    wanted = header_columns(f.name, f.header, columns)
+    options, wanted = _options(f, columns, block_size=piece_bytes)
     try:
-        reader = pcsv.open_csv(
-            pa.BufferReader(pa.py_buffer(f.data)),
-            read_options=pcsv.ReadOptions(
-                column_names=names,
-                skip_rows=1,
-                use_threads=True,
-                block_size=piece_bytes,
-                encoding="utf8",
-            ),
-            parse_options=pcsv.ParseOptions(
-                quote_char='"',
-                double_quote=True,
-                newlines_in_values=False,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pcsv.ConvertOptions(
-                column_types={f"c{i}": pa.string() for i in wanted.values()},
-                include_columns=[f"c{i}" for i in wanted.values()],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        reader = pcsv.open_csv(pa.BufferReader(pa.py_buffer(f.data)), **options)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise NotBulk from exc
     done = 0
