@@ -320,3 +320,27 @@ def test_a_really_full_tmpdir_during_a_bucketed_report(tiny_tmpfs: Path, tmp_pat
         "TMPDIR to a folder with room for about the log's size again, or give --memory more"
     ]
     assert list(tiny_tmpfs.iterdir()) == [] and not out.exists()
+
+
+def test_ctrl_c_while_the_command_line_is_parsed_says_interrupted() -> None:
+    """typer turns an interrupt while it parses the command line into a silent exit 130: the
+    console script still says why it stopped."""
+    probe = (
+        "import sys\n"
+        "import slacalc.cli as cli\n"
+        "from slacalc.cli import common\n"
+        "def boom(*args, **kwargs):\n"
+        "    raise KeyboardInterrupt\n"
+        "common._PlainErrors.make_context = boom\n"
+        "sys.argv = ['slacalc', 'tiers']\n"
+        "print(cli.run())\n"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.stdout.decode().strip() == "130"
+    assert result.stderr.decode() == "interrupted\n"

@@ -176,3 +176,33 @@ def test_keys_sort_as_python_sorts_them(
     part = table.take(range(0, len(table), 2))
     assert part.key_words is None
     assert [part.keys[i] for i in part.key_order()] == sorted(part.keys)
+
+
+@pytest.mark.parametrize("piece", [None, 4096])
+def test_the_timestamps_as_written_are_kept_in_bulk(
+    tmp_path: Path, piece: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Explanations and statements keep each row's timestamps as written: read in bulk (whole
+    or in pieces, typed as two halves) as the row reader keeps them."""
+    monkeypatch.setattr(speed, "PARALLEL_ROWS", 100)
+    rows = [
+        f"I{i},c{i % 97},svc{i % 3},outage,2025-05-{1 + i % 28:02d} 10:00:00,"
+        + ("" if i % 5 == 0 else f"2025-05-{1 + i % 28:02d}T11:00:00+08:00")
+        + ","
+        for i in range(2000)
+    ]
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    tables = []
+    for bulk in (False, True):
+        saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
+        csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
+        csv_bulk.PIECE_BYTES = piece or saved[1]
+        speed.WHOLE_FILE_BYTES = 0 if piece else 1 << 62
+        try:
+            table, _ = collect_incidents([str(path)], SH, keep_text=True)
+        finally:
+            csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
+        tables.append((table.start_text.to_pylist(), table.end_text.to_pylist()))
+    assert tables[0] == tables[1]
+    assert tables[0][0][0] == "2025-05-01 10:00:00" and tables[0][1][1].endswith("+08:00")

@@ -126,6 +126,9 @@ def run() -> int | str | None:
     # SIGPIPE stays ignored, as Python sets it: a reader that goes away (`slacalc ... | head`)
     # is a BrokenPipeError, which ends the run quietly with exit 0 (see common.boundary).
     before = _stdout_file()
+    from slacalc.cli.common import forget_interrupted
+
+    forget_interrupted()
     try:
         app()
     except SystemExit as exc:
@@ -133,11 +136,15 @@ def run() -> int | str | None:
             # rich and typer, their reader gone (`slacalc --help | head`), put /dev/null on
             # standard output and exit 1: it is not an error of ours
             return 0
+        if exc.code == 130:  # typer turns an interrupt while it parses into a silent 130
+            from slacalc.cli.common import say_interrupted
+
+            say_interrupted(unless_said=True)
         return exc.code
     except KeyboardInterrupt:  # before or after a command's own boundary
-        from slacalc.cli.common import err
+        from slacalc.cli.common import say_interrupted
 
-        err("interrupted")
+        say_interrupted(unless_said=True)
         return 130
     except BrokenPipeError:  # --help into `| head`
         from slacalc.cli.common import quiet_stdout

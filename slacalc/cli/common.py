@@ -353,6 +353,22 @@ def err(message: str) -> None:
             typer.echo(text, err=True)
 
 
+_INTERRUPTED: list[bool] = []  # "interrupted" was said by a command's boundary
+
+
+def say_interrupted(*, unless_said: bool = False) -> None:
+    """Say "interrupted" on stderr (``unless_said``: only if a command's boundary has not said
+    it since :func:`forget_interrupted`)."""
+    if unless_said and _INTERRUPTED:
+        return
+    _INTERRUPTED.append(True)
+    err("interrupted")
+
+
+def forget_interrupted() -> None:
+    _INTERRUPTED.clear()
+
+
 def quiet_stdout() -> None:
     """Send what is left of standard output to ``/dev/null``: its reader went away, and the
     final flush must not say so."""
@@ -453,7 +469,7 @@ def boundary(fn: F) -> F:
             quiet_stdout()
             raise typer.Exit(0) from None
         except KeyboardInterrupt:
-            err("interrupted")
+            say_interrupted()
             raise typer.Exit(130) from None
         except RecursionError:
             err("Error: the input is nested too deeply to be read")

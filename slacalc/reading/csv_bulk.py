@@ -111,7 +111,8 @@ def _whole(
     if checked is None or n != checked.rows:
         raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
     if n:
-        cells = {c: table.column(f"c{i}") for c, i in wanted.items()}
+        # one array per column, as a streamed piece has (typing would join the chunks anyway)
+        cells = {c: table.column(f"c{i}").combine_chunks() for c, i in wanted.items()}
         yield RawPart(name=f.name, lines=np.arange(2, n + 2, dtype=np.int64), cells=cells)
 
 
