@@ -702,10 +702,12 @@ def report(
     from slacalc.reading import read_incidents
 
     budget = as_budget(memory)
-    book = _contract_book(contracts, s)
     needed = memory_needed(incidents)
+    in_buckets = not deadlines and needed is not None and needed > budget
+    # a run in memory without deployments reads the contracts beside the log (below)
+    book = _contract_book(contracts, s) if in_buckets or deployments is not None else None
     stage = progress.stage if progress is not None else (lambda label, fraction: None)
-    if not deadlines and needed is not None and needed > budget:
+    if in_buckets:
         # zones, counts and composites go bucket by bucket too: the deployments and the counts
         # are read whole first (a bucket takes its customers' share of them)
         _, counts, deployments = _extra_inputs(None, s, deployments, requests)
@@ -733,7 +735,18 @@ def report(
                 lambda: read_incidents(incidents, s.tz, fmt=input_format, progress=progress),
                 lambda: read_deployments(deployments, s.tz),
             )
+        elif contracts and book is None and contracts != "-":
+            # the contracts and the log at once (neither depends on the other: 0.1-0.2 s of a
+            # 1M-row report priced by 100k contracts); the contracts' problems come first, as
+            # when they are read first
+            from slacalc import speed
+
+            book, table = speed.both(
+                lambda: _contract_book(contracts, s),
+                lambda: read_incidents(incidents, s.tz, fmt=input_format, progress=progress),
+            )
         else:
+            book = book if book is not None else _contract_book(contracts, s)
             table = read_incidents(incidents, s.tz, fmt=input_format, progress=progress)
         counts = read_requests_of(requests, s)
         stage("computing", 0.7)

@@ -264,3 +264,22 @@ def test_every_sample_contracts_file_prices_the_sample_log(name: str) -> None:
     args = ["report", str(samples / "incidents.csv"), "--contracts", str(samples / name)]
     result = CliRunner().invoke(app, [*args, "--as-of", "2025-07-01T00:00:00+08:00", "-f", "csv"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_contracts_problems_come_first_though_read_beside_the_log(tmp_path: Path) -> None:
+    """The contracts file is read beside the log; when both are bad, the contracts' problems
+    are said, as when they were read first."""
+    from typer.testing import CliRunner
+
+    from slacalc.cli import app
+
+    bad = tmp_path / "contracts.csv"
+    bad.write_text("customer_id,service,monthly_fee\nacme,db,abc\n", encoding="utf-8")
+    log = tmp_path / "incidents.csv"
+    log.write_text("customer_id,service,start\nacme,db,not a time\n" * 1, encoding="utf-8")
+    for incidents in (str(log), str(tmp_path / "missing.csv")):
+        result = CliRunner().invoke(
+            app, ["report", incidents, "--contracts", str(bad), "-f", "csv"]
+        )
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"{bad}:2: column 'monthly_fee'"), result.stderr
