@@ -363,8 +363,12 @@ def _find_nul(data: Any, block: int = 16 << 20) -> int:
 release = speed.read_behind  # the pages of a mapped file read so far
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _check_utf8(data: Any, block: int = 16 << 20) -> None:
-    """Raise UnicodeDecodeError (with the offset in ``data``) unless ``data`` is UTF-8.
+    """Raise UnicodeDecodeError (with the offset in ``data``) unless ``data`` is UTF-8 (after a
+    byte-order mark, if it has one).
 
     Decoded a block at a time, so a large file is never held again as text."""
     import codecs
@@ -373,8 +377,10 @@ def _check_utf8(data: Any, block: int = 16 << 20) -> None:
 
     raw = np.frombuffer(data, dtype=np.uint8)
     view = memoryview(data)
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    for lo in range(0, len(view), block):
+    # a byte-order mark is skipped here, not by the decoder: offsets stay the data's own
+    begin = len(_BOM) if bytes(view[: len(_BOM)]) == _BOM else 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for lo in range(begin, len(view), block):
         # an ASCII block (no byte above 127, found without a copy) needs no decoding
         ascii_only = raw[lo : lo + block].max() < 128
         if ascii_only and not decoder.getstate()[0]:
