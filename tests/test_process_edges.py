@@ -149,15 +149,20 @@ def test_the_interrupt_handler_is_in_place_before_the_libraries_load() -> None:
         "slacalc.cli.run()\n"
         "print(getattr(seen[0], '__qualname__', seen[0]))\n"
     )
-    result = subprocess.run(
-        [PYTHON, "-c", probe],
+    result = _probe(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().strip().splitlines()[-1] == "_leave_now"
+
+
+def _probe(code: str) -> subprocess.CompletedProcess[bytes]:
+    """``code`` run by a fresh Python with this checkout's slacalc."""
+    return subprocess.run(
+        [PYTHON, "-c", code],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         timeout=60,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.decode().strip().splitlines()[-1] == "_leave_now"
 
 
 def _catches_sigterm(pid: int) -> bool:
@@ -335,12 +340,6 @@ def test_ctrl_c_while_the_command_line_is_parsed_says_interrupted() -> None:
         "sys.argv = ['slacalc', 'tiers']\n"
         "print(cli.run())\n"
     )
-    result = subprocess.run(
-        [PYTHON, "-c", probe],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        timeout=60,
-    )
+    result = _probe(probe)
     assert result.stdout.decode().strip() == "130"
     assert result.stderr.decode() == "interrupted\n"

@@ -7,6 +7,8 @@ problems; well-formed logs must also read the same from JSON Lines and Parquet.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,17 +63,24 @@ def csv_texts(draw: st.DrawFn) -> str:
     return text
 
 
-def read(path: Path, *, bulk: bool, piece: int | None = None) -> tuple[list, list[str]]:
-    """The table and problems of the log at ``path`` read by the row reader, or in bulk: parsed
-    whole, or (``piece``) streamed in pieces of that many bytes."""
+@contextmanager
+def reader(*, bulk: bool, piece: int | None = None) -> Iterator[None]:
+    """CSV logs read by the row reader, or in bulk: parsed whole, or (``piece``) streamed in
+    pieces of that many bytes."""
     saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
     csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
     csv_bulk.PIECE_BYTES = piece or saved[1]
     speed.WHOLE_FILE_BYTES = 0 if piece else 1 << 62
     try:
-        table, problems = collect_incidents([str(path)], SH)
+        yield
     finally:
         csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
+
+
+def read(path: Path, *, bulk: bool, piece: int | None = None) -> tuple[list, list[str]]:
+    """The table and problems of the log at ``path`` read by :func:`reader`."""
+    with reader(bulk=bulk, piece=piece):
+        table, problems = collect_incidents([str(path)], SH)
     return list(table), [str(p) for p in problems]
 
 
@@ -165,13 +174,8 @@ def test_keys_sort_as_python_sorts_them(
     them the same way."""
     path = tmp_path_factory.mktemp("order") / "log.csv"
     path.write_bytes(text.encode("utf-8"))
-    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
-    csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES = 0, piece
-    speed.WHOLE_FILE_BYTES = 0  # streamed in pieces
-    try:
+    with reader(bulk=True, piece=piece):  # streamed in pieces
         table, _ = collect_incidents([str(path)], SH)
-    finally:
-        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
     assert [table.keys[i] for i in table.key_order()] == sorted(table.keys)
     part = table.take(range(0, len(table), 2))
     assert part.key_words is None
@@ -195,14 +199,8 @@ def test_the_timestamps_as_written_are_kept_in_bulk(
     path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     tables = []
     for bulk in (False, True):
-        saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
-        csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
-        csv_bulk.PIECE_BYTES = piece or saved[1]
-        speed.WHOLE_FILE_BYTES = 0 if piece else 1 << 62
-        try:
+        with reader(bulk=bulk, piece=piece):
             table, _ = collect_incidents([str(path)], SH, keep_text=True)
-        finally:
-            csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
         tables.append((table.start_text.to_pylist(), table.end_text.to_pylist()))
     assert tables[0] == tables[1]
     assert tables[0][0][0] == "2025-05-01 10:00:00" and tables[0][1][1].endswith("+08:00")
