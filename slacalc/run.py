@@ -294,7 +294,8 @@ def counted_report(
 ) -> tuple[Any, Any]:
     """The report of ``table`` through every step before the engine (:func:`prepared`: zones
     counted, composites made), and the zones' trace (None: no zone counted). Keys whose zone
-    incidents never counted keep their rows, in the months those incidents touch. A part of a
+    incidents never counted keep their rows; the months reported are those the log as read
+    touches (as in buckets), whether or not its zone rows counted. A part of a
     log (``whole=False``: a bucket of customers, a Spark group) takes the deployments and
     request counts of the customers ``mine`` picks (a function of a string array)."""
     from slacalc.computing.report import compute_report, touched_months
@@ -309,7 +310,7 @@ def counted_report(
         whole=whole,
         requests=counts,
         keep=keep,
-        include=touched_months(table, s) if keep is not None and not months else (),
+        include=touched_months(table, s) if trace is not None and not months else (),
         log=table,
     )
     return result, trace

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 from test_partitioned import assert_same, tiny_budget  # noqa: F401 (a fixture)
@@ -253,6 +253,16 @@ def iso(second: int) -> str:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=zone_case())
+# a log whose only row is a '*' row in a zone nobody runs in: its month is still reported
+@example(
+    case=(
+        "incident_id,customer_id,service,zone,start,end,category,impact\n"
+        "I0,*,vm,z,2025-03-25T00:00:00Z,,outage,\n",
+        "customer_id,service,zone,from,to\n"
+        + "".join(f"k{k},vm,{z},,\n" for k in range(6) for z in "abc"),
+        "azure-vm",
+    )
+)
 def test_random_zone_logs_in_buckets(
     tiny_budget: list[int],  # noqa: F811
     tmp_path_factory: pytest.TempPathFactory,
