@@ -37,6 +37,7 @@ TRICKS = {
     "malloc": "glibc keeps freed memory for reuse in one heap, and no transparent huge pages",
     "pool": "pyarrow allocates from that heap too (not jemalloc): each reuses what the other frees",
     "whole": "a CSV log up to 128 MB is parsed in one go by pyarrow's multithreaded reader",
+    "coded": "pyarrow's CSV reader threads number the words of a log's few-valued columns",
     "phases": "in buckets, what reading frees goes back before computing, computing's before "
     "writing",
     "pandas": "pyarrow is told there is no pandas (it imports it to inspect lists)",
@@ -193,6 +194,13 @@ WHOLE_FILE_BYTES = 128 << 20
 def parse_whole(size: int) -> bool:
     """Whether a CSV log of ``size`` bytes, read whole, is parsed in one go."""
     return on("whole") and size <= WHOLE_FILE_BYTES
+
+
+def coded_cells() -> bool:
+    """Whether a CSV log's columns of few distinct words (customer, service, category, ...) are
+    read as dictionaries: pyarrow's reader threads hash the words as they parse, and the
+    typing takes each distinct word once instead of hashing every cell again."""
+    return on("coded")
 
 
 def parts(n: int) -> int:

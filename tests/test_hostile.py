@@ -162,15 +162,50 @@ def test_currencies_are_iso_4217(tmp_path: Path, currency: str, hint: str) -> No
     assert_clean_failure(option, 2)
 
 
-def test_one_cell_size_limit_for_both_csv_readers(tmp_path: Path, csv_reader: str) -> None:
+@pytest.mark.parametrize("column", ["incident_id", "customer_id"])
+def test_one_cell_size_limit_for_both_csv_readers(
+    tmp_path: Path, csv_reader: str, column: str
+) -> None:
+    """The limit holds for a column kept as written (ids) and for one taken through its
+    distinct words (customers)."""
+
+    def row(value: str) -> str:
+        cells = {"customer_id": "acme", "incident_id": "INC-2", column: value}
+        customer, incident = cells["customer_id"], cells["incident_id"]
+        return f"2025-05-01 10:00,2025-05-01 11:00,{customer},compute,{incident}"
+
     fits = "x" * MAX_CELL
-    path = log(tmp_path, [f"2025-05-01 10:00,2025-05-01 11:00,acme,compute,{fits}"])
+    path = log(tmp_path, [row(fits)])
     ok = run(report(path, "-f", "csv"))
     assert ok.exit_code == 0, ok.stderr
-    path = log(tmp_path, [GOOD, f"2025-05-01 10:00,2025-05-01 11:00,acme,compute,{fits}y"])
+    path = log(tmp_path, [GOOD, row(fits + "y")])
     lines = assert_clean_failure(run(report(path)), 1)
     assert lines[0].startswith(f"{path}:3: "), lines
     assert f"a cell longer than {MAX_CELL} characters" in lines[0]
+
+
+def test_a_json_lines_cell_over_the_limit_is_named_in_any_column(tmp_path: Path) -> None:
+    """JSON Lines allows longer lines than a cell may be: the typing names each long cell,
+    whether its column is kept as written (ids) or taken through its distinct words."""
+    import json
+
+    long = "é" * (MAX_CELL + 1)  # more characters than the limit, twice as many bytes
+    rows = [
+        {"start": "2025-05-01 10:00", "end": "2025-05-01 11:00", "customer_id": "acme"},
+        {"start": "2025-05-01 10:00", "customer_id": long, "service": "db"},
+        {"start": "2025-05-01 10:00", "customer_id": "acme", "incident_id": long},
+        {"start": "2025-05-01 10:00", "customer_id": "acme", "category": long},
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    lines = assert_clean_failure(run(report(str(path))), 1)
+    said = f"a cell longer than {MAX_CELL} characters"
+    assert [line.split(": ", 2)[:2] for line in lines[:3]] == [
+        [f"{path}:2", "column 'customer_id'"],
+        [f"{path}:3", "column 'incident_id'"],
+        [f"{path}:4", "column 'category'"],
+    ], lines
+    assert all(said in line for line in lines[:3]), lines
 
 
 def test_nul_bytes_are_binary_data(tmp_path: Path) -> None:

@@ -278,8 +278,8 @@ def test_cli_bucketed_rereads_a_file_the_bulk_reader_gives_up_on(
     assert log.stat().st_size >= csv_bulk.MIN_BYTES
     real = csv_bulk.bulk_pieces
 
-    def fails_late(f, piece_bytes=csv_bulk.PIECE_BYTES):
-        pieces = real(f, 64 << 10)
+    def fails_late(f, piece_bytes=csv_bulk.PIECE_BYTES, **how):
+        pieces = real(f, 64 << 10, **how)
 
         def stream():
             yield next(pieces)

@@ -65,23 +65,33 @@ def csv_texts(draw: st.DrawFn) -> str:
 
 @contextmanager
 def reader(*, bulk: bool, piece: int | None = None) -> Iterator[None]:
-    """CSV logs read by the row reader, or in bulk: parsed whole, or (``piece``) streamed in
-    pieces of that many bytes."""
-    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES
+    """CSV logs read by the row reader, or in bulk: parsed whole (typed on two threads however
+    few its rows), or (``piece``) streamed in pieces of that many bytes."""
+    saved = csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES, speed.PARALLEL_ROWS
     csv_bulk.MIN_BYTES = 0 if bulk else 1 << 62
     csv_bulk.PIECE_BYTES = piece or saved[1]
     speed.WHOLE_FILE_BYTES = 0 if piece else 1 << 62
+    speed.PARALLEL_ROWS = 1 if bulk else saved[3]
     try:
         yield
     finally:
-        csv_bulk.MIN_BYTES, csv_bulk.PIECE_BYTES, speed.WHOLE_FILE_BYTES = saved
+        (
+            csv_bulk.MIN_BYTES,
+            csv_bulk.PIECE_BYTES,
+            speed.WHOLE_FILE_BYTES,
+            speed.PARALLEL_ROWS,
+        ) = saved
 
 
 def read(path: Path, *, bulk: bool, piece: int | None = None) -> tuple[list, list[str]]:
-    """The table and problems of the log at ``path`` read by :func:`reader`."""
+    """The table and problems of the log at ``path`` read by :func:`reader`; its keys must be
+    those of its rows, in order of first appearance (rows dropped as blank or bad count
+    nowhere)."""
     with reader(bulk=bulk, piece=piece):
         table, problems = collect_incidents([str(path)], SH)
-    return list(table), [str(p) for p in problems]
+    incidents = list(table)
+    assert table.keys == list(dict.fromkeys(i.key for i in incidents))
+    return incidents, [str(p) for p in problems]
 
 
 @settings(max_examples=200, deadline=None)

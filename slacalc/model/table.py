@@ -31,15 +31,19 @@ NO_END = np.iinfo(np.int64).max  # the end of an ongoing incident: counted up to
 _TYPED = ("start", "end", "category", "impact")
 _TEXT = ("customer_id", "service", "incident_id", "source")
 _COLUMNS = (*_TYPED, *_TEXT)
+# The columns of few distinct words, taken through those words: a reader may give them as
+# dictionary arrays (the CSV reader's threads number the words as they parse).
+CODED = ("customer_id", "service", "category", "impact", "source", ZONE)
 
 
 @dataclass
 class RawPart:
     """One file's incident cells as text, before they mean anything.
 
-    ``cells`` maps a column name to a pyarrow string array (null or "" = empty); a column the
-    file does not have is absent. ``lines`` holds each row's line number in the file (0 where
-    the format has none).
+    ``cells`` maps a column name to a pyarrow string array, whole or in chunks (null or "" =
+    empty; a column of :data:`CODED` may be a dictionary array); a column the file does not
+    have is absent. ``lines`` holds each row's line number in the file (0 where the format has
+    none).
     """
 
     name: str
@@ -541,32 +545,25 @@ def encoded(words: Any) -> tuple[Any, Any]:
 
 
 def build_table(
-    part: RawPart, tz: tzinfo, *, keep_text: bool = False, halves: bool = True
+    part: RawPart, tz: tzinfo, *, keep_text: bool = False, threads: bool = True
 ) -> tuple[IncidentTable, list[Problem]]:
     """Give one file's cells their meaning: the good rows as a table, and every problem.
 
     Rows whose known cells are all blank (``,,,`` from spreadsheet exports) are skipped. A
-    large part is typed as two halves on two threads unless ``halves`` is off (the caller
-    already runs parts side by side). The table keeps the words its keys are numbers into
-    (:attr:`IncidentTable.key_words`): :func:`concat_tables` joins pieces through them.
+    large part has its timestamps read on a second thread while its words are numbered,
+    unless ``threads`` is off (the caller already types parts side by side). The table keeps
+    the words its keys are numbers into (:attr:`IncidentTable.key_words`):
+    :func:`concat_tables` joins pieces through them.
     """
-    n = len(part)
-    if halves and speed.halves(n):  # two halves on two threads, joined in order
-        middle = n // 2
-        done = speed.both(
-            lambda: _build(_slice(part, 0, middle), tz, keep_text),
-            lambda: _build(_slice(part, middle, n), tz, keep_text),
-        )
-        table = concat_tables([t for t, _ in done])
-        return table, [*part.problems, *done[0][1], *done[1][1]]
-    table, problems = _build(part, tz, keep_text)
+    # by columns, not by rows: two halves would have to be joined again (a tenth of a
+    # 1M-row log's reading)
+    table, problems = _build(part, tz, keep_text, threads=threads and speed.halves(len(part)))
     return table, [*part.problems, *problems]
 
 
 def only_customers(part: RawPart, customers: set[str]) -> RawPart:
     """The rows of ``part`` whose customer (trimmed) is one of ``customers``."""
-    col = part.cells.get("customer_id")
-    words, codes = _trimmed_codes(_text(col, len(part)))
+    words, codes = _trimmed(*_codes(part.cells.get("customer_id"), len(part)))
     wanted = np.isin(np.asarray(words.to_pylist(), dtype=object), list(customers))
     rows = np.flatnonzero(wanted[codes]) if len(words) else np.zeros(0, dtype=np.int64)
     index = pa.array(rows)
@@ -574,37 +571,54 @@ def only_customers(part: RawPart, customers: set[str]) -> RawPart:
     return RawPart(part.name, np.asarray(part.lines)[rows], cells, list(part.problems))
 
 
-def _slice(part: RawPart, lo: int, hi: int) -> RawPart:
-    cells = {c: col.slice(lo, hi - lo) for c, col in part.cells.items()}
-    return RawPart(part.name, part.lines[lo:hi], cells)
+def _build(
+    part: RawPart, tz: tzinfo, keep_text: bool, *, threads: bool = False
+) -> tuple[IncidentTable, list[Problem]]:
+    """:func:`build_table` of one piece of a file (its own problems only); with ``threads``,
+    the timestamps are read on a second thread.
 
-
-def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, list[Problem]]:
-    """:func:`build_table` of one piece of a file (its own problems only).
-
-    The columns of few distinct values (customer, service, category, impact, source) are
-    dictionary-encoded and only their distinct values are trimmed and read; timestamps are read
-    as they are (a cell with surrounding spaces takes the exact one-by-one path); ids are kept
-    as written. No full copy of a text column is made.
+    The columns of few distinct values (:data:`CODED`: customer, service, category, impact,
+    source, zone) are taken as numbers into their distinct words, and only those words are
+    trimmed and read; timestamps are read as they are (a cell with surrounding spaces takes the
+    exact one-by-one path); ids are kept as written. No full copy of a text column is made.
     """
     n = len(part)
     name = part.name
     columns = (*_COLUMNS, ZONE) if ZONE in part.cells else _COLUMNS
-    raw = {c: _text(part.cells.get(c), n) for c in columns}
+
+    def instants() -> dict[str, tuple[Any, Any]]:
+        texts = {c: _text(part.cells.get(c), n) for c in ("start", "end")}
+        return {c: (text, parse_instants(text, tz)) for c, text in texts.items()}
+
+    # the timestamps are read on a thread of their own while the words are numbered
+    read = speed.meanwhile(instants) if threads else instants
+    # each column as written: text, or (for CODED) its distinct words and each row's number
+    written = {c: _codes(part.cells.get(c), n) for c in columns if c in CODED}
+    coded = {c: _trimmed(*written[c]) for c in written}
+    raw = {"incident_id": _text(part.cells.get("incident_id"), n)}
+    cust_words, cust_codes = coded["customer_id"]
+    svc_words, svc_codes = coded["service"]
+    width = max(len(svc_words), 1)
+    pairs = pa.array(cust_codes * width + svc_codes).dictionary_encode()  # every row's key
+    parsed = read()
+    raw |= {c: text for c, (text, _) in parsed.items()}
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
     lines = np.asarray(part.lines, dtype=np.int64)
 
+    def cell(column: str, r: int) -> str:
+        if column in raw:
+            return raw[column][r].as_py() or ""
+        words, codes = written[column]
+        return words[int(codes[r])].as_py() or ""
+
     def problem(rows: Any, order: int, column: str | None, message: Any, cells: Any = None) -> None:
         for r in np.asarray(rows).tolist():
-            text = None if cells is None else (cells[r].as_py() or "")
+            text = None if cells is None else cell(cells, r)
             msg = message(r) if callable(message) else message
             found.append((r, order, Problem(name, int(lines[r]) or None, msg, column, text)))
 
     for c in columns:
-        col = raw[c]
-        if not pc.any(pc.greater(pc.binary_length(col), MAX_CELL)).as_py():
-            continue  # no cell has that many bytes, so none has that many characters
-        too_long = np.flatnonzero(np.asarray(pc.greater(pc.utf8_length(col), MAX_CELL)))
+        too_long = _too_long(raw[c]) if c in raw else _too_long_codes(*written[c])
         problem(
             too_long,
             -1,
@@ -616,27 +630,28 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     for r, _, _ in found:
         bad[r] = True
 
-    coded = {c: _trimmed_codes(raw[c]) for c in ("customer_id", "service", "category", "impact")}
-    start, start_empty, start_errors = parse_instants(raw["start"], tz)
-    end, end_empty, end_errors = parse_instants(raw["end"], tz)
+    start, start_empty, start_errors = parsed["start"][1]
+    end, end_empty, end_errors = parsed["end"][1]
     blank = start_empty & end_empty
-    for c in ("customer_id", "service", "category", "impact"):
-        words, codes = coded[c]
-        blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
-    for c in ("incident_id", "source", *columns[len(_COLUMNS) :]):
-        if blank.any():
+    for c in (*CODED, "incident_id"):
+        if c not in coded and c not in raw:
+            continue  # no zone column
+        if c in coded:
+            words, codes = coded[c]
+            blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
+        elif blank.any():
             maybe = np.flatnonzero(blank)
             values = pc.utf8_trim_whitespace(raw[c].take(pa.array(maybe)))
             blank[maybe] = np.asarray(pc.equal(pc.binary_length(values), 0))
 
     empty_rows = np.flatnonzero(start_empty & ~blank & ~bad)
-    problem(empty_rows, 0, "start", "empty timestamp", raw["start"])
+    problem(empty_rows, 0, "start", "empty timestamp", "start")
     for r, msg in start_errors.items():
         if not bad[r]:
-            problem([r], 0, "start", msg, raw["start"])
+            problem([r], 0, "start", msg, "start")
     for r, msg in end_errors.items():
         if not bad[r]:
-            problem([r], 1, "end", msg, raw["end"])
+            problem([r], 1, "end", msg, "end")
 
     category, cat_bad = _decoded(coded["category"], lambda t: CATEGORIES.index(parse_category(t)))
     impact_values: list[Fraction | int] = []
@@ -649,9 +664,9 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
 
     impact, imp_bad = _decoded(coded["impact"], impact_code)
     for rows, msg in cat_bad:
-        problem(rows[~blank[rows] & ~bad[rows]], 2, "category", msg, raw["category"])
+        problem(rows[~blank[rows] & ~bad[rows]], 2, "category", msg, "category")
     for rows, msg in imp_bad:
-        problem(rows[~blank[rows] & ~bad[rows]], 3, "impact", msg, raw["impact"])
+        problem(rows[~blank[rows] & ~bad[rows]], 3, "impact", msg, "impact")
     for r, _, _ in found:
         bad[r] = True
     backwards = np.flatnonzero(~bad & ~end_empty & (end < start))
@@ -659,8 +674,8 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         backwards,
         4,
         "end",
-        lambda r: f"ends before it starts (start '{raw['start'][r].as_py().strip()}')",
-        raw["end"],
+        lambda r: f"ends before it starts (start '{cell('start', r).strip()}')",
+        "end",
     )
 
     keep = ~blank
@@ -673,20 +688,17 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
     def kept(col: Any) -> Any:
         return col if every else col.take(index)
 
-    cust_words, cust_codes = coded["customer_id"]
-    svc_words, svc_codes = coded["service"]
-    width = max(len(svc_words), 1)
-    pairs = pa.array(cust_codes[rows] * width + svc_codes[rows]).dictionary_encode()
+    def words_of(column: str) -> Any:
+        words, codes = coded[column]
+        return words.take(pa.array(codes[rows]))
+
+    if not every:  # the keys of the rows kept, numbered in order of first appearance again
+        kept_keys = pa.array(np.asarray(pairs.indices)[rows]).dictionary_encode()
+        pairs = pa.DictionaryArray.from_arrays(
+            kept_keys.indices, pairs.dictionary.take(kept_keys.dictionary)
+        )
     distinct = np.asarray(pairs.dictionary, dtype=np.int64)
     of_customer, of_service = distinct // width, distinct % width
-    source = None
-    if "source" in part.cells:
-        src_words, src_codes = _trimmed_codes(raw["source"])
-        source = src_words.take(pa.array(src_codes[rows]))
-    zone = None
-    if ZONE in raw:
-        zone_words, zone_codes = _trimmed_codes(raw[ZONE])
-        zone = zone_words.take(pa.array(zone_codes[rows]))
     table = IncidentTable(
         key_customer=cust_words.take(pa.array(of_customer)),
         key_service=svc_words.take(pa.array(of_service)),
@@ -700,10 +712,10 @@ def _build(part: RawPart, tz: tzinfo, keep_text: bool) -> tuple[IncidentTable, l
         files=[name],
         line=lines[rows],
         incident_id=kept(raw["incident_id"]),
-        source=source,
+        source=words_of("source") if "source" in part.cells else None,
         start_text=part_text(part, "start", index) if keep_text else None,
         end_text=part_text(part, "end", index) if keep_text else None,
-        zone=zone,
+        zone=words_of(ZONE) if ZONE in written else None,
         key_words=(cust_words, of_customer, svc_words, of_service),
     )
     found.sort(key=lambda item: (item[0], item[1]))
@@ -714,7 +726,7 @@ def part_text(part: RawPart, column: str, index: Any) -> Any:
     col = part.cells.get(column)
     if col is None:
         return pa.nulls(len(index), pa.string())
-    return col.take(index)
+    return _array(col.take(index))
 
 
 def _text(col: Any, n: int) -> Any:
@@ -728,13 +740,45 @@ def _text(col: Any, n: int) -> Any:
     return pc.fill_null(col, "") if col.null_count else col
 
 
-def _trimmed_codes(col: Any) -> tuple[Any, Any]:
+def _too_long(col: Any) -> Any:
+    """The rows of a text column whose cell has more than :data:`MAX_CELL` characters."""
+    if not pc.any(pc.greater(pc.binary_length(col), MAX_CELL)).as_py():
+        return np.zeros(0, dtype=np.int64)  # no cell has that many bytes, so none that many
+    return np.flatnonzero(np.asarray(pc.greater(pc.utf8_length(col), MAX_CELL)))
+
+
+def _too_long_codes(words: Any, codes: Any) -> Any:
+    """:func:`_too_long` of a column given as its distinct words and each row's number."""
+    long = _too_long(words)
+    return np.flatnonzero(np.isin(codes, long)) if len(long) else long
+
+
+def _codes(col: Any, n: int) -> tuple[Any, Any]:
+    """A column's distinct values as written (a string array, in order of first appearance)
+    and each row's number among them (int64), whether the reader gave text or a dictionary
+    array, whole or in chunks (an absent column: all "")."""
+    if col is None:
+        return pa.array([""] if n else [], pa.string()), np.zeros(n, dtype=np.int64)
+    if pa.types.is_dictionary(col.type) and not col.null_count:
+        if isinstance(col, pa.ChunkedArray):
+            if not col.num_chunks:
+                return pa.array([], pa.string()), np.zeros(0, dtype=np.int64)
+            # one dictionary for every chunk: the first chunk's words in order, then each
+            # later chunk's new ones (first appearance, as one encoding of the whole)
+            col = col.unify_dictionaries()
+            indices = [np.asarray(c.indices) for c in col.chunks]
+            return col.chunk(0).dictionary, np.concatenate(indices, dtype=np.int64)
+        return col.dictionary, np.asarray(col.indices, dtype=np.int64)
+    encoded = _text(col, n).dictionary_encode()
+    return encoded.dictionary, np.asarray(encoded.indices, dtype=np.int64)
+
+
+def _trimmed(written: Any, codes: Any) -> tuple[Any, Any]:
     """A column's distinct values with surrounding white space removed (as ``str.strip``
-    does), in order of first appearance, and each row's number among them."""
-    encoded = col.dictionary_encode()
-    codes = np.asarray(encoded.indices, dtype=np.int64)
-    words = trimmed(encoded.dictionary)
-    size = pc.sum(pc.binary_length(encoded.dictionary)).as_py()
+    does), in order of first appearance, and each row's number among them, from its distinct
+    values as written and each row's number among those (:func:`_codes`)."""
+    words = trimmed(written)
+    size = pc.sum(pc.binary_length(written)).as_py()
     if pc.sum(pc.binary_length(words)).as_py() == size:
         return words, codes  # nothing was trimmed: the words are still distinct
     again = words.dictionary_encode()  # " acme" and "acme" are one customer

@@ -17,6 +17,7 @@ from slacalc import speed
 from slacalc.errors import InputError, Problem, UsageError
 from slacalc.model.cells import HEADERS, REQUIRED
 from slacalc.model.table import (
+    CODED,
     IncidentTable,
     RawPart,
     build_table,
@@ -141,7 +142,7 @@ def _read_file(
     from slacalc.reading import csv_bulk, csv_rows
 
     if len(f.data) >= csv_bulk.MIN_BYTES:
-        pieces = csv_bulk.bulk_pieces(f, meanwhile=True)
+        pieces = csv_bulk.bulk_pieces(f, meanwhile=True, coded=CODED)
         if pieces is not None:
             try:
                 return build_pieces(pieces, tz, keep_text, customers)
@@ -165,7 +166,7 @@ def build_pieces(
     if first is None:
         return IncidentTable.empty(), []
     second = next(pieces, None)
-    if second is None:  # one piece: typed as two halves if it is large
+    if second is None:  # one piece: typed on two threads if it is large
         return build_table(_only(first, customers), tz, keep_text=keep_text)
     done = list(
         typed_pieces(
@@ -190,7 +191,7 @@ def typed_pieces(
     from itertools import chain
 
     def build(part: RawPart) -> tuple[IncidentTable, list[Problem]]:
-        return build_table(_only(part, customers), tz, keep_text=keep_text, halves=False)
+        return build_table(_only(part, customers), tz, keep_text=keep_text, threads=False)
 
     yield from speed.in_order(partial(build, piece) for piece in chain(*sources))
 
@@ -255,7 +256,7 @@ def _file_parts(path: str, fmt: str, rows_only: bool, piece_bytes: int) -> Itera
     from slacalc.reading import csv_bulk, csv_rows
 
     if not rows_only and len(f.data) >= csv_bulk.MIN_BYTES:
-        pieces = csv_bulk.bulk_pieces(f, piece_bytes)
+        pieces = csv_bulk.bulk_pieces(f, piece_bytes, coded=CODED)
         if pieces is not None:
             try:
                 yield from pieces

@@ -11,7 +11,7 @@ swallows rows gets the same error at any size. Either way the cells go to the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -43,12 +43,15 @@ def bulk_pieces(
     columns: tuple[str, ...] = READ_COLUMNS,
     *,
     meanwhile: bool = False,
+    coded: Collection[str] = (),
 ) -> Iterator[RawPart] | None:
     """The cells (of ``columns``: an incident log's by default) of an opened CSV file through
     pyarrow, a piece of about ``piece_bytes`` (default :data:`PIECE_BYTES`) at a time; None
     when the checks show the row reader must read it. The pieces raise :class:`NotBulk` if
     pyarrow's rows turn out to differ after all (nothing is lost: the file is still open and is
-    read again by the row reader).
+    read again by the row reader). The columns among ``coded`` come as dictionary arrays when
+    :func:`slacalc.speed.coded_cells` says so (pyarrow's reader threads number the distinct
+    words as they parse), the others as string arrays.
 
     With ``meanwhile`` (for a caller that reads the file whole and drops every piece on
     :class:`NotBulk`), the checks (a scan of the whole file) run on a thread of their own
@@ -61,17 +64,22 @@ def bulk_pieces(
         shape = _shape(f.data)
         if shape is None:
             return None
-        return _pieces(f, lambda: shape, size, columns)
+        return _pieces(f, lambda: shape, size, columns, coded)
     checked = speed.meanwhile(partial(_shape, f.data))
     if speed.parse_whole(len(f.data)):
-        return _whole(f, checked, columns)
-    return _pieces(f, checked, size, columns)
+        return _whole(f, checked, columns, coded)
+    return _pieces(f, checked, size, columns, coded)
 
 
-def _options(f: CsvFile, columns: tuple[str, ...], **read: Any) -> tuple[dict[str, Any], Any]:
+def _options(
+    f: CsvFile, columns: tuple[str, ...], coded: Collection[str], **read: Any
+) -> tuple[dict[str, Any], Any]:
     """pyarrow's options for reading ``columns`` of ``f`` as text cells exactly as written (the
-    header is the file's own, so columns are taken by position), and the columns' positions."""
+    header is the file's own, so columns are taken by position; those of ``coded`` as
+    dictionaries of their words, when :func:`slacalc.speed.coded_cells`), and the columns'
+    positions."""
     wanted = header_columns(f.name, f.header, columns)
+    words = pa.dictionary(pa.int32(), pa.string()) if speed.coded_cells() else pa.string()
     options = {
         "read_options": pcsv.ReadOptions(
             column_names=[f"c{i}" for i in range(len(f.header))],
@@ -87,7 +95,7 @@ def _options(f: CsvFile, columns: tuple[str, ...], **read: Any) -> tuple[dict[st
             ignore_empty_lines=False,
         ),
         "convert_options": pcsv.ConvertOptions(
-            column_types={f"c{i}": pa.string() for i in wanted.values()},
+            column_types={f"c{i}": words if c in coded else pa.string() for c, i in wanted.items()},
             include_columns=[f"c{i}" for i in wanted.values()],
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
@@ -97,10 +105,13 @@ def _options(f: CsvFile, columns: tuple[str, ...], **read: Any) -> tuple[dict[st
 
 
 def _whole(
-    f: CsvFile, shape: Callable[[], _Shape | None], columns: tuple[str, ...]
+    f: CsvFile,
+    shape: Callable[[], _Shape | None],
+    columns: tuple[str, ...],
+    coded: Collection[str],
 ) -> Iterator[RawPart]:
     """The file's cells as one piece, parsed by pyarrow's multithreaded reader."""
-    options, wanted = _options(f, columns)
+    options, wanted = _options(f, columns, coded)
     try:
         table = pcsv.read_csv(pa.BufferReader(pa.py_buffer(f.data)), **options)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
@@ -111,8 +122,9 @@ def _whole(
     if checked is None or n != checked.rows:
         raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
     if n:
-        # one array per column, as a streamed piece has (typing would join the chunks anyway)
-        cells = {c: table.column(f"c{i}").combine_chunks() for c, i in wanted.items()}
+        # the columns as pyarrow's threads parsed them, in chunks: each half of the typing joins
+        # its own share, on its own thread
+        cells = {c: table.column(f"c{i}") for c, i in wanted.items()}
         yield RawPart(name=f.name, lines=np.arange(2, n + 2, dtype=np.int64), cells=cells)
 
 
@@ -120,9 +132,10 @@ def _pieces(
     f: CsvFile,
     shape: Callable[[], _Shape | None],
     piece_bytes: int,
-    columns: tuple[str, ...] = READ_COLUMNS,
+    columns: tuple[str, ...],
+    coded: Collection[str],
 ) -> Iterator[RawPart]:
-    options, wanted = _options(f, columns, block_size=piece_bytes)
+    options, wanted = _options(f, columns, coded, block_size=piece_bytes)
     try:
         reader = pcsv.open_csv(pa.BufferReader(pa.py_buffer(f.data)), **options)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
