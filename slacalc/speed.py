@@ -38,6 +38,7 @@ TRICKS = {
     "pool": "pyarrow allocates from that heap too (not jemalloc): each reuses what the other frees",
     "whole": "a CSV log up to 128 MB is parsed in one go by pyarrow's multithreaded reader",
     "coded": "pyarrow's CSV reader threads number the words of a log's few-valued columns",
+    "dense": "keys numbered through a table of every possible pair, not a hash table",
     "phases": "in buckets, what reading frees goes back before computing, computing's before "
     "writing",
     "pandas": "pyarrow is told there is no pandas (it imports it to inspect lists)",
@@ -148,6 +149,41 @@ def packs(n_keys: int, span: int, codes: int, *offsets: Any) -> tuple[int, int] 
     unit = second if all(not np.any(o % second) for o in offsets) else 1
     width = span // unit + 1
     return (unit, width) if fits(n_keys * width * codes) else None
+
+
+# --- numbering ---------------------------------------------------------------------------------
+
+# Numbering through a dense table is used while the table has at most this many entries per value
+# numbered (plus a floor): its memory stays in proportion to the values'.
+DENSE_PER_VALUE = 4
+DENSE_FLOOR = 1 << 20
+
+
+def numbered(values: Any, space: int) -> tuple[Any, Any]:
+    """The distinct values of ``values`` (non-negative ``int64`` below ``space``) in order of
+    first appearance, and each value's number among them: what pyarrow's dictionary encoding
+    gives. When ``space`` is small beside the values (``dense``), through a table of every
+    possible value instead of a hash table: each value's first position is its minimum
+    position, and the first appearances, taken in position order, are the distinct values in
+    order (2-3x faster than hashing a million keys)."""
+    values = np.asarray(values, dtype=np.int64)
+    n = len(values)
+    if on("dense") and space <= DENSE_PER_VALUE * n + DENSE_FLOOR:
+        kind = np.int32 if n < (1 << 31) - 1 else np.int64
+        position = np.arange(n, dtype=kind)
+        first = np.full(space, n, dtype=kind)
+        np.minimum.at(first, values, position)
+        distinct = values[first[values] == position]
+        number = np.empty(space, dtype=np.int64)  # set only where a value is
+        number[distinct] = np.arange(len(distinct))
+        return distinct, number[values]
+    import pyarrow as pa
+
+    encoded = pa.array(values).dictionary_encode()
+    return (
+        np.asarray(encoded.dictionary, dtype=np.int64),
+        np.asarray(encoded.indices, dtype=np.int64),
+    )
 
 
 def column(values: Any) -> Any:

@@ -181,3 +181,28 @@ def test_meanwhile_gives_the_result_or_the_error_of_its_job() -> None:
 
     with pytest.raises(ValueError, match="no"):
         speed.meanwhile(bad)()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 999), max_size=300),
+    extra=st.integers(0, 1 << 22),
+    dense=st.booleans(),
+)
+def test_numbered_is_first_appearance_through_either_table(
+    values: list[int], extra: int, dense: bool
+) -> None:
+    """Numbering through the dense table and through pyarrow's hash table give what a dict
+    gives: the distinct values in order of first appearance, and each value's number (spaces
+    from just above the largest value to past the dense table's limit)."""
+    saved = speed._OFF
+    speed._OFF = frozenset() if dense else frozenset({"dense"})
+    try:
+        space = max(values, default=-1) + 1 + extra
+        distinct, numbers = speed.numbered(np.array(values, dtype=np.int64), space)
+    finally:
+        speed._OFF = saved
+    order = list(dict.fromkeys(values))
+    assert distinct.tolist() == order
+    assert numbers.tolist() == [order.index(v) for v in values]
+    assert distinct.dtype == numbers.dtype == np.int64

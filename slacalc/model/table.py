@@ -138,8 +138,8 @@ class IncidentTable:
     def take(self, rows: Any) -> IncidentTable:
         """The rows at ``rows`` (an index array), keys renumbered in order of appearance."""
         rows = np.asarray(rows, dtype=np.int64)
-        encoded = pa.array(self.key[rows]).dictionary_encode()
-        used = pa.array(np.asarray(encoded.dictionary, dtype=np.int64))
+        kept, key = speed.numbered(self.key[rows], self.n_keys)
+        used = pa.array(kept)
         index = pa.array(rows)
 
         def text(col: Any) -> Any:
@@ -149,7 +149,7 @@ class IncidentTable:
             self,
             key_customer=self.key_customer.take(used),
             key_service=self.key_service.take(used),
-            key=np.asarray(encoded.indices, dtype=np.int64),
+            key=key,
             start=self.start[rows],
             end=self.end[rows],
             category=self.category[rows],
@@ -460,13 +460,13 @@ def _numbered(cust_words: Any, cust: Any, svc_words: Any, svc: Any) -> tuple[Any
     """Keys given as (customer, service) numbers into their words, numbered as distinct pairs:
     the pairs' customers and services, each key's pair, and the pairs as word numbers."""
     width = max(len(svc_words), 1)
-    pair = pa.array(np.asarray(cust, dtype=np.int64) * width + svc).dictionary_encode()
-    pairs = np.asarray(pair.dictionary)
+    codes = np.asarray(cust, dtype=np.int64) * width + svc
+    pairs, key = speed.numbered(codes, len(cust_words) * width)
     of_customer, of_service = pairs // width, pairs % width
     return (
         cust_words.take(pa.array(of_customer)),
         svc_words.take(pa.array(of_service)),
-        np.asarray(pair.indices, dtype=np.int64),
+        key,
         (cust_words, of_customer, svc_words, of_service),
     )
 
@@ -599,7 +599,8 @@ def _build(
     cust_words, cust_codes = coded["customer_id"]
     svc_words, svc_codes = coded["service"]
     width = max(len(svc_words), 1)
-    pairs = pa.array(cust_codes * width + svc_codes).dictionary_encode()  # every row's key
+    # every row's key
+    distinct, key = speed.numbered(cust_codes * width + svc_codes, len(cust_words) * width)
     parsed = read()
     raw |= {c: text for c, (text, _) in parsed.items()}
     found: list[tuple[int, int, Problem]] = []  # (row, column order, problem)
@@ -693,16 +694,13 @@ def _build(
         return words.take(pa.array(codes[rows]))
 
     if not every:  # the keys of the rows kept, numbered in order of first appearance again
-        kept_keys = pa.array(np.asarray(pairs.indices)[rows]).dictionary_encode()
-        pairs = pa.DictionaryArray.from_arrays(
-            kept_keys.indices, pairs.dictionary.take(kept_keys.dictionary)
-        )
-    distinct = np.asarray(pairs.dictionary, dtype=np.int64)
+        kept_keys, key = speed.numbered(key[rows], len(distinct))
+        distinct = distinct[kept_keys]
     of_customer, of_service = distinct // width, distinct % width
     table = IncidentTable(
         key_customer=cust_words.take(pa.array(of_customer)),
         key_service=svc_words.take(pa.array(of_service)),
-        key=np.asarray(pairs.indices, dtype=np.int64),
+        key=key,
         start=start[rows],
         end=np.where(end_empty, NO_END, end)[rows],
         category=category[rows].astype(np.int8),
