@@ -206,3 +206,21 @@ def test_numbered_is_first_appearance_through_either_table(
     assert distinct.tolist() == order
     assert numbers.tolist() == [order.index(v) for v in values]
     assert distinct.dtype == numbers.dtype == np.int64
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(0, 5000), size=st.integers(1, 2000), threads=st.sampled_from([1, 2, 3]))
+def test_even_pieces_cover_the_rows_in_pieces_of_one_size(n: int, size: int, threads: int) -> None:
+    saved = speed.THREADS
+    speed.THREADS = threads
+    try:
+        pieces = speed.even_pieces(n, size)
+    finally:
+        speed.THREADS = saved
+    assert [lo for lo, _ in pieces[1:]] == [hi for _, hi in pieces[:-1]]
+    assert (pieces[0][0], pieces[-1][1]) == (0, n) if n else pieces == []
+    lengths = [hi - lo for lo, hi in pieces]
+    assert all(0 < k <= size for k in lengths)
+    assert max(lengths, default=0) - min(lengths, default=0) <= 1
+    least = -(-n // size)  # no more pieces than the threads call for
+    assert len(pieces) == min(n, -(-least // threads) * threads)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
+from slacalc import speed
 from slacalc.computing.engine import effective_ends
 from slacalc.computing.fields import (
     FIELDS,
@@ -42,6 +43,8 @@ from slacalc.model.settings import Settings
 from slacalc.model.table import NO_END, IncidentTable, Key, keys_added, with_keys
 from slacalc.terms import deadlines, money
 from slacalc.terms.policy import BASE_MINUS_EXCLUDED, Policy, Tier
+
+TEXT_PIECE_ROWS = 1 << 17  # report rows formatted at a time, by default
 
 __all__ = [
     "FIELDS",
@@ -179,12 +182,18 @@ class Report:
     def any_breached(self) -> bool:
         return bool(self.cols["breached"].any()) if len(self) else False
 
-    def text_parts(self, size: int = 1 << 17) -> list[Callable[[], dict[str, Any]]]:
-        """The text of every field, in pieces of ``size`` rows: a function per piece, so a
-        writer can format pieces in parallel and write them in order."""
+    def text_parts(self, size: int | None = None) -> list[Callable[[], dict[str, Any]]]:
+        """The text of every field in pieces: a function per piece, so a writer can format
+        pieces in parallel and write them in order. Pieces of ``size`` rows each (the last
+        may be shorter: a store's batches), or by default of one size of at most
+        :data:`TEXT_PIECE_ROWS`, as many as keep the threads even."""
         texts = FieldTexts(self)
         n = len(self)
-        return [partial(texts.chunk, lo, min(lo + size, n)) for lo in range(0, n, size)]
+        if size is None:
+            bounds = speed.even_pieces(n, TEXT_PIECE_ROWS)
+        else:
+            bounds = [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+        return [partial(texts.chunk, lo, hi) for lo, hi in bounds]
 
     @cached_property
     def text(self) -> dict[str, Any]:
