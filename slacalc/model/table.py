@@ -634,16 +634,12 @@ def _build(
     start, start_empty, start_errors = parsed["start"][1]
     end, end_empty, end_errors = parsed["end"][1]
     blank = start_empty & end_empty
-    for c in (*CODED, "incident_id"):
-        if c not in coded and c not in raw:
-            continue  # no zone column
-        if c in coded:
-            words, codes = coded[c]
-            blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
-        elif blank.any():
-            maybe = np.flatnonzero(blank)
-            values = pc.utf8_trim_whitespace(raw[c].take(pa.array(maybe)))
-            blank[maybe] = np.asarray(pc.equal(pc.binary_length(values), 0))
+    for words, codes in coded.values():
+        blank &= np.asarray(pc.equal(pc.binary_length(words), 0))[codes] if len(words) else True
+    if blank.any():  # the ids, kept as written, only where every other cell is blank
+        maybe = np.flatnonzero(blank)
+        values = pc.utf8_trim_whitespace(raw["incident_id"].take(pa.array(maybe)))
+        blank[maybe] = np.asarray(pc.equal(pc.binary_length(values), 0))
 
     empty_rows = np.flatnonzero(start_empty & ~blank & ~bad)
     problem(empty_rows, 0, "start", "empty timestamp", "start")
@@ -713,7 +709,7 @@ def _build(
         source=words_of("source") if "source" in part.cells else None,
         start_text=part_text(part, "start", index) if keep_text else None,
         end_text=part_text(part, "end", index) if keep_text else None,
-        zone=words_of(ZONE) if ZONE in written else None,
+        zone=words_of(ZONE) if ZONE in part.cells else None,
         key_words=(cust_words, of_customer, svc_words, of_service),
     )
     found.sort(key=lambda item: (item[0], item[1]))
