@@ -187,6 +187,23 @@ def numbered(values: Any, space: int) -> tuple[Any, Any]:
     )
 
 
+def sorting_order(values: Any, space: int) -> Any:
+    """The order that sorts ``values`` (non-negative integers below ``space``), ties in their
+    order. When the values are distinct and ``space`` small beside them (``dense``), through a
+    table of every possible value: each value's position is set at its entry, and the set
+    entries, read in order, are the order (no comparisons: 5M-row report's 1.7M keys in a
+    tenth of numpy's sort). Else numpy's stable sort."""
+    values = np.asarray(values, dtype=np.int64)
+    n = len(values)
+    if on("dense") and space <= DENSE_PER_VALUE * n + DENSE_FLOOR:
+        at = np.full(space, -1, dtype=np.int64)
+        at[values] = np.arange(n)
+        order = at[at >= 0]
+        if len(order) == n:  # else some value came twice, and only its last position is set
+            return order
+    return np.argsort(values, kind="stable")
+
+
 def column(values: Any) -> Any:
     """Integers (a sequence of Python integers, or an array) as one exact array: ``int64``
     when every value fits the bound, else an ``object`` array of Python integers."""

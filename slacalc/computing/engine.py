@@ -128,11 +128,12 @@ class Segments:
         )
 
 
-def effective_ends(table: IncidentTable, as_of: int) -> Any:
-    """Each incident's end as counted: ongoing ones and later ends stop at ``as_of``, and an
-    incident never ends before it starts."""
-    end = np.minimum(table.end, as_of)
-    return np.maximum(end, table.start)
+def effective_ends(table: IncidentTable, as_of: int, rows: Any = None) -> Any:
+    """Each incident's end as counted (of ``rows`` only, when given): ongoing ones and later
+    ends stop at ``as_of``, and an incident never ends before it starts."""
+    if rows is None:
+        return np.maximum(np.minimum(table.end, as_of), table.start)
+    return np.maximum(np.minimum(table.end[rows], as_of), table.start[rows])
 
 
 def cell_totals(
@@ -164,15 +165,22 @@ def _in_parts(
     # incidents only), cut at equal numbers of rows, not keys: keys are numbered as they first
     # appear, so the first half of them (the busier keys) held 63 % of a realistic log's rows.
     # A large log is cut into more parts than two (speed.parts): the engine's scratch grows
-    # with the rows of the parts in hand.
+    # with the rows of the parts in hand. The rows that count are found once and handed out
+    # by part (a stable sort of small part numbers keeps each part's rows in order).
+    rows = _live_rows(table, edges, as_of)
     per_key = np.cumsum(np.bincount(table.key, minlength=table.n_keys))
     n_parts = speed.parts(len(table))
     cuts = np.searchsorted(per_key, len(table) * np.arange(1, n_parts) // n_parts) + 1
     bounds = sorted({0, *np.clip(cuts, 1, table.n_keys - 1).tolist(), table.n_keys})
+    part_of_key = np.repeat(np.arange(len(bounds) - 1, dtype=np.int16), np.diff(bounds))
+    part = part_of_key[table.key[rows]]
+    rows = rows[np.argsort(part, kind="stable")]
+    ends = np.cumsum(np.bincount(part, minlength=len(bounds) - 1))
+    del part
     parts = list(
         speed.in_order(
-            partial(_cell_totals, table, edges, as_of, measure, rules, False, keys)
-            for keys in pairwise(bounds)
+            partial(_cell_totals, table, edges, as_of, measure, rules, False, rows[lo:hi])
+            for lo, hi in pairwise([0, *ends.tolist()])
         )
     )
     if all(np.ndim(p.down_den) == 0 for p in parts):
@@ -204,18 +212,16 @@ def _cell_totals(
     measure: Measure,
     rules: OutageRules | None,
     keep_segments: bool,
-    keys: tuple[int, int] | None,
+    rows: Any,
 ) -> CellTotals:
-    """:func:`cell_totals` of the keys numbered ``keys[0]`` to ``keys[1]`` (None: all)."""
+    """:func:`cell_totals` of the table's ``rows`` (some of :func:`_live_rows`; None: all)."""
     n_months = len(edges) - 1
     lo, hi = int(edges[0]), int(edges[-1])
-    s = np.maximum(table.start, lo)
-    e = np.minimum(effective_ends(table, as_of), hi)
-    live = e > s
-    if keys is not None:
-        live &= (table.key >= keys[0]) & (table.key < keys[1])
-    rows = np.flatnonzero(live)
-    key, s, e = table.key[rows], s[rows], e[rows]
+    if rows is None:
+        rows = _live_rows(table, edges, as_of)
+    key = table.key[rows]
+    s = np.maximum(table.start[rows], lo)
+    e = np.minimum(effective_ends(table, as_of, rows), hi)
     down = np.isin(table.category[rows], DOWN_CODES)
 
     first, last = months.touched(edges, s, e)
@@ -291,6 +297,14 @@ def _cell_totals(
             touched, n_months, seg_cell, seg_s, seg_e, seg_loss, seg_excl, den, run, counted, length
         )
     return CellTotals(n_months, touched, down_num, down_den, excluded, count, segments)
+
+
+def _live_rows(table: IncidentTable, edges: Any, as_of: int) -> Any:
+    """The rows that overlap the months of ``edges`` by more than zero, as counted (ends cut
+    at ``as_of``)."""
+    s = np.maximum(table.start, edges[0])
+    e = np.minimum(effective_ends(table, as_of), edges[-1])
+    return np.flatnonzero(e > s)
 
 
 def _touched(cells: Any, down_cells: Any, size: int) -> tuple[Any, Any]:

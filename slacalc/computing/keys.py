@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from slacalc import speed
 from slacalc.computing.engine import CellTotals, Measure, cell_totals
 from slacalc.dates.instants import US_PER_SECOND
 from slacalc.dates.months import MonthGrid
@@ -107,7 +108,7 @@ def plan_keys(
     if own == len(source):  # the table's own keys only: sorted through its distinct words
         rank = np.empty(table.n_keys, dtype=np.int64)
         rank[table.key_order()] = np.arange(table.n_keys)
-        order = np.argsort(rank[source])
+        order = speed.sorting_order(rank[source], table.n_keys)
     else:  # and contracts' keys: through the table's words and the others' own
         order = sort_order_after(table, source[:own], customers.slice(own), services.slice(own))
     customers, services = customers.take(pa.array(order)), services.take(pa.array(order))

@@ -91,11 +91,30 @@ _ROW_OUTPUTS = (
 def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
     """Add every row's band, breach, price, cap, credit and claim to ``cols``.
 
-    Rows are key-major: a large report is priced as two halves of its keys side by side, and
-    the halves' columns joined (their credit percentages renumbered into one list)."""
+    Rows are key-major: a large report is priced as two halves of its keys side by side, each
+    writing into its own rows of the columns (joining two halves' columns copied every one of
+    a 5M-row report's: a third of the pricing), their credit percentages renumbered into one
+    list."""
     n_k = len(terms.of_key)
+    n = n_k * n_m
+    period = cols["period"]
+    less = any(p.availability_base == BASE_MINUS_EXCLUDED for p in terms.policies)
+    out = {
+        "band": np.zeros(n, dtype=np.int8),  # a position among a policy's few tiers
+        "breached": np.zeros(n, dtype=bool),
+        "units": np.zeros(n, dtype=np.int64),  # Python integers only where a price needs them
+        "capped": np.zeros(n, dtype=bool),
+        "credit": np.full(n, -1, dtype=np.int32),
+        # the availability base: the period, unless a policy takes excluded time off it
+        "base": period.copy() if less else period,
+        "claim_opens": np.full(n, NO_INSTANT, dtype=np.int64),
+        "claim_closes": np.full(n, NO_INSTANT, dtype=np.int64),
+        "claim": np.zeros(n, dtype=np.int8),
+        "final": np.zeros(n, dtype=bool),
+    }
     few_terms = len(terms.contracts) * speed.KEYS_PER_TERMS <= n_k
-    if n_k < 2 or not speed.halves(n_k * n_m, at_least=speed.PARALLEL_PRICES) or not few_terms:
+    if n_k < 2 or not speed.halves(n, at_least=speed.PARALLEL_PRICES) or not few_terms:
+        cols.update(out)
         _price(cols, terms, n_m, ends, settings)
         return
     cut = (n_k // 2) * n_m
@@ -105,6 +124,7 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
         (slice(n_k // 2, n_k), slice(cut, None)),
     ):
         part = {f: v if np.ndim(v) == 0 else v[rows] for f, v in cols.items() if f in _ROW_INPUTS}
+        part.update({f: v[rows] for f, v in out.items()})
         halves.append((part, replace(terms, of_key=terms.of_key[keys])))
     (first, a), (second, b) = halves
     speed.both(
@@ -114,22 +134,25 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
     credits = list(first["credits"])
     renumber = np.array([index_of(credits, c) for c in second["credits"]] or [0], dtype=np.int64)
     later = second["credit"]
-    second["credit"] = np.where(later >= 0, renumber[np.maximum(later, 0)], -1)
-    cols.update({f: np.concatenate([first[f], second[f]]) for f in _ROW_OUTPUTS})
+    later[:] = np.where(later >= 0, renumber[np.maximum(later, 0)], -1)
+    if speed.is_wide(first["units"]) or speed.is_wide(second["units"]):  # a price past int64
+        out["units"] = np.concatenate([first["units"].astype(object), second["units"]])
+    cols.update(out)
     cols["credits"] = credits
 
 
 def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
+    """Price the rows of ``cols`` in place: its output columns (:data:`_ROW_OUTPUTS`) are
+    given, as zeros (``credit`` -1, the claim instants ``NO_INSTANT``), and filled; ``units``
+    is replaced by Python integers if a price needs them, and ``credits`` added."""
     n = len(terms.of_key) * n_m
     down, den, period, excluded = cols["down"], cols["den"], cols["period"], cols["excluded"]
     row_terms = np.repeat(terms.of_key, n_m)
     several = len(terms.policies) > 1
     row_policy = terms.policy[row_terms] if several else None
-    band = np.zeros(n, dtype=np.int8)  # a position among a policy's few tiers
+    band, base = cols["band"], cols["base"]
     met = np.zeros(n, dtype=bool)
-    # the availability base: the period, unless a policy takes excluded time off it
     less = [p.availability_base == BASE_MINUS_EXCLUDED for p in terms.policies]
-    base = period.copy() if any(less) else period
     for pi, policy in enumerate(terms.policies):
         # one policy (the usual report): every row, through views rather than copies
         rows: Any = np.flatnonzero(row_policy == pi) if several else slice(None)
@@ -151,10 +174,10 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
                     tiers.meets(d[sel], dd if np.ndim(dd) == 0 else dd[sel], b[sel], tier.ratio),
                     dtype=bool,
                 )
-    breached = ~met & (base > 0)
-    units: Any = np.zeros(n, dtype=np.int64)  # Python integers only where a price needs them
-    capped = np.zeros(n, dtype=bool)
-    credit = np.full(n, -1, dtype=np.int32)
+    breached = cols["breached"]
+    np.logical_and(~met, base > 0, out=breached)
+    del met
+    units, capped, credit = cols["units"], cols["capped"], cols["credit"]
     credits: list[Decimal] = []
     hit = np.flatnonzero(breached)
     for pi, policy in enumerate(terms.policies):
@@ -172,15 +195,7 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
                         credits.append(value)
                 codes = np.array([-1 if v is None else credits.index(v) for v in pct.tolist()])
                 credit[sel] = codes
-    cols.update(
-        band=band,
-        breached=breached,
-        units=units,
-        capped=capped,
-        credit=credit,
-        credits=credits,
-        base=base,
-    )
+    cols.update(units=units, credits=credits)
     _claims(cols, terms, n_m, ends, settings)
 
 
@@ -262,11 +277,8 @@ def band_credit(policy: Policy, tier_of: Any, d: Any, dd: Any, b: Any) -> Any:
 
 def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
     """Claim window and status of every breached row; provisional or final of every row."""
-    n = len(terms.of_key) * n_m
     tz, as_of = settings.tz, settings.as_of
-    opens = np.full(n, NO_INSTANT, dtype=np.int64)
-    closes = np.full(n, NO_INSTANT, dtype=np.int64)
-    claim = np.zeros(n, dtype=np.int8)
+    opens, closes, claim = cols["claim_opens"], cols["claim_closes"], cols["claim"]
     breached, units = cols["breached"], cols["units"]
     hit = np.flatnonzero(breached)
     row_policy = terms.policy[np.repeat(terms.of_key, n_m)][hit]
@@ -291,7 +303,6 @@ def _claims(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setti
             if policy.min_credit:
                 zero = sel[np.asarray(units[sel] == 0, dtype=bool)]
                 claim[zero] = CLAIM_STATES.index(deadlines.BELOW_MIN_CREDIT)
-    final = np.tile(
-        np.asarray(deadlines.period_final(np.array(ends, dtype=np.int64), as_of)), len(terms.of_key)
-    )
-    cols.update(claim_opens=opens, claim_closes=closes, claim=claim, final=final)
+    final = np.asarray(deadlines.period_final(np.array(ends, dtype=np.int64), as_of), dtype=bool)
+    if n_m:  # row = key x months + month
+        cols["final"].reshape(-1, n_m)[:] = final

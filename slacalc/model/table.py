@@ -514,8 +514,9 @@ def _by_ranks(customers: Any, of_customer: Any, services: Any, of_service: Any) 
         rank[np.asarray(pc.sort_indices(words))] = np.arange(len(rank))
         return rank
 
-    combined = ranks(customers)[of_customer] * max(len(services), 1) + ranks(services)[of_service]
-    return np.argsort(combined, kind="stable")
+    width = max(len(services), 1)
+    combined = ranks(customers)[of_customer] * width + ranks(services)[of_service]
+    return speed.sorting_order(combined, len(customers) * width)
 
 
 def encoded(words: Any) -> tuple[Any, Any]:
