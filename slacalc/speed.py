@@ -332,6 +332,56 @@ def in_order(jobs: Iterable[Callable[[], T]], *, workers: int | None = None) -> 
             yield result
 
 
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """The items of ``items``, produced on a thread of its own (started now) as far ahead as
+    it goes; what it raises is raised to the consumer, in turn. With one thread, ``items``
+    itself. The producer stops at its next item once the consumer closes the iterator (or
+    drops it)."""
+    if THREADS < 2:
+        return items
+    return _Ahead(items)
+
+
+class _Ahead(Iterator[T]):
+    def __init__(self, items: Iterator[T]) -> None:
+        import queue
+        import threading
+
+        self._out: queue.SimpleQueue[tuple[Any, BaseException | None]] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._done = False
+        threading.Thread(target=self._produce, args=(items,), daemon=True).start()
+
+    def _produce(self, items: Iterator[T]) -> None:
+        try:
+            for item in items:
+                if self._stop.is_set():
+                    return
+                self._out.put((item, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._out.put((self, exc))
+            return
+        self._out.put((self, None))
+
+    def __next__(self) -> T:
+        if self._done:
+            raise StopIteration
+        item, exc = self._out.get()
+        if item is self:  # the end, or what the producer raised
+            self._done = True
+            if exc is not None:
+                raise exc
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._done = True
+        self._stop.set()
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+
 # --- the process ------------------------------------------------------------------------------
 
 

@@ -118,8 +118,16 @@ def test_pieces_keep_line_numbers_keys_and_order(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text(HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     by_rows = read(path, bulk=False)
-    in_pieces = read(path, bulk=True, piece=4096)
+    readers = []
+    batches = csv_bulk._batches
+    csv_bulk._batches = lambda data, options: readers.append(data.size) or batches(data, options)
+    try:
+        in_pieces = read(path, bulk=True, piece=4096)
+    finally:
+        csv_bulk._batches = batches
     assert in_pieces == by_rows
+    # the second half, from a line start, was parsed by a reader of its own
+    assert len(readers) == 2 and sum(readers) == path.stat().st_size
     assert len(by_rows[1]) == 4  # rows 0, 997, 1994, 2991: an unknown category, each
     assert by_rows[1][1].startswith(f"{path}:999: ")
 

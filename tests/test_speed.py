@@ -224,3 +224,70 @@ def test_even_pieces_cover_the_rows_in_pieces_of_one_size(n: int, size: int, thr
     assert max(lengths, default=0) - min(lengths, default=0) <= 1
     least = -(-n // size)  # no more pieces than the threads call for
     assert len(pieces) == min(n, -(-least // threads) * threads)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 999), max_size=300),
+    extra=st.integers(0, 1 << 22),
+    dense=st.booleans(),
+    distinct=st.booleans(),
+)
+def test_sorting_order_is_a_stable_sort_through_either_table(
+    values: list[int], extra: int, dense: bool, distinct: bool
+) -> None:
+    """The dense table's order (distinct values in a small space) and numpy's stable sort
+    (repeated values, a large space, or the trick off) both sort the values, ties in order."""
+    if distinct:
+        values = list(dict.fromkeys(values))
+    saved = speed._OFF
+    speed._OFF = frozenset() if dense else frozenset({"dense"})
+    try:
+        space = max(values, default=-1) + 1 + extra
+        order = speed.sorting_order(np.array(values, dtype=np.int64), space)
+    finally:
+        speed._OFF = saved
+    assert order.tolist() == sorted(range(len(values)), key=lambda i: values[i])
+
+
+def test_ahead_gives_the_items_in_order_and_raises_where_the_producer_raised() -> None:
+    """Items produced on a thread of their own come in order; what the producer raises comes
+    after the items before it; a consumer that leaves early stops the producer."""
+    produced: list[int] = []
+
+    def items(n: int, fail_at: int | None = None):
+        for i in range(n):
+            if i == fail_at:
+                raise ValueError(f"item {i}")
+            produced.append(i)
+            yield i
+
+    assert list(speed.ahead(items(1000))) == list(range(1000))
+    got = []
+    with pytest.raises(ValueError, match="item 7"):
+        for item in speed.ahead(items(10, fail_at=7)):
+            got.append(item)
+    assert got == list(range(7))
+
+    produced.clear()
+    started = threading.Event()
+
+    def endless():
+        i = 0
+        while True:
+            started.set()
+            produced.append(i)
+            yield i
+            i += 1
+
+    stream = speed.ahead(endless())
+    assert next(stream) == 0
+    stream.close()  # the consumer is gone: the producer stops at its next item
+    started.wait(5)
+    seen = len(produced)
+    for _ in range(100):
+        if len(produced) == seen:
+            break
+        seen = len(produced)
+        threading.Event().wait(0.01)
+    assert len(produced) == seen

@@ -244,6 +244,20 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         return IncidentTable.empty()
     if len(tables) == 1:
         return tables[0]
+
+    def cat(name: str) -> Any:
+        cols = [getattr(t, name) for t in tables]
+        if all(c is None for c in cols):
+            return None
+        return pa.concat_arrays(
+            [
+                c if c is not None else pa.nulls(len(t), pa.string())
+                for c, t in zip(cols, tables, strict=True)
+            ]
+        )
+
+    # the text columns are joined on a thread of their own while the keys are numbered
+    texts = speed.meanwhile(lambda: {name: cat(name) for name in _TEXT_COLUMNS})
     if all(t.key_words is not None for t in tables):
         customers, services, codes, words = _joined_keys(tables)
     else:
@@ -266,36 +280,25 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
         file_map = np.array([index_of(files, f) for f in t.files] or [0], dtype=np.int32)
         file_cols.append(file_map[t.file])
 
-    def cat(name: str) -> Any:
-        cols = [getattr(t, name) for t in tables]
-        if all(c is None for c in cols):
-            return None
-        return pa.concat_arrays(
-            [
-                c if c is not None else pa.nulls(len(t), pa.string())
-                for c, t in zip(cols, tables, strict=True)
-            ]
-        )
-
     return IncidentTable(
         key_customer=customers,
         key_service=services,
-        key=np.concatenate(key_cols).astype(np.int64),
+        key=np.concatenate(key_cols).astype(np.int64, copy=False),
         start=np.concatenate([t.start for t in tables]),
         end=np.concatenate([t.end for t in tables]),
         category=np.concatenate([t.category for t in tables]),
-        impact=np.concatenate(imp_cols).astype(np.int32),
+        impact=np.concatenate(imp_cols).astype(np.int32, copy=False),
         impacts=list(impacts),
-        file=np.concatenate(file_cols).astype(np.int32),
+        file=np.concatenate(file_cols).astype(np.int32, copy=False),
         files=files,
         line=np.concatenate([t.line for t in tables]),
-        incident_id=cat("incident_id"),
-        source=cat("source"),
-        start_text=cat("start_text"),
-        end_text=cat("end_text"),
-        zone=cat("zone"),
+        **texts(),
         key_words=words,
     )
+
+
+# An incident table's columns of text as written (None: not kept).
+_TEXT_COLUMNS = ("incident_id", "source", "start_text", "end_text", "zone")
 
 
 def key_positions(table: IncidentTable, customers: Any, services: Any) -> Any:
@@ -439,17 +442,15 @@ def _pairs(customers: Any, services: Any) -> tuple[Any, Any, Any, Any]:
 def _joined_keys(tables: Sequence[IncidentTable]) -> tuple[Any, Any, Any, Any]:
     """:func:`_pairs` of the keys of several tables, through the words each table's keys are
     numbers into (:attr:`IncidentTable.key_words`): each table's distinct customers and
-    services are hashed once to unify them, never every key's text again, and the keys are
-    numbered as pairs of integers."""
+    services are hashed once, all of them in one go (two halves side by side, by
+    :func:`encoded`), never every key's text again, and the keys are numbered as pairs of
+    integers."""
 
     def unified(word: int, of: int) -> tuple[Any, Any]:
-        chunks = [
-            pa.DictionaryArray.from_arrays(pa.array(t.key_words[of], pa.int64()), t.key_words[word])
-            for t in tables
-        ]
-        joined = pa.chunked_array(chunks).unify_dictionaries()
-        codes = np.concatenate([np.asarray(c.indices, dtype=np.int64) for c in joined.chunks])
-        return joined.chunk(0).dictionary, codes
+        words, ids = encoded(pa.concat_arrays([t.key_words[word] for t in tables]))
+        starts = np.cumsum([0, *(len(t.key_words[word]) for t in tables)])
+        codes = [ids[lo + t.key_words[of]] for lo, t in zip(starts, tables, strict=False)]
+        return words, np.concatenate(codes)
 
     cust_words, cust = unified(0, 1)
     svc_words, svc = unified(2, 3)

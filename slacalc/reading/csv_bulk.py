@@ -68,7 +68,7 @@ def bulk_pieces(
     checked = speed.meanwhile(partial(_shape, f.data))
     if speed.parse_whole(len(f.data)):
         return _whole(f, checked, columns, coded)
-    return _pieces(f, checked, size, columns, coded)
+    return _pieces(f, checked, size, columns, coded, split=True)
 
 
 def _options(
@@ -83,10 +83,9 @@ def _options(
     options = {
         "read_options": pcsv.ReadOptions(
             column_names=[f"c{i}" for i in range(len(f.header))],
-            skip_rows=1,
             use_threads=True,
             encoding="utf8",
-            **read,
+            **{"skip_rows": 1, **read},
         ),
         "parse_options": pcsv.ParseOptions(
             quote_char='"',
@@ -134,31 +133,78 @@ def _pieces(
     piece_bytes: int,
     columns: tuple[str, ...],
     coded: Collection[str],
+    *,
+    split: bool = False,
 ) -> Iterator[RawPart]:
+    """The file's cells a piece at a time, in order, from pyarrow's streaming reader (which
+    parses one block at a time). With ``split`` (a caller that holds every piece), the second
+    half of the file, from a line start, is parsed by a reader of its own on a thread of its
+    own while the first half's pieces are typed: parsing is no longer one core's work."""
+    data = pa.py_buffer(f.data)
+    cut = _middle(f.data) if split and speed.THREADS > 1 else None
     options, wanted = _options(f, columns, coded, block_size=piece_bytes)
+    if cut is None:
+        halves = [_batches(data, options)]
+    else:
+        rest, _ = _options(f, columns, coded, block_size=piece_bytes, skip_rows=0)
+        first_rows = speed.meanwhile(partial(_rows_before, f.data, cut))
+        halves = [
+            _batches(data.slice(0, cut), options),
+            speed.ahead(_batches(data.slice(cut), rest)),
+        ]
+    done = 0
     try:
-        reader = pcsv.open_csv(pa.BufferReader(pa.py_buffer(f.data)), **options)
+        for half, batches in enumerate(halves):
+            if half:
+                done = first_rows()
+            for batch in batches:
+                if cut is None:  # (with two readers, one's pages may be the other's next block)
+                    release(f.data)  # the piece's bytes are cells now
+                n = batch.num_rows
+                if not n:
+                    continue
+                cells = {c: batch.column(f"c{i}") for c, i in wanted.items()}
+                lines = np.arange(done + 2, done + n + 2, dtype=np.int64)
+                done += n
+                yield RawPart(name=f.name, lines=lines, cells=cells)
+    finally:
+        for batches in halves:  # a reader still parsing ahead stops
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+    release(f.data)
+    checked = shape()
+    if checked is None or done != checked.rows:
+        raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
+
+
+def _batches(data: Any, options: dict[str, Any]) -> Iterator[Any]:
+    """The record batches of pyarrow's streaming reader; :class:`NotBulk` if it stumbles."""
+    try:
+        reader = pcsv.open_csv(pa.BufferReader(data), **options)
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise NotBulk from exc
-    done = 0
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
-            break
+            return
         except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
             raise NotBulk from exc
-        release(f.data)  # the piece's bytes are cells now
-        n = batch.num_rows
-        if not n:
-            continue
-        cells = {c: batch.column(f"c{i}") for c, i in wanted.items()}
-        lines = np.arange(done + 2, done + n + 2, dtype=np.int64)
-        done += n
-        yield RawPart(name=f.name, lines=lines, cells=cells)
-    checked = shape()
-    if checked is None or done != checked.rows:
-        raise NotBulk  # some line was not a row as Python reads it: let the row reader say why
+        yield batch
+
+
+def _middle(data: Any) -> int | None:
+    """The offset of the first line start at or after the middle of ``data`` (None: none)."""
+    at = data.find(b"\n", len(data) // 2)
+    return at + 1 if 0 <= at < len(data) - 1 else None
+
+
+def _rows_before(data: Any, cut: int) -> int:
+    """How many data rows (lines after the header) end before offset ``cut``, a line start."""
+    raw = np.frombuffer(data, dtype=np.uint8, count=cut)
+    breaks = sum(int(np.count_nonzero(raw[lo : lo + _BLOCK] == 10)) for lo in range(0, cut, _BLOCK))
+    return breaks - 1
 
 
 @dataclass
