@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import partial
-from itertools import pairwise
+from itertools import accumulate, pairwise
 from math import lcm
 from typing import Any
 
@@ -246,14 +246,18 @@ def _cell_totals(
     ev_key, ev_t, ev_step, ev_level = _sorted_events(key, s, e, level, lo, hi)
 
     # The loss after each event, and whether an exclusion is active (the running counts are
-    # at most the number of incidents: int32 halves the memory each pass reads).
+    # at most the number of incidents: int32 halves the memory each pass reads). Levels nest
+    # (an incident at >= k + 1 is one at >= k), so the number of levels active is the highest
+    # one, and the loss that level's, looked up once.
     zero = np.zeros(1, dtype=np.int32)
     excl_active = np.cumsum(np.where(ev_level == 0, ev_step, zero), dtype=np.int32) > 0
-    loss = np.zeros(len(ev_t), dtype=np.int64)
-    for k in range(len(values), 0, -1):
+    top = np.zeros(len(ev_t), dtype=np.int8 if len(values) < 127 else np.int32)
+    for k in range(1, len(values) + 1):
         active = np.cumsum(np.where(ev_level >= k, ev_step, zero), dtype=np.int32) > 0
-        loss += np.where(active, steps[k - 1], 0)
-    loss[excl_active] = 0
+        np.add(top, active, out=top, casting="unsafe")
+    top[excl_active] = 0
+    loss = np.array(list(accumulate([0, *steps])), dtype=np.int64)[top]
+    del top
 
     # Segments between consecutive events of a key, cut at month edges.
     # (only those with a loss or an exclusion: the others count nothing)

@@ -160,10 +160,11 @@ def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settin
             base[rows] = period[rows] - excluded[rows]
         d, b = down[rows], base[rows]
         dd = den if np.ndim(den) == 0 else den[rows]
-        band[rows] = tiers.band_positions(d, dd, b, policy.targets)
+        allowed = tiers.allowance(b, dd)  # the bases looked through once for every tier
+        band[rows] = tiers.band_positions(d, dd, b, policy.targets, allowed)
         if terms.tier.min() == terms.tier.max():  # one committed tier for every contract
             tier = policy.tiers[int(terms.tier[0])]
-            met[rows] = np.asarray(tiers.meets(d, dd, b, tier.ratio), dtype=bool)
+            met[rows] = np.asarray(tiers.meets(d, dd, b, tier.ratio, allowed), dtype=bool)
             continue
         of_rows = terms.tier[row_terms[rows]]
         for t, tier in enumerate(policy.tiers):

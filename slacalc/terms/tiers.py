@@ -3,6 +3,7 @@ availability as a truncated percentage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slacalc import speed
@@ -45,9 +46,16 @@ def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
     A downtime numerator meets the target exactly when it is at most this: comparing integers
     is the exact tier test, with no division and no rounding (99.95 % exactly meets 99.95 %).
     """
-    tn, td = target
+    return allowance(base, den)(target)
+
+
+def allowance(base: Any, den: Any) -> Callable[[tuple[int, int]], Any]:
+    """:func:`allowed_num` of ``base`` and ``den`` for any target: a column of bases is looked
+    through once, however many targets (a policy's tiers) are asked of it."""
     import numpy as np
 
+    if isinstance(base, list):
+        base = np.asarray(base)
     if isinstance(base, np.ndarray) and base.dtype != object and np.ndim(den) == 0 and len(base):
         # A base is a month's length (or less its exclusions): few distinct values. Work them
         # out with Python integers once each, then spread them back.
@@ -55,36 +63,53 @@ def allowed_num(base: Any, den: Any, target: tuple[int, int]) -> Any:
 
         encoded = pa.array(base).dictionary_encode()
         distinct = encoded.dictionary.to_pylist()
-        values = [b * int(den) * (100 * td - tn) // (100 * td) for b in distinct]
-        lookup = np.array(values, dtype=np.int64 if speed.fits(speed.top(values)) else object)
-        return lookup[np.asarray(encoded.indices)]
-    if np.ndim(den):  # a denominator per row: Python integers
-        return (
-            np.asarray(base).astype(object)
-            * np.asarray(den).astype(object)
-            * (100 * td - tn)
-            // (100 * td)
-        )
-    return speed.widen(base, den * 100 * td) * den * (100 * td - tn) // (100 * td)
+        at = encoded.indices.to_numpy()
+
+        def spread(target: tuple[int, int]) -> Any:
+            tn, td = target
+            values = [b * int(den) * (100 * td - tn) // (100 * td) for b in distinct]
+            lookup = np.array(values, dtype=np.int64 if speed.fits(speed.top(values)) else object)
+            return lookup[at]
+
+        return spread
+
+    def each(target: tuple[int, int]) -> Any:
+        tn, td = target
+        if np.ndim(den):  # a denominator per row: Python integers
+            return (
+                np.asarray(base).astype(object)
+                * np.asarray(den).astype(object)
+                * (100 * td - tn)
+                // (100 * td)
+            )
+        return speed.widen(base, den * 100 * td) * den * (100 * td - tn) // (100 * td)
+
+    return each
 
 
-def meets(down_num: Any, den: Any, base: Any, target: tuple[int, int]) -> Any:
-    """Whether availability ``1 - (down_num / den) / base`` reaches ``target`` %, exactly."""
+def meets(down_num: Any, den: Any, base: Any, target: tuple[int, int], allowed: Any = None) -> Any:
+    """Whether availability ``1 - (down_num / den) / base`` reaches ``target`` %, exactly
+    (``allowed``: the :func:`allowance` of ``base`` and ``den``, when it is at hand)."""
     import numpy as np
 
     if isinstance(down_num, list):
         down_num, base = np.asarray(down_num), np.asarray(base)
-    return down_num <= allowed_num(base, den, target)
+    return down_num <= (allowed or allowance(base, den))(target)
 
 
-def band_positions(down_num: Any, den: Any, base: Any, targets: list[tuple[int, int]]) -> Any:
+def band_positions(
+    down_num: Any, den: Any, base: Any, targets: list[tuple[int, int]], allowed: Any = None
+) -> Any:
     """Per row, the index in ``targets`` (highest first) of the highest tier met, or
-    ``len(targets)`` when availability is below them all."""
+    ``len(targets)`` when availability is below them all: the number of targets missed, since
+    a row that meets a target meets every lower one."""
     import numpy as np
 
-    position = np.full(np.shape(down_num), len(targets), dtype=np.int64)
-    for i in range(len(targets) - 1, -1, -1):
-        position = np.where(meets(down_num, den, base, targets[i]), i, position)
+    allowed = allowed or allowance(base, den)
+    position = np.zeros(np.shape(down_num), dtype=np.int8 if len(targets) < 127 else np.int64)
+    for target in targets:
+        missed = ~np.asarray(meets(down_num, den, base, target, allowed), dtype=bool)
+        np.add(position, missed, out=position, casting="unsafe")
     return position
 
 
