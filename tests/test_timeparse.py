@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from hypothesis import given, settings
@@ -248,3 +249,39 @@ def test_utc_names_are_exact(text: str) -> None:
 def test_offset_minutes_of_60_or_more_are_refused_not_carried(text: str) -> None:
     with pytest.raises(ValueError, match="minutes must be below 60"):
         parse_datetime(text, SH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", " ", "2025-05-14 07:57:01", "2025-05-14T07:57:01+08:00", "x"]),
+        ),
+        max_size=40,
+    ),
+    cut=st.integers(0, 5),
+    large=st.booleans(),
+    masked=st.booleans(),
+)
+def test_bulk_parse_is_the_same_through_any_layout_of_the_column(
+    cells: list[str | None], cut: int, large: bool, masked: bool
+) -> None:
+    """Empty and null cells are found from the offsets when the column allows, else by
+    pyarrow's kernels: a sliced, large-string or null-bearing column (``masked``: a null
+    whose slot still holds a timestamp's bytes) reads as its cells read one by one."""
+    column = pa.array(["2025-01-01 00:00", *cells], pa.large_string() if large else pa.string())
+    if masked:  # the first cell null, its text left in place
+        bits = np.packbits([i > 0 for i in range(len(column))], bitorder="little")
+        _, *rest = column.buffers()
+        column = pa.Array.from_buffers(column.type, len(column), [pa.py_buffer(bits), *rest])
+    column = column.slice(min(cut, len(column)))
+    expected = column.to_pylist()
+    us, empty, errors = parse_instants(column, SH)
+    for i, text in enumerate(expected):
+        if text is None or not text.strip():
+            assert empty[i] and us[i] == 0 and i not in errors
+        elif text == "x":
+            assert errors[i].startswith("not a timestamp")
+        else:
+            assert not empty[i] and us[i] == parse_instant(text, SH)

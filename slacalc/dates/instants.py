@@ -260,9 +260,7 @@ def parse_instants(texts: Any, tz: tzinfo) -> tuple[Any, Any, dict[int, str]]:
 
     texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
     n = len(texts)
-    empty = np.array(pc.fill_null(pc.equal(pc.binary_length(texts), 0), True))
-    if empty.any():
-        texts = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), texts)
+    empty, texts = _empties(np, pa, pc, texts)
     out = np.zeros(n, dtype=np.int64)
     errors: dict[int, str] = {}
     for lo in range(0, n, _BLOCK):
@@ -279,6 +277,26 @@ def parse_instants(texts: Any, tz: tzinfo) -> tuple[Any, Any, dict[int, str]]:
             except (ValueError, OverflowError) as exc:
                 errors[lo + i] = str(exc)
     return out, empty, errors
+
+
+def _empties(np: Any, pa: Any, pc: Any, texts: Any) -> tuple[Any, Any]:
+    """Which cells of a string array are empty (or null), and the array with those cells null:
+    from its offsets and a validity bitmap of its own where its layout allows (no copy of the
+    text), else by pyarrow's kernels."""
+    buffers = texts.buffers()
+    if texts.type == pa.string() and texts.offset == 0 and len(buffers) == 3 and len(texts):
+        offsets = np.frombuffer(buffers[1], dtype=np.int32, count=len(texts) + 1)
+        empty = offsets[1:] == offsets[:-1]
+        if texts.null_count:
+            empty |= ~texts.is_valid().to_numpy(zero_copy_only=False)
+        if not empty.any():
+            return empty, texts
+        valid = pa.py_buffer(np.packbits(~empty, bitorder="little"))
+        return empty, pa.Array.from_buffers(texts.type, len(texts), [valid, *buffers[1:]])
+    empty = np.array(pc.fill_null(pc.equal(pc.binary_length(texts), 0), True))
+    if empty.any():
+        texts = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), texts)
+    return empty, texts
 
 
 _BLOCK = 1 << 18  # cells parsed together: a bad cell sends only its block to the slow path
