@@ -67,6 +67,23 @@ def test_a_report_run_never_imports_pandas() -> None:
     assert done.stderr.decode().strip().splitlines()[-1] == "False"
 
 
+def test_pyarrow_compute_loads_lean_and_works_the_same() -> None:
+    """The console script loads pyarrow.compute without its options' documentation: the
+    functions compute the same, the parser is put back, and only the docstrings are shorter."""
+    probe = (
+        "import sys; from slacalc import speed; speed.lean_compute_import(); "
+        "import pyarrow as pa, pyarrow.compute as pc; from pyarrow.vendored import docscrape; "
+        "print(pc.utf8_rtrim(pa.array(['a00', '1.50']), characters='0').to_pylist(), "
+        "docscrape.NumpyDocString.__name__, 'characters :' in pc.utf8_rtrim.__doc__)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACALC_")}
+    lean = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    env["SLACALC_SPEED_OFF"] = "docs"
+    full = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert lean.stdout.split() == ["['a',", "'1.5']", "NumpyDocString", "False"]
+    assert full.stdout.split() == ["['a',", "'1.5']", "NumpyDocString", "True"]
+
+
 # --- fixed width ------------------------------------------------------------------------------
 
 

@@ -112,6 +112,9 @@ def run() -> int | str | None:
     # While the command's modules load, an interrupt leaves at once, as during the import.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _leave_now)
+    from slacalc import speed
+
+    speed.lean_compute_import()
     app = load(_command(sys.argv[1:]))
     # SIGTERM is handled like Ctrl-C: the output being written is removed, exit 130. Both
     # wait while a temporary output file is being created or removed.
@@ -119,8 +122,6 @@ def run() -> int | str | None:
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
-    from slacalc import speed
-
     speed.tune_process()
     speed.hide_pandas(wanted=_engine(sys.argv[1:]) == "spark")
     # SIGPIPE stays ignored, as Python sets it: a reader that goes away (`slacalc ... | head`)
