@@ -102,16 +102,20 @@ def plan_keys(
             used[g.table_keys[cells[hit] // n_grid]] = True
     if keep is not None:  # keys that had incidents, none of which counted: reported all the same
         used[keep[keep >= 0]] = True
-    customers, services, contract, source, own = _chosen(
+    more_customers, more_services, contract, source, own = _chosen(
         table, alias, contracts, of_key, used, book, settings
     )
     if own == len(source):  # the table's own keys only: sorted through its distinct words
         rank = np.empty(table.n_keys, dtype=np.int64)
         rank[table.key_order()] = np.arange(table.n_keys)
         order = speed.sorting_order(rank[source], table.n_keys)
+        index = pa.array(source[order])  # the keys' text taken once, in order
+        customers, services = table.key_customer.take(index), table.key_service.take(index)
     else:  # and contracts' keys: through the table's words and the others' own
-        order = sort_order_after(table, source[:own], customers.slice(own), services.slice(own))
-    customers, services = customers.take(pa.array(order)), services.take(pa.array(order))
+        order = sort_order_after(table, source[:own], more_customers, more_services)
+        mine, index = pa.array(source[:own]), pa.array(order)
+        customers = pa.concat_arrays([table.key_customer.take(mine), more_customers]).take(index)
+        services = pa.concat_arrays([table.key_service.take(mine), more_services]).take(index)
     contract, source = contract[order], source[order]
     group = np.zeros(len(order), dtype=np.int64)
     local = np.full(len(order), -1, dtype=np.int64)
@@ -373,8 +377,9 @@ def _chosen(
 ) -> tuple[Any, Any, Any, Any, int]:
     """Every key that gets rows: ``(customers, services, contract, source, own)``, where source
     is the table key whose cell totals it takes (-1: none) and the first ``own`` keys are the
-    table's own (the others take a customer-wide key's cell totals, or none). An unpriced key
-    with incidents in the reported months is an error naming it."""
+    table's own (the others take a customer-wide key's cell totals, or none); ``customers`` and
+    ``services`` are the others' text (the table's own keys are its keys ``source[:own]``). An
+    unpriced key with incidents in the reported months is an error naming it."""
     star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER)) if table.n_keys else used
     picked = np.flatnonzero(used & ~star)
     unpriced = picked[of_key[picked] < 0]
@@ -398,8 +403,8 @@ def _chosen(
                 )
             )
         raise InputError(problems)
-    customers = [table.key_customer.take(pa.array(picked))]
-    services = [table.key_service.take(pa.array(picked))]
+    customers = [pa.array([], pa.string())]
+    services = [pa.array([], pa.string())]
     contract = [of_key[picked]]
     source = [picked]
     covered = np.zeros(len(contracts), dtype=bool)
