@@ -256,8 +256,28 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
             ]
         )
 
-    # the text columns are joined on a thread of their own while the keys are numbered
-    texts = speed.meanwhile(lambda: {name: cat(name) for name in _TEXT_COLUMNS})
+    impacts: dict[Fraction | int, int] = {}
+    files: list[str] = []
+    imp_maps, file_maps = [], []
+    for t in tables:
+        imp_maps.append(
+            np.array([impacts.setdefault(v, len(impacts)) for v in t.impacts] or [0], np.int32)
+        )
+        file_maps.append(np.array([index_of(files, f) for f in t.files] or [0], dtype=np.int32))
+
+    def columns() -> dict[str, Any]:
+        return {
+            "start": np.concatenate([t.start for t in tables]),
+            "end": np.concatenate([t.end for t in tables]),
+            "category": np.concatenate([t.category for t in tables]),
+            "impact": np.concatenate([m[t.impact] for m, t in zip(imp_maps, tables, strict=True)]),
+            "file": np.concatenate([m[t.file] for m, t in zip(file_maps, tables, strict=True)]),
+            "line": np.concatenate([t.line for t in tables]),
+            **{name: cat(name) for name in _TEXT_COLUMNS},
+        }
+
+    # every column but the keys is joined on a thread of its own while the keys are numbered
+    joined = speed.meanwhile(columns)
     if all(t.key_words is not None for t in tables):
         customers, services, codes, words = _joined_keys(tables)
     else:
@@ -265,35 +285,20 @@ def concat_tables(tables: Sequence[IncidentTable]) -> IncidentTable:
             pa.concat_arrays([t.key_customer for t in tables]),
             pa.concat_arrays([t.key_service for t in tables]),
         )
-    impacts: dict[Fraction | int, int] = {}
-    files: list[str] = []
-    key_cols, imp_cols, file_cols = [], [], []
+    key_cols = []
     offset = 0
     for t in tables:
         key_map = codes[offset : offset + t.n_keys]
         offset += t.n_keys
-        imp_map = np.array(
-            [impacts.setdefault(v, len(impacts)) for v in t.impacts] or [0], np.int32
-        )
         key_cols.append(key_map[t.key] if len(key_map) else t.key)
-        imp_cols.append(imp_map[t.impact])
-        file_map = np.array([index_of(files, f) for f in t.files] or [0], dtype=np.int32)
-        file_cols.append(file_map[t.file])
-
     return IncidentTable(
         key_customer=customers,
         key_service=services,
         key=np.concatenate(key_cols).astype(np.int64, copy=False),
-        start=np.concatenate([t.start for t in tables]),
-        end=np.concatenate([t.end for t in tables]),
-        category=np.concatenate([t.category for t in tables]),
-        impact=np.concatenate(imp_cols).astype(np.int32, copy=False),
         impacts=list(impacts),
-        file=np.concatenate(file_cols).astype(np.int32, copy=False),
         files=files,
-        line=np.concatenate([t.line for t in tables]),
-        **texts(),
         key_words=words,
+        **joined(),
     )
 
 
