@@ -226,28 +226,38 @@ def _shape(data: Any) -> _Shape | None:
     first_break = -1
     for lo in range(0, size, _BLOCK):
         block = raw[lo : lo + _BLOCK]
-        breaks = np.flatnonzero(block == 10) + lo
-        cr = np.flatnonzero(block == 13) + lo
-        carriage += len(cr)
-        if len(cr):
-            after = cr + 1
-            inside = after < size
-            crlf += int(np.count_nonzero(raw[after[inside]] == 10))
+        breaks = np.flatnonzero(block == 10)
+        breaks += lo
+        # carriage returns and quotes are looked for first (at memchr's speed): most logs have
+        # neither, and their work is skipped
+        returns = data.find(b"\r", max(lo - 2, 0), lo + _BLOCK) >= 0
+        if returns:
+            cr = np.flatnonzero(block == 13) + lo
+            carriage += len(cr)
+            if len(cr):
+                after = cr + 1
+                inside = after < size
+                crlf += int(np.count_nonzero(raw[after[inside]] == 10))
         if len(breaks):
             if first_break < 0:
                 first_break = int(breaks[0])
             gaps = np.diff(breaks, prepend=last_break)
             longest = max(longest, int(gaps.max()))
             # blank lines: a break right after a break, or after a "\r" that follows one
-            prev = raw[np.maximum(breaks - 1, 0)]
-            if np.any((prev == 10) & (breaks > 0)):
+            if np.any((gaps == 1) & (breaks > 0)):
                 return None
-            two_back = raw[np.maximum(breaks - 2, 0)]
-            if np.any((prev == 13) & (two_back == 10) & (breaks > 1)):
-                return None
+            if returns:
+                prev = raw[np.maximum(breaks - 1, 0)]
+                two_back = raw[np.maximum(breaks - 2, 0)]
+                if np.any((prev == 13) & (two_back == 10) & (breaks > 1)):
+                    return None
             last_break = int(breaks[-1])
             newlines += len(breaks)
-        quotes = np.flatnonzero(block == 34)
+        quotes = (
+            np.flatnonzero(block == 34)
+            if data.find(b'"', lo, lo + _BLOCK) >= 0
+            else np.zeros(0, dtype=np.intp)
+        )
         if len(quotes):
             # every line must close the quotes it opens: an even count before each break
             counts = np.searchsorted(quotes + lo, breaks) if len(breaks) else np.zeros(0)
