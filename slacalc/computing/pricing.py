@@ -72,20 +72,23 @@ class Terms:
         )
 
 
-# What price() reads of each row, and what it adds.
+# What price() reads of each row.
 _ROW_INPUTS = ("down", "den", "period", "excluded")
-_ROW_OUTPUTS = (
-    "band",
-    "breached",
-    "units",
-    "capped",
-    "credit",
-    "base",
-    "claim_opens",
-    "claim_closes",
-    "claim",
-    "final",
-)
+
+
+# The columns price() adds besides the base, each with its type and the value of a row no rule
+# sets (None: every row is set).
+_OUTPUTS = {
+    "band": (np.int8, 0),  # a position among a policy's few tiers
+    "breached": (np.bool_, None),
+    "units": (np.int64, 0),  # Python integers only where a price needs them
+    "capped": (np.bool_, False),
+    "credit": (np.int32, -1),
+    "claim_opens": (np.int64, NO_INSTANT),
+    "claim_closes": (np.int64, NO_INSTANT),
+    "claim": (np.int8, 0),
+    "final": (np.bool_, None),
+}
 
 
 def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
@@ -99,19 +102,10 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
     n = n_k * n_m
     period = cols["period"]
     less = any(p.availability_base == BASE_MINUS_EXCLUDED for p in terms.policies)
-    out = {
-        "band": np.zeros(n, dtype=np.int8),  # a position among a policy's few tiers
-        "breached": np.zeros(n, dtype=bool),
-        "units": np.zeros(n, dtype=np.int64),  # Python integers only where a price needs them
-        "capped": np.zeros(n, dtype=bool),
-        "credit": np.full(n, -1, dtype=np.int32),
-        # the availability base: the period, unless a policy takes excluded time off it
-        "base": period.copy() if less else period,
-        "claim_opens": np.full(n, NO_INSTANT, dtype=np.int64),
-        "claim_closes": np.full(n, NO_INSTANT, dtype=np.int64),
-        "claim": np.zeros(n, dtype=np.int8),
-        "final": np.zeros(n, dtype=bool),
-    }
+    # each half sets its own rows of the columns (their first touch, side by side too)
+    out = {name: np.empty(n, dtype=kind) for name, (kind, _) in _OUTPUTS.items()}
+    # the availability base: the period, unless a policy takes excluded time off it
+    out["base"] = period.copy() if less else period
     few_terms = len(terms.contracts) * speed.KEYS_PER_TERMS <= n_k
     if n_k < 2 or not speed.halves(n, at_least=speed.PARALLEL_PRICES) or not few_terms:
         cols.update(out)
@@ -133,8 +127,9 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
     )
     credits = list(first["credits"])
     renumber = np.array([index_of(credits, c) for c in second["credits"]] or [0], dtype=np.int64)
-    later = second["credit"]
-    later[:] = np.where(later >= 0, renumber[np.maximum(later, 0)], -1)
+    if second["credits"] and (renumber != np.arange(len(renumber))).any():
+        later = second["credit"]
+        later[:] = np.where(later >= 0, renumber[np.maximum(later, 0)], -1)
     if speed.is_wide(first["units"]) or speed.is_wide(second["units"]):  # a price past int64
         out["units"] = np.concatenate([first["units"].astype(object), second["units"]])
     cols.update(out)
@@ -142,9 +137,12 @@ def price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], setting
 
 
 def _price(cols: dict[str, Any], terms: Terms, n_m: int, ends: list[int], settings: Any) -> None:
-    """Price the rows of ``cols`` in place: its output columns (:data:`_ROW_OUTPUTS`) are
-    given, as zeros (``credit`` -1, the claim instants ``NO_INSTANT``), and filled; ``units``
-    is replaced by Python integers if a price needs them, and ``credits`` added."""
+    """Price the rows of ``cols`` in place: its output columns (:data:`_OUTPUTS`) are given,
+    unset, and filled; ``units`` is replaced by Python integers if a price needs them, and
+    ``credits`` added."""
+    for name, (_, value) in _OUTPUTS.items():
+        if value is not None:
+            cols[name].fill(value)
     n = len(terms.of_key) * n_m
     down, den, period, excluded = cols["down"], cols["den"], cols["period"], cols["excluded"]
     row_terms = np.repeat(terms.of_key, n_m)

@@ -640,12 +640,11 @@ def _cell_positions(cells: Any, wanted: Any, valid: Any) -> Any:
     answers each in one step; a sparse grid (few keys over many months) takes a binary search.
     """
     ids = np.where(valid, wanted, 0)
-    size = int(cells[-1]) + 1
+    size = max(int(cells[-1]), int(ids.max()) if len(ids) else 0) + 1
     if size <= max(4 * len(wanted), 1 << 20):
         where = np.full(size, -1, dtype=np.int64)
         where[cells] = np.arange(len(cells))
-        pos = where[np.minimum(ids, size - 1)]
-        pos[ids >= size] = -1
+        pos = where[ids]  # (the table spans every id asked: no id past its end)
     else:
         pos = np.minimum(np.searchsorted(cells, ids), len(cells) - 1)
         pos[cells[pos] != ids] = -1
