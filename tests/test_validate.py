@@ -127,3 +127,33 @@ def test_json_format() -> None:
     assert len(data["problems"]) == 7
     assert data["summary"]["rows"] == 7
     assert data["summary"]["keys"] == 2
+
+
+def test_keys_without_a_contract_are_warned_once_each(tmp_path: Path) -> None:
+    """Contracts are looked up for every key at once: a key with none is warned at its first
+    row only, and '*' rows of a service no customer has are warned as reaching no contract
+    (those of a service someone has are quiet)."""
+    contracts = tmp_path / "contracts.csv"
+    contracts.write_text(
+        "customer_id,service,monthly_fee,sla_target\nacme,web,100,99.95\nbeta,db,50,99.99\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "incident_id,customer_id,service,start,end,category\n"
+        "1,acme,web,2025-05-01 10:00,2025-05-01 11:00,outage\n"
+        "2,beta,db,2025-05-02 10:00,2025-05-02 11:00,outage\n"
+        "3,beta,web,2025-05-03 10:00,2025-05-03 11:00,outage\n"
+        "4,*,queue,2025-05-04 10:00,2025-05-04 11:00,outage\n"
+        "5,beta,web,2025-05-05 10:00,2025-05-05 11:00,outage\n"
+        "6,*,db,2025-05-06 10:00,2025-05-06 11:00,outage\n",
+        encoding="utf-8",
+    )
+    result = invoke(["validate", str(log), "--contracts", str(contracts), *AS_OF])
+    warnings = [line for line in result.stdout.splitlines() if ": warning: " in line]
+    assert warnings == [
+        f"{log}:4: warning: no contract for customer 'beta' service 'web': report will need "
+        "--monthly-fee for it",
+        f"{log}:5: warning: customer '*' rows of service 'queue' reach no contract: no "
+        "customer has that service",
+    ]

@@ -211,8 +211,13 @@ def _warnings(
         "longer_than_a_month",
     )
     _maintenance_overlaps(table, as_of, note)
-    if book is not None:
-        for k, (customer, service) in enumerate(table.keys):
+    if book is not None and table.n_keys:
+        # every key's contract looked up at once (as the report does), then only the keys
+        # with none, or a customer '*', one by one
+        missing = book.lookup(table.key_customer, table.key_service, table.key_words) < 0
+        star = np.asarray(pc.equal(table.key_customer, EVERY_CUSTOMER), dtype=bool)
+        for k in np.flatnonzero(missing | star).tolist():
+            customer, service = table.key_customer[k].as_py(), table.key_service[k].as_py()
             if customer == EVERY_CUSTOMER:
                 if not book.customers_of(service):
                     note(
