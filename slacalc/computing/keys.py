@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -113,8 +113,10 @@ def plan_keys(
         rank = np.empty(table.n_keys, dtype=np.int64)
         rank[key_order()] = np.arange(table.n_keys)
         order = speed.sorting_order(rank[source], table.n_keys)
-        index = pa.array(source[order])  # the keys' text taken once, in order
-        customers, services = table.key_customer.take(index), table.key_service.take(index)
+        index = pa.array(source[order])  # the keys' text taken once, in order, side by side
+        customers, services = speed.both(
+            partial(table.key_customer.take, index), partial(table.key_service.take, index)
+        )
     else:  # and contracts' keys: through the table's words and the others' own
         order = sort_order_after(table, source[:own], more_customers, more_services)
         mine, index = pa.array(source[:own]), pa.array(order)
