@@ -600,3 +600,33 @@ def test_the_months_it_picks_given_back_give_the_same_report(events, policy) -> 
     given_back = compute_report(table, s, contracts=book, months=left.months)
     assert given_back.months == left.months
     assert all(given_back.text[f].equals(left.text[f]) for f in FIELDS)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+def test_a_report_under_one_terms_writes_them_on_every_row_of_every_piece(
+    tmp_path: Path, size: int
+) -> None:
+    """Priced by --monthly-fee, every key has the same terms: their text is built once for the
+    longest piece and cut to each piece, and the pieces, of any size, read as the whole."""
+    log = incidents(
+        tmp_path,
+        "1,beta,db,outage,2025-05-01 10:00:00,2025-05-01 12:00:00,1\n"
+        "2,acme,web,outage,2025-06-01 10:00:00,2025-06-01 11:00:00,1\n"
+        "3,zeta,db,outage,2025-06-02 10:00:00,2025-06-02 11:00:00,0.5\n",
+    )
+    zone = get_zone("Asia/Shanghai")
+    settings = Settings(
+        policy=load_policy("standard"),
+        tz=zone,
+        as_of=parse_instant("2025-07-01T00:00:00+08:00", zone),
+        currency="USD",
+        monthly_fee=Decimal("250.50"),
+    )
+    report = compute_report(read_incidents([log], zone), settings)
+    pieces = [part() for part in report.text_parts(size)]
+    assert len(pieces) == -(-len(report) // size)
+    for name in ("monthly_fee", "currency", "sla_target_pct", "coefficient", "policy"):
+        column = [v for piece in pieces for v in piece[name].to_pylist()]
+        assert column == report.text[name].to_pylist()
+        assert len(set(column)) == 1 and len(column) == len(report) == 6
+    assert {v for piece in pieces for v in piece["monthly_fee"].to_pylist()} == {"250.50"}

@@ -131,6 +131,12 @@ class FieldTexts:
         self.claims = strings(list(CLAIM_STATES))
         distinct = set(terms.places.tolist())
         self.one_places = distinct.pop() if len(distinct) == 1 else None
+        # every key under the same terms (a report priced by --monthly-fee): their columns are
+        # the same text on every row
+        of_key = terms.of_key
+        one = bool(len(of_key)) and int(of_key.min()) == int(of_key.max())
+        self.one_terms: int | None = int(of_key[0]) if one else None  # (their number)
+        self._repeated: dict[str, Any] = {}
 
     def chunk(self, lo: int, hi: int) -> dict[str, Any]:
         """Every field of rows ``lo`` to ``hi`` (keys major, months minor) as pyarrow arrays."""
@@ -189,8 +195,20 @@ class FieldTexts:
             "claim_status": self.claims.take(pa.array(part["claim"])),
         }
         for name, values in self.by_terms.items():
-            out[name] = values.take(by_terms)
+            if self.one_terms is not None:
+                out[name] = self._same(name, values, len(rows))
+            else:
+                out[name] = values.take(by_terms)
         return {name: out[name] for name in FIELDS}
+
+    def _same(self, name: str, values: Any, n: int) -> Any:
+        """A column of ``n`` rows that all hold the one terms' text, cut from one built for the
+        longest piece asked so far (pieces are of one size: built once, then sliced)."""
+        column = self._repeated.get(name)
+        if column is None or len(column) < n:
+            column = values.take(pa.array(np.full(n, self.one_terms, dtype=np.int64)))
+            self._repeated[name] = column
+        return column.slice(0, n)
 
     def places(self, of_terms: Any) -> Any:
         """The money decimals of each row: one number when every contract's currency agrees."""
