@@ -417,13 +417,15 @@ def _split_at_edges(
 ) -> tuple:
     """Segments cut where a month ends, each piece tagged with its month (kept in (key, time)
     order when ``ordered``; sums do not need it)."""
-    m, last = months.touched(edges, s, e)
-    cross = np.flatnonzero(last > m)  # few: most segments end in the month they start in
+    m = months.month_of(edges, s)
+    # few cross a month's end: most segments end in the month they start in
+    cross = np.flatnonzero(e > edges[m + 1])
     if not len(cross):
         return key, m, s, e, loss, excl
-    first = np.minimum(e, edges[m + 1])  # each segment's piece in its own month
+    first = e.copy()  # each segment's piece in its own month
+    first[cross] = edges[m[cross] + 1]
     parts = [(key, m, s, first, loss, excl)]
-    span = last[cross] - m[cross]
+    span = months.month_of(edges, e[cross] - 1) - m[cross]
     for k in range(1, int(span.max()) + 1):
         sel = cross[span >= k]
         mk = m[sel] + k

@@ -88,9 +88,15 @@ def touched(edges: Any, start: Any, end: Any) -> tuple[Any, Any]:
     :meth:`MonthGrid.index`."""
     import numpy as np
 
-    first = np.searchsorted(edges, start, side="right") - 1
-    last = np.searchsorted(edges, np.asarray(end) - 1, side="right") - 1
-    return first, last
+    return month_of(edges, start), month_of(edges, np.asarray(end) - 1)
+
+
+def month_of(edges: Any, t: Any) -> Any:
+    """The index in ``edges`` of the month holding each instant of ``t`` (-1 before the first
+    edge): the one rule :func:`touched` applies to both ends."""
+    import numpy as np
+
+    return np.searchsorted(edges, t, side="right") - 1
 
 
 def month_range(first: Month, last: Month) -> list[Month]:
