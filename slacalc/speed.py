@@ -161,6 +161,11 @@ DENSE_PER_VALUE = 4
 DENSE_FLOOR = 1 << 20
 
 
+def _dense(n: int, space: int) -> bool:
+    """Whether ``n`` values below ``space`` go through a table of every possible value."""
+    return on("dense") and space <= DENSE_PER_VALUE * n + DENSE_FLOOR
+
+
 def numbered(values: Any, space: int) -> tuple[Any, Any]:
     """The distinct values of ``values`` (non-negative ``int64`` below ``space``) in order of
     first appearance, and each value's number among them: what pyarrow's dictionary encoding
@@ -170,7 +175,7 @@ def numbered(values: Any, space: int) -> tuple[Any, Any]:
     order (2-3x faster than hashing a million keys)."""
     values = np.asarray(values, dtype=np.int64)
     n = len(values)
-    if on("dense") and space <= DENSE_PER_VALUE * n + DENSE_FLOOR:
+    if _dense(n, space):
         kind = np.int32 if n < (1 << 31) - 1 else np.int64
         position = np.arange(n, dtype=kind)
         first = np.full(space, n, dtype=kind)
@@ -196,7 +201,7 @@ def sorting_order(values: Any, space: int) -> Any:
     tenth of numpy's sort). Else numpy's stable sort."""
     values = np.asarray(values, dtype=np.int64)
     n = len(values)
-    if on("dense") and space <= DENSE_PER_VALUE * n + DENSE_FLOOR:
+    if _dense(n, space):
         at = np.full(space, -1, dtype=np.int64)
         at[values] = np.arange(n)
         order = at[at >= 0]

@@ -220,8 +220,7 @@ def _cell_totals(
     if rows is None:
         rows = _live_rows(table, edges, as_of)
     key = table.key[rows]
-    s = np.maximum(table.start[rows], lo)
-    e = np.minimum(effective_ends(table, as_of, rows), hi)
+    s, e = _counted_spans(table, edges, as_of, rows)
     down = np.isin(table.category[rows], DOWN_CODES)
 
     first, last = months.touched(edges, s, e)
@@ -303,11 +302,18 @@ def _cell_totals(
     return CellTotals(n_months, touched, down_num, down_den, excluded, count, segments)
 
 
+def _counted_spans(
+    table: IncidentTable, edges: Any, as_of: int, rows: Any = None
+) -> tuple[Any, Any]:
+    """Each incident's start and end (of ``rows`` only, when given) as counted: cut to the
+    months of ``edges``, ends at ``as_of``."""
+    start = table.start if rows is None else table.start[rows]
+    return np.maximum(start, edges[0]), np.minimum(effective_ends(table, as_of, rows), edges[-1])
+
+
 def _live_rows(table: IncidentTable, edges: Any, as_of: int) -> Any:
-    """The rows that overlap the months of ``edges`` by more than zero, as counted (ends cut
-    at ``as_of``)."""
-    s = np.maximum(table.start, edges[0])
-    e = np.minimum(effective_ends(table, as_of), edges[-1])
+    """The rows that overlap the months of ``edges`` by more than zero, as counted."""
+    s, e = _counted_spans(table, edges, as_of)
     return np.flatnonzero(e > s)
 
 

@@ -551,19 +551,7 @@ def _columns(
             find = _cell_finder(u.cells, cell_ids, local >= 0)
             if u.down_num.dtype == object and down.dtype != object:
                 down = down.astype(object)
-
-            def fill(
-                lo: int, hi: int, find: Any = find, u: Any = u, rows: Any = rows, down: Any = down
-            ) -> tuple:
-                # the cell totals of report rows lo..hi copied into their rows
-                pos = find(lo, hi)
-                found = pos >= 0
-                hit_rows, hit = rows[lo:hi][found], pos[found]
-                down[hit_rows] = u.down_num[hit]
-                excluded[hit_rows] = u.excluded[hit]
-                count[hit_rows] = u.count[hit]
-                return rows[lo:hi], hit_rows, hit, u.down_den
-
+            fill = partial(_copy_totals, u, find, rows, (down, excluded, count))
             m = len(rows)
             if down.dtype != object and speed.halves(m):  # two halves of the rows side by side
                 dens.extend(speed.both(partial(fill, 0, m // 2), partial(fill, m // 2, m)))
@@ -643,6 +631,21 @@ def weighted_composites(
     for r, value in made.items():
         wide[r], per_row[r] = value.numerator, value.denominator
     cols["down"], cols["den"] = wide, per_row  # a denominator per row, as groups may have
+
+
+def _copy_totals(
+    totals: Any, find: Callable[[int, int], Any], rows: Any, into: tuple, lo: int, hi: int
+) -> tuple:
+    """Copy the cell totals of report rows ``rows[lo:hi]`` into the columns ``into`` (downtime,
+    excluded time, count); what :func:`_denominators` needs of them."""
+    down, excluded, count = into
+    pos = find(lo, hi)
+    found = pos >= 0
+    hit_rows, hit = rows[lo:hi][found], pos[found]
+    down[hit_rows] = totals.down_num[hit]
+    excluded[hit_rows] = totals.excluded[hit]
+    count[hit_rows] = totals.count[hit]
+    return rows[lo:hi], hit_rows, hit, totals.down_den
 
 
 def _cell_finder(cells: Any, wanted: Any, valid: Any) -> Callable[[int, int], Any]:

@@ -92,8 +92,8 @@ def meets(down_num: Any, den: Any, base: Any, target: tuple[int, int], allowed: 
     (``allowed``: the :func:`allowance` of ``base`` and ``den``, when it is at hand)."""
     import numpy as np
 
-    if isinstance(down_num, list):
-        down_num, base = np.asarray(down_num), np.asarray(base)
+    if isinstance(down_num, list):  # (allowance takes a list of bases as it is)
+        down_num = np.asarray(down_num)
     return down_num <= (allowed or allowance(base, den))(target)
 
 
